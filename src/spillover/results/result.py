@@ -1,0 +1,52 @@
+"""The in-memory result of an ensemble run: aligned tables an analyst can use in a notebook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class RunResult:
+    """Everything one `spillover.run` call produced.
+
+    Attributes
+    ----------
+    scenario_summary
+        Plain-data description of the scenario (see ``spillover.scenario.summary``):
+        name, title, description, start, horizon, actors, munitions, transfers,
+        indicators, events, levers, policies, claims, inputs (each sampled input with
+        its distribution and source or judgment), sources and limitations.
+    manifest
+        What ``manifest.json`` holds: scenario sha256, seed, design, runs, policies,
+        package versions, command line, timings.
+    experiments
+        One row per run: ``run`` plus one column per sampled input.
+    outcomes
+        One row per (run, policy): ``run``, ``policy`` and one column per outcome.
+    series
+        Daily quantile series, long format: ``policy``, ``series``, ``day``, ``date``,
+        ``q05``, ``q25``, ``q50``, ``q75``, ``q95``, ``mean``.
+    claims
+        One row per (claim, policy): ``claim``, ``policy``, ``text``, ``expr``, ``n``,
+        ``k``, ``probability``, ``lo``, ``hi``, ``word``.
+    comparison
+        Paired policy differences against the baseline policy: ``policy``,
+        ``baseline``, ``quantity``, ``kind`` (``claim`` or ``outcome``), ``n``,
+        ``mean_diff``, ``lo``, ``hi``.
+    path
+        The run folder, when the result was written to disk.
+    """
+
+    scenario_summary: dict[str, Any]
+    manifest: dict[str, Any]
+    experiments: pd.DataFrame
+    outcomes: pd.DataFrame
+    series: pd.DataFrame
+    claims: pd.DataFrame
+    comparison: pd.DataFrame
+    path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
