@@ -151,7 +151,7 @@ class _Checker:
         for path, q in quantities(sc):
             if q.source is not None:
                 self.ref(q.source, sc.sources, "source", (*path, "source"))
-            elif strict and not q.judgment:
+            elif strict and not q.judgment and path in self.doc.values:
                 self.bad(path, "this number has no source; add 'source: KEY' (a key of "
                          "sources) or 'judgment: true' (strict mode)")
             if q.name:
@@ -166,7 +166,7 @@ class _Checker:
                 self.bad(("claims", c), "this claim has no source (strict mode)")
 
     def claims(self) -> None:
-        from spillover.analysis.expr import ExprError, compile_expr
+        from spillover.analysis.expr import Column, ExprError, compile_expr
         from spillover.results.names import outcome_names
 
         available = outcome_names(self.sc)
@@ -180,7 +180,8 @@ class _Checker:
                 self.problems.append(Problem(self.doc.file, line, col + quoted + exc.column - 1,
                                              f"claim '{c}': {exc.message}"))
                 continue
-            if not expr.is_predicate:
+            flag = isinstance(expr, Column) and expr.name.startswith("fired.")
+            if not (expr.is_predicate or flag):
                 self.bad(("claims", c, "expr"), f"claim '{c}' needs a true/false expression, "
                          "e.g. 'days_of_fire[prk_rus_shells] > 365'")
 

@@ -1,0 +1,96 @@
+"""Variants: a policy's lever values, optionally with transfers or channels removed.
+
+Every variant of a batch runs on the same runs (same sampled inputs, same random draws), so
+differences between variants are paired: common random numbers by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from spillover.engine.params import Params
+from spillover.engine.structure import Structure
+from spillover.scenario.errors import did_you_mean
+from spillover.scenario.model import Scenario
+
+WITHOUT_TRANSFERS = "without_transfers"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to run every run of a batch.
+
+    Attributes
+    ----------
+    name
+        Unique within a batch, e.g. ``status-quo`` or ``status-quo|without_transfers``.
+    policy
+        The policy whose lever values apply.
+    ablate_transfers
+        Transfers removed (they never ship).
+    ablate_inputs
+        (indicator, input) channels whose weight is set to zero.
+    """
+
+    name: str
+    policy: str
+    ablate_transfers: tuple[str, ...] = ()
+    ablate_inputs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_policy(self) -> bool:
+        """True for a policy as the analyst set it (nothing removed)."""
+        return not self.ablate_transfers and not self.ablate_inputs
+
+
+def check_policies(sc: Scenario, policies: Sequence[str] | None) -> list[str]:
+    """The policies to run (all by default), refusing unknown names with a suggestion."""
+    if not policies:
+        return list(sc.policies)
+    for p in policies:
+        if p not in sc.policies:
+            raise ValueError(f"unknown policy '{p}'{did_you_mean(p, sc.policies)}")
+    return list(dict.fromkeys(policies))
+
+
+def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool = True) -> list[Variant]:
+    """Each policy, followed (if asked) by the same policy with every transfer removed."""
+    out: list[Variant] = []
+    for p in policies:
+        out.append(Variant(p, p))
+        if counterfactual and sc.transfers:
+            out.append(Variant(f"{p}|{WITHOUT_TRANSFERS}", p, ablate_transfers=tuple(sc.transfers)))
+    return out
+
+
+def lever_row(sc: Scenario, st: Structure, policy: str) -> np.ndarray:
+    """The (L,) lever values of a policy: its own settings over the levers' defaults."""
+    spec = sc.policies[policy].levers
+    return np.array([spec.get(name, sc.levers[name].default) for name in st.levers], dtype=float)
+
+
+def apply_variants(st: Structure, runs: Params, variants: Sequence[Variant]) -> Params:
+    """Rows for every (variant, run): variant-major, runs repeated in the same order."""
+    R, sc = runs.R, st.scenario
+    rows = np.tile(np.arange(R), len(variants))
+    p = runs.take(rows)
+    for v, var in enumerate(variants):
+        block = slice(v * R, (v + 1) * R)
+        p.lever_values[block] = lever_row(sc, st, var.policy)
+        for f in var.ablate_transfers:
+            p.active[block, st.transfers.index(f)] = 0.0
+        if var.ablate_transfers:
+            drop = [st.transfers.index(f) for f in var.ablate_transfers]
+            for eff in p.effects:
+                if eff.kind == "start" and eff.target[0] in drop:
+                    eff.value[block] = 0.0
+        for k_name, j_name in var.ablate_inputs:
+            k = st.indicators.index(k_name)
+            if j_name in st.indicators:
+                p.W[block, k, st.indicators.index(j_name)] = 0.0
+            else:
+                p.Vs[block, k, st.signals.index(j_name)] = 0.0
+    return p

@@ -1,0 +1,85 @@
+"""Turn chunk results into the two aligned tables and the daily quantile series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from spillover.ensemble.chunks import Batch, ChunkResult
+from spillover.ensemble.variants import WITHOUT_TRANSFERS
+from spillover.results.quantiles import QUANTILES, DailyHistogram
+
+COUNTERFACTUAL = {"first_shortfall": "first_shortfall_without_transfers"}
+
+
+class Assembler:
+    """Collects chunk results as they arrive; memory holds outcomes, not series."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.parts: list[pd.DataFrame] = []
+        self.hist: DailyHistogram | None = None
+
+    def add(self, res: ChunkResult) -> None:
+        self.parts.append(self._frame(res))
+        if res.hist is not None:
+            if self.hist is None:
+                self.hist = res.hist
+            else:
+                self.hist.merge(res.hist)
+
+    def _frame(self, res: ChunkResult) -> pd.DataFrame:
+        n = len(res.runs)
+        variants = self.batch.variants
+        index = {v.name: i for i, v in enumerate(variants)}
+        frames = []
+        for i, v in enumerate(variants):
+            if not v.is_policy:
+                continue
+            block = slice(i * n, (i + 1) * n)
+            cols: dict[str, np.ndarray] = {"run": res.runs, "policy": np.full(n, v.policy, dtype=object)}
+            cols.update({k: a[block] for k, a in res.outcomes.items()})
+            cf = index.get(f"{v.policy}|{WITHOUT_TRANSFERS}")
+            if cf is not None:
+                cblock = slice(cf * n, (cf + 1) * n)
+                for k, a in res.outcomes.items():
+                    family, _, rest = k.partition(".")
+                    if family in COUNTERFACTUAL:
+                        cols[f"{COUNTERFACTUAL[family]}.{rest}"] = a[cblock]
+            frames.append(pd.DataFrame(cols))
+        return pd.concat(frames, ignore_index=True)
+
+    def outcomes(self, order: Iterable[str]) -> pd.DataFrame:
+        """One row per (run, policy), policies in the given order, runs ascending."""
+        df = pd.concat(self.parts, ignore_index=True)
+        rank = {p: i for i, p in enumerate(order)}
+        df["_p"] = df["policy"].map(rank)
+        df = df.sort_values(["_p", "run"], kind="stable").drop(columns="_p").reset_index(drop=True)
+        df["policy"] = df["policy"].astype(str)
+        return df
+
+    def series(self, start: dt.date) -> pd.DataFrame:
+        """Long table: policy, series, day, date, q05…q95, mean."""
+        if self.hist is None or self.batch.spec is None:
+            return pd.DataFrame(
+                columns=["policy", "series", "day", "date", "q05", "q25", "q50", "q75", "q95", "mean"]
+            )
+        spec, hist = self.batch.spec, self.hist
+        q = hist.quantiles(spec)
+        P, T, _N, _ = q.shape
+        policies = [v.policy for v in self.batch.variants if v.is_policy]
+        mean = hist.total / np.maximum(hist.n[:, None, None], 1)
+        day = np.arange(T)
+        frames = []
+        for p in range(P):
+            for j, name in enumerate(spec.names):
+                cols = {f"q{round(x * 100):02d}": q[p, :, j, i] for i, x in enumerate(QUANTILES)}
+                frames.append(pd.DataFrame({
+                    "policy": policies[p], "series": name, "day": day,
+                    "date": pd.to_datetime(start) + pd.to_timedelta(day, unit="D"),
+                    **cols, "mean": mean[p, :, j],
+                }))
+        return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,85 @@
+"""Which daily series are kept (stocks, indicators, miscalculation) and their value ranges."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spillover.engine.state import State
+from spillover.engine.structure import Structure
+from spillover.results.quantiles import DailyHistogram, SeriesSpec
+
+
+def series_names(st: Structure) -> list[str]:
+    """``stock.A.M`` for declared stocks, ``indicator.K`` and ``miscalc.K`` per indicator."""
+    sc = st.scenario
+    names = [f"stock.{a}.{m}" for a, by in sc.stocks.items() for m in by]
+    names += [f"indicator.{k}" for k in st.indicators]
+    names += [f"miscalc.{k}" for k in st.indicators]
+    return names
+
+
+def series_values(st: Structure, s: State) -> np.ndarray:
+    """(R, N) values of the kept series today, in the order of :func:`series_names`."""
+    sc = st.scenario
+    cols = [s.S[:, st.actors.index(a), st.munitions.index(m)] for a, by in sc.stocks.items() for m in by]
+    stocks = np.stack(cols, axis=1) if cols else np.zeros((s.S.shape[0], 0))
+    return np.concatenate([stocks, s.I, s.I - s.I_true], axis=1)
+
+
+class RangeObserver:
+    """Smallest and largest value of each series over all rows and days (for bin ranges)."""
+
+    def __init__(self, st: Structure) -> None:
+        self.st = st
+        n = len(series_names(st))
+        self.lo = np.full(n, np.inf)
+        self.hi = np.full(n, -np.inf)
+
+    def observe(self, s: State) -> None:
+        v = series_values(self.st, s)
+        np.minimum(self.lo, v.min(axis=0), out=self.lo)
+        np.maximum(self.hi, v.max(axis=0), out=self.hi)
+
+    def spec(self) -> SeriesSpec:
+        """Bin ranges: [0, 1] for logistic indicators, [-1, 1] for their gaps, else padded."""
+        st = self.st
+        names = series_names(st)
+        lo, hi = self.lo.copy(), self.hi.copy()
+        span = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
+        pad = np.maximum(0.25 * span, 1e-9 + 1e-6 * np.abs(hi))
+        lo, hi = lo - pad, hi + pad
+        for j, name in enumerate(names):
+            kind, _, rest = name.partition(".")
+            if kind == "stock":
+                lo[j] = 0.0
+            elif rest in st.indicators and st.ind_logistic[st.indicators.index(rest)]:
+                lo[j], hi[j] = (0.0, 1.0) if kind == "indicator" else (-1.0, 1.0)
+        bad = ~np.isfinite(lo) | ~np.isfinite(hi) | (hi <= lo)
+        lo[bad], hi[bad] = 0.0, 1.0
+        return SeriesSpec(names=names, lo=lo, hi=hi)
+
+
+class HistogramObserver:
+    """Adds each policy variant's rows to the daily histogram."""
+
+    def __init__(self, st: Structure, spec: SeriesSpec, blocks: list[tuple[int, slice]], T: int) -> None:
+        self.st, self.spec, self.blocks = st, spec, blocks
+        self.hist = DailyHistogram.empty(len(blocks), T, len(spec.names))
+        for p, block in blocks:
+            self.hist.n[p] = block.stop - block.start
+
+    def observe(self, s: State) -> None:
+        v = series_values(self.st, s)
+        for p, block in self.blocks:
+            self.hist.add(p, s.t, v[block], self.spec)
+
+
+class SeriesRecorder:
+    """Keeps every row's daily series (float32), for ``--save-series``."""
+
+    def __init__(self, st: Structure, R: int) -> None:
+        self.st = st
+        self.values = np.zeros((st.T, R, len(series_names(st))), dtype=np.float32)
+
+    def observe(self, s: State) -> None:
+        self.values[s.t] = series_values(self.st, s)
