@@ -3,8 +3,8 @@
 Analysts write claims such as ``days_of_fire.prk_rus_shells > 365`` or
 ``fired[kor_arms_ukraine] and peak.kor_threat >= 0.6``.  This module turns such text into
 an abstract syntax tree of frozen dataclasses with a hand-written tokenizer and a
-recursive-descent parser (one function per precedence level), and evaluates the tree
-with numpy over all rows of an outcomes table at once.  Nothing is ever passed to
+recursive-descent (Pratt) parser, and evaluates the tree with numpy over all rows of an
+outcomes table at once.  Nothing is ever passed to
 :func:`eval`; the only things a name can reach are the columns of the table.
 
 Grammar (precedence from loosest to tightest, as in Python)::
@@ -74,7 +74,7 @@ MAX_LENGTH = 2_000
 """Longest expression text accepted, in characters."""
 
 MAX_DEPTH = 50
-"""Deepest nesting accepted: parentheses, function calls, unary ``-`` and ``not``."""
+"""Deepest nesting accepted: levels of the syntax tree, and of parentheses."""
 
 BUILTINS: dict[str, tuple[int, int | None]] = {"abs": (1, 1), "min": (2, None), "max": (2, None)}
 """Built-in numeric functions with their (least, most) number of arguments."""
@@ -83,7 +83,6 @@ KEYWORDS = frozenset({"and", "or", "not", "true", "false", "True", "False"})
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-_IDENT_RE = re.compile(_IDENT)
 _FULL_IDENT_RE = re.compile(_IDENT + r"\Z")
 _NAME_RE = re.compile(rf"{_IDENT}(?:\.{_IDENT})*")
 _DIGITS = r"[0-9](?:_?[0-9])*"
@@ -142,6 +141,9 @@ class ExprError(ValueError):
         self.text = text
         self.source = source
         super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type[ExprError], tuple[str, int | None, str | None, str | None]]:
+        return (ExprError, (self.message, self.column, self.text, self.source))
 
     def __str__(self) -> str:
         where = [part for part in (self.source,) if part]
@@ -386,17 +388,29 @@ class Expr:
     def _eval(self, env: _Environment) -> Array:
         raise NotImplementedError
 
-    def _render(self) -> str:
+    def _render(self, needed: int = 0) -> str:
+        """Render, in parentheses when this node binds looser than ``needed``.
+
+        Each node renders its children directly (one stack frame per tree level), so
+        the deepest tree :func:`parse` accepts renders well within Python's recursion
+        limit.
+        """
         raise NotImplementedError
 
     def __str__(self) -> str:
         return self._render()
 
 
-def _wrap(child: Expr, needed: int) -> str:
-    """Render ``child``, in parentheses when it binds looser than ``needed``."""
-    text = child._render()
-    return f"({text})" if child.precedence < needed else text
+def _paren(text: str, wrap: bool) -> str:
+    return f"({text})" if wrap else text
+
+
+def _render_chain(first: Expr, rest: tuple[tuple[str, Expr], ...], needed: int) -> str:
+    parts = [first._render(needed)]
+    for op, operand in rest:
+        parts.append(op)
+        parts.append(operand._render(needed))
+    return " ".join(parts)
 
 
 def _truth(values: Array) -> Array:
@@ -420,7 +434,7 @@ class Number(Expr):
     def _eval(self, env: _Environment) -> Array:
         return np.asarray(self.value, dtype=np.float64)
 
-    def _render(self) -> str:
+    def _render(self, needed: int = 0) -> str:
         if self.value.is_integer() and abs(self.value) < 1e16:
             return str(int(self.value))
         return repr(self.value)
@@ -439,7 +453,7 @@ class Constant(Expr):
     def _eval(self, env: _Environment) -> Array:
         return np.asarray(self.value, dtype=np.bool_)
 
-    def _render(self) -> str:
+    def _render(self, needed: int = 0) -> str:
         return "true" if self.value else "false"
 
 
@@ -456,7 +470,7 @@ class Column(Expr):
     def _eval(self, env: _Environment) -> Array:
         return env.column(self)
 
-    def _render(self) -> str:
+    def _render(self, needed: int = 0) -> str:
         parts = self.name.split(".")
         plain = all(_FULL_IDENT_RE.match(part) for part in parts)
         if plain and (len(parts) > 1 or self.name not in KEYWORDS):
@@ -483,10 +497,9 @@ class Neg(Expr):
     def _eval(self, env: _Environment) -> Array:
         return -_number(self.operand._eval(env))
 
-    def _render(self) -> str:
-        if isinstance(self.operand, Neg):  # "-(-x)" rather than "--x"
-            return f"-({self.operand._render()})"
-        return f"-{_wrap(self.operand, _PREC_NEG)}"
+    def _render(self, needed: int = 0) -> str:
+        sign = "- " if isinstance(self.operand, Neg) else "-"  # "- -x" rather than "--x"
+        return _paren(f"{sign}{self.operand._render(_PREC_NEG)}", needed > _PREC_NEG)
 
 
 @dataclass(frozen=True)
@@ -506,8 +519,8 @@ class Not(Expr):
     def _eval(self, env: _Environment) -> Array:
         return ~_truth(self.operand._eval(env))
 
-    def _render(self) -> str:
-        return f"not {_wrap(self.operand, _PREC_NOT)}"
+    def _render(self, needed: int = 0) -> str:
+        return _paren(f"not {self.operand._render(_PREC_NOT)}", needed > _PREC_NOT)
 
 
 _ARITH = {
@@ -538,11 +551,9 @@ class Arith(Expr):
             result = _ARITH[op](result, _number(operand._eval(env)))
         return result
 
-    def _render(self) -> str:
-        needed = self.precedence + 1
-        parts = [_wrap(self.first, needed)]
-        parts.extend(f"{op} {_wrap(operand, needed)}" for op, operand in self.rest)
-        return " ".join(parts)
+    def _render(self, needed: int = 0) -> str:
+        own = self.precedence
+        return _paren(_render_chain(self.first, self.rest, own + 1), own < needed)
 
 
 _COMPARE = {
@@ -579,11 +590,9 @@ class Compare(Expr):
             left = right
         return result
 
-    def _render(self) -> str:
-        needed = _PREC_COMPARE + 1
-        parts = [_wrap(self.first, needed)]
-        parts.extend(f"{op} {_wrap(operand, needed)}" for op, operand in self.rest)
-        return " ".join(parts)
+    def _render(self, needed: int = 0) -> str:
+        text = _render_chain(self.first, self.rest, _PREC_COMPARE + 1)
+        return _paren(text, needed > _PREC_COMPARE)
 
 
 @dataclass(frozen=True)
@@ -611,12 +620,15 @@ class BoolOp(Expr):
             result = combine(result, _truth(operand._eval(env)))
         return result
 
-    def _render(self) -> str:
-        needed = self.precedence + 1
-        return f" {self.op} ".join(_wrap(operand, needed) for operand in self.operands)
+    def _render(self, needed: int = 0) -> str:
+        own = self.precedence
+        parts = []
+        for operand in self.operands:
+            parts.append(operand._render(own + 1))
+        return _paren(f" {self.op} ".join(parts), own < needed)
 
 
-_FUNCS = {"abs": np.abs, "min": np.minimum, "max": np.maximum}
+_FUNCS = {"min": np.minimum, "max": np.maximum}
 
 
 @dataclass(frozen=True)
@@ -630,17 +642,19 @@ class Func(Expr):
         return self.args
 
     def _eval(self, env: _Environment) -> Array:
-        values = [_number(arg._eval(env)) for arg in self.args]
+        result = _number(self.args[0]._eval(env))
         if self.name == "abs":
-            return np.abs(values[0])
+            return np.abs(result)
         combine = _FUNCS[self.name]
-        result = values[0]
-        for value in values[1:]:
-            result = combine(result, value)
+        for arg in self.args[1:]:
+            result = combine(result, _number(arg._eval(env)))
         return result
 
-    def _render(self) -> str:
-        return f"{self.name}({', '.join(arg._render() for arg in self.args)})"
+    def _render(self, needed: int = 0) -> str:
+        parts = []
+        for arg in self.args:
+            parts.append(arg._render())
+        return f"{self.name}({', '.join(parts)})"
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -705,14 +719,35 @@ def _column_array(name: str, values: Any, position: int | None) -> Array:
 # --------------------------------------------------------------------------- parser
 
 
+_POWER_OR, _POWER_AND, _POWER_NOT, _POWER_COMPARE, _POWER_SUM, _POWER_PRODUCT, _POWER_NEG = (
+    10, 20, 30, 40, 50, 60, 70
+)
+_INFIX_POWER = {
+    "or": _POWER_OR,
+    "and": _POWER_AND,
+    **dict.fromkeys(COMPARISONS, _POWER_COMPARE),
+    "+": _POWER_SUM,
+    "-": _POWER_SUM,
+    "*": _POWER_PRODUCT,
+    "/": _POWER_PRODUCT,
+}
+
+
 class _Parser:
-    """Recursive-descent parser over a token list; one method per precedence level."""
+    """Recursive-descent (Pratt) parser over a token list.
+
+    Two guards keep every later recursive walk of the tree (evaluation, rendering and
+    the dataclass ``==``/``repr``) far from Python's recursion limit: the descent depth
+    (nested operands and parentheses) and the height of the tree being built are both
+    capped at :data:`MAX_DEPTH`.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
-        self.depth = 0
+        self.depth = -1  # the outermost expression is level 0
+        self.heights: dict[int, int] = {}  # id(node) -> tree height, for inner nodes
 
     @property
     def current(self) -> Token:
@@ -735,16 +770,21 @@ class _Parser:
     def error(self, message: str, token: Token | None = None) -> ExprError:
         return ExprError(message, (token or self.current).column, self.text)
 
-    def nested(self, token: Token) -> None:
-        """Count one more level of nesting, refusing to go beyond MAX_DEPTH."""
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"expression is nested too deeply (limit {MAX_DEPTH} levels)", token)
+    def too_deep(self, token: Token) -> ExprError:
+        return self.error(f"expression is nested too deeply (limit {MAX_DEPTH} levels)", token)
+
+    def built(self, node: Expr, token: Token) -> Expr:
+        """Record the height of a new inner node, refusing trees taller than MAX_DEPTH."""
+        height = 1 + max(self.heights.get(id(child), 1) for child in node.children())
+        if height > MAX_DEPTH:
+            raise self.too_deep(token)
+        self.heights[id(node)] = height
+        return node
 
     def parse(self) -> Expr:
         if self.current.kind == "EOF":
             raise self.error("the expression is empty")
-        expr = self.parse_or()
+        expr = self.expression(0, self.current)
         if self.current.kind != "EOF":
             raise self.error(self.unexpected_after_operand())
         return expr
@@ -757,55 +797,42 @@ class _Parser:
             return f"unmatched {token.text!r}"
         return f"expected an operator or the end of the expression, found {token.describe()}"
 
-    def parse_or(self) -> Expr:
-        return self.parse_bool("or", self.parse_and)
+    def infix_power(self) -> int:
+        """Binding power of the current token as an infix operator, 0 if it is not one."""
+        token = self.current
+        return _INFIX_POWER.get(token.text, 0) if token.kind in ("OP", "KEYWORD") else 0
 
-    def parse_and(self) -> Expr:
-        return self.parse_bool("and", self.parse_not)
+    def expression(self, min_power: int, opener: Token) -> Expr:
+        """Parse operators binding tighter than ``min_power`` (Pratt's loop).
 
-    def parse_bool(self, op: str, operand: Any) -> Expr:
-        operands = [operand()]
-        while self.at("KEYWORD", op):
-            self.advance()
-            operands.append(operand())
-        return operands[0] if len(operands) == 1 else BoolOp(op, tuple(operands))
-
-    def parse_not(self) -> Expr:
-        if not self.at("KEYWORD", "not"):
-            return self.parse_compare()
-        token = self.advance()
-        self.nested(token)
-        operand = self.parse_not()
+        Operators of one precedence level are gathered into one n-ary node, so a flat
+        chain such as ``a + b - c + ...`` costs no recursion.  ``opener`` is the token
+        that made this a nested operand, blamed when nesting goes too deep.
+        """
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.too_deep(opener)
+        left = self.prefix(min_power)
+        power = self.infix_power()
+        while power > min_power:
+            first_op = self.current
+            rest: list[tuple[str, Expr]] = []
+            while self.infix_power() == power:
+                op = self.advance()
+                rest.append((op.text, self.expression(power, op)))
+            if power in (_POWER_OR, _POWER_AND):
+                node: Expr = BoolOp(first_op.text, (left, *(operand for _, operand in rest)))
+            elif power == _POWER_COMPARE:
+                node = Compare(left, tuple(rest))
+            else:
+                node = Arith(left, tuple(rest))
+            left = self.built(node, first_op)
+            power = self.infix_power()
         self.depth -= 1
-        return Not(operand)
+        return left
 
-    def parse_compare(self) -> Expr:
-        return self.parse_chain(COMPARISONS, self.parse_sum, Compare)
-
-    def parse_sum(self) -> Expr:
-        return self.parse_chain(("+", "-"), self.parse_product, Arith)
-
-    def parse_product(self) -> Expr:
-        return self.parse_chain(("*", "/"), self.parse_unary, Arith)
-
-    def parse_chain(self, ops: tuple[str, ...], operand: Any, node: Any) -> Expr:
-        first = operand()
-        rest: list[tuple[str, Expr]] = []
-        while self.at("OP", *ops):
-            op = self.advance().text
-            rest.append((op, operand()))
-        return node(first, tuple(rest)) if rest else first
-
-    def parse_unary(self) -> Expr:
-        if not self.at("OP", "-"):
-            return self.parse_atom()
-        token = self.advance()
-        self.nested(token)
-        operand = self.parse_unary()
-        self.depth -= 1
-        return Neg(operand)
-
-    def parse_atom(self) -> Expr:
+    def prefix(self, min_power: int) -> Expr:
+        """Parse what may start an operand: a literal, name, '(' group, '-' or 'not'."""
         token = self.current
         if token.kind == "NUMBER":
             self.advance()
@@ -818,11 +845,15 @@ class _Parser:
             return self.parse_name()
         if self.at("OP", "("):
             self.advance()
-            self.nested(token)
-            inner = self.parse_or()
+            inner = self.expression(0, token)
             self.expect_close(")", token)
-            self.depth -= 1
             return inner
+        if self.at("OP", "-"):
+            self.advance()
+            return self.built(Neg(self.expression(_POWER_NEG, token)), token)
+        if self.at("KEYWORD", "not") and min_power <= _POWER_NOT:
+            self.advance()
+            return self.built(Not(self.expression(_POWER_NOT, token)), token)
         raise self.error(self.expected_operand())
 
     def expected_operand(self) -> str:
@@ -856,14 +887,12 @@ class _Parser:
         if not self.at("OP", "(", "["):
             return Column(name, head.column)
         opener = self.advance()
-        self.nested(opener)
         close = ")" if opener.text == "(" else "]"
         parts = [name, self.parse_argument(head, opener)]
         while self.at("OP", ","):
             self.advance()
             parts.append(self.parse_argument(head, opener))
         self.expect_close(close, opener)
-        self.depth -= 1
         return Column(".".join(parts), head.column)
 
     def parse_argument(self, head: Token, opener: Token) -> str:
@@ -884,13 +913,11 @@ class _Parser:
 
     def parse_builtin(self, head: Token) -> Expr:
         opener = self.advance()
-        self.nested(opener)
-        args = [self.parse_or()]
+        args = [self.expression(0, opener)]
         while self.at("OP", ","):
             self.advance()
-            args.append(self.parse_or())
+            args.append(self.expression(0, opener))
         self.expect_close(")", opener)
-        self.depth -= 1
         least, most = BUILTINS[head.text]
         if len(args) < least or (most is not None and len(args) > most):
             wanted = f"exactly {least}" if least == most else f"at least {least}"
@@ -899,7 +926,7 @@ class _Parser:
                 f"got {len(args)}; for the column {head.text}.x write {head.text}[x]",
                 head,
             )
-        return Func(head.text, tuple(args))
+        return self.built(Func(head.text, tuple(args)), head)
 
 
 def parse(text: str) -> Expr:
@@ -965,8 +992,8 @@ def _unknown_message(name: str, available: list[str]) -> str:
     if not available:
         return f"unknown outcome {name!r}; no outcomes are available"
     families = sorted({a.split(".", 1)[0] for a in available})
-    shown = ", ".join(repr(f) for f in families[:8])
-    more = ", ..." if len(families) > 8 else ""
+    shown = ", ".join(repr(f) for f in families[:12])
+    more = ", ..." if len(families) > 12 else ""
     return f"unknown outcome {name!r}; outcome families are {shown}{more}"
 
 
