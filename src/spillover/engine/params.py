@@ -101,6 +101,8 @@ def _schedules(st: Structure, val: _Values) -> tuple[np.ndarray, np.ndarray]:
         for p, q in s.scales:
             sc = sc * val(p, q)
         scales.append(sc)
+    if not st.series:
+        return np.zeros((val.R, 0)), np.zeros((val.R, 0))
     return np.stack(cols, axis=1), np.stack(scales, axis=1)
 
 

@@ -39,6 +39,7 @@ def run_ensemble(
     workers: int = 1,
     variants: Sequence[Variant] | None = None,
     series: bool = True,
+    save_series: bool = False,
     on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> Ensemble:
     """Simulate ``runs`` runs of ``scenario`` under each policy (and its counterfactual).
@@ -58,7 +59,8 @@ def run_ensemble(
     pols = check_policies(scenario, policies)
     st = build_structure(scenario)
     experiments = sample_inputs(st.inputs, runs, seed, design)
-    batch = Batch(st=st, variants=list(variants or policy_variants(scenario, pols)), seed=seed)
+    batch = Batch(st=st, variants=list(variants or policy_variants(scenario, pols)), seed=seed,
+                  save_series=save_series)
     t1 = time.perf_counter()
     if series:
         batch.spec = pilot_spec(batch, experiments)

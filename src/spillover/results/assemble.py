@@ -71,7 +71,7 @@ class Assembler:
         q = hist.quantiles(spec)
         P, T, _N, _ = q.shape
         policies = [v.policy for v in self.batch.variants if v.is_policy]
-        mean = hist.total / np.maximum(hist.n[:, None, None], 1)
+        mean = hist.mean(spec)
         day = np.arange(T)
         frames = []
         for p in range(P):

@@ -33,7 +33,6 @@ class DailyHistogram:
     counts: np.ndarray  # (P, T, N, BINS) int64
     vmin: np.ndarray  # (P, T, N)
     vmax: np.ndarray  # (P, T, N)
-    total: np.ndarray  # (P, T, N) sums for the mean
     n: np.ndarray  # (P,) rows per variant
 
     @classmethod
@@ -42,7 +41,6 @@ class DailyHistogram:
             counts=np.zeros((P, T, N, BINS), dtype=np.int64),
             vmin=np.full((P, T, N), np.inf),
             vmax=np.full((P, T, N), -np.inf),
-            total=np.zeros((P, T, N)),
             n=np.zeros(P, dtype=np.int64),
         )
 
@@ -55,15 +53,27 @@ class DailyHistogram:
         self.counts[p, t] += np.bincount(flat, minlength=N * BINS).reshape(N, BINS)
         np.minimum(self.vmin[p, t], values.min(axis=0), out=self.vmin[p, t])
         np.maximum(self.vmax[p, t], values.max(axis=0), out=self.vmax[p, t])
-        self.total[p, t] += values.sum(axis=0)
 
     def merge(self, other: DailyHistogram) -> None:
         """Add another chunk's histogram into this one."""
         self.counts += other.counts
         np.minimum(self.vmin, other.vmin, out=self.vmin)
         np.maximum(self.vmax, other.vmax, out=self.vmax)
-        self.total += other.total
         self.n += other.n
+
+    def mean(self, spec: SeriesSpec) -> np.ndarray:
+        """(P, T, N) means from bin centres (integer counts: identical however runs are chunked).
+
+        The edge bins use the midpoint of the exact extreme and the bin's inner edge.
+        """
+        B = self.counts.shape[-1]
+        width = (spec.hi - spec.lo) / B
+        centre = np.broadcast_to(spec.lo[:, None] + width[:, None] * (np.arange(B) + 0.5),
+                                 self.counts.shape).copy()
+        centre[..., 0] = 0.5 * (np.minimum(self.vmin, spec.lo + width) + spec.lo + width)
+        centre[..., -1] = 0.5 * (np.maximum(self.vmax, spec.hi - width) + spec.hi - width)
+        n = np.maximum(self.counts.sum(axis=-1), 1)
+        return np.clip((self.counts * centre).sum(axis=-1) / n, self.vmin, self.vmax)
 
     def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
         """(P, T, N, len(qs)) quantiles, interpolated within bins."""

@@ -1,0 +1,86 @@
+"""Pure formatters: result tables → rich renderables. No model logic, no printing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from spillover.results.result import RunResult
+
+
+def pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def render_claims(claims: pd.DataFrame) -> Table:
+    """Claim, policy, probability, 90% interval and the estimative word."""
+    t = Table(title="Claims (probability over runs, 90% interval)", show_lines=False)
+    for col in ("claim", "policy", "probability", "90% interval", "in words"):
+        t.add_column(col, justify="right" if col in ("probability", "90% interval") else "left")
+    last = None
+    for row in claims.itertuples():
+        name = "" if row.claim == last else str(row.claim)
+        last = row.claim
+        t.add_row(name, str(row.policy), pct(row.probability), f"{pct(row.lo)}–{pct(row.hi)}", str(row.word))
+    return t
+
+
+def _fmt(x: float) -> str:
+    if pd.isna(x):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def key_columns(outcomes: pd.DataFrame) -> list[str]:
+    """The outcome columns shown in the terminal summary."""
+    keep = ("days_of_fire.", "first_shortfall.", "first_shortfall_without_transfers.", "fired.")
+    cols = [c for c in outcomes.columns if c.startswith(keep)]
+    return [*cols, "miscalc_peak"] if "miscalc_peak" in outcomes else cols
+
+
+def render_outcomes(outcomes: pd.DataFrame) -> Table:
+    """Median and 5–95% range of the key outcomes per policy (event columns: probability)."""
+    t = Table(title="Key outcomes per policy: median (5–95%) — events: share of runs")
+    t.add_column("outcome")
+    policies = list(dict.fromkeys(outcomes["policy"]))
+    for p in policies:
+        t.add_column(p, justify="right")
+    groups = {p: g for p, g in outcomes.groupby("policy", sort=False)}
+    for col in key_columns(outcomes):
+        cells = []
+        for p in policies:
+            v = groups[p][col].to_numpy(dtype=float)
+            if col.startswith("fired."):
+                cells.append(pct(float(np.mean(v))))
+            else:
+                lo, med, hi = np.nanpercentile(v, [5, 50, 95]) if np.isfinite(v).any() else (np.nan,) * 3
+                cells.append(f"{_fmt(med)} ({_fmt(lo)}–{_fmt(hi)})")
+        t.add_row(col, *cells)
+    return t
+
+
+def render_comparison(comparison: pd.DataFrame) -> Table:
+    """Paired differences against the baseline policy, with 90% intervals."""
+    base = comparison["baseline"].iloc[0] if len(comparison) else ""
+    t = Table(title=f"Policy comparison: paired difference vs {base} (90% interval)")
+    for col in ("policy", "quantity", "difference", "90% interval", "runs lower / higher"):
+        t.add_column(col, justify="left" if col in ("policy", "quantity") else "right")
+    for row in comparison.itertuples():
+        scale = 100 if row.kind == "claim" or str(row.quantity).startswith("fired.") else 1
+        unit = " pts" if scale == 100 else ""
+        t.add_row(str(row.policy), str(row.quantity), f"{scale * row.mean_diff:+.3g}{unit}",
+                  f"{scale * row.lo:+.3g} to {scale * row.hi:+.3g}",
+                  f"{pct(row.share_lower)} / {pct(row.share_higher)}")
+    return t
+
+
+def render_summary(result: RunResult) -> list[object]:
+    """Everything ``spillover run`` prints, in order."""
+    out: list[object] = []
+    if len(result.claims):
+        out.append(render_claims(result.claims))
+    out.append(render_outcomes(result.outcomes))
+    if len(result.comparison):
+        out.append(render_comparison(result.comparison))
+    return out

@@ -1,0 +1,93 @@
+"""Write a run folder atomically: manifest, Parquet tables, claims and the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spillover.results.result import RunResult
+
+PACKAGES = ("spillover", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "plotly")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages a result depends on."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def default_out(scenario: str, root: str | Path = "runs") -> Path:
+    """``runs/<scenario>-<UTC timestamp>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(root) / f"{scenario}-{stamp}"
+
+
+@contextmanager
+def staging(final: Path) -> Iterator[Path]:
+    """A temporary folder beside ``final``, renamed to it only when the block succeeds.
+
+    On any error (including Ctrl-C) the temporary folder is removed, so an interrupted run
+    never looks complete.
+    """
+    if final.exists():
+        raise FileExistsError(f"{final} exists; choose another --out")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, dt.date | dt.datetime | Path):
+        return str(x)
+    raise TypeError(type(x).__name__)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+
+
+def write_table(path: Path, df: pd.DataFrame) -> None:
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
+
+
+def write_result(result: RunResult, folder: Path) -> None:
+    """Write every table of ``result`` into ``folder`` (which exists)."""
+    write_table(folder / "experiments.parquet", result.experiments)
+    write_table(folder / "outcomes.parquet", result.outcomes)
+    write_table(folder / "series.parquet", result.series)
+    write_table(folder / "comparison.parquet", result.comparison)
+    write_json(folder / "claims.json", result.claims.to_dict(orient="records"))
+    write_json(folder / "scenario.json", result.scenario_summary)
+    write_json(folder / "manifest.json", result.manifest)
+
+
+def command_line() -> str:
+    """The command that started this process."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""

@@ -1,0 +1,41 @@
+"""Shared fixtures: the small test scenario and helpers that run the engine directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spillover.engine.params import build_params
+from spillover.engine.simulate import simulate
+from spillover.engine.state import State
+from spillover.engine.structure import Structure, build_structure
+from spillover.ensemble.design import sample_inputs
+from spillover.ensemble.seeds import draw
+from spillover.ensemble.variants import apply_variants, policy_variants
+from spillover.scenario.load import load_scenario
+from spillover.scenario.model import Scenario
+
+HERE = Path(__file__).parent
+MINI = HERE / "scenarios" / "mini.yaml"
+
+
+@pytest.fixture(scope="session")
+def mini() -> Scenario:
+    return load_scenario(MINI, strict=True)
+
+
+def run_engine(
+    sc: Scenario, runs: int = 50, seed: int = 3, observers: list | None = None, counterfactual: bool = True
+) -> tuple[Structure, State]:
+    """Simulate every policy (and counterfactual) of ``sc`` directly; return the final state."""
+    st = build_structure(sc)
+    exp = sample_inputs(st.inputs, runs, seed)
+    values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
+    variants = policy_variants(sc, list(sc.policies), counterfactual=counterfactual)
+    p = apply_variants(st, build_params(st, values, runs), variants)
+    d = draw(st, seed, np.arange(runs))
+    rows = np.tile(np.arange(runs), len(variants))
+    d.noise, d.thresholds = d.noise[rows], d.thresholds[rows]
+    return st, simulate(st, p, d, observers or [])
