@@ -75,7 +75,7 @@ def test_zero_noise_means_exact_perception() -> None:
 
 
 def test_noise_makes_a_gap_and_transparency_removes_it(mini) -> None:
-    st, s = run_engine(mini, runs=30, counterfactual=False)
+    _st, s = run_engine(mini, runs=30, counterfactual=False)
     R = 30
     policies = list(mini.policies)
     gap = np.abs(s.I - s.I_true).max(axis=1)
