@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import yaml
-from tests.conftest import MINI, run_engine
 
 from spillover.engine.state import State
 from spillover.scenario.load import loads_scenario
+from tests.conftest import MINI, run_engine
 
 
 def _by_class(st, per_transfer: np.ndarray) -> np.ndarray:

@@ -6,10 +6,10 @@ import numpy as np
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
-from tests.conftest import run_engine
-from tests.test_engine_invariants import Bounds, _by_class
 
 from spillover.scenario.load import loads_scenario
+from tests.conftest import run_engine
+from tests.test_engine_invariants import Bounds, _by_class
 
 pos = st_.floats(min_value=0, max_value=5000, allow_nan=False)
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import yaml
 from scipy.linalg import expm
-from tests.conftest import run_engine
 
 from spillover.engine.state import State
 from spillover.scenario.load import loads_scenario
+from tests.conftest import run_engine
 
 
 def richardson_yaml(W: np.ndarray, beta: np.ndarray, tau: np.ndarray, x0: np.ndarray, T: int) -> str:
