@@ -1,0 +1,239 @@
+"""Paired policy differences under common random numbers.
+
+Every policy is simulated on the same runs (same seeds and sampled inputs), so the
+difference between a policy and the baseline is best estimated run by run: the noise the
+two share cancels, and the interval on the mean of the paired differences is far
+narrower than one comparing two independent samples would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from spillover.analysis.claims import ClaimLike, claim_indicator, outcome_names
+from spillover.analysis.expr import Column, Expr, ExprError, compile_expr
+
+__all__ = ["COMPARISON_COLUMNS", "paired_differences", "paired_summary"]
+
+COMPARISON_COLUMNS = (
+    "policy",
+    "baseline",
+    "quantity",
+    "kind",
+    "n",
+    "mean_diff",
+    "lo",
+    "hi",
+    "share_lower",
+    "share_higher",
+)
+"""Columns of :func:`paired_differences`' result, in order."""
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def paired_summary(
+    differences: npt.ArrayLike, level: float = 0.9
+) -> tuple[int, float, float, float, float, float]:
+    """Summarise per-run differences (policy - baseline).
+
+    NaN differences are dropped first.  The interval is Student's t interval on the mean
+    difference at ``level``; when every difference is the same it collapses to that
+    value, and with fewer than two differences it is undefined (NaN).
+
+    Returns
+    -------
+    tuple
+        ``(n, mean_diff, lo, hi, share_lower, share_higher)``: the number of differences
+        kept, their mean, the interval, and the shares of runs where the policy is lower
+        (difference < 0) and higher (> 0) than the baseline.
+
+    Examples
+    --------
+    >>> n, mean, lo, hi, lower, higher = paired_summary([1.0, 2.0, 0.0, float("nan")])
+    >>> n, mean, round(lo, 4), round(hi, 4), lower, round(higher, 4)
+    (3, 1.0, -0.6859, 2.6859, 0.0, 0.6667)
+    >>> paired_summary([0.5, 0.5, 0.5])
+    (3, 0.5, 0.5, 0.5, 0.0, 1.0)
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+    d = np.asarray(differences, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    n = int(d.size)
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan, np.nan, np.nan
+    share_lower = float(np.mean(d < 0))
+    share_higher = float(np.mean(d > 0))
+    if np.all(d == d[0]):
+        mean = float(d[0])
+        lo = hi = mean if n >= 2 else np.nan
+        return n, mean, lo, hi, share_lower, share_higher
+    with np.errstate(invalid="ignore", over="ignore"):  # infinite differences give NaN ends
+        mean = float(np.mean(d))
+        half = float(stats.t.ppf(0.5 + level / 2.0, n - 1) * np.std(d, ddof=1) / np.sqrt(n))
+    return n, mean, mean - half, mean + half, share_lower, share_higher
+
+
+def paired_differences(
+    outcomes: pd.DataFrame,
+    baseline: str,
+    quantities: Mapping[str, str] | None = None,
+    claims: Sequence[ClaimLike] = (),
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """Per-run differences of each policy from the baseline, paired by ``run``.
+
+    Parameters
+    ----------
+    outcomes
+        One row per (run, policy): ``run``, ``policy`` and outcome columns.  Every policy
+        must have exactly the runs the baseline has.
+    baseline
+        The policy the others are compared with.
+    quantities
+        Name -> expression (see :mod:`spillover.analysis.expr`), numeric or yes/no; a
+        yes/no expression counts as 0/1.  None (the default) compares every numeric or
+        boolean outcome column as it is; pass ``{}`` for none.
+    claims
+        Claims compared as 0/1 indicators (their ``id`` is the quantity name).
+    level
+        Coverage of the t interval on each mean difference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (policy, quantity) with the columns of :data:`COMPARISON_COLUMNS`:
+        policies other than the baseline in order of first appearance, quantities in the
+        given order and then the claims; ``kind`` is ``"outcome"`` or ``"claim"``;
+        ``n``, ``mean_diff``, ``lo``, ``hi``, ``share_lower``, ``share_higher`` as in
+        :func:`paired_summary` (runs with a NaN difference, e.g. an event that never
+        fired, are left out of ``n``).
+
+    Raises
+    ------
+    ValueError
+        When ``run`` or ``policy`` is missing, the baseline is unknown, a (run, policy)
+        pair repeats, or a policy's runs differ from the baseline's.
+    ExprError
+        Naming the quantity or claim whose expression is invalid.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "run": [0, 1, 2, 0, 1, 2],
+    ...     "policy": ["base"] * 3 + ["interdict"] * 3,
+    ...     "days_of_fire.x": [300.0, 400.0, 500.0, 250.0, 360.0, 470.0],
+    ... })
+    >>> table = paired_differences(frame, "base", {"days": "days_of_fire.x"})
+    >>> table[["policy", "quantity", "n", "mean_diff", "share_lower"]]
+          policy quantity  n  mean_diff  share_lower
+    0  interdict     days  3      -40.0          1.0
+    """
+    _check_table(outcomes)
+    policies = list(pd.unique(outcomes["policy"]))
+    if baseline not in policies:
+        known = ", ".join(repr(p) for p in policies)
+        raise ValueError(f"baseline policy {baseline!r} is not in the outcomes ({known})")
+    measures = _measures(outcomes, quantities, claims)
+    rows: list[tuple[Any, ...]] = []
+    base_rows = _rows_by_run(outcomes, baseline)
+    for policy in policies:
+        if policy == baseline:
+            continue
+        policy_rows = _rows_by_run(outcomes, policy)
+        _check_same_runs(outcomes, policy, policy_rows, baseline, base_rows)
+        for name, kind, values in measures:
+            summary = paired_summary(values[policy_rows] - values[base_rows], level)
+            rows.append((policy, baseline, name, kind, *summary))
+    return _table(rows)
+
+
+def _check_table(outcomes: pd.DataFrame) -> None:
+    missing = [c for c in ("run", "policy") if c not in outcomes.columns]
+    if missing:
+        raise ValueError(f"the outcomes table has no {' or '.join(map(repr, missing))} column")
+    repeated = outcomes.duplicated(["run", "policy"])
+    if repeated.any():
+        first = outcomes.loc[repeated, ["run", "policy"]].iloc[0]
+        raise ValueError(
+            f"{int(repeated.sum())} repeated (run, policy) rows, e.g. run {first['run']} "
+            f"of policy {first['policy']!r}; each run must appear once per policy"
+        )
+
+
+def _rows_by_run(outcomes: pd.DataFrame, policy: str) -> npt.NDArray[np.intp]:
+    """Positions of the policy's rows, sorted by run."""
+    positions = np.flatnonzero((outcomes["policy"] == policy).to_numpy())
+    runs = outcomes["run"].to_numpy()[positions]
+    return positions[np.argsort(runs, kind="stable")]
+
+
+def _check_same_runs(
+    outcomes: pd.DataFrame,
+    policy: str,
+    policy_rows: npt.NDArray[np.intp],
+    baseline: str,
+    base_rows: npt.NDArray[np.intp],
+) -> None:
+    runs = outcomes["run"].to_numpy()
+    mine, theirs = set(runs[policy_rows].tolist()), set(runs[base_rows].tolist())
+    if mine == theirs:
+        return
+    problems = []
+    for who, lacking in ((policy, theirs - mine), (baseline, mine - theirs)):
+        if lacking:
+            shown = ", ".join(str(r) for r in sorted(lacking)[:5])
+            more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+            problems.append(f"{who!r} lacks run {shown}{more}")
+    raise ValueError(
+        f"cannot pair policy {policy!r} with baseline {baseline!r} run by run: "
+        + "; ".join(problems)
+    )
+
+
+def _measures(
+    outcomes: pd.DataFrame, quantities: Mapping[str, str] | None, claims: Sequence[ClaimLike]
+) -> list[tuple[str, str, FloatArray]]:
+    """(name, kind, per-row values) for every quantity and claim, values as floats."""
+    measures: list[tuple[str, str, FloatArray]] = []
+    if quantities is None:
+        for name in outcome_names(outcomes):
+            if _is_numeric(outcomes[name]):
+                values = Column(name).evaluate(outcomes).astype(np.float64)
+                measures.append((name, "outcome", values))
+    else:
+        available = outcome_names(outcomes)
+        for name, text in quantities.items():
+            try:
+                expr: Expr = compile_expr(text, available)
+                values = expr.evaluate(outcomes).astype(np.float64)
+            except ExprError as error:
+                raise error.with_source(f"quantity {name!r}") from None
+            measures.append((name, "outcome", values))
+    for claim in claims:
+        measures.append((claim.id, "claim", claim_indicator(outcomes, claim).astype(np.float64)))
+    return measures
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column)
+
+
+def _table(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COMPARISON_COLUMNS)
+    data: dict[str, Any] = {}
+    for name, values in zip(COMPARISON_COLUMNS, columns, strict=True):
+        if name in ("policy", "baseline", "quantity", "kind"):
+            data[name] = pd.Series(list(values), dtype=object)
+        elif name == "n":
+            data[name] = np.asarray(values, dtype=np.int64)
+        else:
+            data[name] = np.asarray(values, dtype=np.float64)
+    return pd.DataFrame(data)
