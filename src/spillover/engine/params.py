@@ -156,6 +156,10 @@ def _indicators(st: Structure, val: _Values) -> dict[str, np.ndarray]:
                 out["W"][:, k, st.indicators.index(j)] = w
             else:
                 out["Vs"][:, k, st.signals.index(j)] = w
+        if ind.gain is not None:
+            gain = val((*p, "gain"), ind.gain)
+            out["W"][:, k] *= gain[:, None]
+            out["Vs"][:, k] *= gain[:, None]
     return out
 
 

@@ -59,6 +59,10 @@ class _Kernel:
     smult: np.ndarray  # (R, nS) event multipliers on schedules
     active: np.ndarray  # (R, F)
     window: int
+    exact: bool = False  # every observer sees exactly: I_true is I
+    steady: np.ndarray | None = None  # (T,) the schedule basis is unchanged since yesterday
+    nodelay: np.ndarray | None = None  # (F,) transfers delivered the day they ship, every row
+    cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # rates, production, demand
 
 
 def _bank(st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -116,6 +120,9 @@ def _kernel(st: Structure, p: Params, draws: Draws) -> _Kernel:
         window=int(lev.delay.max(initial=0)) + 1,
     )
     k.Veff = _perceived(k)
+    k.exact = not ar1 and np.array_equal(k.Veff, k.Vs)
+    k.steady = np.r_[False, (B[1:] == B[:-1]).all(axis=1)]
+    k.nodelay = (lev.delay == 0).all(axis=0)
     return k
 
 
@@ -136,11 +143,18 @@ def initial_state(st: Structure, p: Params, window: int) -> State:
     )
 
 
-def _rates(k: _Kernel, t: int) -> np.ndarray:
-    if not k.st.series:
-        return np.zeros((k.p.R, 0))
-    per = np.add.reduceat(k.p.V * k.B[t], k.offsets, axis=1)
-    return per * k.p.scale * k.smult
+def _rates(k: _Kernel, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's scheduled rates, production and demand; reused while nothing changes."""
+    if k.cache is not None and k.steady[t]:  # type: ignore[index]
+        return k.cache
+    R, A, M = k.p.R, k.st.A, k.st.M
+    if k.st.series:
+        per = np.add.reduceat(k.p.V * k.B[t], k.offsets, axis=1)
+        rates = per * k.p.scale * k.smult
+    else:
+        rates = np.zeros((R, 0))
+    k.cache = (rates, _dense(rates, k.prod, R, A, M), _dense(rates, k.dem, R, A, M))
+    return k.cache
 
 
 def _transfers(k: _Kernel, s: State, rates: np.ndarray, t: int) -> None:
@@ -161,10 +175,12 @@ def _transfers(k: _Kernel, s: State, rates: np.ndarray, t: int) -> None:
             ship = want
             s.produced[:, a, m] += ship
         lost = ship * lev.loss[:, f]
-        k_slot = (t + lev.delay[:, f]) % k.window
-        s.pipe[rows, f, k_slot] += ship - lost
-        got = s.pipe[:, f, slot_now].copy()
-        s.pipe[:, f, slot_now] = 0.0
+        if k.nodelay[f]:  # type: ignore[index]
+            got = ship - lost
+        else:
+            s.pipe[rows, f, (t + lev.delay[:, f]) % k.window] += ship - lost
+            got = s.pipe[:, f, slot_now].copy()
+            s.pipe[:, f, slot_now] = 0.0
         s.S[:, r, m] += got
         s.shipped_today[:, f] = ship
         s.delivered_today[:, f] = got
@@ -179,12 +195,9 @@ def _dense(rates: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], R: int, A: i
     return out.reshape(R, A, M)
 
 
-def _produce_consume(k: _Kernel, s: State, rates: np.ndarray) -> None:
-    R, A, M = k.p.R, k.st.A, k.st.M
-    prod = _dense(rates, k.prod, R, A, M)
+def _produce_consume(s: State, prod: np.ndarray, demand: np.ndarray) -> None:
     s.S += prod
     s.produced += prod
-    demand = _dense(rates, k.dem, R, A, M)
     fired = np.minimum(demand, s.S)
     s.S -= fired
     s.demand_today, s.fired_today = demand, fired
@@ -212,13 +225,27 @@ def _signals(k: _Kernel, s: State) -> np.ndarray:
     return z
 
 
-def _indicators(k: _Kernel, s: State, z: np.ndarray) -> None:
+def _update(k: _Kernel, I: np.ndarray, V: np.ndarray, z: np.ndarray) -> None:
+    """I += (g(beta + W·I + V·z) − I) / tau, in place."""
+    x = k.beta + (k.W * I[:, None, :]).sum(axis=2)
+    if z.shape[1]:
+        x += (V * z[:, None, :]).sum(axis=2)
     logistic = k.st.ind_logistic
-    tau = k.p.tau
-    for I, V in ((s.I, k.Veff), (s.I_true, k.Vs)):
-        x = k.beta + (k.W * I[:, None, :]).sum(axis=2) + (V * z[:, None, :]).sum(axis=2)
+    if logistic.all():
+        g = expit(x)
+    elif logistic.any():
         g = np.where(logistic, expit(x), x)
-        I += (g - I) / tau
+    else:
+        g = x
+    I += (g - I) / k.p.tau
+
+
+def _indicators(k: _Kernel, s: State, z: np.ndarray) -> None:
+    _update(k, s.I, k.Veff, z)
+    if k.exact:
+        s.I_true[...] = s.I
+    else:
+        _update(k, s.I_true, k.Vs, z)
 
 
 def _triggers(k: _Kernel, s: State, t: int) -> None:
@@ -256,6 +283,7 @@ def _apply_effects(k: _Kernel, newly: np.ndarray) -> None:
             k.tmult[rows, eff.target[0]] *= v
         elif eff.kind == "scale_series":
             k.smult[rows, eff.target[0]] *= v
+            k.cache = None
         elif eff.kind == "scale_w":
             k.W[rows, eff.target[0], eff.target[1]] *= v
         else:
@@ -276,14 +304,15 @@ def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observe
     """
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
+    s.exact = k.exact
     ar1 = draws.noise.ndim == 4
     for t in range(st.T):
         s.t = t
         if ar1 and t > 0:
             _advance_noise(k, t)
-        rates = _rates(k, t)
+        rates, prod, demand = _rates(k, t)
         _transfers(k, s, rates, t)
-        _produce_consume(k, s, rates)
+        _produce_consume(s, prod, demand)
         z = _signals(k, s)
         _indicators(k, s, z)
         _triggers(k, s, t)

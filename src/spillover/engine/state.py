@@ -35,6 +35,7 @@ class State:
     demand_today: np.ndarray  # (R, A, M)
     fired_today: np.ndarray  # (R, A, M)
     z: np.ndarray  # (R, S) true signals today
+    exact: bool = False  # every observer sees exactly, so I_true equals I
 
     @property
     def in_transit(self) -> np.ndarray:

@@ -29,8 +29,9 @@ def draw(st: Structure, seed: int, runs: np.ndarray) -> Draws:
     E, O, S = len(st.events), len(st.observers), len(st.signals)
     n = len(runs)
     words = np.empty((n, E + O * S), dtype=np.uint64)
-    for i, r in enumerate(runs):  # set-up only: one short hash per run
-        words[i] = run_seed(seed, int(r)).generate_state(E + O * S, dtype=np.uint64)
+    if E + O * S:
+        for i, r in enumerate(runs):  # set-up only: one short hash per run
+            words[i] = run_seed(seed, int(r)).generate_state(E + O * S, dtype=np.uint64)
     u = _uniforms(words)
     thresholds = -np.log(u[:, :E])
     if st.scenario.perception.process == "ar1":

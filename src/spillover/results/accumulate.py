@@ -30,9 +30,10 @@ class OutcomeAccumulator:
     def observe(self, s: State) -> None:
         np.maximum(self.peak, s.I, out=self.peak)
         self.days_above += self.thresholds <= s.I
-        gap = np.abs(s.I - s.I_true)
-        np.maximum(self.mis_peak, gap, out=self.mis_peak)
-        self.mis_sum += gap
+        if not s.exact:
+            gap = np.abs(s.I - s.I_true)
+            np.maximum(self.mis_peak, gap, out=self.mis_peak)
+            self.mis_sum += gap
         if self.pairs:
             demand = s.demand_today[:, self.pa, self.pm]
             short = (demand - s.fired_today[:, self.pa, self.pm]) > 1e-9 * np.maximum(demand, 1.0)

@@ -180,6 +180,7 @@ class Indicator(Strict):
     initial: Q | None = None
     threshold: float = 0.5
     inputs: dict[Id, Q] = Field(default_factory=dict)
+    gain: Q | None = None
     description: str | None = None
 
 

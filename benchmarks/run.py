@@ -1,0 +1,126 @@
+"""spillover's benchmarks: runs/s and peak memory, each measured in its own process.
+
+    python benchmarks/run.py            # the full set (nk-russia-2023 at 1k, 10k, 100k runs)
+    python benchmarks/run.py --quick    # 1k and 10k only
+
+Prints one table. Each case runs in a fresh subprocess so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RICHARDSON = ROOT / "benchmarks" / "scenarios" / "richardson7.yaml"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def case_nk(runs: int, workers: int, chunk: int) -> dict:
+    import spillover
+
+    t = time.perf_counter()
+    res = spillover.run("nk-russia-2023", runs=runs, seed=1, workers=workers, chunk_size=chunk)
+    wall = time.perf_counter() - t
+    n_pol = res.outcomes["policy"].nunique()
+    return {"case": f"nk-russia-2023 {runs:,} runs × {n_pol} policies, {workers} worker(s)",
+            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb()}
+
+
+def _richardson_inputs(runs: int):
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.design import sample_inputs
+    from spillover.scenario.load import load_scenario
+
+    sc = load_scenario(RICHARDSON)
+    st = build_structure(sc)
+    return sc, st, sample_inputs(st.inputs, runs, seed=5)
+
+
+def case_engine(runs: int) -> dict:
+    """The generic engine's kernel on the scenario file: outcomes for one policy."""
+    from spillover.engine.params import build_params
+    from spillover.engine.simulate import simulate
+    from spillover.ensemble.chunks import chunk_frames
+    from spillover.ensemble.seeds import draw
+    from spillover.results.accumulate import OutcomeAccumulator
+
+    _sc, st, exp = _richardson_inputs(runs)
+    t = time.perf_counter()
+    p = build_params(st, chunk_frames(exp, np.arange(runs)), runs)
+    acc = OutcomeAccumulator(st, runs)
+    final = simulate(st, p, draw(st, 5, np.arange(runs)), [acc])
+    acc.finish(final)
+    wall = time.perf_counter() - t
+    return {"case": f"richardson7 engine (scenario file), {runs:,} runs",
+            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb()}
+
+
+def case_hand(runs: int) -> dict:
+    from benchmarks.richardson_loop import hand_loop
+
+    _, _, exp = _richardson_inputs(runs)
+    t = time.perf_counter()
+    hand_loop(exp)
+    wall = time.perf_counter() - t
+    return {"case": f"richardson7 hand-written NumPy loop, {runs:,} runs",
+            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb()}
+
+
+def case_ensemble(runs: int) -> dict:
+    import spillover
+
+    t = time.perf_counter()
+    spillover.run(str(RICHARDSON), runs=runs, seed=5, chunk_size=runs)
+    wall = time.perf_counter() - t
+    return {"case": f"richardson7 full ensemble (spillover.run), {runs:,} runs",
+            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb()}
+
+
+CASES = {"nk": case_nk, "engine": case_engine, "hand": case_hand, "ensemble": case_ensemble}
+
+
+def _sub(name: str, *args: int) -> dict:
+    cmd = [sys.executable, __file__, "--one", name, *map(str, args)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--one", nargs="+")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(CASES[args.one[0]](*map(int, args.one[1:]))))
+        return
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    rows = [_sub("nk", n, 1, 2000) for n in sizes]
+    rows += [_sub("nk", n, 2, 2000) for n in sizes[1:]]
+    eng, hand = _sub("engine", 10_000), _sub("hand", 10_000)
+    rows += [eng, hand, _sub("ensemble", 10_000)]
+    print(f"{'case':<66} {'wall s':>8} {'runs/s':>10} {'peak RSS MB':>12}")
+    for r in rows:
+        print(f"{r['case']:<66} {r['wall_s']:>8.2f} {r['runs_per_s']:>10,.0f} {r['rss_mb']:>12,.0f}")
+    print(f"\nengine / hand-written loop (wall): {eng['wall_s'] / hand['wall_s']:.2f}× (target ≤ 1.25×)")
+    if len(sizes) == 3:
+        big = next(r for r in rows if "100,000" in r["case"] and "1 worker" in r["case"])
+        ten = next(r for r in rows if " 10,000 runs" in r["case"] and "1 worker" in r["case"])
+        print(f"peak memory 100k / 10k runs: {big['rss_mb'] / ten['rss_mb']:.2f}× (target ≤ 1.5×)")
+
+
+if __name__ == "__main__":
+    main()
