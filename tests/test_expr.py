@@ -406,6 +406,12 @@ def test_first_unknown_in_text_order_is_reported() -> None:
     assert caught.value.column == 1
 
 
+def test_evaluate_reports_the_first_missing_column_in_text_order() -> None:
+    with pytest.raises(ExprError, match="unknown outcome 'zz'") as caught:
+        parse("1 < zz and aa > 1").evaluate({"x": [1.0], 3: [2.0]})
+    assert caught.value.column == 5
+
+
 def test_known_names_pass() -> None:
     check_columns(parse("peak.kor_threat > final.kor_threat"), iter(OUTCOMES))
 

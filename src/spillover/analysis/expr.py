@@ -670,15 +670,9 @@ class _Environment:
     @classmethod
     def from_frame(cls, frame: Mapping[str, Any] | Any, expr: Expr) -> _Environment:
         names = sorted(expr.columns())
-        available = [str(name) for name in frame if isinstance(name, str)]
         missing = [name for name in names if name not in frame]
         if missing:
-            column = next(
-                node.position
-                for node in expr.walk()
-                if isinstance(node, Column) and node.name == missing[0]
-            )
-            raise ExprError(_unknown_message(missing[0], available), column, None)
+            check_columns(expr, [name for name in frame if isinstance(name, str)])
         lengths = {name: len(frame[name]) for name in names}
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{name!r} has {n}" for name, n in lengths.items())
@@ -1024,7 +1018,7 @@ def check_columns(expr: Expr, available: Iterable[str], text: str | None = None)
     ...
     spillover.analysis.expr.ExprError: column 1: unknown outcome 'peak.chn_rus_fricton' (did you mean 'peak.chn_rus_friction'?)
     """  # noqa: E501 - the error in the example is one long line
-    valid = list(dict.fromkeys(available))
+    valid = [name for name in dict.fromkeys(available) if isinstance(name, str)]
     known = set(valid)
     unknown = [n for n in expr.walk() if isinstance(n, Column) and n.name not in known]
     if unknown:
