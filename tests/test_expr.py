@@ -283,6 +283,7 @@ def test_length_limit() -> None:
     with pytest.raises(ExprError, match="too long") as caught:
         parse(text)
     assert f"{MAX_LENGTH:,}" in caught.value.message
+    assert caught.value.column == MAX_LENGTH + 1
 
 
 def test_long_flat_chains_evaluate_without_deep_recursion() -> None:

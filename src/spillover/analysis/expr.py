@@ -958,7 +958,9 @@ def parse(text: str) -> Expr:
         raise TypeError(f"expression must be a string, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExprError(
-            f"expression is too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})"
+            f"expression is too long ({len(text):,} characters; the limit is {MAX_LENGTH:,})",
+            MAX_LENGTH + 1,  # the first character over the limit
+            text,
         )
     return _Parser(text).parse()
 
