@@ -615,9 +615,11 @@ def test_outcome_numbers_match_frames(page: str, result: RunResult) -> None:
     o = result.outcomes
     for policy in POLICIES:
         values = o.loc[o.policy == policy, "delivered.prk_rus_shells"]
-        assert f"{values.mean():,.0f}" in text
-        assert f"{values.median():,.0f}" in text
+        assert f"{values.mean() / 1e6:.2f} million" in text
+        assert f"{values.median() / 1e6:.2f} million" in text
+        values = o.loc[o.policy == policy, "days_of_fire.prk_rus_shells"]
         lo, hi = np.quantile(values, [0.05, 0.95])
+        assert f"{values.mean():,.0f}" in text
         assert f"{lo:,.0f} to {hi:,.0f}" in text
         fired = o.loc[o.policy == policy, "fired.kor_arms_ukraine"]
         assert f"fired in {int(fired.sum())} of {RUNS} runs" in text
@@ -798,7 +800,9 @@ def test_fmt_prob_interval(p, lo, hi, expected) -> None:
 @pytest.mark.parametrize(
     ("x", "expected"),
     [
-        (1234567.89, "1,234,568"),
+        (1234567.89, "1.23 million"),
+        (-2.5e9, "−2.50 billion"),
+        (123456.7, "123,457"),
         (365.5, "366"),
         (12.345, "12.3"),
         (0.45231, "0.452"),
@@ -883,3 +887,61 @@ def test_firing_day_histogram(result: RunResult) -> None:
     share = o.loc[o.policy == "cap", "fired.kor_arms_ukraine"].mean()
     cap = next(t for t in fig.data if t.name.startswith("cap"))
     assert sum(cap.y) == pytest.approx(share, abs=1e-3)
+
+
+def test_many_series_are_thinned_to_fit(result: RunResult) -> None:
+    """A run with many series and policies still gives a report under 6 MB."""
+    s = result.series
+    frames = []
+    for i in range(8):
+        for policy in ["p1", "p2", "p3", "p4", "p5"]:
+            part = s[s.policy == "status-quo"].copy()
+            part["policy"] = policy
+            part["series"] = part["series"].str.replace(r"\.(\w+)$", rf".\g<1>_{i}", regex=True)
+            frames.append(part)
+    many = pd.concat(frames, ignore_index=True)
+    assert many["series"].nunique() == 64
+    big = RunResult(**{**result.__dict__, "series": many})
+    page = H.render_report(big)
+    assert len(page.encode("utf-8")) < 6_000_000
+    fans = [f for f in _figures(page) if f["data"] and "dx" in f["data"][0]]
+    assert len(fans) == 64
+    assert all(len(f["data"][0]["y"]) <= 100 for f in fans)
+    assert _check(page).errors == []
+
+
+def test_event_curve_on_a_grid_when_many_steps(result: RunResult) -> None:
+    fig = F.event_probability_figure(result.outcomes, ["kor_arms_ukraine"], START, HORIZON, max_points=50)
+    curve = next(t for t in fig.data if t.name == "status-quo")
+    assert curve.x is None and curve.x0 == START
+    stride = curve.dx // 86_400_000
+    assert len(curve.y) <= 50
+    o = result.outcomes
+    days = o.loc[o.policy == "status-quo", "fired_day.kor_arms_ukraine"].to_numpy()
+    for j in (0, 10, len(curve.y) - 1):
+        expected = np.mean(np.floor(days) <= j * stride)  # NaN compares False
+        assert curve.y[j] == pytest.approx(expected, abs=1e-3)
+
+
+def test_outcome_grouping() -> None:
+    cols = [
+        "run",
+        "policy",
+        "miscalc_peak.kor_threat",
+        "miscalc_peak",
+        "fired_day.e1",
+        "fired.e1",
+        "first_shortfall_without_transfers.RUS.shell152",
+        "first_shortfall.RUS.shell152",
+        "shipped.t1",
+        "mystery.x",
+    ]
+    groups = dict(T._group_columns(cols))
+    assert groups["Sustainment"] == [
+        "shipped.t1",
+        "first_shortfall.RUS.shell152",
+        "first_shortfall_without_transfers.RUS.shell152",
+    ]
+    assert groups["Miscalculation"] == ["miscalc_peak", "miscalc_peak.kor_threat"]
+    assert groups["Events"] == ["fired.e1", "fired_day.e1"]
+    assert groups["Other"] == ["mystery.x"]

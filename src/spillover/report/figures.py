@@ -459,7 +459,7 @@ def fan_chart(
                     name=f"{_esc(policy)} {lo_name}",
                     legendgroup=group,
                     showlegend=False,
-                    yhoverformat=",.4~g",
+                    yhoverformat=",.4~r",
                     **hover,
                 )
             )
@@ -474,7 +474,7 @@ def fan_chart(
                     name=f"{_esc(policy)} {hi_name}",
                     legendgroup=group,
                     showlegend=False,
-                    yhoverformat=",.4~g",
+                    yhoverformat=",.4~r",
                     **hover,
                 )
             )
@@ -489,14 +489,14 @@ def fan_chart(
                     name=_esc(policy),
                     legendgroup=group,
                     showlegend=True,
-                    yhoverformat=",.4~g",
+                    yhoverformat=",.4~r",
                 )
             )
     _base_layout(fig, title, height)
     fig.update_layout(
         hovermode="x unified",
         xaxis={"type": "date"},
-        yaxis={"tickformat": ",.4~g", **({"title": {"text": _esc(y_title)}} if y_title else {})},
+        yaxis={"title": {"text": _esc(y_title)}} if y_title else {},
     )
     return fig
 
@@ -525,11 +525,13 @@ def event_probability_figure(
     event_names: Mapping[str, str] | None = None,
     band: bool = True,
     level: float = 0.90,
+    max_points: int = 400,
 ) -> go.Figure:
     """P(event has fired by date), one panel per event, one step curve per policy.
 
     Read from the ``fired_day.<event>`` columns (NaN: never fired). With ``band``, a
-    Jeffreys interval at ``level`` over the runs is drawn around each curve.
+    Jeffreys interval at ``level`` over the runs is drawn around each curve. Curves
+    with more than ``max_points`` steps are evaluated on an even grid of days.
     """
     title = "Probability each event has fired, by date"
     events = [e for e in event_ids if outcomes is not None and f"fired_day.{e}" in outcomes.columns]
@@ -552,27 +554,27 @@ def event_probability_figure(
             values, n = _fired_days(outcomes, policy, event)
             if n == 0:
                 continue
-            fired = np.floor(values[~np.isnan(values)])
-            fired = np.clip(fired, 0, horizon)
-            uniq, counts = np.unique(fired, return_counts=True)
-            cum = np.cumsum(counts)
-            days = [0.0]
-            ks = [int(cum[0]) if uniq.size and uniq[0] <= 0 else 0]
-            for d, c in zip(uniq, cum, strict=True):
-                if d > 0:
-                    days.append(float(d))
-                    ks.append(int(c))
-            if days[-1] < horizon:
-                days.append(float(horizon))
-                ks.append(ks[-1])
-            k = np.asarray(ks, dtype=float)
-            x = _dates(start, days)
+            fired = np.sort(np.clip(np.floor(values[~np.isnan(values)]), 0, horizon))
+            change = np.unique(fired[fired > 0])
+            xspec: dict[str, Any]
+            if change.size + 2 <= max_points:
+                # Exact: one point at the start, one at each day the curve steps, one at the end.
+                days = np.concatenate([[0.0], change, [float(horizon)]])
+                days = np.unique(days)
+                xspec = {"x": _dates(start, days)}
+            else:
+                # Many distinct days: evaluate on an even grid (steps may show up to
+                # stride - 1 days late) so the figure stays small.
+                stride = math.ceil(horizon / (max_points - 1))
+                days = np.arange(0, horizon + 1, stride, dtype=float)
+                xspec = {"x0": _dates(start, [0])[0], "dx": stride * _DAY_MS}
+            k = np.searchsorted(fired, days, side="right").astype(float)
             group = f"policy-{policy}"
             if band:
                 lo, hi = jeffreys_interval(k, n, level)
                 fig.add_trace(
                     go.Scatter(
-                        x=x,
+                        **xspec,
                         y=round_sig(lo),
                         mode="lines",
                         line={"width": 0, "color": color, "shape": "hv"},
@@ -585,7 +587,7 @@ def event_probability_figure(
                 )
                 fig.add_trace(
                     go.Scatter(
-                        x=x,
+                        **xspec,
                         y=round_sig(hi),
                         mode="lines",
                         line={"width": 0, "color": color, "shape": "hv"},
@@ -600,7 +602,7 @@ def event_probability_figure(
                 )
             fig.add_trace(
                 go.Scatter(
-                    x=x,
+                    **xspec,
                     y=round_sig(k / n),
                     mode="lines",
                     line={"color": color, "width": 2, "shape": "hv"},
@@ -705,20 +707,26 @@ def series_figures(
     *,
     policies: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
+    max_points: int = 400,
 ) -> list[tuple[str, str, go.Figure]]:
     """Fan charts for every series: stocks, then indicators, then miscalculation.
 
-    Returns ``(kind, series name, figure)`` triples in display order.
+    Returns ``(kind, series name, figure)`` triples in display order; ``max_points``
+    is passed on to :func:`fan_chart`.
     """
     if series_df is None or series_df.empty or "series" not in series_df.columns:
         return []
     names = [str(s) for s in pd.unique(series_df["series"])]
     start = summary.get("start")
+    units = {str(m["id"]): str(m.get("unit") or "") for m in summary.get("munitions") or [] if "id" in m}
     out = []
     kinds = (("stock", "stock"), ("indicator", "index (0–1)"), ("miscalc", "miscalculation"))
-    for kind, y_title in kinds:
+    for kind, default_title in kinds:
         for name in names:
             if name.partition(".")[0] == kind:
+                y_title = default_title
+                if kind == "stock":
+                    y_title = units.get(name.rpartition(".")[2]) or default_title
                 fig = fan_chart(
                     series_df,
                     name,
@@ -727,6 +735,7 @@ def series_figures(
                     colors=colors,
                     title=series_label(summary, name),
                     y_title=y_title,
+                    max_points=max_points,
                 )
                 out.append((kind, name, fig))
     return out

@@ -29,6 +29,20 @@ __all__ = ["figure_json", "render_report", "write_report"]
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
+#: About how many numbers the fan charts may embed in all; long or many series are
+#: thinned to fit (see :func:`_series_points`), which keeps a report near 6 MB.
+SERIES_VALUE_BUDGET = 100_000
+#: Fewest and most days a fan chart or event curve shows.
+MIN_POINTS, MAX_POINTS = 60, 400
+
+
+def _series_points(series: pd.DataFrame, policies: list[str]) -> int:
+    """Points per fan-chart line so that all fan charts fit :data:`SERIES_VALUE_BUDGET`."""
+    if series.empty or "series" not in series.columns:
+        return MAX_POINTS
+    arrays = series["series"].nunique() * max(len(policies), 1) * 5
+    return int(min(MAX_POINTS, max(MIN_POINTS, SERIES_VALUE_BUDGET // max(arrays, 1))))
+
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
@@ -67,7 +81,9 @@ def _plain(obj: Any, digits: int = 4) -> Any:
         x = float(obj)
         if math.isnan(x) or math.isinf(x):
             return None
-        return float(f"{x:.{digits}g}")
+        x = float(f"{x:.{digits}g}")
+        # Whole numbers without the ".0": shorter, and the same number to JavaScript.
+        return int(x) if x.is_integer() and abs(x) < 2**53 else x
     if isinstance(obj, pd.Timestamp):
         return obj.isoformat()
     if obj is None or isinstance(obj, str):
@@ -151,7 +167,10 @@ def _context(result: RunResult) -> dict[str, Any]:
             "indicator": "Indicators",
             "miscalc": "Miscalculation",
         }
-        for kind, _name, fig in F.series_figures(series, summary, policies=policies, colors=colors):
+        points = _series_points(series, policies)
+        for kind, _name, fig in F.series_figures(
+            series, summary, policies=policies, colors=colors, max_points=points
+        ):
             if not series_groups or series_groups[-1]["kind"] != kind:
                 series_groups.append({"kind": kind, "title": labels[kind], "figures": []})
             series_groups[-1]["figures"].append(add(fig, "series"))
@@ -173,6 +192,7 @@ def _context(result: RunResult) -> dict[str, Any]:
                 policies=policies,
                 colors=colors,
                 event_names=names,
+                max_points=MAX_POINTS,
             ),
             "events",
         )

@@ -74,15 +74,21 @@ ENGINE_LIMITATIONS: tuple[str, ...] = (
     "ranges it was given, not how likely the real world is to follow any single run.",
 )
 
-#: Outcome column prefixes, grouped as the report shows them.
+#: Outcome column prefixes, grouped as the report shows them (others go under "Other").
 OUTCOME_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Sustainment",
         (
             "days_of_fire",
+            "shipped",
             "delivered",
+            "lost",
+            "fired_total",
+            "shortfall",
+            "shortfall_days",
             "first_shortfall",
             "first_shortfall_without_transfers",
+            "final_stock",
         ),
     ),
     ("Escalation", ("final", "peak", "days_above")),
@@ -146,11 +152,20 @@ def fmt_prob_interval(p: Any, lo: Any, hi: Any) -> str:
     return f"{_pct_number(p)}% ({_pct_number(lo)}{_EN_DASH}{_pct_number(hi)}%)"
 
 
+_LARGE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def _sig(x: float, digits: int) -> str:
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{decimals}f}"
+
+
 def fmt_number(x: Any, digits: int = 3) -> str:
     """A number for a table: thousands separators, about ``digits`` significant digits.
 
-    Values of 1,000 or more are shown as whole numbers (``123456.7 -> "123,457"``);
-    smaller ones keep ``digits`` significant digits (``0.45231 -> "0.452"``).
+    Millions and more are written in words (``8660552 -> "8.66 million"``); from 100
+    (with ``digits=3``) to a million, whole numbers (``123456.7 -> "123,457"``); smaller
+    values keep ``digits`` significant digits (``0.45231 -> "0.452"``).
     """
     if _is_missing(x):
         return "—"
@@ -159,11 +174,10 @@ def fmt_number(x: Any, digits: int = 3) -> str:
         return "∞" if x > 0 else f"{_MINUS}∞"
     if x == 0:
         return "0"
-    if abs(x) >= 10 ** (digits - 1) or abs(x) >= 1000:
-        text = f"{x:,.0f}"
-    else:
-        decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
-        text = f"{x:,.{decimals}f}"
+    for scale, word in _LARGE:
+        if abs(x) >= scale:
+            return f"{_sig(x / scale, digits)} {word}".replace("-", _MINUS)
+    text = f"{x:,.0f}" if abs(x) >= 10 ** (digits - 1) else _sig(x, digits)
     if text in ("-0", "0", "-0.0"):
         return "0"
     return text.replace("-", _MINUS)
@@ -259,7 +273,13 @@ def _indicator_name(summary: Mapping[str, Any], indicator: str) -> str:
 
 _OUTCOME_TEMPLATES: dict[str, str] = {
     "days_of_fire": "Days of fire supplied: {t}",
+    "shipped": "Shipped: {t}",
     "delivered": "Delivered: {t}",
+    "lost": "Lost: {t}",
+    "fired_total": "Rounds fired: {am}",
+    "shortfall": "Total shortfall: {am}",
+    "shortfall_days": "Days in shortfall: {am}",
+    "final_stock": "Final stock: {am}",
     "first_shortfall": "First shortfall (day): {am}",
     "first_shortfall_without_transfers": "First shortfall without transfers (day): {am}",
     "final": "Final value: {i}",
@@ -276,6 +296,8 @@ def outcome_label(summary: Mapping[str, Any], column: str) -> str:
     """A readable label for an outcome column such as ``peak.kor_threat``."""
     if column == "miscalc_peak":
         return "Peak miscalculation, any indicator"
+    if column == "miscalc_mean":
+        return "Mean miscalculation, all indicators together"
     prefix, _, rest = column.partition(".")
     template = _OUTCOME_TEMPLATES.get(prefix)
     if template is None or not rest:
@@ -507,38 +529,39 @@ def comparison_rows(
 
 
 def _group_columns(columns: Iterable[str]) -> list[tuple[str, list[str]]]:
-    """Outcome columns present, grouped and ordered for display."""
-    present = [c for c in columns if c not in ("run", "policy")]
+    """Outcome columns present, grouped and ordered for display.
+
+    Within a group, columns follow the group's prefix order, except that each
+    ``first_shortfall`` is followed by its ``first_shortfall_without_transfers`` twin and
+    each ``fired`` by its ``fired_day``. Unknown columns end up in "Other".
+    """
+    present = [str(c) for c in columns if c not in ("run", "policy")]
+    taken: set[str] = set()
     groups: list[tuple[str, list[str]]] = []
+    twins = {
+        "first_shortfall": "first_shortfall_without_transfers",
+        "fired": "fired_day",
+    }
     for group, prefixes in OUTCOME_GROUPS:
         chosen: list[str] = []
-        if group == "Sustainment":
-            chosen += [c for c in present if c.startswith("days_of_fire.")]
-            chosen += [c for c in present if c.startswith("delivered.")]
-            for c in present:
-                if c.startswith("first_shortfall.") and c not in chosen:
-                    chosen.append(c)
-                    twin = "first_shortfall_without_transfers." + c.partition(".")[2]
-                    if twin in present:
+        for prefix in prefixes:
+            # Aggregates such as ``miscalc_peak`` (no dot) before their parts.
+            for c in sorted(present, key=lambda c: "." in c):
+                if c in taken or c.partition(".")[0] != prefix:
+                    continue
+                chosen.append(c)
+                taken.add(c)
+                twin_prefix = twins.get(prefix)
+                if twin_prefix and "." in c:
+                    twin = f"{twin_prefix}.{c.partition('.')[2]}"
+                    if twin in present and twin not in taken:
                         chosen.append(twin)
-            chosen += [
-                c for c in present if c.startswith("first_shortfall_without_transfers.") and c not in chosen
-            ]
-        elif group == "Events":
-            for c in present:
-                if c.startswith("fired.") and c not in chosen:
-                    chosen.append(c)
-                    twin = "fired_day." + c.partition(".")[2]
-                    if twin in present:
-                        chosen.append(twin)
-            chosen += [c for c in present if c.startswith("fired_day.") and c not in chosen]
-        else:
-            for prefix in prefixes:
-                chosen += [c for c in present if c.startswith(prefix + ".")]
-            if group == "Miscalculation" and "miscalc_peak" in present:
-                chosen.insert(0, "miscalc_peak")
+                        taken.add(twin)
         if chosen:
             groups.append((group, chosen))
+    rest = [c for c in present if c not in taken]
+    if rest:
+        groups.append(("Other", rest))
     return groups
 
 
