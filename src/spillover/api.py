@@ -74,7 +74,7 @@ def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, object]) -> RunResu
     from spillover.analysis.compare import paired_differences
 
     claims = claims_of(sc)
-    table = evaluate_claims(ens.outcomes, claims) if claims else pd.DataFrame()
+    table = evaluate_claims(ens.outcomes, claims)
     baseline = ens.policies[0]
     if len(ens.policies) > 1:
         comparison = paired_differences(ens.outcomes, baseline, key_quantities(sc), claims)

@@ -27,7 +27,7 @@ __all__ = [
     "claim_indicator",
     "estimative_word",
     "evaluate_claims",
-    "outcome_names",
+    "outcome_columns",
 ]
 
 Method = Literal["jeffreys", "wilson"]
@@ -225,12 +225,12 @@ def estimative_word(p: float) -> str:
 # --------------------------------------------------------------------------- claims
 
 
-def outcome_names(outcomes: pd.DataFrame) -> list[str]:
+def outcome_columns(outcomes: pd.DataFrame) -> list[str]:
     """The outcome columns of an outcomes table: every string column but run and policy.
 
     Examples
     --------
-    >>> outcome_names(pd.DataFrame(columns=["run", "policy", "peak.kor_threat"]))
+    >>> outcome_columns(pd.DataFrame(columns=["run", "policy", "peak.kor_threat"]))
     ['peak.kor_threat']
     """
     return [c for c in outcomes.columns if isinstance(c, str) and c not in RESERVED_COLUMNS]
@@ -259,7 +259,7 @@ def claim_indicator(outcomes: pd.DataFrame, claim: ClaimLike) -> npt.NDArray[np.
     """
     source = f"claim {claim.id!r}"
     try:
-        expr = compile_expr(claim.expr, outcome_names(outcomes))
+        expr = compile_expr(claim.expr, outcome_columns(outcomes))
         values = expr.evaluate(outcomes)
     except ExprError as error:
         raise error.with_source(source) from None

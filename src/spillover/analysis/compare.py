@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from spillover.analysis.claims import ClaimLike, claim_indicator, outcome_names
+from spillover.analysis.claims import ClaimLike, claim_indicator, outcome_columns
 from spillover.analysis.expr import Column, Expr, ExprError, compile_expr
 
 __all__ = ["COMPARISON_COLUMNS", "paired_differences", "paired_summary"]
@@ -204,12 +204,12 @@ def _measures(
     """(name, kind, per-row values) for every quantity and claim, values as floats."""
     measures: list[tuple[str, str, FloatArray]] = []
     if quantities is None:
-        for name in outcome_names(outcomes):
+        for name in outcome_columns(outcomes):
             if _is_numeric(outcomes[name]):
                 values = Column(name).evaluate(outcomes).astype(np.float64)
                 measures.append((name, "outcome", values))
     else:
-        available = outcome_names(outcomes)
+        available = outcome_columns(outcomes)
         for name, text in quantities.items():
             try:
                 expr: Expr = compile_expr(text, available)

@@ -36,7 +36,8 @@ class RunResult:
     comparison
         Paired policy differences against the baseline policy: ``policy``,
         ``baseline``, ``quantity``, ``kind`` (``claim`` or ``outcome``), ``n``,
-        ``mean_diff``, ``lo``, ``hi``.
+        ``mean_diff``, ``lo``, ``hi``, ``share_lower``, ``share_higher`` (shares of runs
+        where the policy is below or above the baseline).
     path
         The run folder, when the result was written to disk.
     """
