@@ -623,6 +623,8 @@ def test_outcome_numbers_match_frames(page: str, result: RunResult) -> None:
         assert f"{lo:,.0f} to {hi:,.0f}" in text
         fired = o.loc[o.policy == policy, "fired.kor_arms_ukraine"]
         assert f"fired in {int(fired.sum())} of {RUNS} runs" in text
+        lo, hi = F.jeffreys_interval([fired.sum()], RUNS)
+        assert T.fmt_prob_interval(fired.mean(), lo[0], hi[0]) in text
         days = o.loc[o.policy == policy, "fired_day.kor_arms_ukraine"].dropna()
         median_date = (date(2023, 8, 1) + timedelta(days=int(np.floor(days.median())))).isoformat()
         assert median_date in text
@@ -649,6 +651,7 @@ def test_scenario_and_sources(page: str) -> None:
     assert "lognormal(median=20000, sigma=0.45)" in text
     assert "Rakindu Perera" in text
     assert 'href="#src-perera-2024"' in page
+    assert page.count('href="#src-perera-2024"') == 2  # the claim and the input
     assert 'id="src-perera-2024"' in page
     assert 'href="https://example.org/perera-2024"' in page
     # The judgment input is visibly labelled.

@@ -161,6 +161,15 @@ def jeffreys_interval(
 # ---------------------------------------------------------------------------
 
 
+def _short_label(text: str, limit: int = 34) -> str:
+    """A label short enough to sit on an arrow: no parenthetical, at most ``limit`` chars."""
+    base = text.split(" (", 1)[0].strip() or text
+    if len(base) <= limit:
+        return base
+    cut = base[: limit - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
+
+
 def _bezier(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, n: int = 30) -> np.ndarray:
     t = np.linspace(0.0, 1.0, n)[:, None]
     return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
@@ -197,7 +206,8 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
     for t in transfers:
         u, v = str(t["supplier"]), str(t["recipient"])
         if u != v:
-            graph[u][v]["weight"] += 1.0
+            # Linked actors pull together, but not so hard that parallel arrows crowd.
+            graph[u][v]["weight"] = 0.8
     if len(nodes) == 1:
         pos = {nodes[0]: np.array([0.0, 0.0])}
     else:
@@ -279,13 +289,14 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
             mid = _bezier(pos[u], ctrl, pos[v], n=3)[1]
             munition = munitions.get(str(t.get("munition")), {})
             label = str(munition.get("name") or t.get("munition") or t.get("id", ""))
+            short = _short_label(label)
             annotations.append(
                 {
                     "x": round_sig([mid[0]])[0],
                     "y": round_sig([mid[1]])[0],
                     "xref": "x",
                     "yref": "y",
-                    "text": _esc(label),
+                    "text": _esc(short),
                     "showarrow": False,
                     "font": {"size": 10, "color": color},
                     "bgcolor": "rgba(255,255,255,0.85)",

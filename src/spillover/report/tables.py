@@ -421,6 +421,7 @@ def claim_tables(
     if claims is None or claims.empty or "claim" not in claims.columns:
         return []
     declared = _by_id(summary.get("claims"))
+    sources = _by_id(summary.get("sources"))
     order = list(policies or [])
     rank = {p: i for i, p in enumerate(order)}
     out: list[dict[str, Any]] = []
@@ -435,6 +436,11 @@ def claim_tables(
             "text": str(text if not _is_missing(text) else meta.get("text", claim_id)),
             "expr": str(expr if not _is_missing(expr) else meta.get("expr", "")),
             "source": str(meta.get("source") or ""),
+            "source_anchor": (
+                f"src-{meta.get('source')}"
+                if meta.get("source") and str(meta.get("source")) in sources
+                else None
+            ),
             "rows": [],
         }
         records = rows.to_dict("records")
@@ -565,6 +571,18 @@ def _group_columns(columns: Iterable[str]) -> list[tuple[str, list[str]]]:
     return groups
 
 
+def _jeffreys(k: float, n: int, level: float = 0.90) -> tuple[float, float]:
+    """Equal-tailed Jeffreys interval for ``k`` successes in ``n`` trials."""
+    from scipy.stats import beta
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    a = (1.0 - level) / 2.0
+    lo = float(beta.ppf(a, k + 0.5, n - k + 0.5)) if k > 0 else 0.0
+    hi = float(beta.ppf(1.0 - a, k + 0.5, n - k + 0.5)) if k < n else 1.0
+    return lo, hi
+
+
 def outcome_stats(values: Any) -> dict[str, float]:
     """Mean, median, 5th and 95th percentile and count of the non-missing values."""
     arr = pd.to_numeric(pd.Series(values), errors="coerce").astype(float).to_numpy()
@@ -618,8 +636,12 @@ def outcome_groups(
                 total = len(values)
                 row: dict[str, Any] = {"policy": policy, "note": "", "n": stats["n"]}
                 if prefix == "fired":
-                    row.update(mean=fmt_pct(stats["mean"]), median="—", range="—")
-                    row["note"] = f"fired in {fmt_count(values.sum())} of {fmt_count(total)} runs"
+                    k, n = float(np.nansum(values)), stats["n"]
+                    lo, hi = _jeffreys(k, n)
+                    row.update(mean=fmt_prob_interval(stats["mean"], lo, hi), median="—", range="—")
+                    row["note"] = (
+                        f"fired in {fmt_count(k)} of {fmt_count(n)} runs; 90% Jeffreys interval in brackets"
+                    )
                 elif prefix == "fired_day" and start:
                     row.update(
                         mean=fmt_date(start, stats["mean"]),
