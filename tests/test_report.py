@@ -845,7 +845,8 @@ def test_network_figure_styles(result: RunResult) -> None:
     colors = {t.line.color for t in lines}
     assert len(colors) == 3  # arms, compensation, dormant
     labels = {a.text for a in fig.layout.annotations if a.text}
-    assert "KN-23 ballistic missile" in labels
+    assert any("<b>PRK → RUS</b>" in t and "KN-23 ballistic missile" in t for t in labels)
+    assert any("<b>RUS → PRK</b>" in t and "Refined fuel" in t for t in labels)
     # Fixed seed: same layout twice.
     again = F.network_figure(result.scenario_summary)
     assert fig.to_json() == again.to_json()
@@ -861,7 +862,11 @@ def test_fan_chart(result: RunResult) -> None:
     expected = s[(s.series == "stock.RUS.shell152") & (s.policy == "status-quo")].q50.iloc[0]
     assert first.y[0] == float(f"{expected:.4g}")
     fills = [t for t in fig.data if t.fill == "tonexty"]
-    assert len(fills) == 2 * len(POLICIES)
+    assert len(fills) == len(POLICIES)  # the 50% bands
+    dotted = [t for t in fig.data if t.line.dash == "dot"]
+    assert len(dotted) == 2 * len(POLICIES)  # the 90% band edges
+    # Medians are drawn last, over every band.
+    assert all(t.showlegend for t in fig.data[-len(POLICIES) :])
     full = F.fan_chart(result.series, "indicator.kor_threat", START, max_points=1000)
     assert len(full.data[-1].y) == HORIZON + 1
     empty = F.fan_chart(result.series, "no.such", START)
@@ -948,3 +953,12 @@ def test_outcome_grouping() -> None:
     assert groups["Miscalculation"] == ["miscalc_peak", "miscalc_peak.kor_threat"]
     assert groups["Events"] == ["fired.e1", "fired_day.e1"]
     assert groups["Other"] == ["mystery.x"]
+
+
+def test_histogram_says_when_nothing_fired(result: RunResult) -> None:
+    outcomes = result.outcomes.copy()
+    outcomes["fired_day.kor_arms_ukraine"] = np.nan
+    fig = F.firing_day_histogram(outcomes, "kor_arms_ukraine", START, horizon=HORIZON)
+    notes = [a.text for a in fig.layout.annotations]
+    assert any("No run fired this event" in t for t in notes)
+    assert all("fires in 0% of runs" in t.name for t in fig.data)

@@ -56,6 +56,7 @@ _ARMS_COLOR = "#B2182B"
 _COMPENSATION_COLOR = "#1B7837"
 _DORMANT_COLOR = "#9E9E9E"
 _NODE_COLOR = "#34495E"
+_NETWORK_ASPECT = 1.8  # width / height of the network layout
 
 
 # ---------------------------------------------------------------------------
@@ -129,13 +130,27 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
-def _base_layout(fig: go.Figure, title: str, height: int) -> None:
+def _base_layout(fig: go.Figure, title: str, height: int, *, legend_below: bool = False) -> None:
+    """Shared look: title over the plot's left edge, legend above (or below) the plot."""
+    margin = {"l": 60, "r": 20, "t": 80, "b": 40}
+    legend = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"}
+    if legend_below:
+        margin = {"l": 60, "r": 20, "t": 60, "b": 90}
+        plot_height = max(height - margin["t"] - margin["b"], 50)
+        # About 36 px under the plot area, below the date ticks.
+        legend = {**legend, "yanchor": "top", "y": round(-36 / plot_height, 3)}
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={
+            "text": _esc(title),
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "font": {"size": 15},
+        },
         height=height,
-        margin={"l": 60, "r": 20, "t": 80, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        margin=margin,
+        legend=legend,
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
 
@@ -216,7 +231,9 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
         coords = np.array([raw[n] for n in nodes], dtype=float)
         coords -= coords.mean(axis=0)
         scale = np.abs(coords).max() or 1.0
-        pos = {n: coords[i] / scale for i, n in enumerate(nodes)}
+        coords /= scale
+        coords[:, 0] *= _NETWORK_ASPECT  # use the width of the page
+        pos = {n: coords[i] for i, n in enumerate(nodes)}
 
     fig = go.Figure()
     annotations: list[dict[str, Any]] = []
@@ -238,7 +255,11 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
         d = pb - pa
         length = float(np.hypot(*d)) or 1.0
         perp = np.array([-d[1], d[0]]) / length
+        # a -> b arrows bend to one side, b -> a arrows to the other.
+        group = sorted(group, key=lambda t: str(t["supplier"]) != a)
         m = len(group)
+        labels: dict[tuple[str, str], list[str]] = {}
+        reach: dict[tuple[str, str], list[float]] = {}
         for i, t in enumerate(group):
             u, v = str(t["supplier"]), str(t["recipient"])
             offset = (i - (m - 1) / 2.0) * 0.5 * length
@@ -286,22 +307,12 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
                     "standoff": 0,
                 }
             )
-            mid = _bezier(pos[u], ctrl, pos[v], n=3)[1]
             munition = munitions.get(str(t.get("munition")), {})
             label = str(munition.get("name") or t.get("munition") or t.get("id", ""))
-            short = _short_label(label)
-            annotations.append(
-                {
-                    "x": round_sig([mid[0]])[0],
-                    "y": round_sig([mid[1]])[0],
-                    "xref": "x",
-                    "yref": "y",
-                    "text": _esc(short),
-                    "showarrow": False,
-                    "font": {"size": 10, "color": color},
-                    "bgcolor": "rgba(255,255,255,0.85)",
-                }
+            labels.setdefault((u, v), []).append(
+                f'<span style="color:{color}">{_esc(_short_label(label))}</span>'
             )
+            reach.setdefault((u, v), []).append(offset)
             kind = []
             if dormant:
                 kind.append("dormant: starts only when an event fires")
@@ -310,6 +321,7 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
             cov = t.get("covertness")
             if cov is not None:
                 kind.append(f"covertness {float(cov):.2g}")
+            mid = _bezier(pos[u], ctrl, pos[v], n=3)[1]
             hover_x.append(round_sig([mid[0]])[0])
             hover_y.append(round_sig([mid[1]])[0])
             hover_text.append(
@@ -323,6 +335,29 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
                     ]
                     if s
                 )
+            )
+        # One label block per direction, just outside the bundle on that direction's side.
+        for (u, v), lines in labels.items():
+            side = -1.0 if u == a else 1.0
+            if len(labels) == 1:
+                side = -1.0
+            outer = max([abs(o) for o in reach[(u, v)] if o * side >= 0] or [0.0])
+            spot = (pa + pb) / 2.0 + perp * side * (outer * 0.5 + 0.05)
+            vx, vy = perp * side
+            annotations.append(
+                {
+                    "x": round_sig([spot[0]])[0],
+                    "y": round_sig([spot[1]])[0],
+                    "xref": "x",
+                    "yref": "y",
+                    "text": f"<b>{_esc(u)} → {_esc(v)}</b><br>" + "<br>".join(lines),
+                    "showarrow": False,
+                    "align": "left",
+                    "xanchor": "left" if vx > 0.35 else "right" if vx < -0.35 else "center",
+                    "yanchor": "bottom" if vy > 0.35 else "top" if vy < -0.35 else "middle",
+                    "font": {"size": 10, "color": _NODE_COLOR},
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                }
             )
 
     if hover_x:
@@ -385,10 +420,9 @@ def network_figure(summary: Mapping[str, Any], *, seed: int = 7, height: int = 5
             )
         )
     _base_layout(fig, title, height)
-    axis = {"visible": False, "range": [-1.35, 1.35]}
     fig.update_layout(
-        xaxis=axis,
-        yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
+        xaxis={"visible": False, "range": [-1.35 * _NETWORK_ASPECT, 1.35 * _NETWORK_ASPECT]},
+        yaxis={"visible": False, "range": [-1.35, 1.35], "scaleanchor": "x", "scaleratio": 1},
         annotations=annotations,
         hovermode="closest",
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
@@ -416,7 +450,7 @@ def fan_chart(
     """Quantile fan chart of one series, one colour per policy.
 
     Each policy gets its median (``q50``) as a line, the 50 % band (``q25``–``q75``)
-    and the 90 % band (``q05``–``q95``) as shaded areas. The x axis is in dates,
+    as a shaded area and the 90 % band (``q05``–``q95``) as dotted edges. The x axis is in dates,
     ``start + day``. Long series are thinned to at most ``max_points`` evenly spaced
     days so the figure stays small.
     """
@@ -429,6 +463,7 @@ def fan_chart(
     order = _policies(df, policies)
     colors = dict(colors or policy_colors(order))
     fig = go.Figure()
+    medians: list[go.Scatter] = []  # drawn last, on top of every policy's bands
     for i, policy in enumerate(order):
         color = colors.get(policy, PALETTE[i % len(PALETTE)])
         sub = df[df["policy"].astype(str) == policy].sort_values("day")
@@ -455,12 +490,19 @@ def fan_chart(
             return round_sig(sub[name].to_numpy(dtype=float)[idx])
 
         group = f"policy-{policy}"
-        edge = {"width": 0, "color": color}
-        for lo_name, hi_name, alpha, label in (("q05", "q95", 0.14, "90%"), ("q25", "q75", 0.28, "50%")):
+        # 90% band: thin dotted edges; 50% band: filled. Overlapping fills of several
+        # policies would blend into grey, so only the inner band is shaded.
+        for lo_name, hi_name, label in (("q05", "q95", "90%"), ("q25", "q75", "50%")):
             lo, hi = col(lo_name), col(hi_name)
             if lo is None or hi is None:
                 continue
-            hover = {} if label == "90%" else {"hoverinfo": "skip"}
+            inner = label == "50%"
+            edge = (
+                {"width": 0, "color": color}
+                if inner
+                else {"width": 1, "color": _rgba(color, 0.7), "dash": "dot"}
+            )
+            hover = {"hoverinfo": "skip"} if inner else {}
             fig.add_trace(
                 go.Scatter(
                     **xspec,
@@ -480,29 +522,30 @@ def fan_chart(
                     y=hi,
                     mode="lines",
                     line=edge,
-                    fill="tonexty",
-                    fillcolor=_rgba(color, alpha),
                     name=f"{_esc(policy)} {hi_name}",
                     legendgroup=group,
                     showlegend=False,
                     yhoverformat=",.4~r",
+                    **({"fill": "tonexty", "fillcolor": _rgba(color, 0.18)} if inner else {}),
                     **hover,
                 )
             )
         median = col("q50")
         if median is not None:
-            fig.add_trace(
+            medians.append(
                 go.Scatter(
                     **xspec,
                     y=median,
                     mode="lines",
-                    line={"color": color, "width": 2},
+                    line={"color": color, "width": 2.4},
                     name=_esc(policy),
                     legendgroup=group,
                     showlegend=True,
                     yhoverformat=",.4~r",
                 )
             )
+    for trace in medians:
+        fig.add_trace(trace)
     _base_layout(fig, title, height)
     fig.update_layout(
         hovermode="x unified",
@@ -560,6 +603,7 @@ def event_probability_figure(
     )
     horizon = int(horizon)
     for row, event in enumerate(events, start=1):
+        row_max = 0.0
         for i, policy in enumerate(order):
             color = colors.get(policy, PALETTE[i % len(PALETTE)])
             values, n = _fired_days(outcomes, policy, event)
@@ -581,8 +625,10 @@ def event_probability_figure(
                 xspec = {"x0": _dates(start, [0])[0], "dx": stride * _DAY_MS}
             k = np.searchsorted(fired, days, side="right").astype(float)
             group = f"policy-{policy}"
+            row_max = max(row_max, float(k.max()) / n)
             if band:
                 lo, hi = jeffreys_interval(k, n, level)
+                row_max = max(row_max, float(hi.max()))
                 fig.add_trace(
                     go.Scatter(
                         **xspec,
@@ -625,22 +671,14 @@ def event_probability_figure(
                 row=row,
                 col=1,
             )
-        fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="P(fired by date)", row=row, col=1)
-    height = 120 + 250 * len(events)
-    _base_layout(fig, title, height)
-    fig.update_xaxes(type="date")
+        # Zoom on small probabilities (a flat line at 0-2% tells nothing) but never past 100%.
+        top = min(1.0, max(0.05, 1.15 * row_max))
+        fig.update_yaxes(range=[0, top], tickformat=".1~%", title_text="P(fired by date)", row=row, col=1)
+    height = 150 + 250 * len(events)
     # Subplot titles sit where the legend usually goes: put the legend underneath.
-    fig.update_layout(
-        hovermode="x unified",
-        legend={
-            "orientation": "h",
-            "yanchor": "top",
-            "y": round(-36 / (height - 140), 3),  # about 36 px below the lowest panel
-            "x": 0,
-            "xanchor": "left",
-        },
-        margin={"l": 60, "r": 20, "t": 70, "b": 70},
-    )
+    _base_layout(fig, title, height, legend_below=True)
+    fig.update_xaxes(type="date")
+    fig.update_layout(hovermode="x unified")
     return fig
 
 
@@ -685,12 +723,14 @@ def firing_day_histogram(
             strict=True,
         )
     )
+    any_fired = False
     for i, policy in enumerate(order):
         color = colors.get(policy, PALETTE[i % len(PALETTE)])
         values, n = _fired_days(outcomes, policy, event_id)
         if n == 0:
             continue
         fired = np.clip(values[~np.isnan(values)], 0, horizon)
+        any_fired = any_fired or fired.size > 0
         counts, _ = np.histogram(fired, bins=edges)
         fig.add_trace(
             go.Bar(
@@ -702,12 +742,27 @@ def firing_day_histogram(
                 hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y:.1%} of runs",
             )
         )
-    _base_layout(fig, title, 340)
+    _base_layout(fig, title, 380, legend_below=True)
+    if not any_fired:
+        fig.update_layout(
+            annotations=[
+                {
+                    "text": "No run fired this event within the horizon, under any policy.",
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.6,
+                    "font": {"size": 13},
+                }
+            ],
+            yaxis={"range": [0, 0.05]},
+        )
     fig.update_layout(
         barmode="group",
         bargap=0.15,
         xaxis={"type": "date"},
-        yaxis={"tickformat": ".0%", "title": {"text": "share of runs"}},
+        yaxis={"tickformat": ".1~%", "title": {"text": "share of runs"}, "rangemode": "tozero"},
     )
     return fig
 
