@@ -132,6 +132,32 @@ def _event_ids(summary: dict[str, Any], outcomes: pd.DataFrame) -> list[str]:
     return [e for e in ids if f"fired_day.{e}" in outcomes.columns]
 
 
+def _group_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive comparison rows about the same quantity, as one group each."""
+    groups: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["kind"], row["quantity"])
+        if not groups or groups[-1]["key"] != key:
+            groups.append(
+                {
+                    "key": key,
+                    "label": row["label"],
+                    "kind": row["kind"],
+                    "quantity": row["quantity"],
+                    "rows": [],
+                }
+            )
+        groups[-1]["rows"].append(row)
+    return groups
+
+
+def _level(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:g}%"
+    except (TypeError, ValueError):
+        return "90%"
+
+
 def _context(result: RunResult) -> dict[str, Any]:
     summary: dict[str, Any] = dict(result.scenario_summary or {})
     manifest: dict[str, Any] = dict(result.manifest or {})
@@ -237,6 +263,8 @@ def _context(result: RunResult) -> dict[str, Any]:
         "scale": T.ESTIMATIVE_SCALE,
         "claims": T.claim_tables(claims, summary, policies),
         "comparison": comparison_rows,
+        "comparison_groups": _group_rows(comparison_rows),
+        "comparison_level": _level(manifest.get("comparison_level", 0.9)),
         "comparison_has_shares": any(r["share_lower"] is not None for r in comparison_rows),
         "baselines": baselines,
         "outcome_groups": T.outcome_groups(outcomes, summary, policies),
