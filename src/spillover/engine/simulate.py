@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import expit
 
 from spillover.engine.levers import LeverEffects, lever_effects
+from spillover.engine.network import Edges, build_edges, edge_weights, weighted_input
 from spillover.engine.params import Params
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
@@ -50,10 +51,11 @@ class _Kernel:
     prod: tuple[np.ndarray, np.ndarray]  # series idx, flat (a*M+m)
     dem: tuple[np.ndarray, np.ndarray]
     sig_cov: np.ndarray  # (R, S) effective covertness of each signal
-    Vs: np.ndarray  # (R, K, S) true weights (event effects may scale them)
-    W: np.ndarray  # (R, K, K)
-    beta: np.ndarray  # (R, K)
-    Veff: np.ndarray  # (R, K, S) weights times perception
+    edges: Edges
+    w_true: np.ndarray  # (E, R) edge weights (event effects may scale them)
+    w_seen: np.ndarray  # (E, R) edge weights times each observer's perception
+    beta: np.ndarray  # (K, R)
+    tau: np.ndarray  # (K, R)
     n: np.ndarray  # (R, O, S) current perception noise
     tmult: np.ndarray  # (R, F) event multipliers on transfers
     smult: np.ndarray  # (R, nS) event multipliers on schedules
@@ -63,6 +65,9 @@ class _Kernel:
     steady: np.ndarray | None = None  # (T,) the schedule basis is unchanged since yesterday
     nodelay: np.ndarray | None = None  # (F,) transfers delivered the day they ship, every row
     cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # rates, production, demand
+    dem_index: dict[int, int] | None = None  # flat (a·M+m) -> demand pair
+    ref: np.ndarray | None = None  # (S, R) reference rates of the signals
+    fl: _Flows | None = None
 
 
 def _bank(st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -90,17 +95,20 @@ def _signal_covertness(st: Structure, p: Params, lev: LeverEffects) -> np.ndarra
 
 
 def _perceived(k: _Kernel) -> np.ndarray:
-    """Weights times exp(covertness·(1−transparency)·(bias + noise·n)) per indicator's observer."""
-    p, obs = k.p, k.st.ind_observer
-    if len(k.st.observers) == 0:
-        return k.Vs.copy()
-    has = (obs >= 0)[None, :, None]
-    o = np.where(obs >= 0, obs, 0)
-    bias = p.bias[:, o][:, :, None]
-    noise = p.noise[:, o][:, :, None]
-    n = k.n[:, o, :]
-    expo = np.where(has, k.sig_cov[:, None, :] * (bias + noise * n), 0.0)
-    return k.Vs * np.exp(expo)
+    """Edge weights times exp(covertness·(1−transparency)·(bias + noise·n)).
+
+    The observer is the target indicator's; signal edges only, indicator edges are exact.
+    """
+    p, e, st = k.p, k.edges, k.st
+    K = len(st.indicators)
+    obs = st.ind_observer[e.target]
+    sel = np.flatnonzero(e.is_signal & (obs >= 0))
+    seen = k.w_true.copy()
+    if len(sel):
+        o, sig = obs[sel], e.source[sel] - K
+        expo = k.sig_cov[:, sig] * (p.bias[:, o] + p.noise[:, o] * k.n[:, o, sig])
+        seen[sel] *= np.exp(expo).T
+    return seen
 
 
 def _kernel(st: Structure, p: Params, draws: Draws) -> _Kernel:
@@ -111,18 +119,23 @@ def _kernel(st: Structure, p: Params, draws: Draws) -> _Kernel:
         if s.kind == "transfer":
             tr_series[st.transfers.index(s.key[0])] = i
     ar1 = draws.noise.ndim == 4
+    edges = build_edges(st)
     k = _Kernel(
         st=st, p=p, lev=lev, draws=draws, B=B, offsets=offsets, tr_series=tr_series,
         prod=_pairs(st, "production"), dem=_pairs(st, "demand"),
-        sig_cov=_signal_covertness(st, p, lev), Vs=p.Vs.copy(), W=p.W.copy(), beta=p.beta.copy(),
-        Veff=p.Vs, n=draws.noise[0] if ar1 else draws.noise,
+        sig_cov=_signal_covertness(st, p, lev), edges=edges, w_true=edge_weights(edges, p.W, p.Vs),
+        w_seen=np.empty(0), beta=np.ascontiguousarray(p.beta.T), tau=np.ascontiguousarray(p.tau.T),
+        n=draws.noise[0] if ar1 else draws.noise,
         tmult=np.ones((p.R, st.F)), smult=np.ones((p.R, len(st.series))), active=p.active.copy(),
         window=int(lev.delay.max(initial=0)) + 1,
     )
-    k.Veff = _perceived(k)
-    k.exact = not ar1 and np.array_equal(k.Veff, k.Vs)
+    k.w_seen = _perceived(k)
+    k.exact = not ar1 and np.array_equal(k.w_seen, k.w_true)
     k.steady = np.r_[False, (B[1:] == B[:-1]).all(axis=1)]
     k.nodelay = (lev.delay == 0).all(axis=0)
+    k.dem_index = {int(c): j for j, c in enumerate(k.dem[1])}
+    k.fl = _flows(k)
+    k.ref = np.ascontiguousarray(p.sig_ref.T)
     return k
 
 
@@ -132,14 +145,15 @@ def initial_state(st: Structure, p: Params, window: int) -> State:
     rest = np.where(st.ind_logistic, expit(p.beta), 0.0)
     I0 = np.where(np.isnan(p.initial), rest, p.initial)
     zeros_am = np.zeros((R, A, M))
+    P = sum(1 for s in st.series if s.kind == "demand")
     return State(
-        t=-1, S=p.S0.copy(), pipe=np.zeros((R, F, window)), I=I0.copy(), I_true=I0.copy(),
+        t=-1, S=p.S0.copy(), pipe=np.zeros((F, window, R)), delay=np.zeros((F, R), dtype=np.int64),
+        levels=np.stack([I0.T, I0.T]),
         E=np.zeros((R, E), dtype=bool), fired_at=np.full((R, E), np.nan),
         hazard=np.zeros((R, E)), above=np.zeros((R, E), dtype=np.int64),
         produced=zeros_am.copy(), fired=zeros_am.copy(), demanded=zeros_am.copy(),
-        shortfall=zeros_am.copy(), shipped=np.zeros((R, F)), delivered=np.zeros((R, F)),
-        lost=np.zeros((R, F)), shipped_today=np.zeros((R, F)), delivered_today=np.zeros((R, F)),
-        demand_today=zeros_am.copy(), fired_today=zeros_am.copy(), z=np.zeros((R, len(st.signals))),
+        shortfall=zeros_am.copy(), flows=np.zeros((5, F, R)),
+        demand_today=np.zeros((R, P)), fired_today=np.zeros((R, P)), z=np.zeros((len(st.signals), R)),
     )
 
 
@@ -147,63 +161,80 @@ def _rates(k: _Kernel, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's scheduled rates, production and demand; reused while nothing changes."""
     if k.cache is not None and k.steady[t]:  # type: ignore[index]
         return k.cache
-    R, A, M = k.p.R, k.st.A, k.st.M
     if k.st.series:
         per = np.add.reduceat(k.p.V * k.B[t], k.offsets, axis=1)
         rates = per * k.p.scale * k.smult
     else:
-        rates = np.zeros((R, 0))
-    k.cache = (rates, _dense(rates, k.prod, R, A, M), _dense(rates, k.dem, R, A, M))
+        rates = np.zeros((k.p.R, 0))
+    k.cache = (rates, rates[:, k.prod[0]], rates[:, k.dem[0]])
     return k.cache
 
 
+@dataclass
+class _Flows:
+    """Per-transfer parameters as contiguous (F, R) rows for the daily loop."""
+
+    ratio: np.ndarray
+    cap: np.ndarray
+    reserve: np.ndarray
+    loss: np.ndarray
+    mult: np.ndarray  # active × event multiplier × cap lever
+    back: np.ndarray  # delay·R − row: today's slot·R minus this is the flat index to read
+
+
+def _flows(k: _Kernel) -> _Flows:
+    p, lev, R = k.p, k.lev, k.p.R
+    c = np.ascontiguousarray
+    return _Flows(
+        ratio=c(p.ratio.T), cap=c(p.cap.T), reserve=c(p.reserve.T), loss=c(lev.loss.T),
+        mult=c((k.active * k.tmult * lev.cap).T),
+        back=c((lev.delay * R - np.arange(R)[:, None]).T),
+    )
+
+
 def _transfers(k: _Kernel, s: State, rates: np.ndarray, t: int) -> None:
-    st, p, lev = k.st, k.p, k.lev
-    rows = np.arange(p.R)
-    slot_now = t % k.window
+    """Ship (bounded by stock above reserve), lose, and deliver after the delay."""
+    st, fl, R, W = k.st, k.fl, k.p.R, k.window
+    shipped, delivered, lost, ship_today, got_today = s.flows
     for f in st.tr_order:
         a, r, m = st.tr_sup[f], st.tr_rcp[f], st.tr_mun[f]
-        if st.tr_parent[f] >= 0:
-            want = p.ratio[:, f] * s.delivered_today[:, st.tr_parent[f]]
-        else:
-            want = rates[:, k.tr_series[f]]
-        want = np.minimum(want * (k.active[:, f] * k.tmult[:, f] * lev.cap[:, f]), p.cap[:, f])
+        want = fl.ratio[f] * got_today[st.tr_parent[f]] if st.tr_parent[f] >= 0 else rates[:, k.tr_series[f]]
+        want = np.minimum(want * fl.mult[f], fl.cap[f])
         if st.stocked[m]:
-            ship = np.minimum(want, np.maximum(s.S[:, a, m] - p.reserve[:, f], 0.0))
+            ship = np.minimum(want, np.maximum(s.S[:, a, m] - fl.reserve[f], 0.0))
             s.S[:, a, m] -= ship
         else:
             ship = want
             s.produced[:, a, m] += ship
-        lost = ship * lev.loss[:, f]
+        gone = ship * fl.loss[f]
         if k.nodelay[f]:  # type: ignore[index]
-            got = ship - lost
+            got = ship - gone
         else:
-            s.pipe[rows, f, (t + lev.delay[:, f]) % k.window] += ship - lost
-            got = s.pipe[:, f, slot_now].copy()
-            s.pipe[:, f, slot_now] = 0.0
+            s.pipe[f, t % W] = ship - gone
+            got = s.pipe[f].reshape(-1)[((t % W) * R + W * R - fl.back[f]) % (W * R)]
         s.S[:, r, m] += got
-        s.shipped_today[:, f] = ship
-        s.delivered_today[:, f] = got
-        s.shipped[:, f] += ship
-        s.delivered[:, f] += got
-        s.lost[:, f] += lost
+        ship_today[f] = ship
+        got_today[f] = got
+        shipped[f] += ship
+        delivered[f] += got
+        lost[f] += gone
 
 
-def _dense(rates: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], R: int, A: int, M: int) -> np.ndarray:
-    out = np.zeros((R, A * M))
-    out[:, pairs[1]] = rates[:, pairs[0]]
-    return out.reshape(R, A, M)
-
-
-def _produce_consume(s: State, prod: np.ndarray, demand: np.ndarray) -> None:
-    s.S += prod
-    s.produced += prod
-    fired = np.minimum(demand, s.S)
-    s.S -= fired
-    s.demand_today, s.fired_today = demand, fired
-    s.demanded += demand
-    s.fired += fired
-    s.shortfall += demand - fired
+def _produce_consume(k: _Kernel, s: State, prod: np.ndarray, demand: np.ndarray) -> None:
+    """Production adds to stocks; demand fires what the stock allows (pairs only)."""
+    R = k.p.R
+    S, produced = s.S.reshape(R, -1), s.produced.reshape(R, -1)
+    if prod.shape[1]:
+        S[:, k.prod[1]] += prod
+        produced[:, k.prod[1]] += prod
+    if demand.shape[1]:
+        cols = k.dem[1]
+        have = S[:, cols]
+        fired = np.minimum(demand, have)
+        S[:, cols] = have - fired
+        s.demand_today, s.fired_today = demand, fired
+        for total, add in ((s.demanded, demand), (s.fired, fired), (s.shortfall, demand - fired)):
+            total.reshape(R, -1)[:, cols] += add
 
 
 def _signals(k: _Kernel, s: State) -> np.ndarray:
@@ -213,39 +244,39 @@ def _signals(k: _Kernel, s: State) -> np.ndarray:
         sig = sc.signals[name]
         if sig.flow is not None:
             f = st.transfers.index(sig.flow)
-            flow = s.delivered_today[:, f] if sig.measure == "delivered" else s.shipped_today[:, f]
-            z[:, i] = flow / k.p.sig_ref[:, i]
+            flow = s.flows[4 if sig.measure == "delivered" else 3, f]
+            z[i] = flow / k.ref[i]
         elif sig.stock is not None:
             a, m = st.actors.index(sig.stock.actor), st.munitions.index(sig.stock.munition)
-            z[:, i] = s.S[:, a, m] / np.maximum(30.0 * s.demand_today[:, a, m], 1.0)
+            j = k.dem_index.get(a * st.M + m)
+            demand = s.demand_today[:, j] if j is not None else 0.0
+            z[i] = s.S[:, a, m] / np.maximum(30.0 * demand, 1.0)
         elif sig.event is not None:
-            z[:, i] = s.E[:, st.events.index(sig.event)]
+            z[i] = s.E[:, st.events.index(sig.event)]
         else:
-            z[:, i] = k.p.lever_values[:, st.levers.index(sig.lever)]  # type: ignore[arg-type]
+            z[i] = k.p.lever_values[:, st.levers.index(sig.lever)]  # type: ignore[arg-type]
     return z
 
 
-def _update(k: _Kernel, I: np.ndarray, V: np.ndarray, z: np.ndarray) -> None:
-    """I += (g(beta + W·I + V·z) − I) / tau, in place."""
-    x = k.beta + (k.W * I[:, None, :]).sum(axis=2)
-    if z.shape[1]:
-        x += (V * z[:, None, :]).sum(axis=2)
+def _update(k: _Kernel, I: np.ndarray, weights: np.ndarray, z: np.ndarray) -> None:
+    """I += (g(beta + Σ weights · [I, z]) − I) / tau, in place."""
+    x = weighted_input(k.edges, k.beta, weights, np.concatenate([I, z], axis=0))
     logistic = k.st.ind_logistic
     if logistic.all():
         g = expit(x)
     elif logistic.any():
-        g = np.where(logistic, expit(x), x)
+        g = np.where(logistic[:, None], expit(x), x)
     else:
         g = x
-    I += (g - I) / k.p.tau
+    I += (g - I) / k.tau
 
 
 def _indicators(k: _Kernel, s: State, z: np.ndarray) -> None:
-    _update(k, s.I, k.Veff, z)
+    _update(k, s.levels[0], k.w_seen, z)
     if k.exact:
-        s.I_true[...] = s.I
+        s.levels[1] = s.levels[0]
     else:
-        _update(k, s.I_true, k.Vs, z)
+        _update(k, s.levels[1], k.w_true, z)
 
 
 def _triggers(k: _Kernel, s: State, t: int) -> None:
@@ -256,7 +287,7 @@ def _triggers(k: _Kernel, s: State, t: int) -> None:
     newly = np.zeros_like(s.E)
     for e, name in enumerate(st.events):
         trig = sc.events[name].trigger
-        level = s.I[:, st.indicators.index(trig.indicator)]
+        level = s.levels[0, st.indicators.index(trig.indicator)]
         if trig.hazard is not None:
             s.hazard[:, e] += p.hazard_rate[:, e] * expit((level - p.theta[:, e]) / p.width[:, e])
             newly[:, e] = ~s.E[:, e] & (s.hazard[:, e] >= k.draws.thresholds[:, e])
@@ -277,24 +308,25 @@ def _apply_effects(k: _Kernel, newly: np.ndarray) -> None:
         v = eff.value[rows]
         if eff.kind == "start":
             k.active[rows, eff.target[0]] = v
+            k.fl = _flows(k)
         elif eff.kind == "add_beta":
-            k.beta[rows, eff.target[0]] += v
+            k.beta[eff.target[0], rows] += v
         elif eff.kind == "scale_transfer":
             k.tmult[rows, eff.target[0]] *= v
+            k.fl = _flows(k)
         elif eff.kind == "scale_series":
             k.smult[rows, eff.target[0]] *= v
             k.cache = None
-        elif eff.kind == "scale_w":
-            k.W[rows, eff.target[0], eff.target[1]] *= v
-        else:
-            k.Vs[rows, eff.target[0], eff.target[1]] *= v
-            k.Veff[rows, eff.target[0], eff.target[1]] *= v
+        else:  # scale_w / scale_v: one edge
+            edge = k.edges.index[(eff.target[0], eff.target[1])]
+            k.w_true[edge, rows] *= v
+            k.w_seen[edge, rows] *= v
 
 
 def _advance_noise(k: _Kernel, t: int) -> None:
     phi = k.p.persistence[:, None, None]
     k.n = phi * k.n + np.sqrt(1.0 - phi**2) * k.draws.noise[t]
-    k.Veff = _perceived(k)
+    k.w_seen = _perceived(k)
 
 
 def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = ()) -> State:
@@ -305,6 +337,7 @@ def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observe
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact
+    s.delay[...] = k.lev.delay.T
     ar1 = draws.noise.ndim == 4
     for t in range(st.T):
         s.t = t
@@ -312,7 +345,7 @@ def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observe
             _advance_noise(k, t)
         rates, prod, demand = _rates(k, t)
         _transfers(k, s, rates, t)
-        _produce_consume(s, prod, demand)
+        _produce_consume(k, s, prod, demand)
         z = _signals(k, s)
         _indicators(k, s, z)
         _triggers(k, s, t)

@@ -16,9 +16,9 @@ class State:
 
     t: int
     S: np.ndarray  # (R, A, M) stocks
-    pipe: np.ndarray  # (R, F, W) shipped and not yet delivered, by arrival slot
-    I: np.ndarray  # (R, K) indicators, driven by perceived signals
-    I_true: np.ndarray  # (R, K) indicators, driven by the true signals
+    pipe: np.ndarray  # (F, W, R) what arrives, by the day it shipped (a ring of W days)
+    delay: np.ndarray  # (F, R) days from shipment to delivery
+    levels: np.ndarray  # (2, K, R) indicators driven by perceived (0) and true (1) signals
     E: np.ndarray  # (R, E) bool: event has fired
     fired_at: np.ndarray  # (R, E) day it fired, NaN if not
     hazard: np.ndarray  # (R, E) cumulative hazard
@@ -27,17 +27,52 @@ class State:
     fired: np.ndarray  # (R, A, M)
     demanded: np.ndarray  # (R, A, M)
     shortfall: np.ndarray  # (R, A, M)
-    shipped: np.ndarray  # (R, F)
-    delivered: np.ndarray  # (R, F)
-    lost: np.ndarray  # (R, F)
-    shipped_today: np.ndarray  # (R, F)
-    delivered_today: np.ndarray  # (R, F)
-    demand_today: np.ndarray  # (R, A, M)
-    fired_today: np.ndarray  # (R, A, M)
-    z: np.ndarray  # (R, S) true signals today
+    flows: np.ndarray  # (5, F, R): shipped, delivered, lost, shipped today, delivered today
+    demand_today: np.ndarray  # (R, P) per (actor, munition) with a demand, in file order
+    fired_today: np.ndarray  # (R, P)
+    z: np.ndarray  # (S, R) true signals today
     exact: bool = False  # every observer sees exactly, so I_true equals I
 
     @property
+    def I(self) -> np.ndarray:
+        """(R, K) indicators as the observers perceive their inputs."""
+        return self.levels[0].T
+
+    @property
+    def I_true(self) -> np.ndarray:
+        """(R, K) the same indicators driven by the true signals."""
+        return self.levels[1].T
+
+    @property
+    def shipped(self) -> np.ndarray:
+        """(R, F) cumulative quantity shipped."""
+        return self.flows[0].T
+
+    @property
+    def delivered(self) -> np.ndarray:
+        """(R, F) cumulative quantity delivered."""
+        return self.flows[1].T
+
+    @property
+    def lost(self) -> np.ndarray:
+        """(R, F) cumulative quantity lost on the way."""
+        return self.flows[2].T
+
+    @property
+    def shipped_today(self) -> np.ndarray:
+        """(R, F) shipped on the day just stepped."""
+        return self.flows[3].T
+
+    @property
+    def delivered_today(self) -> np.ndarray:
+        """(R, F) delivered on the day just stepped."""
+        return self.flows[4].T
+
+    @property
     def in_transit(self) -> np.ndarray:
-        """(R, F) quantity shipped and not yet delivered."""
-        return self.pipe.sum(axis=2)
+        """(R, F) shipped (net of losses) and not yet delivered, read from the ring."""
+        F, W, R = self.pipe.shape
+        out = np.zeros((F, R))
+        for lag in range(min(W, self.t + 1)):
+            out += np.where(lag < self.delay, self.pipe[:, (self.t - lag) % W, :], 0.0)
+        return out.T

@@ -18,25 +18,25 @@ class OutcomeAccumulator:
         self.pairs = [(st.actors.index(a), st.munitions.index(m)) for a, m in demand_pairs(sc)]
         self.thresholds = np.array([sc.indicators[k].threshold for k in st.indicators])
         K, P = len(st.indicators), len(self.pairs)
-        self.peak = np.full((R, K), -np.inf)
-        self.days_above = np.zeros((R, K), dtype=np.int64)
-        self.mis_peak = np.zeros((R, K))
-        self.mis_sum = np.zeros((R, K))
+        self.peak = np.full((K, R), -np.inf)
+        self.days_above = np.zeros((K, R), dtype=np.int64)
+        self.mis_peak = np.zeros((K, R))
+        self.mis_sum = np.zeros((K, R))
+        self.thresholds = self.thresholds[:, None]
         self.first_short = np.full((R, P), float(st.T))
         self.short_days = np.zeros((R, P), dtype=np.int64)
-        self.pa = np.array([a for a, _ in self.pairs], dtype=np.int64)
-        self.pm = np.array([m for _, m in self.pairs], dtype=np.int64)
 
     def observe(self, s: State) -> None:
-        np.maximum(self.peak, s.I, out=self.peak)
-        self.days_above += self.thresholds <= s.I
+        level = s.levels[0]
+        np.maximum(self.peak, level, out=self.peak)
+        self.days_above += self.thresholds <= level
         if not s.exact:
-            gap = np.abs(s.I - s.I_true)
+            gap = np.abs(level - s.levels[1])
             np.maximum(self.mis_peak, gap, out=self.mis_peak)
             self.mis_sum += gap
         if self.pairs:
-            demand = s.demand_today[:, self.pa, self.pm]
-            short = (demand - s.fired_today[:, self.pa, self.pm]) > 1e-9 * np.maximum(demand, 1.0)
+            demand = s.demand_today
+            short = (demand - s.fired_today) > 1e-9 * np.maximum(demand, 1.0)
             self.short_days += short
             first = short & (self.first_short == self.st.T)
             self.first_short[first] = s.t
@@ -68,13 +68,13 @@ class OutcomeAccumulator:
                 out[f"final_stock.{a}.{m}"] = s.S[:, st.actors.index(a), st.munitions.index(m)].copy()
         for k, name in enumerate(st.indicators):
             out[f"final.{name}"] = s.I[:, k].copy()
-            out[f"peak.{name}"] = self.peak[:, k].copy()
-            out[f"days_above.{name}"] = self.days_above[:, k].astype(float)
-            out[f"miscalc_peak.{name}"] = self.mis_peak[:, k].copy()
-            out[f"miscalc_mean.{name}"] = self.mis_sum[:, k] / T
+            out[f"peak.{name}"] = self.peak[k].copy()
+            out[f"days_above.{name}"] = self.days_above[k].astype(float)
+            out[f"miscalc_peak.{name}"] = self.mis_peak[k].copy()
+            out[f"miscalc_mean.{name}"] = self.mis_sum[k] / T
         R = s.I.shape[0]
-        out["miscalc_peak"] = self.mis_peak.max(axis=1, initial=0.0) if st.indicators else np.zeros(R)
-        out["miscalc_mean"] = (self.mis_sum / T).max(axis=1, initial=0.0) if st.indicators else np.zeros(R)
+        out["miscalc_peak"] = self.mis_peak.max(axis=0, initial=0.0) if st.indicators else np.zeros(R)
+        out["miscalc_mean"] = (self.mis_sum / T).max(axis=0, initial=0.0) if st.indicators else np.zeros(R)
         for e, name in enumerate(st.events):
             out[f"fired.{name}"] = s.E[:, e].copy()
             out[f"fired_day.{name}"] = s.fired_at[:, e].copy()
