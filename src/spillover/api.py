@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 from spillover.ensemble.chunks import ChunkResult
 from spillover.ensemble.design import Design
 from spillover.ensemble.run import Ensemble, run_ensemble
+from spillover.ensemble.variants import add_policies
 from spillover.results.result import RunResult
 from spillover.results.series import series_names
 from spillover.results.store import command_line, default_out, staging, versions, write_result
@@ -119,6 +121,9 @@ def run(
     save_series: bool = False,
     report: bool = True,
     progress: Progress | None = None,
+    extra_policies: Mapping[str, Mapping[str, float]] | None = None,
+    counterfactual: bool = True,
+    pool: Executor | None = None,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
 
@@ -136,6 +141,13 @@ def run(
         keeps everything in memory.
     save_series
         Also write every run's daily series (``series_full/``); needs ``out``.
+    extra_policies
+        Policies defined at run time: ``{"half-cap": {"transfer_cap": 0.5}}``; unset
+        levers keep their defaults. Name them in ``policies`` to run only those.
+    counterfactual
+        Also run every policy without transfers (``*_without_transfers`` outcomes).
+    pool
+        An existing executor to run chunks on (a server's warm process pool).
 
     Returns
     -------
@@ -150,6 +162,8 @@ def run(
     ['covert-limited', 'status-quo']
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    if extra_policies:
+        sc = add_policies(sc, extra_policies)
     started = time.perf_counter()
     manifest: dict[str, object] = {
         "scenario": sc.name, "scenario_file": sc.origin, "scenario_sha256": sc.sha256, "seed": seed,
@@ -165,7 +179,8 @@ def run(
             progress(done[0], runs)
 
     if out is None:
-        ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers, on_chunk=tick)
+        ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers, on_chunk=tick,
+                           counterfactual=counterfactual, pool=pool)
         return _finish(sc, ens, manifest, started)
     final = default_out(sc.name) if str(out) == "auto" else Path(out)
     with staging(final) as tmp:
@@ -176,7 +191,8 @@ def run(
             names = series_names(build_structure(sc))
             hooks.insert(0, _SeriesWriter(tmp / "series_full", list(policies or sc.policies), names))
         ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers,
-                           on_chunk=lambda r: [h(r) for h in hooks], save_series=save_series)
+                           on_chunk=lambda r: [h(r) for h in hooks], save_series=save_series,
+                           counterfactual=counterfactual, pool=pool)
         result = _finish(sc, ens, manifest, started)
         write_result(result, tmp)
         if report:

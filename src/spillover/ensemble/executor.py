@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ def execute(
     chunk_size: int = 1000,
     workers: int = 1,
     on_chunk: Callable[[ChunkResult], None] | None = None,
+    pool: Executor | None = None,
 ) -> Iterator[ChunkResult]:
     """Yield each chunk's result as it finishes (in any order; each carries its runs).
 
@@ -49,6 +50,10 @@ def execute(
     bounds memory.
     """
     chunks = chunk_ranges(len(experiments), chunk_size)
+    if pool is not None:
+        yield from _drain(pool, chunks, experiments, 2 * max(workers, 2), on_chunk,
+                          lambda runs, values: pool.submit(run_chunk, batch, runs, values))
+        return
     if workers <= 1:
         for runs in chunks:
             res = run_chunk(batch, runs, chunk_frames(experiments, runs))
@@ -57,16 +62,33 @@ def execute(
             yield res
         return
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(batch,)) as pool:
-        todo = list(reversed(chunks))
-        running: set[Future[ChunkResult]] = set()
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(batch,)) as own:
+        yield from _drain(own, chunks, experiments, 2 * workers, on_chunk,
+                          lambda runs, values: own.submit(_work, runs, values))
+
+
+def _drain(
+    pool: Executor,
+    chunks: list[np.ndarray],
+    experiments: pd.DataFrame,
+    in_flight: int,
+    on_chunk: Callable[[ChunkResult], None] | None,
+    submit: Callable[[np.ndarray, dict[str, np.ndarray]], Future[ChunkResult]],
+) -> Iterator[ChunkResult]:
+    """Keep at most ``in_flight`` chunks submitted; yield results as they finish."""
+    todo = list(reversed(chunks))
+    running: set[Future[ChunkResult]] = set()
+    try:
         while todo or running:
-            while todo and len(running) < 2 * workers:
+            while todo and len(running) < in_flight:
                 runs = todo.pop()
-                running.add(pool.submit(_work, runs, chunk_frames(experiments, runs)))
+                running.add(submit(runs, chunk_frames(experiments, runs)))
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 res = fut.result()
                 if on_chunk:
                     on_chunk(res)
                 yield res
+    finally:
+        for fut in running:
+            fut.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -41,6 +42,8 @@ def run_ensemble(
     series: bool = True,
     save_series: bool = False,
     on_chunk: Callable[[ChunkResult], None] | None = None,
+    counterfactual: bool = True,
+    pool: Executor | None = None,
 ) -> Ensemble:
     """Simulate ``runs`` runs of ``scenario`` under each policy (and its counterfactual).
 
@@ -52,6 +55,11 @@ def run_ensemble(
         Keep daily quantile series of stocks and indicators.
     on_chunk
         Called with each finished chunk (for progress bars).
+    counterfactual
+        Also run each policy with every transfer removed (the ``*_without_transfers``
+        outcomes).
+    pool
+        An existing executor (e.g. a warm process pool in a server) to run the chunks on.
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -59,14 +67,15 @@ def run_ensemble(
     pols = check_policies(scenario, policies)
     st = build_structure(scenario)
     experiments = sample_inputs(st.inputs, runs, seed, design)
-    batch = Batch(st=st, variants=list(variants or policy_variants(scenario, pols)), seed=seed,
-                  save_series=save_series)
+    chosen = variants or policy_variants(scenario, pols, counterfactual=counterfactual)
+    batch = Batch(st=st, variants=list(chosen), seed=seed, save_series=save_series)
     t1 = time.perf_counter()
     if series:
         batch.spec = pilot_spec(batch, experiments)
     t2 = time.perf_counter()
     asm = Assembler(batch)
-    for res in execute(batch, experiments, chunk_size=chunk_size, workers=workers, on_chunk=on_chunk):
+    chunks = execute(batch, experiments, chunk_size=chunk_size, workers=workers, on_chunk=on_chunk, pool=pool)
+    for res in chunks:
         asm.add(res)
     t3 = time.perf_counter()
     order = list(dict.fromkeys(v.policy for v in batch.variants))

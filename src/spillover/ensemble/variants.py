@@ -6,7 +6,7 @@ differences between variants are paired: common random numbers by construction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,24 @@ def check_policies(sc: Scenario, policies: Sequence[str] | None) -> list[str]:
         if p not in sc.policies:
             raise ValueError(f"unknown policy '{p}'{did_you_mean(p, sc.policies)}")
     return list(dict.fromkeys(policies))
+
+
+def add_policies(sc: Scenario, policies: Mapping[str, Mapping[str, float]]) -> Scenario:
+    """A copy of ``sc`` with extra named policies (lever values over the defaults).
+
+    Raises ValueError naming an unknown lever (with the closest name) or a value outside 0..1.
+    """
+    from spillover.scenario.model import Policy
+
+    added = dict(sc.policies)
+    for name, levers in policies.items():
+        for lever, value in levers.items():
+            if lever not in sc.levers:
+                raise ValueError(f"unknown lever '{lever}'{did_you_mean(lever, sc.levers)}")
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"lever '{lever}' takes a value between 0 and 1, got {value}")
+        added[name] = Policy(description="set at run time", levers={k: float(v) for k, v in levers.items()})
+    return sc.model_copy(update={"policies": added})
 
 
 def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool = True) -> list[Variant]:

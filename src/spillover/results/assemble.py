@@ -12,7 +12,9 @@ from spillover.ensemble.chunks import Batch, ChunkResult
 from spillover.ensemble.variants import WITHOUT_TRANSFERS
 from spillover.results.quantiles import QUANTILES, DailyHistogram
 
-COUNTERFACTUAL = {"first_shortfall": "first_shortfall_without_transfers"}
+COUNTERFACTUAL = {
+    family: f"{family}_without_transfers" for family in ("first_shortfall", "peak", "final", "fired")
+}
 
 
 class Assembler:

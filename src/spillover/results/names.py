@@ -15,8 +15,9 @@ def outcome_names(scenario: Scenario) -> list[str]:
 
     ``days_of_fire.<transfer>`` exists for transfers whose recipient has a demand for the
     munition; ``first_shortfall.<actor>.<munition>`` is the first day with unmet demand
-    (the horizon when there is none); ``*_without_transfers`` come from the batch's
-    counterfactual with every transfer removed.
+    (the horizon when there is none); ``*_without_transfers`` (first shortfall, peak and
+    final indicator levels, events) come from the batch's counterfactual, the same runs
+    under the same policy with every transfer removed.
     """
     names: list[str] = []
     pairs = set(demand_pairs(scenario))
@@ -38,6 +39,8 @@ def outcome_names(scenario: Scenario) -> list[str]:
         names += [
             f"final.{k}",
             f"peak.{k}",
+            f"final_without_transfers.{k}",
+            f"peak_without_transfers.{k}",
             f"days_above.{k}",
             f"miscalc_peak.{k}",
             f"miscalc_mean.{k}",
@@ -45,5 +48,5 @@ def outcome_names(scenario: Scenario) -> list[str]:
     names.append("miscalc_peak")
     names.append("miscalc_mean")
     for e in scenario.events:
-        names += [f"fired.{e}", f"fired_day.{e}"]
+        names += [f"fired.{e}", f"fired_day.{e}", f"fired_without_transfers.{e}"]
     return names

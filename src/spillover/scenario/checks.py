@@ -149,8 +149,11 @@ class _Checker:
         sc = self.sc
         names: dict[str, object] = {}
         for path, q in quantities(sc):
-            if q.source is not None:
-                self.ref(q.source, sc.sources, "source", (*path, "source"))
+            if q.sources:
+                listed = (*path, "source", 0) in self.doc.values
+                for i, key in enumerate(q.sources):
+                    where = (*path, "source", i) if listed else (*path, "source")
+                    self.ref(key, sc.sources, "source", where)
             elif strict and not q.judgment and path in self.doc.values:
                 self.bad(path, "this number has no source; add 'source: KEY' (a key of "
                          "sources) or 'judgment: true' (strict mode)")

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from spillover.scenario.quantity import FractionQ, NonNegQ, PositiveQ, Q
+from spillover.scenario.quantity import AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
@@ -175,7 +175,7 @@ class Indicator(Strict):
     name: str
     observer: Id
     kind: Literal["logistic", "linear"] = "logistic"
-    tau: PositiveQ
+    tau: AtLeastOneQ
     beta: Q
     initial: Q | None = None
     threshold: float = 0.5
@@ -262,10 +262,20 @@ class Lever(Strict):
 
     kind: Literal["transparency", "cap", "channel", "sanctions"]
     transfers: list[Id] = Field(default_factory=list)
-    default: float = Field(default=0.0, ge=0.0, le=1.0)
+    default: float = Field(default=-1.0, le=1.0)  # -1: the kind's own default
     delay: NonNegQ | None = None
     loss: FractionQ | None = None
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_default(cls, raw: Any) -> Any:
+        """A cap is open (1) unless set; transparency, channels and sanctions start at 0."""
+        if isinstance(raw, dict) and "default" not in raw:
+            return {**raw, "default": 1.0 if raw.get("kind") == "cap" else 0.0}
+        if isinstance(raw, dict) and isinstance(raw.get("default"), int | float) and raw["default"] < 0:
+            raise ValueError("a lever's default lies between 0 and 1")
+        return raw
 
     @model_validator(mode="after")
     def _fields(self) -> Lever:

@@ -29,9 +29,10 @@ class Quantity(BaseModel):
         lognormal: median, sigma; beta: a, b; choice: the options).
     bounds
         Truncation bounds for ``normal``; the range ``beta`` is scaled to.
-    source, judgment
-        Where the number comes from: a key of the scenario's ``sources``, or
-        ``judgment: true`` when it is the modeller's judgment.
+    sources, judgment
+        Where the number comes from: keys of the scenario's ``sources`` (``source: KEY``
+        or ``source: [KEY, KEY]`` in the file), or ``judgment: true`` when it is the
+        modeller's judgment.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,10 +41,15 @@ class Quantity(BaseModel):
     params: tuple[float, ...]
     weights: tuple[float, ...] | None = None
     bounds: tuple[float, float] | None = None
-    source: str | None = None
+    sources: tuple[str, ...] = ()
     judgment: bool = False
     note: str | None = None
     name: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        """The source keys as one string (``"a, b"``), or None."""
+        return ", ".join(self.sources) or None
 
     @property
     def uncertain(self) -> bool:
@@ -217,9 +223,10 @@ def parse_quantity(raw: Any) -> Quantity | Any:
     if weights is not None and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("weights need to be >= 0 with a positive sum")
     _check(kind, params, bounds)  # type: ignore[arg-type]
-    source = raw.get("source")
-    if source is not None and not isinstance(source, str):
-        raise ValueError("source needs the key of an entry in the scenario's sources")
+    source = raw.get("source", [])
+    source = [source] if isinstance(source, str) else source
+    if not isinstance(source, list) or not all(isinstance(x, str) for x in source):
+        raise ValueError("source needs the key of an entry in the scenario's sources, or a list of keys")
     judgment = raw.get("judgment", False)
     if not isinstance(judgment, bool):
         raise ValueError("judgment needs true or false")
@@ -228,7 +235,7 @@ def parse_quantity(raw: Any) -> Quantity | Any:
         params=params,
         weights=weights,
         bounds=bounds,  # type: ignore[arg-type]
-        source=source,
+        sources=tuple(source),
         judgment=judgment,
         note=raw.get("note"),
         name=raw.get("name"),
@@ -252,3 +259,6 @@ Q = Annotated[Quantity, BeforeValidator(parse_quantity)]
 NonNegQ = Annotated[Q, AfterValidator(_within(0.0, math.inf, "must not be negative"))]
 PositiveQ = Annotated[Q, AfterValidator(_within(1e-12, math.inf, "must be positive"))]
 FractionQ = Annotated[Q, AfterValidator(_within(0.0, 1.0, "must lie between 0 and 1"))]
+AtLeastOneQ = Annotated[
+    Q, AfterValidator(_within(1.0, math.inf, "must be at least 1 (days; a daily step overshoots below 1)"))
+]

@@ -50,7 +50,7 @@ def summarize(sc: Scenario) -> dict[str, Any]:
         inputs.append({
             "name": inp.name, "distribution": q.describe(), "source": q.source,
             "judgment": q.judgment, "note": q.note or "",
-            "citation": sc.sources[q.source].citation if q.source in sc.sources else None,
+            "citation": "; ".join(sc.sources[k].citation for k in q.sources if k in sc.sources) or None,
         })
     return {
         "name": sc.name, "title": sc.title, "description": sc.description,
