@@ -1,0 +1,264 @@
+"""Import files into the store: one transaction per file, idempotent by sha256."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from spillover.data.countries import resolve_names
+from spillover.data.files import Fingerprint, decode_text, fingerprint, unpacked
+from spillover.data.gdelt import load_gdelt
+from spillover.data.nmc import parse_nmc
+from spillover.data.parsed import ParsedFile
+from spillover.data.sipri import parse_sipri
+from spillover.data.sniff import KINDS, require_kind
+from spillover.data.store import StoreLike, import_settings, transaction, using_store
+from spillover.data.tiv import parse_tiv
+
+__all__ = ["ImportResult", "import_file", "import_files"]
+
+_PARSERS: dict[str, Callable[[str, str, str], ParsedFile]] = {
+    "sipri": parse_sipri,
+    "tiv": parse_tiv,
+    "nmc": parse_nmc,
+}
+
+
+@dataclass
+class ImportResult:
+    """What one import did.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    kind : str
+        ``sipri``, ``tiv``, ``gdelt`` or ``nmc``.
+    format : str
+        Detected variant, e.g. ``sipri-classic``.
+    source_id : int
+        Row of ``sources`` describing the file.
+    sha256 : str
+    rows_imported : int
+        Input records accepted.
+    rows_rejected : int
+        Input records quarantined in ``rejected_rows``.
+    already_imported : bool
+        True when a file with the same sha256 was in the store; nothing was written.
+    generated_at : datetime or None
+        Generation date from the file's preamble (GDELT: from its file name).
+    encoding : str or None
+        Text encoding the file was read with.
+    unmapped : list of str
+        Names or codes no identity rule recognised (they keep ``X-`` ids).
+    notes : list of str
+        Further lines for the import summary.
+    """
+
+    path: Path
+    kind: str
+    format: str
+    source_id: int
+    sha256: str
+    rows_imported: int
+    rows_rejected: int
+    already_imported: bool = False
+    generated_at: datetime | None = None
+    encoding: str | None = None
+    unmapped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one-line outcome: ``imported N rows, rejected M (see rejected_rows)``."""
+        line = (
+            f"imported {self.rows_imported} rows, rejected {self.rows_rejected} (see rejected_rows)"
+        )
+        if self.already_imported:
+            sha = self.sha256[:12]
+            line = f"already imported as source {self.source_id} (sha256 {sha}…): {line}"
+        return line
+
+
+def import_files(
+    store: StoreLike, kind: str, paths: Iterable[str | os.PathLike[str]]
+) -> list[ImportResult]:
+    """Import several files of one kind, each in its own transaction.
+
+    Parameters
+    ----------
+    store : Store, path or None
+        Open store, database path, or None for the default database.
+    kind : {"sipri", "tiv", "gdelt", "nmc"}
+    paths : iterable of path-like
+
+    Returns
+    -------
+    list of ImportResult
+        One per file, in order. The first file that is refused raises and stops the
+        loop; files imported before it stay imported.
+    """
+    with using_store(store) as opened:
+        return [import_file(opened, kind, path) for path in paths]
+
+
+def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> ImportResult:
+    """Import one file, all or nothing.
+
+    The file is first checked to be of ``kind`` (refused with a one-line
+    :class:`~spillover.data.errors.FormatMismatchError` otherwise). A file whose sha256
+    is already in ``sources`` is not imported again. Everything else happens in one
+    transaction: data rows, quarantined rows, actor names and the ``sources`` row are
+    all written, or none is.
+
+    Parameters
+    ----------
+    store : Store, path or None
+        Open store, database path, or None for the default database.
+    kind : {"sipri", "tiv", "gdelt", "nmc"}
+    path : path-like
+        The file; GDELT exports may be ``.CSV.zip``.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    FormatMismatchError
+        The file is another format; the message names it and the right command.
+    ImportRefusedError
+        The file is missing, empty, damaged or cut off before its header.
+    """
+    file_path = Path(path)
+    detected = require_kind(file_path, kind)
+    print_ = fingerprint(file_path)
+    with using_store(store) as opened:
+        con = opened.con
+        previous = con.execute(
+            "SELECT source_id, rows_imported, rows_rejected, generated_at, format, "
+            "coalesce(unmapped_names, []) FROM sources WHERE sha256 = ?",
+            [print_.sha256],
+        ).fetchall()
+        if previous:
+            source_id, imported, rejected, generated, variant, unmapped = previous[0]
+            return ImportResult(
+                file_path, kind, variant, source_id, print_.sha256, imported, rejected,
+                already_imported=True, generated_at=generated, unmapped=list(unmapped),
+            )  # fmt: skip
+        with import_settings(opened), transaction(opened):
+            source_id = con.execute(
+                "SELECT coalesce(max(source_id), 0) + 1 FROM sources"
+            ).fetchall()[0][0]
+            if kind == "gdelt":
+                result = _import_gdelt(con, file_path, source_id, print_)
+            else:
+                result = _import_parsed(con, kind, detected.variant, file_path, source_id)
+            result.sha256 = print_.sha256
+            result.format = detected.variant
+            _record_source(con, result, print_)
+    return result
+
+
+def _import_parsed(
+    con: duckdb.DuckDBPyConnection, kind: str, variant: str, path: Path, source_id: int
+) -> ImportResult:
+    text, encoding = decode_text(path.read_bytes())
+    parsed = _PARSERS[kind](text, variant, encoding)
+    for table, frame in parsed.tables.items():
+        _insert_frame(con, table, frame.assign(source_id=source_id))
+    rejects = parsed.rejects.frame().assign(source_id=source_id, file_name=path.name)
+    _insert_frame(con, "rejected_rows", rejects)
+    _record_actors(con, parsed.actors)
+    unmapped = sorted(parsed.actors.loc[parsed.actors["kind"] == "unmapped", "name"])
+    result = ImportResult(
+        path, kind, variant, source_id, "", parsed.records, len(parsed.rejects),
+        generated_at=parsed.generated_at, encoding=encoding, unmapped=unmapped,
+        notes=[*parsed.notes, *_identity_notes(parsed.actors)],
+    )  # fmt: skip
+    return result
+
+
+def _import_gdelt(
+    con: duckdb.DuckDBPyConnection, path: Path, source_id: int, print_: Fingerprint
+) -> ImportResult:
+    with unpacked(path, ".csv") as plain:
+        lines = print_ if plain == path else fingerprint(plain)
+        load = load_gdelt(con, plain, source_id, path.name, lines.lines, lines.ends_with_newline)
+    codes = con.execute(
+        "SELECT DISTINCT code FROM (SELECT actor1_country_code AS code FROM gdelt_events "
+        "WHERE source_id = $sid UNION SELECT actor2_country_code FROM gdelt_events "
+        "WHERE source_id = $sid) WHERE code IS NOT NULL",
+        {"sid": int(source_id)},
+    ).fetchall()
+    actors = resolve_names([c[0] for c in codes], "cameo").assign(scheme="cameo")
+    _record_actors(con, actors)
+    return ImportResult(
+        path, "gdelt", "gdelt-export", source_id, "", load.inserted, load.rejected,
+        generated_at=load.generated_at, encoding="utf-8", unmapped=load.unmapped_codes,
+        notes=_identity_notes(actors),
+    )  # fmt: skip
+
+
+def _identity_notes(actors: pd.DataFrame) -> list[str]:
+    """Summary of actors that kept ``X-`` ids, by kind."""
+    kept = actors[actors["actor_id"].str.startswith("X-") & (actors["kind"] != "unmapped")]
+    if kept.empty:
+        return []
+    counts = kept.groupby("kind").size().sort_index()
+    parts = ", ".join(f"{n} {kind.replace('_', '-')}" for kind, n in counts.items())
+    return [f"own X- ids kept for {parts}"]
+
+
+def _record_actors(con: duckdb.DuckDBPyConnection, actors: pd.DataFrame) -> None:
+    if actors.empty:
+        return
+    columns = ["scheme", "name", "actor_id", "kind", "method", "location_iso3"]
+    frame = actors[columns].astype(object).where(actors[columns].notna(), None)
+    _insert_frame(con, "actor_names", frame, on_conflict="DO NOTHING")
+
+
+def _record_source(
+    con: duckdb.DuckDBPyConnection, result: ImportResult, print_: Fingerprint
+) -> None:
+    con.execute(
+        """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)""",
+        [
+            result.source_id,
+            result.kind,
+            result.format,
+            result.path.name,
+            str(result.path.resolve()),
+            print_.sha256,
+            print_.size_bytes,
+            result.encoding,
+            result.generated_at,
+            result.rows_imported,
+            result.rows_rejected,
+            result.unmapped,
+            "; ".join(result.notes) or None,
+        ],
+    )
+
+
+def _insert_frame(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, on_conflict: str = ""
+) -> None:
+    """Insert a DataFrame into ``table`` matching columns by name."""
+    if frame.empty:
+        return
+    view = f"_spillover_insert_{table}"
+    con.register(view, frame)
+    try:
+        conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}{conflict}")
+    finally:
+        con.unregister(view)
+
+
+assert set(_PARSERS) | {"gdelt"} == set(KINDS)

@@ -1,0 +1,188 @@
+"""Recognise what a file is from its first bytes, to refuse the wrong format early.
+
+Importing a SIPRI TIV table as a GDELT export should not produce thousands of rejected
+rows; it should stop with one line saying what the file looks like.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from spillover.data.errors import FormatMismatchError, ImportRefusedError
+
+__all__ = ["FORMAT_LABELS", "KINDS", "Detected", "detect", "require_kind"]
+
+#: The importable kinds, as used by ``spillover data import KIND``.
+KINDS = ("sipri", "tiv", "gdelt", "nmc")
+
+#: Human-readable name of each kind.
+FORMAT_LABELS = {
+    "sipri": "a SIPRI trade register export",
+    "tiv": "a SIPRI TIV table",
+    "gdelt": "a GDELT 2.0 event export",
+    "nmc": "a COW National Material Capabilities (NMC) file",
+}
+
+_HEAD_BYTES = 1 << 16
+_TIV_HEADER = re.compile(r"^[^,\d][^,]*,(19|20)\d\d,(19|20)\d\d,")
+
+
+@dataclass(frozen=True)
+class Detected:
+    """Result of :func:`detect`.
+
+    Attributes
+    ----------
+    kind : str or None
+        One of :data:`KINDS`, or None when the file is none of them.
+    variant : str
+        Finer format, e.g. ``"sipri-classic"``, ``"sipri-new"``, ``"tiv-imports"``.
+    description : str
+        What the file looks like, phrased to follow "this looks like".
+    """
+
+    kind: str | None
+    variant: str
+    description: str
+
+
+def _head(path: Path) -> bytes:
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if not members:
+                return b""
+            with archive.open(members[0]) as member:
+                return member.read(_HEAD_BYTES)
+    with open(path, "rb") as handle:
+        return handle.read(_HEAD_BYTES)
+
+
+def _binary_description(head: bytes) -> str | None:
+    signatures = {
+        b"%PDF": "a PDF document",
+        b"\x1f\x8b": "gzip-compressed data (unpack it first)",
+        b"PAR1": "a Parquet file",
+        b"SQLite format 3": "an SQLite database",
+    }
+    for magic, description in signatures.items():
+        if head.startswith(magic):
+            return description
+    if head[8:12] == b"DUCK":
+        return "a DuckDB database"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
+        return "UTF-16 text or binary data, not the UTF-8/Latin-1 text the exports use"
+    return None
+
+
+def detect(path: Path) -> Detected:
+    """Guess the format of a file from its first 64 KiB.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file, or a ZIP archive (its first member is inspected).
+
+    Returns
+    -------
+    Detected
+
+    Raises
+    ------
+    ImportRefusedError
+        If the file does not exist or cannot be read.
+    """
+    if not path.is_file():
+        raise ImportRefusedError(f"no such file: {path}")
+    try:
+        head = _head(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ImportRefusedError(f"cannot read {path}: {exc}") from None
+    if not head.strip():
+        return Detected(None, "empty", "an empty file")
+    binary = _binary_description(head)
+    if binary:
+        return Detected(None, "binary", binary)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = [line.rstrip("\r") for line in text.split("\n")[:40]]
+    first = lines[0]
+    if first.lower().lstrip().startswith(("<!doctype html", "<html")):
+        return Detected(None, "html", "an HTML page (a failed download?)")
+    for line in lines:
+        if line.startswith("Recipient,Supplier,Year of order"):
+            return Detected("sipri", "sipri-classic", FORMAT_LABELS["sipri"] + " (classic)")
+        if line.startswith("SIPRI AT Database ID,"):
+            return Detected("sipri", "sipri-new", FORMAT_LABELS["sipri"] + " (new format)")
+        if line.startswith("stateabb,ccode,year,"):
+            return Detected("nmc", "cow-nmc", FORMAT_LABELS["nmc"])
+        if line.startswith(("CAMEOEVENTCODE", "CODE\tLABEL")):
+            return Detected(None, "cameo", "a CAMEO lookup table (spillover ships these)")
+        if _TIV_HEADER.match(line):
+            direction = "imports" if line.startswith("Recipient") else "exports"
+            return Detected("tiv", f"tiv-{direction}", f"{FORMAT_LABELS['tiv']} ({direction})")
+    tabs = first.count("\t") + 1
+    if tabs > 1:
+        return _tab_separated(first, tabs)
+    if first.startswith("Transfers of major conventional arms"):
+        return Detected(None, "sipri-truncated", "a SIPRI export cut off before its header line")
+    if first.startswith("Volume of transfers of major arms"):
+        return Detected(None, "tiv-truncated", "a SIPRI TIV table cut off before its header line")
+    if "," in first:
+        columns = first.count(",") + 1
+        return Detected(None, "csv", f"a CSV file with {columns} columns starting {first[:40]!r}")
+    return Detected(None, "text", f"a text file starting {first[:40]!r}")
+
+
+def _tab_separated(first: str, columns: int) -> Detected:
+    fields = first.split("\t")
+    if columns == 61 and fields[0].isdigit():
+        return Detected("gdelt", "gdelt-export", FORMAT_LABELS["gdelt"])
+    known = {
+        57: "a GDELT 1.0 event file (57 columns)",
+        58: "a GDELT 1.0 event file (58 columns)",
+        16: "a GDELT 2.0 mentions file (16 columns)",
+        27: "a GDELT Global Knowledge Graph file (27 columns)",
+    }
+    if columns in known and fields[0].strip():
+        return Detected(None, "gdelt-other", known[columns])
+    return Detected(None, "tsv", f"a tab-separated file with {columns} columns")
+
+
+def require_kind(path: Path, kind: str) -> Detected:
+    """Check that ``path`` is a file of ``kind``, or refuse it with one readable line.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    Detected
+        The detected format (its ``kind`` equals ``kind``).
+
+    Raises
+    ------
+    FormatMismatchError
+        ``this looks like a SIPRI TIV table (exports), not a GDELT 2.0 event export;
+        use `spillover data import tiv```.
+    ImportRefusedError
+        If the file is missing, unreadable, or a known format cut off in its preamble.
+    """
+    if kind not in KINDS:
+        raise FormatMismatchError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
+    detected = detect(path)
+    if detected.kind == kind:
+        return detected
+    if detected.variant == f"{kind}-truncated":
+        raise ImportRefusedError(
+            f"{path.name}: the file is truncated: it ends in the preamble, before the header line"
+        )
+    message = f"{path.name}: this looks like {detected.description}, not {FORMAT_LABELS[kind]}"
+    if detected.kind is not None:
+        message += f"; use `spillover data import {detected.kind}`"
+    raise FormatMismatchError(message)

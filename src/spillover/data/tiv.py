@@ -1,0 +1,119 @@
+"""SIPRI TIV tables (imports or exports by country and year) -> ``tiv``.
+
+SIPRI writes ``0 `` (zero and a space) for a volume between 0 and 0.5 million TIV and
+leaves the cell empty when no delivery was identified. Both facts are kept: ``tiv`` is
+0 and ``below_half`` TRUE for the first; ``tiv`` and ``below_half`` are NULL for the
+second. The trailing summary columns (``1950-2024``, ``Percentage`` ...) are derived
+from the year columns and are not stored. The ``Total world ...`` row is kept with
+``is_total`` TRUE and id ``X-WORLD``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pandas as pd
+
+from spillover.data.countries import resolve_names
+from spillover.data.errors import ImportRefusedError
+from spillover.data.parsed import ParsedFile, RejectLog, parse_generated_at
+
+__all__ = ["parse_tiv"]
+
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _split(line: str) -> list[str]:
+    return next(csv.reader([line])) if '"' in line else line.split(",")
+
+
+def parse_tiv(text: str, variant: str, encoding: str) -> ParsedFile:
+    """Parse a SIPRI TIV table.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    variant : {"tiv-imports", "tiv-exports"}
+    encoding : str
+
+    Returns
+    -------
+    ParsedFile
+        Table ``tiv``: one row per country and year column (empty cells included).
+    """
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    header_index = next(
+        (i for i, line in enumerate(lines[:100]) if re.match(r"^[^,\d][^,]*,(19|20)\d\d,", line)),
+        None,
+    )
+    if header_index is None:
+        raise ImportRefusedError("no TIV header line (name,1950,1951,...) found; truncated file?")
+    header = _split(lines[header_index])
+    year_columns = [(i, int(h)) for i, h in enumerate(header) if _YEAR.match(h.strip())]
+    width = len(header)
+    direction = variant.removeprefix("tiv-")
+    rejects = RejectLog()
+    rows: list[tuple[str, int, float | None, bool | None, int]] = []
+    records = 0
+    seen: dict[str, int] = {}
+    for index in range(header_index + 1, len(lines)):
+        raw = lines[index]
+        if not raw.strip(","):
+            continue
+        values = _split(raw)
+        line_no = index + 1
+        if len(values) != width:
+            kind = "truncated row" if index >= len(lines) - 2 else "wrong column count"
+            rejects.add(line_no, f"{kind}: expected {width} fields, found {len(values)}", raw)
+            continue
+        name = values[0].strip()
+        try:
+            cells = [(year, *_cell(values[i], year)) for i, year in year_columns]
+        except ValueError as exc:
+            rejects.add(line_no, str(exc), raw)
+            continue
+        if not name:
+            rejects.add(line_no, "empty country name", raw)
+            continue
+        if name in seen:
+            rejects.add(
+                line_no, f"country {name!r} appears twice (first on line {seen[name]})", raw
+            )
+            continue
+        seen[name] = line_no
+        records += 1
+        rows.extend((name, year, value, below, line_no) for year, value, below in cells)
+    frame = pd.DataFrame(rows, columns=["country", "year", "tiv", "below_half", "line"])
+    frame = frame.astype({"tiv": "Float64", "below_half": "boolean"})
+    actors = resolve_names(frame["country"].unique().tolist(), "sipri")
+    ids = dict(zip(actors["name"], actors["actor_id"], strict=True))
+    frame["country_id"] = frame["country"].map(ids)
+    frame["is_total"] = frame["country_id"] == "X-WORLD"
+    frame["direction"] = direction
+    years = [y for _, y in year_columns]
+    notes = [f"{records} countries x {len(years)} years ({min(years)}-{max(years)}), {direction}"]
+    return ParsedFile(
+        variant=variant,
+        encoding=encoding,
+        generated_at=parse_generated_at(lines[:header_index]),
+        records=records,
+        tables={"tiv": frame},
+        rejects=rejects,
+        actors=actors.assign(scheme="sipri"),
+        notes=notes,
+    )
+
+
+def _cell(value: str, year: int) -> tuple[float | None, bool | None]:
+    """``""`` -> (None, None); ``"0 "`` -> (0.0, True); ``"12"`` -> (12.0, False)."""
+    if value == "":
+        return None, None
+    stripped = value.strip()
+    if stripped == "0":
+        return 0.0, True
+    if not _NUMBER.match(stripped):
+        raise ValueError(f"non-numeric TIV value {value!r} for {year}")
+    return float(stripped), False
