@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNS ?= 2000
 SEED ?= 20230801
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-peers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ test: lint
 	$(PY) -m pytest -q -m "not slow" -n 2
 
 bench: $(VENV)/.installed
-	$(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/run.py
+
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[all,dev,bench]'
+	touch $@
+
+bench-peers: $(VENV)/.bench
+	PYTHONPATH=. $(PY) benchmarks/peers/run.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

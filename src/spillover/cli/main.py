@@ -104,11 +104,20 @@ def scenarios_copy(
 
 
 def _mount_optional() -> None:
+    """Mount the command groups of the other faces (data, analysis, serve) when present."""
+    import importlib
+
     try:
         from spillover.cli.data import app as data_app
+
+        app.add_typer(data_app, name="data", help="Real data: SIPRI, GDELT, COW in a DuckDB store.")
     except ImportError:
-        return
-    app.add_typer(data_app, name="data", help="Real data: SIPRI, GDELT, COW in a DuckDB store.")
+        pass
+    for module in ("spillover.cli.analysis", "spillover.cli.serve"):
+        try:
+            importlib.import_module(module).register(app)
+        except ImportError:
+            continue
 
 
 _mount_optional()
