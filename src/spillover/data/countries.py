@@ -325,7 +325,8 @@ def resolve_names(names: Iterable[str], scheme: str) -> pd.DataFrame:
             _cache[(scheme, name)] = (f"X-CAMEO-{slug(name)}", "unmapped", "no rule", None)
         else:
             _cache[(scheme, name)] = decided
-    for name, iso in zip(via_coco, _coco_convert(via_coco, "regex"), strict=True):
+    converted = _coco_convert(via_coco, "regex") if via_coco else []
+    for name, iso in zip(via_coco, converted, strict=True):
         if iso is None:
             _cache[(scheme, name)] = (actor_id_from_name(name), "unmapped", "no rule", None)
         else:
@@ -344,6 +345,8 @@ def _locate_groups(names: list[str]) -> None:
         match = re.search(r"\(([^()]*)\)\**$", name.strip())
         if kind == "non_state" and match:
             pending[name] = match.group(1)
+    if not pending:
+        return
     located = _coco_convert(list(pending.values()), "regex")
     for (name, _place), iso in zip(pending.items(), located, strict=True):
         actor_id, kind, method, _ = _cache[("sipri", name)]

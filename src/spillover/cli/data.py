@@ -1,0 +1,192 @@
+"""``spillover data ...``: import real data into the DuckDB store and look inside.
+
+No logic lives here: each command calls one public function of :mod:`spillover.data` and
+prints what it returns. Known errors become one ``Error: ...`` line on stderr and exit
+code 2 (a :class:`click.ClickException`, so this also holds when the group is mounted in
+an app run with ``standalone_mode=False``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import duckdb
+import numpy as np
+import pandas as pd
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from spillover import data
+
+app = typer.Typer(
+    help="Real data: SIPRI, GDELT, COW in a DuckDB store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Database file (default: $SPILLOVER_DB, else $XDG_DATA_HOME/spillover/"
+        "spillover.duckdb, else ~/.local/share/spillover/spillover.duckdb).",
+    ),
+]
+
+
+class Kind(StrEnum):
+    """What ``spillover data import`` reads."""
+
+    sipri = "sipri"
+    tiv = "tiv"
+    gdelt = "gdelt"
+    nmc = "nmc"
+
+
+class Freq(StrEnum):
+    """Period length of a dyad series."""
+
+    day = "day"
+    month = "month"
+
+
+class DataCommandError(click.ClickException):
+    """A known error of a data command: click prints it as one line, exit code 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Turn data-layer, DuckDB and file errors into one ``Error: ...`` line, exit code 2."""
+    try:
+        yield
+    except (data.DataError, duckdb.Error, OSError) as exc:
+        text = str(exc).strip()
+        raise DataCommandError(text.splitlines()[0] if text else type(exc).__name__) from None
+
+
+#: Short headers for the dyad table on an 80-column terminal (the CSV keeps full names).
+_DYAD_HEADERS = {
+    "verbal_cooperation": "vcoop",
+    "material_cooperation": "mcoop",
+    "verbal_conflict": "vconf",
+    "material_conflict": "mconf",
+    "events_a_to_b": "a>b",
+    "events_b_to_a": "b>a",
+}
+
+
+def _frame_table(
+    frame: pd.DataFrame,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    caption: str | None = None,
+) -> Table:
+    table = Table(
+        title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    cells = [[_format(v) for v in row] for row in frame.itertuples(index=False)]
+    for index, column in enumerate(frame.columns):
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        header = (headers or {}).get(str(column), str(column))
+        widest = max((len(row[index]) for row in cells), default=0)
+        table.add_column(header, justify="right" if numeric else "left", min_width=min(widest, 12))
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
+def _line(text: str, style: str | None = None) -> None:
+    """Print one unwrapped line of plain text."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True, style=style)
+
+
+def _format(value: object) -> str:
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(_format(v) for v in value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+@app.command("import")
+def import_cmd(
+    kind: Annotated[Kind, typer.Argument(help="What the files are: sipri, tiv, gdelt or nmc.")],
+    files: Annotated[list[Path], typer.Argument(help="Files to import (GDELT: .CSV or .CSV.zip).")],
+    db: DbOption = None,
+) -> None:
+    """Import files, each all or nothing; re-importing a file (same sha256) is a no-op."""
+    with _one_line_errors(), data.open_store(db) as store:
+        for path in files:
+            result = data.import_file(store, kind.value, path)
+            _line(f"{path.name}: {result.summary()}")
+            for note in result.notes:
+                _line(f"  {note}", style="dim")
+            if result.unmapped:
+                _line(
+                    f"  unmapped names (kept with X- ids): {', '.join(result.unmapped)}", "yellow"
+                )
+
+
+@app.command("tables")
+def tables_cmd(db: DbOption = None) -> None:
+    """List the store's tables with their row counts."""
+    with _one_line_errors():
+        frame = data.tables(db)
+    console.print(_frame_table(frame))
+
+
+@app.command("sql")
+def sql_cmd(
+    query: Annotated[str, typer.Argument(help="SELECT statement(s); the last result is printed.")],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Run your own read-only SQL against the store."""
+    with _one_line_errors():
+        frame = data.query(query, db)
+    if csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        console.print(_frame_table(frame))
+        _line(f"{len(frame)} rows", style="dim")
+
+
+@app.command("dyad")
+def dyad_cmd(
+    a: Annotated[str, typer.Argument(help="First actor, ISO3 (e.g. RUS).")],
+    b: Annotated[str, typer.Argument(help="Second actor, ISO3 (e.g. KOR).")],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    freq: Annotated[Freq, typer.Option("--freq", help="day or month.")] = Freq.day,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the series as CSV.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Tension index (mention-weighted Goldstein, both directions) and QuadClass counts."""
+    with _one_line_errors():
+        frame = data.dyad_series(db, a, b, start, end, freq=freq.value)
+        if out is not None:
+            frame.to_csv(out, index=False)
+    title = f"{a.upper()} <-> {b.upper()}, {start} to {end}, by {freq.value}"
+    caption = (
+        "tension: mention-weighted Goldstein (-10 hostile .. +10 cooperative); "
+        "vcoop/mcoop/vconf/mconf: events in QuadClass 1-4; a>b, b>a: events by direction"
+    )
+    console.print(_frame_table(frame, title=title, headers=_DYAD_HEADERS, caption=caption))
+    active = int((frame["events"] > 0).sum())
+    _line(f"{len(frame)} periods, {active} with events", style="dim")
+    if out is not None:
+        _line(f"written to {out}", style="dim")

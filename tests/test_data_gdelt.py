@@ -1,0 +1,145 @@
+"""GDELT 2.0 event exports and the dyad tension series, from the committed excerpt."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spillover import data
+from spillover.data.cameo import LOOKUP_FILES, lookup_file_text
+
+EXPORT = Path(__file__).parent / "data" / "gdelt" / "20191024143000.export.CSV"
+
+
+def _raw() -> pd.DataFrame:
+    """The excerpt read independently (codes as text, leading zeros kept)."""
+    frame = pd.read_csv(EXPORT, sep="\t", header=None, dtype=str, keep_default_na=False)
+    assert frame.shape[1] == 61
+    return frame
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> data.Store:
+    db = tmp_path_factory.mktemp("gdelt") / "gdelt.duckdb"
+    opened = data.open_store(db)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def imported(store: data.Store) -> data.ImportResult:
+    return data.import_file(store, "gdelt", EXPORT)
+
+
+def test_every_row_imports_with_mapped_actors(
+    store: data.Store, imported: data.ImportResult
+) -> None:
+    raw = _raw()
+    assert (imported.rows_imported, imported.rows_rejected) == (len(raw), 0)
+    assert imported.generated_at == datetime(2019, 10, 24, 14, 30)
+    events = store.con.execute("SELECT * FROM gdelt_events ORDER BY global_event_id").df()
+    assert events["global_event_id"].tolist() == sorted(raw[0].astype(int).tolist())
+    first = events.set_index("global_event_id").loc[int(raw.iloc[0, 0])]
+    assert first["event_code"] == raw.iloc[0, 26]  # "139": text, not a number
+    assert pd.Timestamp(first["event_date"]).date() == date(2018, 10, 24)
+    assert first["actor2_id"] == "AUS" and pd.isna(first["actor1_id"])
+    # the EU appears as CAMEO region EUR: kept with a region id, listed in actor_names
+    regions = store.con.execute(
+        "SELECT DISTINCT actor_id FROM actor_names WHERE scheme = 'cameo' AND kind = 'region'"
+    ).fetchall()
+    assert ("X-EUROPE",) in regions
+    assert imported.unmapped == []
+    codes = set(raw[7]) | set(raw[17])
+    mapped = set(events["actor1_id"].dropna()) | set(events["actor2_id"].dropna())
+    assert {"USA", "CHN", "RUS", "UKR"} <= mapped
+    assert len(mapped) == len(codes - {""})
+
+
+def test_zipped_export_gives_the_same_rows(tmp_path: Path) -> None:
+    archive = tmp_path / "20191024143000.export.CSV.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(EXPORT, EXPORT.name)
+    with data.open_store(tmp_path / "z.duckdb") as store:
+        result = data.import_file(store, "gdelt", archive)
+        count = store.con.execute("SELECT count(*) FROM gdelt_events").fetchall()[0][0]
+    assert (result.rows_imported, result.rows_rejected, count) == (len(_raw()), 0, len(_raw()))
+    assert result.generated_at == datetime(2019, 10, 24, 14, 30)
+
+
+def _expected_tension(raw: pd.DataFrame, a: str, b: str, day: str) -> tuple[int, float]:
+    pair = ((raw[7] == a) & (raw[17] == b)) | ((raw[7] == b) & (raw[17] == a))
+    rows = raw[pair & (raw[1] == day)]
+    mentions = rows[31].astype(int)
+    goldstein = rows[30].astype(float)
+    return len(rows), float((goldstein * mentions).sum() / mentions.sum())
+
+
+def test_dyad_series_is_mention_weighted_goldstein_in_both_directions(
+    store: data.Store, imported: data.ImportResult
+) -> None:
+    raw = _raw()
+    series = data.dyad_series(store, "usa", "CHN", "2019-10-20", "2019-10-26", freq="day")
+    assert list(series.columns) == list(data.dyad.DYAD_COLUMNS)
+    assert series["period"].tolist() == [date(2019, 10, d) for d in range(20, 27)]
+    day = series.set_index("period").loc[date(2019, 10, 24)]
+    events, tension = _expected_tension(raw, "USA", "CHN", "20191024")
+    assert day["events"] == events > 1
+    assert day["tension"] == pytest.approx(tension)
+    assert day["events_a_to_b"] + day["events_b_to_a"] == events
+    assert day["events_a_to_b"] > 0 and day["events_b_to_a"] > 0
+    quads = day[["verbal_cooperation", "material_cooperation", "verbal_conflict"]].sum()
+    assert quads + day["material_conflict"] == events
+    quiet = series.set_index("period").loc[date(2019, 10, 21)]
+    assert quiet["events"] == 0 and pd.isna(quiet["tension"])
+    reverse = data.dyad_series(store, "CHN", "USA", "2019-10-20", "2019-10-26")
+    assert reverse["tension"].equals(series["tension"])
+    assert reverse["events_a_to_b"].tolist() == series["events_b_to_a"].tolist()
+
+
+def test_monthly_series_covers_every_month(store: data.Store, imported: data.ImportResult) -> None:
+    raw = _raw()
+    series = data.dyad_series(store, "RUS", "UKR", "2018-01-15", "2019-12-31", freq="month")
+    assert len(series) == 24 and series["period"].iloc[0] == date(2018, 1, 1)
+    pair = ((raw[7] == "RUS") & (raw[17] == "UKR")) | ((raw[7] == "UKR") & (raw[17] == "RUS"))
+    in_range = raw[pair & (raw[1] >= "20180115") & (raw[1] <= "20191231")]
+    assert series["events"].sum() == len(in_range) > 0
+    mentions = in_range[31].astype(int)
+    total = (in_range[30].astype(float) * mentions).sum() / mentions.sum()
+    weighted = (series["tension"] * series["mentions"]).sum() / series["mentions"].sum()
+    assert weighted == pytest.approx(total)
+
+
+def test_dyad_input_errors_are_readable(store: data.Store, imported: data.ImportResult) -> None:
+    with pytest.raises(data.UnknownActorError, match="ISO3"):
+        data.dyad_series(store, "RUS", "ZZZ", "2019-01-01", "2019-12-31")
+    with pytest.raises(data.DataError, match="after"):
+        data.dyad_series(store, "RUS", "KOR", "2024-12-31", "2023-01-01")
+    with pytest.raises(data.DataError, match="date like"):
+        data.dyad_series(store, "RUS", "KOR", "2023-13-01", "2024-01-01")
+    with pytest.raises(data.DataError, match="freq"):
+        data.dyad_series(store, "RUS", "KOR", "2023-01-01", "2024-01-01", freq="week")
+    with pytest.raises(data.DataError, match="two different"):
+        data.dyad_series(store, "RUS", "rus", "2023-01-01", "2024-01-01")
+
+
+def test_reference_dyad_with_no_events_is_all_empty(
+    store: data.Store, imported: data.ImportResult
+) -> None:
+    series = data.dyad_series(store, "RUS", "KOR", "2023-01-01", "2024-12-31", freq="month")
+    assert len(series) == 24
+    assert series["events"].sum() == 0 and series["tension"].isna().all()
+
+
+def test_cameo_lookups_are_shipped_in_the_package() -> None:
+    codes = data.event_codes()
+    assert len(codes) == 311 and codes["code"].is_unique
+    assert codes.set_index("code").loc["190", "goldstein"] == -10.0
+    assert codes.set_index("code").loc["010", "description"].startswith("Make statement")
+    assert set(data.actor_types()["code"]) >= {"GOV", "MIL", "REB", "IGO"}
+    for name in LOOKUP_FILES:
+        text = lookup_file_text(name)
+        assert text.endswith("\n") and "\t" in text.splitlines()[0]
