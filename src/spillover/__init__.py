@@ -9,7 +9,7 @@ Load a scenario, run its ensemble under each policy, and read the claims:
 ['claim', 'policy', 'text', 'expr']
 """
 
-from spillover.api import analyse, run, scenarios, validate
+from spillover.api import analyse, resume, run, scenarios, validate
 from spillover.results.result import RunResult
 from spillover.scenario.errors import ScenarioError
 from spillover.scenario.load import copy_builtin, load_scenario, loads_scenario
@@ -27,6 +27,7 @@ __all__ = [
     "copy_builtin",
     "load_scenario",
     "loads_scenario",
+    "resume",
     "run",
     "scenarios",
     "summarize",

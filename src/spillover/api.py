@@ -10,17 +10,20 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spillover.ensemble.chunks import ChunkResult
-from spillover.ensemble.design import Design
-from spillover.ensemble.run import Ensemble, run_ensemble
+from spillover.ensemble.chunks import ChunkResult, pilot_spec
+from spillover.ensemble.design import Design, FileDesign
+from spillover.ensemble.run import Ensemble, Plan, plan, run_ensemble, run_plan
 from spillover.ensemble.variants import add_policies
+from spillover.results.assemble import Assembler, canonical
+from spillover.results.folder import FolderSink, ResumeRefused, RunFolder
 from spillover.results.result import RunResult
 from spillover.results.series import series_names
-from spillover.results.store import command_line, default_out, staging, versions, write_result
+from spillover.results.store import command_line, default_out, versions, write_result
 from spillover.scenario.load import builtin_names, builtin_path, load_scenario, resolve
 from spillover.scenario.model import Scenario
 from spillover.scenario.summary import summarize
@@ -92,21 +95,21 @@ def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, object]) -> RunResu
 class _SeriesWriter:
     """Writes each chunk's per-run daily series as a Parquet part (``--save-series``)."""
 
-    def __init__(self, folder: Path, ens_policies: list[str], names: list[str]) -> None:
-        self.folder, self.policies, self.names = folder, ens_policies, names
-        folder.mkdir()
+    def __init__(self, folder: Path, policies: list[str], names: list[str]) -> None:
+        self.folder, self.policies, self.names = folder, policies, names
+        folder.mkdir(exist_ok=True)
 
     def __call__(self, res: ChunkResult) -> None:
         if res.series is None:
             return
         T, rows, _ = res.series.shape
         n = len(res.runs)
-        day = pd.Series(range(T)).repeat(rows).to_numpy()
-        policy = [p for p in self.policies for _ in range(n)] * T
-        run = list(res.runs) * (len(self.policies) * T)
+        day = np.repeat(np.arange(T), rows)
+        policy = np.tile(np.repeat(np.array(self.policies, dtype=object), n), T)
+        run = np.tile(res.runs, len(self.policies) * T)
         cols = {"run": run, "policy": policy, "day": day}
         cols.update({name: res.series[:, :, j].ravel() for j, name in enumerate(self.names)})
-        pq.write_table(pa.table(cols), self.folder / f"part-{int(res.runs[0]):09d}.parquet")
+        pq.write_table(pa.table(cols), self.folder / f"part-{int(res.runs[0]):012d}.parquet")
 
 
 def run(
@@ -124,6 +127,8 @@ def run(
     extra_policies: Mapping[str, Mapping[str, float]] | None = None,
     counterfactual: bool = True,
     pool: Executor | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
 
@@ -132,22 +137,26 @@ def run(
     scenario
         Built-in name, path of a YAML file, or a loaded :class:`Scenario`.
     runs, seed, design
-        Number of runs, the seed (results are identical for a seed whatever ``chunk_size``
-        and ``workers``) and the design: ``lhs`` (default), ``sobol`` or ``mc``.
+        Number of runs, the seed (results are identical for a seed whatever ``chunk_size``,
+        ``workers`` and ``executor``) and the design: ``lhs`` (default), ``sobol`` or ``mc``.
     policies
         Policy names to run (default: all, the first is the baseline of comparisons).
     out
         Folder to write (``"auto"`` for ``runs/<scenario>-<UTC timestamp>``); ``None``
-        keeps everything in memory.
+        keeps everything in memory. Written as ``<out>.partial`` while running, with each
+        chunk's outcomes streamed to ``outcomes.parquet/``; see :func:`resume`.
     save_series
         Also write every run's daily series (``series_full/``); needs ``out``.
     extra_policies
-        Policies defined at run time: ``{"half-cap": {"transfer_cap": 0.5}}``; unset
-        levers keep their defaults. Name them in ``policies`` to run only those.
+        Policies defined at run time: ``{"half-cap": {"cap": 0.5}}``; unset levers keep
+        their defaults. Name them in ``policies`` to run only those.
     counterfactual
         Also run every policy without transfers (``*_without_transfers`` outcomes).
     pool
         An existing executor to run chunks on (a server's warm process pool).
+    executor, scheduler
+        ``local`` or ``dask``; with ``dask``, the address of an existing scheduler, or
+        ``None`` for a local cluster of ``workers`` processes.
 
     Returns
     -------
@@ -165,44 +174,120 @@ def run(
     if extra_policies:
         sc = add_policies(sc, extra_policies)
     started = time.perf_counter()
-    manifest: dict[str, object] = {
-        "scenario": sc.name, "scenario_file": sc.origin, "scenario_sha256": sc.sha256, "seed": seed,
-        "design": design, "runs": runs, "policies": list(policies or sc.policies),
-        "chunk_size": chunk_size, "workers": workers, "versions": versions(),
-        "command": command_line(), "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    if save_series and out is None:
+        raise ValueError("--save-series needs a run folder (--out)")
+    tick = _ticker(runs, progress)
+    if out is None:
+        ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers, on_chunk=tick,
+                           counterfactual=counterfactual, pool=pool, executor=executor, scheduler=scheduler)
+        return _finish(sc, ens, _manifest(sc, ens.policies, runs, seed, design, chunk_size, workers), started)
+    pl = plan(sc, runs, seed, policies, design, chunk_size, counterfactual=counterfactual,
+              save_series=save_series)
+    final = default_out(sc.name) if str(out) == "auto" else Path(out)
+    manifest = _manifest(sc, pl.policies, runs, seed, design, chunk_size, workers)
+    manifest.update(variants=[v.name for v in pl.batch.variants], save_series=save_series,
+                    executor=executor)
+    folder = RunFolder.create(final, manifest)
+    return _run_in_folder(sc, pl, folder, workers, executor, scheduler, pool, tick, report, started)
+
+
+def resume(
+    path: str | Path,
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    report: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Finish an interrupted run: only its missing chunks run, with the same results.
+
+    Refused (``ResumeRefused``) when the scenario file changed, or the run was started by
+    another version of spillover.
+    """
+    folder = RunFolder.open(Path(path))
+    m = folder.manifest
+    sc = load_scenario(resolve(m["scenario_file"]))
+    pol_names = [n for n in m["variants"] if "|" not in n]
+    extra = {p: {} for p in pol_names if p not in sc.policies}
+    if extra:
+        raise ResumeRefused(f"cannot resume {folder.path}: it ran policies set at run time "
+                            f"({', '.join(extra)}), which the scenario file does not hold")
+    pl = plan(sc, m["runs"], m["seed"], m["policies"], m["design"], m["chunk_size"],
+              counterfactual=any("|" in n for n in m["variants"]), save_series=m.get("save_series", False))
+    expected = {"scenario_sha256": sc.sha256, "variants": [v.name for v in pl.batch.variants],
+                "versions": versions()}
+    folder.check_resume(expected)
+    folder.discard_unfinished_parts()
+    return _run_in_folder(sc, pl, folder, workers, executor, scheduler, None, _ticker(pl.runs, progress),
+                          report, time.perf_counter())
+
+
+def _ticker(total: int, progress: Progress | None) -> Callable[[ChunkResult], None]:
     done = [0]
 
     def tick(res: ChunkResult) -> None:
         done[0] += len(res.runs)
         if progress:
-            progress(done[0], runs)
+            progress(done[0], total)
 
-    if out is None:
-        ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers, on_chunk=tick,
-                           counterfactual=counterfactual, pool=pool)
-        return _finish(sc, ens, manifest, started)
-    final = default_out(sc.name) if str(out) == "auto" else Path(out)
-    with staging(final) as tmp:
-        hooks = [tick]
-        if save_series:
-            from spillover.engine.structure import build_structure
+    return tick
 
-            names = series_names(build_structure(sc))
-            hooks.insert(0, _SeriesWriter(tmp / "series_full", list(policies or sc.policies), names))
-        ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers,
-                           on_chunk=lambda r: [h(r) for h in hooks], save_series=save_series,
-                           counterfactual=counterfactual, pool=pool)
-        result = _finish(sc, ens, manifest, started)
-        write_result(result, tmp)
-        if report:
-            from spillover.report.html import write_report
 
-            write_report(result, tmp / "report.html")
-    result.path = final
+def _manifest(sc: Scenario, policies: list[str], runs: int, seed: int, design: str, chunk_size: int,
+              workers: int) -> dict[str, object]:
+    return {
+        "scenario": sc.name, "scenario_file": sc.origin, "scenario_sha256": sc.sha256, "seed": seed,
+        "design": design, "runs": runs, "policies": policies, "chunk_size": chunk_size,
+        "workers": workers, "versions": versions(), "command": command_line(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, executor: str,
+                   scheduler: str | None, pool: Executor | None, tick: Callable[[ChunkResult], None],
+                   report: bool, started: float) -> RunResult:
+    """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename."""
+    t0 = time.perf_counter()
+    source = FileDesign(folder.path / "design", pl.structure.inputs, pl.runs)
+    if not source.complete():
+        source.write(pl.seed, pl.design)
+    if not (folder.path / "experiments.parquet").exists():
+        source.write_parquet(folder.path / "experiments.parquet")
+    t1 = time.perf_counter()
+    spec = folder.load_spec()
+    if spec is None:
+        spec = pilot_spec(pl.batch, source)
+        folder.save_spec(spec)
+    pl.batch.spec = spec
+    t2 = time.perf_counter()
+    asm = Assembler(pl.batch)
+    sink = FolderSink(folder, asm)
+    hooks = [tick]
+    if pl.batch.save_series:
+        names = series_names(pl.structure)
+        hooks.insert(0, _SeriesWriter(folder.path / "series_full", pl.policies, names))
+    run_plan(pl, source, sink, skip=folder.finished, workers=workers, executor=executor,
+             scheduler=scheduler, pool=pool, on_chunk=lambda r: [h(r) for h in hooks])
+    sink.flush()
+    t3 = time.perf_counter()
+    ens = Ensemble(structure=pl.structure, experiments=_read(folder.path / "experiments.parquet"),
+                   outcomes=canonical(folder.outcomes_dataset().to_table().to_pandas(), pl.policies),
+                   series=asm.series(sc.start), policies=pl.policies)
+    ens.timings = {"design": t1 - t0, "pilot": t2 - t1, "simulate": t3 - t2,
+                   "assemble": time.perf_counter() - t3}
+    m = folder.manifest
+    result = _finish(sc, ens, m, started)
+    write_result(result, folder.path, outcomes=False)
+    if report:
+        from spillover.report.html import write_report
+
+        write_report(result, folder.path / "report.html")
+    result.path = folder.complete()
     return result
 
 
+def _read(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas()
 def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, object], started: float) -> RunResult:
     manifest["policies"] = ens.policies
     timings = dict(ens.timings)

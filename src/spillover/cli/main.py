@@ -26,8 +26,8 @@ app = typer.Typer(
 scenarios_app = typer.Typer(help="The built-in scenarios: list, show, copy as a template.",
                             no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
-console = Console()
-err = Console(stderr=True)
+console = Console() if sys.stdout.isatty() else Console(width=140)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 
 class Fail(Exception):
@@ -37,26 +37,45 @@ class Fail(Exception):
 @app.command("run")
 def run_cmd(
     scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")] = "nk-russia-2023",
-    runs: Annotated[int, typer.Option(min=1, help="Number of runs.")] = 1000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")] = 0,
+    runs: Annotated[int | None, typer.Option(min=1, help="Number of runs [default: 1000].")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed [default: 0].")] = None,
     policy: Annotated[list[str] | None, typer.Option(help="Policy to run (repeatable; default all).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<scenario>-<UTC time>).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    chunk_size: Annotated[int, typer.Option(min=1, help="Runs per chunk (bounds memory).")] = 1000,
-    design: Annotated[str, typer.Option(help="lhs, sobol or mc.")] = "lhs",
+    chunk_size: Annotated[int | None, typer.Option(min=1, help="Runs per chunk [default: 1000].")] = None,
+    design: Annotated[str | None, typer.Option(help="lhs, sobol or mc [default: lhs].")] = None,
     save_series: Annotated[bool, typer.Option(help="Also write every run's daily series.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Address of a dask scheduler.")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
-    if design not in ("lhs", "sobol", "mc"):
+    if executor not in ("local", "dask"):
+        raise Fail(f"unknown executor '{executor}' (use local or dask)")
+    if scheduler and executor != "dask":
+        raise Fail("--scheduler goes with --executor dask")
+    if design not in (None, "lhs", "sobol", "mc"):
         raise Fail(f"unknown design '{design}' (use lhs, sobol or mc)")
+    total = runs or 1000
+    if resume is not None:
+        _check_resume_options(resume, runs=runs, seed=seed, chunk_size=chunk_size, design=design)
+        total = _manifest_of(resume)["runs"]
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"simulating {scenario}", total=runs)
-        result = api.run(scenario, runs=runs, seed=seed, policies=policy or None, design=design,  # type: ignore[arg-type]
-                         chunk_size=chunk_size, workers=workers, out=out or "auto",
-                         save_series=save_series, report=report,
-                         progress=lambda done, total: bar.update(task, completed=done))
+        task = bar.add_task(f"simulating {scenario if resume is None else resume}", total=total)
+
+        def tick(done: int, all_runs: int) -> None:
+            bar.update(task, completed=done, total=all_runs)
+
+        if resume is not None:
+            result = api.resume(resume, workers=workers, executor=executor, scheduler=scheduler,
+                                report=report, progress=tick)
+        else:
+            result = api.run(scenario, runs=total, seed=seed or 0, policies=policy or None,
+                             design=design or "lhs", chunk_size=chunk_size or 1000,  # type: ignore[arg-type]
+                             workers=workers, out=out or "auto", save_series=save_series, report=report,
+                             progress=tick, executor=executor, scheduler=scheduler)
     for table in render_summary(result):
         console.print(table)
     m = result.manifest
@@ -65,6 +84,21 @@ def run_cmd(
     console.print(f"results: {result.path}")
     if report:
         console.print(f"report:  {result.path / 'report.html'}")  # type: ignore[operator]
+
+
+def _manifest_of(path: Path) -> dict:
+    from spillover.results.folder import RunFolder
+
+    return RunFolder.open(path).manifest
+
+
+def _check_resume_options(path: Path, **given: object) -> None:
+    """With --resume, options must match the interrupted run's (or be left out)."""
+    m = _manifest_of(path)
+    for key, value in given.items():
+        if value is not None and m.get(key) != value:
+            flag = "--" + key.replace("_", "-")
+            raise Fail(f"cannot resume {path}: it ran with {flag} {m.get(key)}, not {value}")
 
 
 @app.command("validate")
@@ -136,7 +170,8 @@ def main() -> None:
                 err.print(str(p), markup=False, highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("interrupted: no results were written")
+        err.print("interrupted: the run folder is left as <name>.partial; finish it with "
+                  "spillover run --resume <name>")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -149,7 +184,7 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             err.print(f"error: {exc.format_message()}", markup=False, highlight=False)
             sys.exit(2)
-        if isinstance(exc, Fail | ValueError | FileExistsError | FileNotFoundError | OSError):
+        if isinstance(exc, Fail | ValueError | FileExistsError | FileNotFoundError | OSError | ImportError):
             err.print(f"error: {exc}", markup=False, highlight=False)
             sys.exit(2)
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)

@@ -10,6 +10,7 @@ import pandas as pd
 from spillover.engine.params import build_params
 from spillover.engine.simulate import Observer, simulate
 from spillover.engine.structure import Structure
+from spillover.ensemble.design import DesignSource
 from spillover.ensemble.seeds import draw
 from spillover.ensemble.variants import Variant, apply_variants
 from spillover.results.accumulate import OutcomeAccumulator
@@ -82,12 +83,12 @@ def run_chunk(batch: Batch, runs: np.ndarray, values: dict[str, np.ndarray]) -> 
     )
 
 
-def pilot_spec(batch: Batch, experiments: pd.DataFrame, size: int = 64) -> SeriesSpec:
+def pilot_spec(batch: Batch, design: DesignSource, size: int = 64) -> SeriesSpec:
     """Bin ranges for the daily histograms from the first ``size`` runs (always the same runs)."""
     st = batch.st
-    runs = np.arange(min(size, len(experiments)))
+    runs = np.arange(min(size, design.n_runs))
     policies = [v for v in batch.variants if v.is_policy]
-    p = apply_variants(st, build_params(st, chunk_frames(experiments, runs), len(runs)), policies)
+    p = apply_variants(st, build_params(st, design.rows(runs), len(runs)), policies)
     draws = draw(st, batch.seed, runs)
     rows = np.tile(np.arange(len(runs)), len(policies))
     draws.noise = draws.noise[:, rows] if draws.noise.ndim == 4 else draws.noise[rows]

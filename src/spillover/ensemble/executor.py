@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from spillover.ensemble.chunks import Batch, ChunkResult, chunk_frames, run_chunk
+from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
+from spillover.ensemble.design import DesignSource
 
 _BATCH: Batch | None = None
 
@@ -37,53 +38,63 @@ def _work(runs: np.ndarray, values: dict[str, np.ndarray]) -> ChunkResult:
 
 def execute(
     batch: Batch,
-    experiments: pd.DataFrame,
-    chunk_size: int = 1000,
+    design: DesignSource,
+    chunks: list[np.ndarray],
     workers: int = 1,
     on_chunk: Callable[[ChunkResult], None] | None = None,
     pool: Executor | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Iterator[ChunkResult]:
     """Yield each chunk's result as it finishes (in any order; each carries its runs).
 
-    With ``workers > 1`` the batch is sent once to each worker process (spawned, so that no
-    state leaks from the parent), and at most two chunks per worker are in flight, which
-    bounds memory.
+    ``executor="local"`` runs in this process (``workers=1``) or in a pool of spawned
+    processes that each receive the batch once; ``executor="dask"`` runs chunks as tasks on
+    a ``dask.distributed`` cluster (``scheduler`` address, or a local cluster of
+    ``workers`` processes). At most two chunks per worker are in flight, which bounds memory.
     """
-    chunks = chunk_ranges(len(experiments), chunk_size)
+    if executor == "dask":
+        from spillover.ensemble.dask_executor import execute_dask
+
+        yield from execute_dask(batch, design, chunks, workers, on_chunk, scheduler)
+        return
+    if executor != "local":
+        raise ValueError(f"unknown executor '{executor}' (use local or dask)")
     if pool is not None:
-        yield from _drain(pool, chunks, experiments, 2 * max(workers, 2), on_chunk,
-                          lambda runs, values: pool.submit(run_chunk, batch, runs, values))
+        yield from drain(chunks, design, 2 * max(workers, 2), on_chunk,
+                         lambda runs, values: pool.submit(run_chunk, batch, runs, values))
         return
     if workers <= 1:
         for runs in chunks:
-            res = run_chunk(batch, runs, chunk_frames(experiments, runs))
+            res = run_chunk(batch, runs, design.rows(runs))
             if on_chunk:
                 on_chunk(res)
             yield res
         return
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(batch,)) as own:
-        yield from _drain(own, chunks, experiments, 2 * workers, on_chunk,
-                          lambda runs, values: own.submit(_work, runs, values))
+        yield from drain(chunks, design, 2 * workers, on_chunk,
+                         lambda runs, values: own.submit(_work, runs, values))
 
 
-def _drain(
-    pool: Executor,
+def drain(
     chunks: list[np.ndarray],
-    experiments: pd.DataFrame,
+    design: DesignSource,
     in_flight: int,
     on_chunk: Callable[[ChunkResult], None] | None,
-    submit: Callable[[np.ndarray, dict[str, np.ndarray]], Future[ChunkResult]],
+    submit: Callable[[np.ndarray, dict[str, np.ndarray]], Any],
+    wait_any: Callable[[set[Any]], tuple[set[Any], set[Any]]] | None = None,
 ) -> Iterator[ChunkResult]:
     """Keep at most ``in_flight`` chunks submitted; yield results as they finish."""
     todo = list(reversed(chunks))
-    running: set[Future[ChunkResult]] = set()
+    running: set[Any] = set()
+    wait_any = wait_any or (lambda fs: wait(fs, return_when=FIRST_COMPLETED))  # type: ignore[assignment,return-value]
     try:
         while todo or running:
             while todo and len(running) < in_flight:
                 runs = todo.pop()
-                running.add(submit(runs, chunk_frames(experiments, runs)))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+                running.add(submit(runs, design.rows(runs)))
+            done, running = wait_any(running)  # type: ignore[misc]
             for fut in done:
                 res = fut.result()
                 if on_chunk:

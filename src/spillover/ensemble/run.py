@@ -1,4 +1,4 @@
-"""Run an ensemble: design, chunks, workers, and the assembled results in memory."""
+"""Run an ensemble: plan the batch, run its chunks on an executor, and collect them."""
 
 from __future__ import annotations
 
@@ -6,16 +6,42 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
 from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.chunks import Batch, ChunkResult, pilot_spec
-from spillover.ensemble.design import Design, sample_inputs
-from spillover.ensemble.executor import execute
+from spillover.ensemble.design import Design, DesignSource, MemoryDesign, sample_inputs
+from spillover.ensemble.executor import chunk_ranges, execute
 from spillover.ensemble.variants import Variant, check_policies, policy_variants
 from spillover.results.assemble import Assembler
 from spillover.scenario.model import Scenario
+
+
+@dataclass
+class Plan:
+    """A batch ready to run: the compiled scenario, its variants, runs, seed and design."""
+
+    scenario: Scenario
+    structure: Structure
+    batch: Batch
+    runs: int
+    seed: int
+    design: Design
+    chunk_size: int
+
+    @property
+    def policies(self) -> list[str]:
+        return list(dict.fromkeys(v.policy for v in self.batch.variants))
+
+    @property
+    def chunks(self) -> list:
+        return chunk_ranges(self.runs, self.chunk_size)
+
+
+class Sink(Protocol):
+    def add(self, res: ChunkResult) -> None: ...
 
 
 @dataclass
@@ -28,6 +54,47 @@ class Ensemble:
     series: pd.DataFrame
     policies: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def plan(
+    scenario: Scenario,
+    runs: int = 1000,
+    seed: int = 0,
+    policies: Sequence[str] | None = None,
+    design: Design = "lhs",
+    chunk_size: int = 1000,
+    variants: Sequence[Variant] | None = None,
+    counterfactual: bool = True,
+    save_series: bool = False,
+) -> Plan:
+    """Compile the scenario and choose the variants (each policy, then without transfers)."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    if chunk_size < 1:
+        raise ValueError("chunk size must be at least 1")
+    pols = check_policies(scenario, policies)
+    st = build_structure(scenario)
+    chosen = variants or policy_variants(scenario, pols, counterfactual=counterfactual)
+    batch = Batch(st=st, variants=list(chosen), seed=seed, save_series=save_series)
+    return Plan(scenario, st, batch, runs, seed, design, chunk_size)
+
+
+def run_plan(
+    pl: Plan,
+    source: DesignSource,
+    sink: Sink,
+    skip: set[int] | frozenset[int] = frozenset(),
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    pool: Executor | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
+) -> None:
+    """Run every chunk not in ``skip`` (first runs of finished chunks) into ``sink``."""
+    todo = [c for c in pl.chunks if int(c[0]) not in skip]
+    for res in execute(pl.batch, source, todo, workers=workers, on_chunk=on_chunk, pool=pool,
+                       executor=executor, scheduler=scheduler):
+        sink.add(res)
 
 
 def run_ensemble(
@@ -44,8 +111,10 @@ def run_ensemble(
     on_chunk: Callable[[ChunkResult], None] | None = None,
     counterfactual: bool = True,
     pool: Executor | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Ensemble:
-    """Simulate ``runs`` runs of ``scenario`` under each policy (and its counterfactual).
+    """Simulate ``runs`` runs of ``scenario`` under each policy (and its counterfactual), in memory.
 
     Parameters
     ----------
@@ -60,32 +129,24 @@ def run_ensemble(
         outcomes).
     pool
         An existing executor (e.g. a warm process pool in a server) to run the chunks on.
+    executor, scheduler
+        ``local`` (processes on this machine) or ``dask`` (a ``dask.distributed`` cluster at
+        ``scheduler``, or a local one of ``workers`` processes).
     """
-    if runs < 1:
-        raise ValueError("runs must be at least 1")
     t0 = time.perf_counter()
-    pols = check_policies(scenario, policies)
-    st = build_structure(scenario)
-    experiments = sample_inputs(st.inputs, runs, seed, design)
-    chosen = variants or policy_variants(scenario, pols, counterfactual=counterfactual)
-    batch = Batch(st=st, variants=list(chosen), seed=seed, save_series=save_series)
+    pl = plan(scenario, runs, seed, policies, design, chunk_size, variants, counterfactual, save_series)
+    source = MemoryDesign(sample_inputs(pl.structure.inputs, runs, seed, design))
     t1 = time.perf_counter()
     if series:
-        batch.spec = pilot_spec(batch, experiments)
+        pl.batch.spec = pilot_spec(pl.batch, source)
     t2 = time.perf_counter()
-    asm = Assembler(batch)
-    chunks = execute(batch, experiments, chunk_size=chunk_size, workers=workers, on_chunk=on_chunk, pool=pool)
-    for res in chunks:
-        asm.add(res)
+    asm = Assembler(pl.batch)
+    run_plan(pl, source, asm, workers=workers, executor=executor, scheduler=scheduler, pool=pool,
+             on_chunk=on_chunk)
     t3 = time.perf_counter()
-    order = list(dict.fromkeys(v.policy for v in batch.variants))
-    out = Ensemble(
-        structure=st,
-        experiments=experiments,
-        outcomes=asm.outcomes(order),
-        series=asm.series(scenario.start),
-        policies=order,
-    )
+    out = Ensemble(structure=pl.structure, experiments=source.experiments,
+                   outcomes=asm.outcomes(pl.policies), series=asm.series(scenario.start),
+                   policies=pl.policies)
     out.timings = {"design": t1 - t0, "pilot": t2 - t1, "simulate": t3 - t2,
                    "assemble": time.perf_counter() - t3}
     return out

@@ -26,14 +26,20 @@ class Assembler:
         self.hist: DailyHistogram | None = None
 
     def add(self, res: ChunkResult) -> None:
-        self.parts.append(self._frame(res))
+        """Keep the chunk's outcomes in memory and merge its histogram."""
+        self.parts.append(self.frame(res))
+        self.merge(res)
+
+    def merge(self, res: ChunkResult) -> None:
+        """Merge the chunk's histogram counts."""
         if res.hist is not None:
             if self.hist is None:
                 self.hist = res.hist
             else:
                 self.hist.merge(res.hist)
 
-    def _frame(self, res: ChunkResult) -> pd.DataFrame:
+    def frame(self, res: ChunkResult) -> pd.DataFrame:
+        """The chunk's outcome rows: one per (run, policy), counterfactual columns merged in."""
         n = len(res.runs)
         variants = self.batch.variants
         index = {v.name: i for i, v in enumerate(variants)}
@@ -56,12 +62,7 @@ class Assembler:
 
     def outcomes(self, order: Iterable[str]) -> pd.DataFrame:
         """One row per (run, policy), policies in the given order, runs ascending."""
-        df = pd.concat(self.parts, ignore_index=True)
-        rank = {p: i for i, p in enumerate(order)}
-        df["_p"] = df["policy"].map(rank)
-        df = df.sort_values(["_p", "run"], kind="stable").drop(columns="_p").reset_index(drop=True)
-        df["policy"] = df["policy"].astype(str)
-        return df
+        return canonical(pd.concat(self.parts, ignore_index=True), order)
 
     def series(self, start: dt.date) -> pd.DataFrame:
         """Long table: policy, series, day, date, q05…q95, mean."""
@@ -85,3 +86,12 @@ class Assembler:
                     **cols, "mean": mean[p, :, j],
                 }))
         return pd.concat(frames, ignore_index=True)
+
+
+def canonical(df: pd.DataFrame, order: Iterable[str]) -> pd.DataFrame:
+    """Outcomes sorted by policy (in the given order) then run: the same for any chunking."""
+    rank = {p: i for i, p in enumerate(order)}
+    df = df.assign(_p=df["policy"].map(rank))
+    df = df.sort_values(["_p", "run"], kind="stable").drop(columns="_p").reset_index(drop=True)
+    df["policy"] = df["policy"].astype(str)
+    return df

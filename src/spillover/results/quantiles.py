@@ -3,8 +3,9 @@
 Memory is (variants × days × series × bins), whatever the number of runs. Counts are
 integers, so merging chunks in any order gives identical results. Within a bin the
 quantile is interpolated linearly; values outside the series' range fall in the edge bins,
-whose outer edges are the exact daily minimum and maximum. The error is at most one bin
-width (the range divided by ``BINS``), and usually far less.
+whose outer edges are the exact daily minimum and maximum. The error is at most about one
+bin width (the range divided by ``BINS``; a test on 10,000 runs allows 1.05 widths, where a
+point mass sits next to a gap), and the median error is under a quarter of a width.
 """
 
 from __future__ import annotations

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
-import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,26 +37,6 @@ def default_out(scenario: str, root: str | Path = "runs") -> Path:
     return Path(root) / f"{scenario}-{stamp}"
 
 
-@contextmanager
-def staging(final: Path) -> Iterator[Path]:
-    """A temporary folder beside ``final``, renamed to it only when the block succeeds.
-
-    On any error (including Ctrl-C) the temporary folder is removed, so an interrupted run
-    never looks complete.
-    """
-    if final.exists():
-        raise FileExistsError(f"{final} exists; choose another --out")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 def _json_default(x: Any) -> Any:
     if isinstance(x, np.generic):
         return x.item()
@@ -77,10 +53,14 @@ def write_table(path: Path, df: pd.DataFrame) -> None:
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
 
 
-def write_result(result: RunResult, folder: Path) -> None:
-    """Write every table of ``result`` into ``folder`` (which exists)."""
-    write_table(folder / "experiments.parquet", result.experiments)
-    write_table(folder / "outcomes.parquet", result.outcomes)
+def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None:
+    """Write the tables of ``result`` into ``folder`` (which exists).
+
+    ``outcomes=False`` when the outcomes and experiments were already streamed there.
+    """
+    if outcomes:
+        write_table(folder / "experiments.parquet", result.experiments)
+        write_table(folder / "outcomes.parquet", result.outcomes)
     write_table(folder / "series.parquet", result.series)
     write_table(folder / "comparison.parquet", result.comparison)
     write_json(folder / "claims.json", result.claims.to_dict(orient="records"))

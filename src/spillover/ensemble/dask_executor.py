@@ -1,0 +1,82 @@
+"""Chunks as tasks on a ``dask.distributed`` cluster: the batch is scattered once.
+
+Results are bit-identical to the local executor: each chunk computes its own rows from the
+runs' own seeds, and a task that is retried (a worker died) recomputes the same values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
+from spillover.ensemble.design import DesignSource
+from spillover.ensemble.executor import drain
+
+
+class SchedulerUnreachable(OSError):
+    """The dask scheduler at the given address did not answer."""
+
+
+def connect(scheduler: str | None, workers: int, timeout: float = 10.0) -> Any:
+    """A ``Client`` on the scheduler, or on a new ``LocalCluster`` of ``workers`` processes."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the extra
+        raise ImportError("the dask executor needs spillover[dask]: pip install 'spillover[dask]'") from exc
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnreachable(f"no dask scheduler answered at {scheduler} ({exc})") from None
+    cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    client = Client(cluster, set_as_default=False)
+    client._spillover_cluster = cluster  # closed with the client
+    return client
+
+
+def close(client: Any) -> None:
+    """Close a client and the local cluster it started, if any."""
+    cluster = getattr(client, "_spillover_cluster", None)
+    client.close()
+    if cluster is not None:
+        with contextlib.suppress(Exception):
+            cluster.close()
+
+
+def execute_dask(
+    batch: Batch,
+    design: DesignSource,
+    chunks: list[np.ndarray],
+    workers: int,
+    on_chunk: Callable[[ChunkResult], None] | None,
+    scheduler: str | None,
+    client: Any = None,
+) -> Iterator[ChunkResult]:
+    """Run every chunk as a task; yield results as they finish."""
+    own = client is None
+    client = client or connect(scheduler, workers)
+    try:
+        n = max(len(client.scheduler_info().get("workers", {})), 1)
+        remote = client.scatter(batch, broadcast=True, hash=False)
+
+        def submit(runs: np.ndarray, values: dict[str, np.ndarray]) -> Any:
+            key = f"spillover-chunk-{int(runs[0])}-{batch.seed}-{id(batch)}"
+            return client.submit(run_chunk, remote, runs, values, key=key, retries=3, pure=False)
+
+        def wait_any(fs: set[Any]) -> tuple[set[Any], set[Any]]:
+            while True:  # the client is not the default one, so poll its futures
+                done = {f for f in fs if f.done()}
+                if done:
+                    return done, fs - done
+                time.sleep(0.002)
+
+        yield from drain(chunks, design, 2 * n, on_chunk, submit, wait_any)
+    finally:
+        if own:
+            close(client)

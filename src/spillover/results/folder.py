@@ -1,0 +1,195 @@
+"""A run folder written while the run goes: parts, checkpoints, resume, and the final rename.
+
+While running, the folder is ``<name>.partial``; it becomes ``<name>`` only when complete,
+so an interrupted run never looks complete. Each finished chunk's outcomes are written at
+once as a Parquet part of the dataset ``outcomes.parquet/`` (temp file + rename). The
+manifest records the chunks whose outcomes *and* histogram counts are safely on disk (the
+checkpoint); on resume the other parts are discarded and their chunks run again, which
+gives the same values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from spillover.results.quantiles import DailyHistogram, SeriesSpec
+from spillover.results.store import write_json
+
+PARTIAL = ".partial"
+PARTS = "outcomes.parquet"
+
+
+class ResumeRefused(ValueError):
+    """A run folder that cannot be resumed with this scenario, seed or version."""
+
+
+def partial_of(final: Path) -> Path:
+    return final.with_name(final.name + PARTIAL)
+
+
+def _atomic(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class RunFolder:
+    """The on-disk state of one run."""
+
+    def __init__(self, final: Path, manifest: dict[str, Any]) -> None:
+        self.final = final
+        self.path = partial_of(final)
+        self.manifest = manifest
+
+    # -- creation and resume -------------------------------------------------------------
+    @classmethod
+    def create(cls, final: Path, manifest: dict[str, Any]) -> RunFolder:
+        if final.exists():
+            raise FileExistsError(f"{final} exists; choose another --out")
+        folder = cls(final, {**manifest, "status": "running", "finished_chunks": []})
+        if folder.path.exists():
+            raise FileExistsError(f"{folder.path} exists: resume it with --resume {final}, or remove it")
+        folder.path.mkdir(parents=True)
+        (folder.path / PARTS).mkdir()
+        folder.save_manifest()
+        return folder
+
+    @classmethod
+    def open(cls, path: Path) -> RunFolder:
+        """An interrupted run, given its final or ``.partial`` path."""
+        final = path.with_name(path.name[: -len(PARTIAL)]) if path.name.endswith(PARTIAL) else path
+        partial = partial_of(final)
+        if not partial.exists():
+            if (final / "manifest.json").exists():
+                raise ResumeRefused(f"{final} is complete; nothing to resume")
+            raise ResumeRefused(f"no interrupted run at {path} (looked for {partial})")
+        try:
+            manifest = json.loads((partial / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ResumeRefused(f"{partial}/manifest.json cannot be read ({exc})") from None
+        return cls(final, manifest)
+
+    def check_resume(self, expected: dict[str, Any]) -> None:
+        """Refuse to resume when the scenario, seed, design or spillover version differ."""
+        m = self.manifest
+        for key, what in (("scenario_sha256", "scenario file"), ("seed", "seed"), ("design", "design"),
+                          ("runs", "number of runs"), ("chunk_size", "chunk size"),
+                          ("variants", "policies")):
+            if key in expected and m.get(key) != expected[key]:
+                raise ResumeRefused(f"cannot resume {self.path}: its {what} was {m.get(key)!r}, "
+                                    f"now {expected[key]!r}")
+        have = m.get("versions", {}).get("spillover")
+        want = expected.get("versions", {}).get("spillover")
+        if have != want:
+            raise ResumeRefused(f"cannot resume {self.path}: it was started by spillover {have}, "
+                                f"this is {want}")
+
+    # -- progress ------------------------------------------------------------------------
+    @property
+    def finished(self) -> set[int]:
+        return set(self.manifest.get("finished_chunks", []))
+
+    def save_manifest(self) -> None:
+        _atomic(self.path / "manifest.json", lambda p: write_json(p, self.manifest))
+
+    def part(self, first_run: int) -> Path:
+        return self.path / PARTS / f"part-{first_run:012d}.parquet"
+
+    def write_part(self, first_run: int, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        _atomic(self.part(first_run), lambda p: pq.write_table(table, p))
+
+    def discard_unfinished_parts(self) -> None:
+        done = self.finished
+        for p in (self.path / PARTS).glob("part-*.parquet"):
+            if int(p.stem.split("-")[1]) not in done:
+                p.unlink()
+
+    def save_spec(self, spec: SeriesSpec) -> None:
+        data = {"names": spec.names, "lo": spec.lo.tolist(), "hi": spec.hi.tolist()}
+        _atomic(self.path / "series-bins.json", lambda p: write_json(p, data))
+
+    def load_spec(self) -> SeriesSpec | None:
+        p = self.path / "series-bins.json"
+        if not p.exists():
+            return None
+        d = json.loads(p.read_text())
+        return SeriesSpec(names=d["names"], lo=np.array(d["lo"]), hi=np.array(d["hi"]))
+
+    def checkpoint(self, hist: DailyHistogram | None, finished: set[int]) -> None:
+        """Histogram counts first, then the manifest naming the chunks they include."""
+        if hist is not None:
+            def save(p: Path) -> None:
+                with open(p, "wb") as f:
+                    np.savez(f, counts=hist.counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n)
+            _atomic(self.path / "series-counts.npz", save)
+        self.manifest["finished_chunks"] = sorted(finished)
+        self.save_manifest()
+
+    def load_histogram(self) -> DailyHistogram | None:
+        p = self.path / "series-counts.npz"
+        if not p.exists() or not self.finished:
+            return None
+        with np.load(p) as z:
+            return DailyHistogram(counts=z["counts"], vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
+
+    def outcomes_dataset(self) -> ds.Dataset:
+        return ds.dataset(self.path / PARTS, format="parquet")
+
+    def complete(self) -> Path:
+        """Mark complete and move into place: the run now looks finished."""
+        self.manifest["status"] = "complete"
+        for scratch in ("series-counts.npz", "design"):
+            target = self.path / scratch
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        self.save_manifest()
+        os.replace(self.path, self.final)
+        self.path = self.final
+        return self.final
+
+
+class FolderSink:
+    """Receives chunk results: writes each part at once, merges histograms, checkpoints.
+
+    A checkpoint writes the merged histogram, so its cost grows with the scenario, not the
+    runs; checkpoints are spaced so that they take at most ``share`` of the time.
+    """
+
+    def __init__(self, folder: RunFolder, assembler: Any, share: float = 0.05) -> None:
+        self.folder, self.asm, self.share = folder, assembler, share
+        self.done = folder.finished
+        self.asm.hist = folder.load_histogram()
+        self.last = time.monotonic()
+        self.cost = 0.0
+
+    def add(self, res: Any) -> None:
+        frame = self.asm.frame(res)
+        self.folder.write_part(int(res.runs[0]), frame)
+        self.asm.merge(res)
+        self.done.add(int(res.runs[0]))
+        if time.monotonic() - self.last >= self.cost / self.share:
+            self.flush()
+
+    def flush(self) -> None:
+        start = time.monotonic()
+        self.folder.checkpoint(self.asm.hist, self.done)
+        self.last = time.monotonic()
+        self.cost = self.last - start
