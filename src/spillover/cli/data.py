@@ -1,9 +1,8 @@
 """``spillover data ...``: import real data into the DuckDB store and look inside.
 
 No logic lives here: each command calls one public function of :mod:`spillover.data` and
-prints what it returns. Known errors become one ``Error: ...`` line on stderr and exit
-code 2 (a :class:`click.ClickException`, so this also holds when the group is mounted in
-an app run with ``standalone_mode=False``).
+prints what it returns. Known errors become one ``error: ...`` line on stderr and exit
+code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import duckdb
 import numpy as np
 import pandas as pd
@@ -33,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+err = Console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
@@ -60,20 +59,21 @@ class Freq(StrEnum):
     month = "month"
 
 
-class DataCommandError(click.ClickException):
-    """A known error of a data command: click prints it as one line, exit code 2."""
-
-    exit_code = 2
-
-
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
-    """Turn data-layer, DuckDB and file errors into one ``Error: ...`` line, exit code 2."""
+    """Turn data-layer, DuckDB and file errors into one ``error: ...`` line, exit code 2.
+
+    ``SystemExit`` (rather than ``typer.Exit``) keeps the code 2 also when the group is
+    mounted in an app run with ``standalone_mode=False``, which returns ``typer.Exit``
+    codes instead of exiting with them.
+    """
     try:
         yield
     except (data.DataError, duckdb.Error, OSError) as exc:
         text = str(exc).strip()
-        raise DataCommandError(text.splitlines()[0] if text else type(exc).__name__) from None
+        line = text.splitlines()[0] if text else type(exc).__name__
+        err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
 
 
 #: Short headers for the dyad table on an 80-column terminal (the CSV keeps full names).

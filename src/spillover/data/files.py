@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,6 +144,6 @@ def unpacked(path: Path, member_suffix: str) -> Iterator[Path]:
                 target = Path(tmp) / Path(members[0].filename).name
                 with archive.open(members[0]) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst, _CHUNK)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise ImportRefusedError(f"{path.name}: damaged ZIP archive ({exc})") from None
         yield target

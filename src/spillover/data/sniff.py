@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def _binary_description(head: bytes) -> str | None:
     for magic, description in signatures.items():
         if head.startswith(magic):
             return description
+    if head.startswith(b"PK\x03\x04"):
+        return "a damaged or truncated ZIP archive"
     if head[8:12] == b"DUCK":
         return "a DuckDB database"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
@@ -99,13 +102,16 @@ def detect(path: Path) -> Detected:
         raise ImportRefusedError(f"no such file: {path}")
     try:
         head = _head(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ImportRefusedError(f"{path.name}: damaged ZIP archive ({exc})") from None
+    except OSError as exc:
         raise ImportRefusedError(f"cannot read {path}: {exc}") from None
     if not head.strip():
         return Detected(None, "empty", "an empty file")
     binary = _binary_description(head)
     if binary:
-        return Detected(None, "binary", binary)
+        variant = "zip-damaged" if "ZIP" in binary else "binary"
+        return Detected(None, variant, binary)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     lines = [line.rstrip("\r") for line in text.split("\n")[:40]]
     first = lines[0]
@@ -178,6 +184,8 @@ def require_kind(path: Path, kind: str) -> Detected:
     detected = detect(path)
     if detected.kind == kind:
         return detected
+    if detected.variant == "zip-damaged":
+        raise ImportRefusedError(f"{path.name}: damaged or truncated ZIP archive")
     if detected.variant == f"{kind}-truncated":
         raise ImportRefusedError(
             f"{path.name}: the file is truncated: it ends in the preamble, before the header line"
