@@ -69,6 +69,6 @@ def test_unreachable_scheduler_is_one_line_and_exit_2() -> None:
          "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
         capture_output=True, text=True, timeout=120,
     )
-    assert done.returncode == 2
+    assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "no dask scheduler answered at tcp://127.0.0.1:9" in lines[0]
+    assert len(lines) == 1 and "no dask scheduler answered at tcp://127.0.0.1:9" in lines[0], lines

@@ -22,7 +22,7 @@ class SchedulerUnreachable(OSError):
     """The dask scheduler at the given address did not answer."""
 
 
-def connect(scheduler: str | None, workers: int, timeout: float = 10.0) -> Any:
+def connect(scheduler: str | None, workers: int, timeout: float = 5.0) -> Any:
     """A ``Client`` on the scheduler, or on a new ``LocalCluster`` of ``workers`` processes."""
     try:
         from dask.distributed import Client, LocalCluster
