@@ -1,0 +1,41 @@
+"""``spillover serve``: start the local web app (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the ``spillover`` app."""
+    app.command("serve")(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address; beyond loopback it needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    runs_dir: Annotated[Path, typer.Option(help="Run folders: history, and new runs.")] = Path("runs"),
+    scenarios_dir: Annotated[Path, typer.Option(help="Your scenario files (*.yaml).")] = Path("scenarios"),
+    token: Annotated[str | None, typer.Option(help="Secret every request must carry.",
+                                              envvar="SPILLOVER_TOKEN")] = None,
+    workers: Annotated[int | None, typer.Option(min=0, help="Worker processes (default: CPU count).")] = None,
+    max_concurrent: Annotated[int, typer.Option(min=1, help="Runs executing at once.")] = 1,
+) -> None:
+    """Start the web app: explore scenarios, move the levers, rerun and compare policies."""
+    try:
+        import uvicorn
+
+        from spillover.serve import create_app
+        from spillover.serve.security import check_bind
+    except ImportError as exc:
+        raise ValueError(f"the web app needs its extra: pip install 'spillover[serve]' ({exc})") from None
+    check_bind(host, token)
+
+    web = create_app(runs_dir, scenarios_dir, token=token, workers=workers, max_concurrent=max_concurrent)
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    typer.echo(f"spillover serve: {address}  (runs in {runs_dir}, scenarios in {scenarios_dir}; "
+               "Ctrl-C stops)")
+    uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -1,0 +1,157 @@
+"""The run history, read with DuckDB from the run folders' manifests and Parquet files.
+
+Only folders whose name is a valid run id and which hold a ``manifest.json`` count as
+runs; temporary folders of runs in progress (``.name.partial-…``) are never listed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from spillover.serve.paths import PARTIAL, RUN_ID, run_folder
+
+#: Outcomes compared side by side (when both runs have them), besides the claims.
+KEY_PREFIXES = ("miscalc_peak", "miscalc_mean", "days_of_fire.", "peak.", "fired.")
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """Folders of finished runs, newest first (by name, which starts with a UTC time)."""
+    if not runs_dir.is_dir():
+        return []
+    found = [p for p in runs_dir.iterdir()
+             if RUN_ID.match(p.name) and not p.name.endswith(PARTIAL) and p.is_dir()
+             and (p / "manifest.json").is_file()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _outcome_files(folder: Path) -> list[str]:
+    path = folder / "outcomes.parquet"
+    if path.is_dir():
+        return [str(p) for p in sorted(path.glob("*.parquet"))]
+    return [str(path)] if path.is_file() else []
+
+
+def _readable_manifests(folders: list[Path]) -> list[str]:
+    ok = []
+    for f in folders:
+        try:
+            m = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
+            if isinstance(m, dict) and m.get("status", "complete") == "complete":
+                ok.append(str(f / "manifest.json"))
+        except (OSError, ValueError):
+            continue
+    return ok
+
+
+def history(runs_dir: Path, limit: int = 200) -> list[dict[str, Any]]:
+    """One row per run folder: id, scenario, created, runs, seed, policies, seconds, rows.
+
+    >>> history(Path("/nonexistent"))
+    []
+    """
+    folders = run_folders(runs_dir)[:limit]
+    manifests = _readable_manifests(folders)
+    if not manifests:
+        return []
+    con = duckdb.connect()
+    cur = con.execute(
+        "SELECT filename, scenario, CAST(created AS VARCHAR) AS created, runs, seed, policies, "
+        "timings.total AS seconds FROM read_json($files, union_by_name=true, filename=true)",
+        {"files": manifests})
+    names = [d[0] for d in cur.description]
+    fetched = cur.fetchall()
+    rows = _row_counts(con, [Path(m).parent for m in manifests])
+    out = []
+    for values in fetched:
+        rec = dict(zip(names, values, strict=True))
+        folder = Path(rec.pop("filename")).parent
+        out.append({**rec, "id": folder.name, "policies": [str(p) for p in rec.get("policies") or []],
+                    "rows": rows.get(folder.name), "report": (folder / "report.html").is_file()})
+    order = {f.name: i for i, f in enumerate(folders)}
+    return sorted(out, key=lambda r: order[r["id"]])
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, folders: list[Path]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for folder in folders:
+        files = _outcome_files(folder)
+        if not files:
+            continue
+        try:
+            n = con.execute("SELECT count(*) FROM read_parquet($f)", {"f": files}).fetchone()
+        except duckdb.Error:
+            continue
+        counts[folder.name] = int(n[0]) if n else 0
+    return counts
+
+
+def _claims(con: duckdb.DuckDBPyConnection, folder: Path) -> pd.DataFrame:
+    path = folder / "claims.json"
+    if not path.is_file():
+        return pd.DataFrame(columns=["claim", "policy", "text", "probability", "lo", "hi", "word"])
+    return con.execute("SELECT claim, policy, text, probability, lo, hi, word FROM read_json($f)",
+                       {"f": str(path)}).df()
+
+
+def _means(con: duckdb.DuckDBPyConnection, folder: Path, columns: list[str]) -> pd.DataFrame:
+    files = _outcome_files(folder)
+    if not files or not columns:
+        return pd.DataFrame(columns=["policy", *columns])
+    parts = ", ".join(f'avg(CAST("{c.replace(chr(34), chr(34) * 2)}" AS DOUBLE)) AS "{i}"'
+                      for i, c in enumerate(columns))
+    df = con.execute(f"SELECT policy, {parts} FROM read_parquet($f) GROUP BY policy", {"f": files}).df()
+    return df.rename(columns={str(i): c for i, c in enumerate(columns)})
+
+
+def _columns(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    files = _outcome_files(folder)
+    if not files:
+        return []
+    rel = con.execute("SELECT * FROM read_parquet($f) LIMIT 0", {"f": files})
+    return [d[0] for d in rel.description]
+
+
+def compare_runs(runs_dir: Path, a: str, b: str) -> dict[str, Any]:
+    """Two runs side by side: their manifests, claims and key outcome means per policy.
+
+    Claims and outcomes are matched by (claim or quantity, policy); a row missing from
+    one run has ``None`` on that side.
+    """
+    fa, fb = run_folder(runs_dir, a), run_folder(runs_dir, b)
+    for f in (fa, fb):
+        if not (f / "manifest.json").is_file():
+            raise FileNotFoundError(f"no run '{f.name}'")
+    con = duckdb.connect()
+    claims = _claims(con, fa).merge(_claims(con, fb), on=["claim", "policy"], how="outer",
+                                    suffixes=("_a", "_b"))
+    common = [c for c in _columns(con, fa) if c in set(_columns(con, fb)) and c.startswith(KEY_PREFIXES)]
+    ma = _means(con, fa, common).melt(id_vars="policy", var_name="quantity", value_name="mean_a")
+    mb = _means(con, fb, common).melt(id_vars="policy", var_name="quantity", value_name="mean_b")
+    outcomes = ma.merge(mb, on=["quantity", "policy"], how="outer")
+    return {
+        "a": _manifest(fa), "b": _manifest(fb),
+        "claims": _records(claims), "outcomes": _records(outcomes),
+    }
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    summary_path = folder / "scenario.json"
+    levers: dict[str, Any] = {}
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        wanted = set(m.get("policies") or [])
+        levers = {p["id"]: p.get("levers", {}) for p in summary.get("policies") or []
+                  if p.get("id") in wanted}
+    return {"id": folder.name, "scenario": m.get("scenario"), "created": m.get("created"),
+            "runs": m.get("runs"), "seed": m.get("seed"), "policies": m.get("policies") or [],
+            "levers": levers}
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(df.to_json(orient="records")) if not df.empty else []

@@ -1,0 +1,164 @@
+"""Read a run folder back into a :class:`~spillover.RunResult` and shape it for the pages.
+
+Everything numeric comes from the library: the claims and the paired comparison are the
+tables :func:`spillover.run` wrote, the figures are :mod:`spillover.report.figures` and
+the formatting is :mod:`spillover.report.tables`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.io as pio
+import pyarrow.parquet as pq
+
+from spillover.analysis.claims import evaluate_claims
+from spillover.api import ClaimSpec
+from spillover.report import figures as F
+from spillover.report import tables as T
+from spillover.report.html import figure_json, write_report
+from spillover.results.assemble import canonical
+from spillover.results.result import RunResult
+
+_REPORT_LOCK = threading.Lock()
+#: Points per fan-chart line on the page (the report thins the same way).
+FAN_POINTS = 200
+
+
+class NotARun(LookupError):
+    """The folder is not a finished run (no manifest)."""
+
+
+def _parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file or dataset folder (streamed parts) as a frame; empty if missing."""
+    return pq.read_table(path).to_pandas() if path.exists() else pd.DataFrame()
+
+
+def parquet_bytes(path: Path) -> bytes:
+    """A Parquet dataset folder (or file) as the bytes of one Parquet file."""
+    sink = io.BytesIO()
+    pq.write_table(pq.read_table(path), sink)
+    return sink.getvalue()
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_run(folder: Path) -> RunResult:
+    """The tables of a run folder as a :class:`RunResult` (``path`` set to the folder)."""
+    if not (folder / "manifest.json").is_file():
+        raise NotARun(f"{folder.name} is not a finished run (no manifest.json)")
+    manifest = _json(folder / "manifest.json")
+    outcomes = _parquet(folder / "outcomes.parquet")
+    if not outcomes.empty:
+        outcomes = canonical(outcomes, manifest.get("policies") or [])
+    claims_path = folder / "claims.json"
+    claims = pd.DataFrame(_json(claims_path)) if claims_path.exists() else pd.DataFrame()
+    summary_path = folder / "scenario.json"
+    result = RunResult(
+        scenario_summary=_json(summary_path) if summary_path.exists() else {},
+        manifest=manifest,
+        experiments=_parquet(folder / "experiments.parquet"),
+        outcomes=outcomes,
+        series=_parquet(folder / "series.parquet"),
+        claims=claims,
+        comparison=_parquet(folder / "comparison.parquet"),
+    )
+    result.path = folder
+    return result
+
+
+def ensure_report(folder: Path, result: RunResult) -> Path:
+    """``report.html`` of a run folder, rendered (atomically) if it is not there yet."""
+    path = folder / "report.html"
+    with _REPORT_LOCK:
+        if not path.exists():
+            write_report(result, path)
+    return path
+
+
+def policies_of(result: RunResult) -> list[str]:
+    """The run's policies in their declared order (the first is the comparison baseline)."""
+    return T.policy_order(result.manifest, None, result.outcomes, result.claims)
+
+
+def claim_records(result: RunResult) -> list[dict[str, Any]]:
+    """The claims table as JSON-ready records (NaN as None)."""
+    claims = result.claims
+    if claims.empty:
+        return []
+    return json.loads(claims.to_json(orient="records"))
+
+
+def key_outcomes(result: RunResult) -> list[dict[str, Any]]:
+    """Mean, median and 5-95% range of the key outcomes (miscalculation first), per policy."""
+    out = result.outcomes
+    if out.empty:
+        return []
+    summary = result.scenario_summary
+    cols = [c for c in ("miscalc_peak", "miscalc_mean") if c in out.columns]
+    cols += [c for c in out.columns if c.startswith(("days_of_fire.", "peak.", "fired."))]
+    policy = out["policy"].astype(str)
+    rows = []
+    for col in cols:
+        for p in policies_of(result):
+            stats = T.outcome_stats(out.loc[policy == p, col].astype(float))
+            rows.append({"quantity": col, "label": T.outcome_label(summary, col), "policy": p,
+                         **{k: (None if pd.isna(v) else float(v)) for k, v in stats.items()}})
+    return rows
+
+
+def query(result: RunResult, expr: str) -> list[dict[str, Any]]:
+    """Share of runs per policy where ``expr`` holds, parsed by the safe expression parser.
+
+    Raises :class:`spillover.analysis.expr.ExprError` for an invalid expression.
+    """
+    table = evaluate_claims(result.outcomes, [ClaimSpec("query", expr, expr)])
+    return json.loads(table.to_json(orient="records"))
+
+
+def template_json() -> str:
+    """The plotly template the figures are drawn with (sent once per page)."""
+    return json.dumps(pio.templates[F.TEMPLATE].to_plotly_json(), separators=(",", ":"))
+
+
+def result_figures(result: RunResult) -> dict[str, Any]:
+    """Fan charts (stocks, indicators, miscalculation) and event probability, as JSON text."""
+    summary = result.scenario_summary
+    policies = policies_of(result)
+    colors = F.policy_colors(policies)
+    fans = []
+    if summary.get("start") is not None:
+        for name, fig in _fans(result, policies, colors):
+            fans.append({"kind": name.partition(".")[0], "name": name, "json": figure_json(fig)})
+    events = None
+    ids = [str(e["id"]) for e in summary.get("events") or []
+           if f"fired_day.{e['id']}" in result.outcomes.columns]
+    if ids and summary.get("start") is not None:
+        names = {str(e["id"]): str(e.get("name") or e["id"]) for e in summary.get("events") or []}
+        fig = F.event_probability_figure(result.outcomes, ids, summary["start"], int(summary["horizon"]),
+                                         policies=policies, colors=colors, event_names=names)
+        events = figure_json(fig)
+    return {"fans": fans, "events": events}
+
+
+def _fans(result: RunResult, policies: list[str], colors: dict[str, str]) -> list[tuple[str, Any]]:
+    triples = F.series_figures(result.series, result.scenario_summary, policies=policies,
+                               colors=colors, max_points=FAN_POINTS)
+    return [(name, fig) for _kind, name, fig in triples]
+
+
+def comparison_view(result: RunResult) -> list[dict[str, Any]]:
+    """Display rows of the paired policy comparison: claims first, then key quantities."""
+    policies = policies_of(result)
+    return T.comparison_rows(result.comparison, result.scenario_summary, result.claims, policies)
+
+
+__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes",
+           "policies_of", "query", "read_run", "result_figures", "template_json"]

@@ -1,0 +1,228 @@
+/* Explore: lever controls, presets, Run with progress (polling) and Cancel, live claims table. */
+"use strict";
+
+(function () {
+  const S = window.spill;
+  const data = JSON.parse(document.getElementById("explore-data").textContent);
+  const form = document.getElementById("explore-form");
+  const runBtn = document.getElementById("run");
+  const cancelBtn = document.getElementById("cancel");
+  const bar = document.getElementById("progress");
+  const statusLine = document.getElementById("status");
+  const auto = document.getElementById("auto");
+  const baseline = document.getElementById("baseline");
+  const runsInput = document.getElementById("runs");
+  const seedInput = document.getElementById("seed");
+  const inputs = Array.from(document.querySelectorAll("[data-lever]"));
+  let current = null;
+  let startedAt = 0;
+  let debounce = null;
+  let previous = {};
+
+  function say(text, isError) {
+    statusLine.textContent = text;
+    statusLine.classList.toggle("error", Boolean(isError));
+  }
+
+  function leverValues() {
+    const out = {};
+    inputs.forEach(function (inp) {
+      out[inp.dataset.lever] = inp.type === "checkbox" ? (inp.checked ? 1 : 0) : parseFloat(inp.value);
+    });
+    return out;
+  }
+
+  function showValue(inp) {
+    const out = document.getElementById("out-" + inp.dataset.lever);
+    if (out) out.textContent = parseFloat(inp.value).toFixed(2);
+  }
+
+  function setLevers(values) {
+    inputs.forEach(function (inp) {
+      const v = values[inp.dataset.lever];
+      if (v === undefined) return;
+      if (inp.type === "checkbox") inp.checked = v >= 0.5; else { inp.value = v; showValue(inp); }
+    });
+  }
+
+  function markPreset() {
+    const now = leverValues();
+    document.querySelectorAll("button.preset").forEach(function (b) {
+      const p = data.policies.find(function (x) { return x.id === b.dataset.preset; });
+      const same = p && Object.keys(now).every(function (k) { return Math.abs((p.levers[k] ?? 0) - now[k]) < 1e-9; });
+      b.setAttribute("aria-pressed", same ? "true" : "false");
+    });
+  }
+
+  function leverMoved() {
+    markPreset();
+    if (!auto.checked) return;
+    clearTimeout(debounce);
+    debounce = setTimeout(start, 200);
+  }
+
+  inputs.forEach(function (inp) {
+    inp.addEventListener("input", function () { showValue(inp); });
+    inp.addEventListener("change", leverMoved);
+  });
+  document.querySelectorAll("button.preset").forEach(function (b) {
+    b.addEventListener("click", function () {
+      const p = data.policies.find(function (x) { return x.id === b.dataset.preset; });
+      if (!p) return;
+      setLevers(p.levers);
+      leverMoved();
+    });
+  });
+  document.getElementById("scenario").addEventListener("change", function (ev) {
+    window.location.assign("/explore?scenario=" + encodeURIComponent(ev.target.value));
+  });
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); start(); });
+  cancelBtn.addEventListener("click", async function () {
+    if (!current) return;
+    cancelBtn.disabled = true;
+    say("Cancelling after the current chunk…");
+    await S.api("POST", "/api/runs/" + encodeURIComponent(current) + "/cancel");
+  });
+
+  async function start() {
+    if (current) {
+      const old = current;
+      current = null;
+      await S.api("POST", "/api/runs/" + encodeURIComponent(old) + "/cancel");
+    }
+    const body = {
+      scenario: data.ref, levers: leverValues(),
+      runs: parseInt(runsInput.value, 10), seed: parseInt(seedInput.value, 10),
+      compare: baseline.value !== "", baseline: baseline.value || null,
+    };
+    say("Starting…");
+    bar.value = 0;
+    form.dataset.state = "running";
+    const r = await S.api("POST", "/api/runs", body);
+    if (!r.ok) {
+      form.dataset.state = "failed";
+      say("Not started: " + S.detail(r.data), true);
+      return;
+    }
+    current = r.data.id;
+    startedAt = performance.now();
+    cancelBtn.disabled = false;
+    poll(current);
+  }
+
+  async function poll(id) {
+    if (id !== current) return;
+    const r = await S.api("GET", "/api/runs/" + encodeURIComponent(id));
+    if (id !== current) return;
+    if (!r.ok) { finish("failed"); say("Lost the run: " + S.detail(r.data), true); return; }
+    const job = r.data;
+    bar.max = job.total;
+    bar.value = job.done;
+    if (job.state === "queued" || job.state === "running") {
+      say(job.state + ": " + job.done.toLocaleString("en-US") + " of " + job.total.toLocaleString("en-US") + " runs");
+      setTimeout(function () { poll(id); }, 120);
+      return;
+    }
+    current = null;
+    cancelBtn.disabled = true;
+    if (job.state === "done") {
+      await showResults(job);
+    } else if (job.state === "cancelled") {
+      finish("cancelled");
+      say("Cancelled: no results were written.");
+    } else {
+      finish("failed");
+      say("The run failed: " + (job.error || "unknown error"), true);
+    }
+  }
+
+  function finish(state) { form.dataset.state = state; }
+
+  async function showResults(job) {
+    const base = "/api/runs/" + encodeURIComponent(job.id);
+    const got = await Promise.all([S.api("GET", base + "/claims"), S.api("GET", base + "/outcomes")]);
+    if (!got[0].ok) { finish("failed"); say(S.detail(got[0].data), true); return; }
+    const custom = job.policies[job.policies.length - 1];
+    const base0 = job.policies.length > 1 ? job.policies[0] : null;
+    renderClaims(got[0].data, base0, custom);
+    renderOutcomes(got[1].ok ? got[1].data : [], base0, custom);
+    const secs = ((performance.now() - startedAt) / 1000).toFixed(1);
+    bar.value = bar.max;
+    say("Done: " + job.total.toLocaleString("en-US") + " runs in " + secs + " s.");
+    const link = document.getElementById("result-link");
+    link.textContent = "";
+    const a = S.el("a", { href: "/runs/" + encodeURIComponent(job.id), id: "full-results" }, "Full results, figures and downloads →");
+    link.appendChild(a);
+    form.dataset.lastRun = job.id;
+    finish("done");
+  }
+
+  function setHeaders(table, base0, custom) {
+    table.querySelectorAll("th[data-col]").forEach(function (th) {
+      th.textContent = th.dataset.col === "custom" ? custom : (base0 || "—");
+    });
+  }
+
+  function claimCell(td, row) {
+    td.textContent = "";
+    if (!row) { td.textContent = "—"; td.removeAttribute("data-probability"); return; }
+    td.dataset.probability = String(row.probability);
+    td.appendChild(document.createTextNode(S.pct(row.probability) + " "));
+    td.appendChild(S.el("span", { class: "muted" }, "(" + S.pctNumber(row.lo) + "–" + S.pctNumber(row.hi) + "%)"));
+    td.appendChild(S.el("span", { class: "cell-word" }, row.word));
+  }
+
+  function renderClaims(rows, base0, custom) {
+    const table = document.getElementById("claims-table");
+    setHeaders(table, base0, custom);
+    table.querySelectorAll("tbody tr[data-claim]").forEach(function (tr) {
+      const id = tr.dataset.claim;
+      const mine = rows.find(function (r) { return r.claim === id && r.policy === custom; });
+      const theirs = base0 ? rows.find(function (r) { return r.claim === id && r.policy === base0; }) : null;
+      claimCell(tr.querySelector('td[data-col="custom"]'), mine);
+      claimCell(tr.querySelector('td[data-col="baseline"]'), theirs);
+      const key = mine ? mine.probability : null;
+      tr.classList.toggle("changed", previous[id] !== undefined && previous[id] !== key);
+      previous[id] = key;
+    });
+    table.dataset.updated = String(Date.now());
+  }
+
+  function renderOutcomes(rows, base0, custom) {
+    const table = document.getElementById("outcomes-table");
+    setHeaders(table, base0, custom);
+    const body = table.querySelector("tbody");
+    body.textContent = "";
+    const quantities = [];
+    rows.forEach(function (r) { if (!quantities.includes(r.quantity)) quantities.push(r.quantity); });
+    quantities.forEach(function (q) {
+      const mine = rows.find(function (r) { return r.quantity === q && r.policy === custom; });
+      const theirs = base0 ? rows.find(function (r) { return r.quantity === q && r.policy === base0; }) : null;
+      const isShare = q.startsWith("fired.");
+      const fmt = function (r) {
+        if (!r || r.mean === null) return "—";
+        return isShare ? S.pct(r.mean) : S.num(r.mean) + " (" + S.num(r.q05) + " to " + S.num(r.q95) + ")";
+      };
+      const tr = S.el("tr", { "data-quantity": q });
+      tr.appendChild(S.el("td", {}, (mine || theirs).label));
+      const tdBase = S.el("td", { class: "num", "data-col": "baseline" }, fmt(theirs));
+      const tdMine = S.el("td", { class: "num", "data-col": "custom" }, fmt(mine));
+      if (theirs && theirs.mean !== null) tdBase.dataset.mean = String(theirs.mean);
+      if (mine && mine.mean !== null) tdMine.dataset.mean = String(mine.mean);
+      tr.appendChild(tdBase);
+      tr.appendChild(tdMine);
+      let diff = "—";
+      const td = S.el("td", { class: "num" });
+      if (mine && theirs && mine.mean !== null && theirs.mean !== null) {
+        const d = mine.mean - theirs.mean;
+        diff = isShare ? (d >= 0 ? "+" : "−") + Math.abs(d * 100).toFixed(1) + " pp" : (d >= 0 ? "+" : "−") + S.num(Math.abs(d));
+        td.classList.add(d < 0 ? "diff-down" : d > 0 ? "diff-up" : "same");
+      }
+      td.textContent = diff;
+      tr.appendChild(td);
+      body.appendChild(tr);
+    });
+  }
+
+  markPreset();
+})();

@@ -1,0 +1,32 @@
+/* Scenarios: upload a YAML file, validate it on the server and show its problems. */
+"use strict";
+
+(function () {
+  const S = window.spill;
+  const form = document.getElementById("upload-form");
+  const out = document.getElementById("upload-result");
+  const list = document.getElementById("upload-problems");
+  form.addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    const file = document.getElementById("upload-file").files[0];
+    list.textContent = "";
+    if (!file) { out.textContent = "Choose a file first."; return; }
+    const body = new FormData();
+    body.append("file", file);
+    body.append("strict", document.getElementById("upload-strict").checked ? "true" : "false");
+    body.append("overwrite", document.getElementById("upload-overwrite").checked ? "true" : "false");
+    out.textContent = "Uploading…";
+    const r = await S.api("POST", "/api/scenarios/upload", body);
+    if (r.status === 201) {
+      out.textContent = "Saved as " + r.data.saved + ": valid.";
+      window.setTimeout(function () { window.location.reload(); }, 600);
+    } else if (r.status === 422 && r.data && r.data.problems) {
+      out.textContent = "Not saved: " + r.data.problems.length + " problem(s).";
+      r.data.problems.forEach(function (p) {
+        list.appendChild(S.el("li", {}, "line " + p.line + ", column " + p.col + ": " + p.message));
+      });
+    } else {
+      out.textContent = "Not saved: " + S.detail(r.data);
+    }
+  });
+})();
