@@ -60,6 +60,13 @@ def render_outcomes(outcomes: pd.DataFrame) -> Table:
     return t
 
 
+def terminal_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The rows worth a terminal: claims, days of fire and miscalculation (the report has all)."""
+    keep = (comparison["kind"] == "claim") | comparison["quantity"].str.startswith(
+        ("days_of_fire.", "miscalc_peak"))
+    return comparison[keep]
+
+
 def render_comparison(comparison: pd.DataFrame) -> Table:
     """Paired differences against the baseline policy, with 90% intervals."""
     base = comparison["baseline"].iloc[0] if len(comparison) else ""
@@ -82,5 +89,5 @@ def render_summary(result: RunResult) -> list[object]:
         out.append(render_claims(result.claims))
     out.append(render_outcomes(result.outcomes))
     if len(result.comparison):
-        out.append(render_comparison(result.comparison))
+        out.append(render_comparison(terminal_comparison(result.comparison)))
     return out
