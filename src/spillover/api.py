@@ -238,7 +238,9 @@ def _manifest(sc: Scenario, policies: list[str], runs: int, seed: int, design: s
     return {
         "scenario": sc.name, "scenario_file": sc.origin, "scenario_sha256": sc.sha256, "seed": seed,
         "design": design, "runs": runs, "policies": policies, "chunk_size": chunk_size,
-        "workers": workers, "versions": versions(), "command": command_line(),
+        "workers": workers, "versions": versions(),
+        "command": command_line(f"spillover.run({sc.name!r}, runs={runs}, seed={seed}, design={design!r}, "
+                                f"policies={policies!r}, chunk_size={chunk_size})"),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -159,6 +159,9 @@ _mount_optional()
 
 def main() -> None:
     """Entry point: run the app, turning known errors into one line and exit code 2."""
+    from spillover.results.store import set_cli_command
+
+    set_cli_command(sys.argv[1:])
     try:
         app(standalone_mode=False)
     except ScenarioError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import sys
+import shlex
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,14 @@ def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None
     write_json(folder / "manifest.json", result.manifest)
 
 
-def command_line() -> str:
-    """The command that started this process."""
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""
+_CLI: list[str] = []
+
+
+def set_cli_command(args: list[str]) -> None:
+    """Record the ``spillover`` command line this process runs (called by the CLI)."""
+    _CLI[:] = ["spillover", *args]
+
+
+def command_line(call: str = "") -> str:
+    """The ``spillover …`` command that started this run, or the Python call that did."""
+    return shlex.join(_CLI) if _CLI else call
