@@ -22,7 +22,7 @@ def test_histogram_quantiles_are_within_one_bin_of_exact(mini) -> None:
     b = run_chunk(pl.batch, np.arange(4000, runs), source.rows(np.arange(4000, runs)))
     hist: DailyHistogram = a.hist
     hist.merge(b.hist)
-    approx = hist.quantiles(spec)[0]  # (T, N, Q)
+    approx = hist.quantiles(spec)[:, 0]  # (T, N, Q)
     values = np.concatenate([a.series, b.series], axis=1).astype(float)  # (T, runs, N)
     exact = np.quantile(values, QUANTILES, axis=1, method="linear").transpose(1, 2, 0)
     width = (spec.hi - spec.lo) / BINS
@@ -32,7 +32,7 @@ def test_histogram_quantiles_are_within_one_bin_of_exact(mini) -> None:
     assert (err <= 1.05 * width[None, :, None] + 1e-6 * np.abs(exact)).all()
     # And typically much better than the bound.
     assert np.median(err / width[None, :, None]) < 0.25
-    mean = hist.mean(spec)[0]
+    mean = hist.mean(spec)[:, 0]
     assert (np.abs(mean - values.mean(axis=1)) <= width[None, :]).all()
 
 
@@ -41,8 +41,8 @@ def test_merge_order_does_not_matter(mini) -> None:
     source = MemoryDesign(sample_inputs(pl.structure.inputs, 300, 2))
     pl.batch.spec = pilot_spec(pl.batch, source)
     parts = [run_chunk(pl.batch, r, source.rows(r)) for r in np.array_split(np.arange(300), 3)]
-    one = DailyHistogram.empty(*parts[0].hist.counts.shape[:3])
-    two = DailyHistogram.empty(*parts[0].hist.counts.shape[:3])
+    T, P, N, _ = parts[0].hist.counts.shape
+    one, two = DailyHistogram.empty(P, T, N), DailyHistogram.empty(P, T, N)
     for p in parts:
         one.merge(p.hist)
     for p in reversed(parts):

@@ -30,7 +30,11 @@ class Batch:
 
     @property
     def policy_blocks(self) -> list[int]:
-        return [i for i, v in enumerate(self.variants) if v.is_policy]
+        """Positions of the policy variants; they come first (the histograms rely on it)."""
+        blocks = [i for i, v in enumerate(self.variants) if v.is_policy]
+        if blocks != list(range(len(blocks))):
+            raise ValueError("policy variants must come before ablated ones")
+        return blocks
 
 
 @dataclass
@@ -64,8 +68,7 @@ def run_chunk(batch: Batch, runs: np.ndarray, values: dict[str, np.ndarray]) -> 
     observers: list[Observer] = [acc]
     hist_obs = None
     if batch.spec is not None:
-        blocks = [(j, slice(v * n, (v + 1) * n)) for j, v in enumerate(batch.policy_blocks)]
-        hist_obs = HistogramObserver(st, batch.spec, blocks, st.T)
+        hist_obs = HistogramObserver(st, batch.spec, len(batch.policy_blocks), n, st.T)
         observers.append(hist_obs)
     recorder = SeriesRecorder(st, p.R) if batch.save_series else None
     if recorder is not None:

@@ -75,12 +75,11 @@ def add_policies(sc: Scenario, policies: Mapping[str, Mapping[str, float]]) -> S
 
 
 def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool = True) -> list[Variant]:
-    """Each policy, followed (if asked) by the same policy with every transfer removed."""
-    out: list[Variant] = []
-    for p in policies:
-        out.append(Variant(p, p))
-        if counterfactual and sc.transfers:
-            out.append(Variant(f"{p}|{WITHOUT_TRANSFERS}", p, ablate_transfers=tuple(sc.transfers)))
+    """Each policy, then (if asked) each policy again with every transfer removed."""
+    out = [Variant(p, p) for p in policies]
+    if counterfactual and sc.transfers:
+        every = tuple(sc.transfers)
+        out += [Variant(f"{p}|{WITHOUT_TRANSFERS}", p, ablate_transfers=every) for p in policies]
     return out
 
 

@@ -71,10 +71,10 @@ class Assembler:
                 columns=["policy", "series", "day", "date", "q05", "q25", "q50", "q75", "q95", "mean"]
             )
         spec, hist = self.batch.spec, self.hist
-        q = hist.quantiles(spec)
-        P, T, _N, _ = q.shape
+        q = hist.quantiles(spec).transpose(1, 0, 2, 3)  # (P, T, N, Q)
+        P, T, _, _ = q.shape
         policies = [v.policy for v in self.batch.variants if v.is_policy]
-        mean = hist.mean(spec)
+        mean = hist.mean(spec).transpose(1, 0, 2)
         day = np.arange(T)
         frames = []
         for p in range(P):

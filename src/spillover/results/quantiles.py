@@ -29,31 +29,31 @@ class SeriesSpec:
 
 @dataclass
 class DailyHistogram:
-    """Histogram counts per (variant, day, series), plus exact daily extremes and sums."""
+    """Histogram counts per (day, variant, series), plus exact daily extremes."""
 
-    counts: np.ndarray  # (P, T, N, BINS) int64
-    vmin: np.ndarray  # (P, T, N)
-    vmax: np.ndarray  # (P, T, N)
+    counts: np.ndarray  # (T, P, N, BINS) int64
+    vmin: np.ndarray  # (T, P, N)
+    vmax: np.ndarray  # (T, P, N)
     n: np.ndarray  # (P,) rows per variant
 
     @classmethod
     def empty(cls, P: int, T: int, N: int) -> DailyHistogram:
         return cls(
-            counts=np.zeros((P, T, N, BINS), dtype=np.int64),
-            vmin=np.full((P, T, N), np.inf),
-            vmax=np.full((P, T, N), -np.inf),
+            counts=np.zeros((T, P, N, BINS), dtype=np.int64),
+            vmin=np.full((T, P, N), np.inf),
+            vmax=np.full((T, P, N), -np.inf),
             n=np.zeros(P, dtype=np.int64),
         )
 
-    def add(self, p: int, t: int, values: np.ndarray, spec: SeriesSpec) -> None:
-        """Add the (R, N) values of variant ``p`` on day ``t``."""
-        N = values.shape[1]
+    def add(self, t: int, values: np.ndarray, spec: SeriesSpec) -> None:
+        """Add day ``t``'s values, (P, R, N): R rows of each of the P variants."""
+        P, _, N = values.shape
         width = (spec.hi - spec.lo) / BINS
         idx = np.clip(((values - spec.lo) / width).astype(np.int64), 0, BINS - 1)
-        flat = (idx + np.arange(N) * BINS).ravel()
-        self.counts[p, t] += np.bincount(flat, minlength=N * BINS).reshape(N, BINS)
-        np.minimum(self.vmin[p, t], values.min(axis=0), out=self.vmin[p, t])
-        np.maximum(self.vmax[p, t], values.max(axis=0), out=self.vmax[p, t])
+        idx += (np.arange(P)[:, None, None] * N + np.arange(N)[None, None, :]) * BINS
+        self.counts[t] += np.bincount(idx.ravel(), minlength=P * N * BINS).reshape(P, N, BINS)
+        np.minimum(self.vmin[t], values.min(axis=1), out=self.vmin[t])
+        np.maximum(self.vmax[t], values.max(axis=1), out=self.vmax[t])
 
     def merge(self, other: DailyHistogram) -> None:
         """Add another chunk's histogram into this one."""
@@ -63,7 +63,7 @@ class DailyHistogram:
         self.n += other.n
 
     def mean(self, spec: SeriesSpec) -> np.ndarray:
-        """(P, T, N) means from bin centres (integer counts: identical however runs are chunked).
+        """(T, P, N) means from bin centres (integer counts: identical however runs are chunked).
 
         The edge bins use the midpoint of the exact extreme and the bin's inner edge.
         """
@@ -77,18 +77,18 @@ class DailyHistogram:
         return np.clip((self.counts * centre).sum(axis=-1) / n, self.vmin, self.vmax)
 
     def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
-        """(P, T, N, len(qs)) quantiles, interpolated within bins."""
-        P, T, N, B = self.counts.shape
+        """(T, P, N, len(qs)) quantiles, interpolated within bins."""
+        T, P, N, B = self.counts.shape
         width = (spec.hi - spec.lo) / B
         left = spec.lo[:, None] + width[:, None] * np.arange(B)  # (N, B)
         right = left + width[:, None]
-        left = np.broadcast_to(left, (P, T, N, B)).copy()
-        right = np.broadcast_to(right, (P, T, N, B)).copy()
+        left = np.broadcast_to(left, (T, P, N, B)).copy()
+        right = np.broadcast_to(right, (T, P, N, B)).copy()
         left[..., 0] = np.minimum(left[..., 0], self.vmin)
         right[..., -1] = np.maximum(right[..., -1], self.vmax)
         cum = np.cumsum(self.counts, axis=-1)
         total = cum[..., -1:]
-        out = np.empty((P, T, N, len(qs)))
+        out = np.empty((T, P, N, len(qs)))
         for i, q in enumerate(qs):
             target = q * total
             b = np.minimum((cum < target).sum(axis=-1, keepdims=True), B - 1)

@@ -60,18 +60,16 @@ class RangeObserver:
 
 
 class HistogramObserver:
-    """Adds each policy variant's rows to the daily histogram."""
+    """Adds the policy variants' rows (the first P blocks of n rows) to the daily histogram."""
 
-    def __init__(self, st: Structure, spec: SeriesSpec, blocks: list[tuple[int, slice]], T: int) -> None:
-        self.st, self.spec, self.blocks = st, spec, blocks
-        self.hist = DailyHistogram.empty(len(blocks), T, len(spec.names))
-        for p, block in blocks:
-            self.hist.n[p] = block.stop - block.start
+    def __init__(self, st: Structure, spec: SeriesSpec, P: int, n: int, T: int) -> None:
+        self.st, self.spec, self.P, self.n = st, spec, P, n
+        self.hist = DailyHistogram.empty(P, T, len(spec.names))
+        self.hist.n[:] = n
 
     def observe(self, s: State) -> None:
-        v = series_values(self.st, s)
-        for p, block in self.blocks:
-            self.hist.add(p, s.t, v[block], self.spec)
+        v = series_values(self.st, s)[: self.P * self.n]
+        self.hist.add(s.t, v.reshape(self.P, self.n, -1), self.spec)
 
 
 class SeriesRecorder:
