@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +42,7 @@ def run_cmd(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed [default: 0].")] = None,
     policy: Annotated[list[str] | None, typer.Option(help="Policy to run (repeatable; default all).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<scenario>-<UTC time>).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes [default: one per core].")] = None,
     chunk_size: Annotated[int | None, typer.Option(min=1, help="Runs per chunk [default: 1000].")] = None,
     design: Annotated[str | None, typer.Option(help="lhs, sobol or mc [default: lhs].")] = None,
     save_series: Annotated[bool, typer.Option(help="Also write every run's daily series.")] = False,
@@ -58,6 +59,8 @@ def run_cmd(
     if design not in (None, "lhs", "sobol", "mc"):
         raise Fail(f"unknown design '{design}' (use lhs, sobol or mc)")
     total = runs or 1000
+    if workers is None:  # one per core, but no more than there are chunks
+        workers = max(1, min(os.cpu_count() or 1, -(-total // (chunk_size or 1000))))
     if resume is not None:
         _check_resume_options(resume, runs=runs, seed=seed, chunk_size=chunk_size, design=design)
         total = _manifest_of(resume)["runs"]
