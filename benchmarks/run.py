@@ -28,6 +28,11 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _child_rss_mb() -> float:
+    """Peak RSS of the largest worker process (0 when there were none)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def case_nk(runs: int, workers: int, chunk: int) -> dict:
     import spillover
 
@@ -36,7 +41,7 @@ def case_nk(runs: int, workers: int, chunk: int) -> dict:
     wall = time.perf_counter() - t
     n_pol = res.outcomes["policy"].nunique()
     return {"case": f"nk-russia-2023 {runs:,} runs × {n_pol} policies, {workers} worker(s)",
-            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb()}
+            "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb(), "worker_rss_mb": _child_rss_mb()}
 
 
 def _richardson_inputs(runs: int):
@@ -112,9 +117,10 @@ def main() -> None:
     rows += [_sub("nk", n, 2, 2000) for n in sizes[1:]]
     eng, hand = _sub("engine", 10_000), _sub("hand", 10_000)
     rows += [eng, hand, _sub("ensemble", 10_000)]
-    print(f"{'case':<66} {'wall s':>8} {'runs/s':>10} {'peak RSS MB':>12}")
+    print(f"{'case':<66} {'wall s':>8} {'runs/s':>10} {'peak RSS MB':>12} {'per worker MB':>14}")
     for r in rows:
-        print(f"{r['case']:<66} {r['wall_s']:>8.2f} {r['runs_per_s']:>10,.0f} {r['rss_mb']:>12,.0f}")
+        worker = f"{r['worker_rss_mb']:>14,.0f}" if r.get("worker_rss_mb") else f"{'–':>14}"
+        print(f"{r['case']:<66} {r['wall_s']:>8.2f} {r['runs_per_s']:>10,.0f} {r['rss_mb']:>12,.0f} {worker}")
     print(f"\nengine / hand-written loop (wall): {eng['wall_s'] / hand['wall_s']:.2f}× (target ≤ 1.25×)")
     if len(sizes) == 3:
         big = next(r for r in rows if "100,000" in r["case"] and "1 worker" in r["case"])
