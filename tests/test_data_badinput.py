@@ -320,7 +320,20 @@ def test_a_failure_inside_the_gdelt_load_rolls_back(
     def fail(*args: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("spillover.data.gdelt._reject_invalid_rows", fail)
+    monkeypatch.setattr("spillover.data.gdelt._quarantine_invalid", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         data.import_file(store, "gdelt", path)
     pd.testing.assert_series_equal(_counts(store), before)
+
+
+def test_an_invalid_row_sharing_an_event_id_with_a_valid_one(
+    store: data.Store, tmp_path: Path
+) -> None:
+    lines = GDELT.read_bytes().split(b"\n")[:-1]
+    copy = _field(lines[4], 26, b"999")  # same GLOBALEVENTID as line 5, unknown code
+    path = tmp_path / "20191024143000.export.CSV"
+    path.write_bytes(b"\n".join([*lines[:10], copy, *lines[10:]]) + b"\n")
+    result = data.import_file(store, "gdelt", path)
+    assert (result.rows_imported, result.rows_rejected) == (len(lines), 1)
+    rejected = _rejected(store).iloc[0]
+    assert (rejected["line"], rejected["reason"]) == (11, "unknown CAMEO event code '999'")

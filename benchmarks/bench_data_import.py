@@ -1,0 +1,257 @@
+"""Benchmark: importing a large GDELT export into the store vs. pandas and pyarrow parsing it.
+
+Usage::
+
+    python benchmarks/bench_data_import.py [--rows 1000000] [--repeat 1] [--keep]
+
+A synthetic GDELT 2.0 export of ``--rows`` rows (1,000,000 rows is about 400 MB) is made by
+repeating the real 15-minute sample (``../shared/data/gdelt/20191024143000.export.CSV``, or
+the committed excerpt in ``tests/data`` when that is absent) with shifted event ids and
+dates, and 1 row in 10,000 damaged (wrong column count, non-numeric NumMentions, unknown
+CAMEO code, event date out of range) so the import has rows to quarantine. A second file
+with a fifth of the rows shows how peak memory scales with file size.
+
+Each measurement runs in its own subprocess, which reports its own peak RSS (the kernel's
+high-water mark, ``getrusage(RUSAGE_SELF).ru_maxrss``, including the interpreter and the
+libraries it imported), so one measurement's memory never leaks into another's. Times are
+for the operation alone (import or parse), best of ``--repeat`` runs:
+
+* ``spillover import``: :func:`spillover.data.import_file` into a fresh store, validated,
+  bad rows quarantined in ``rejected_rows``, sha256 computed, committed to disk;
+* ``pandas.read_csv``: the same file into a DataFrame (tab-separated, no quoting, CAMEO
+  code columns as text so leading zeros survive, malformed lines skipped);
+* ``pyarrow.csv.read_csv``: the raw-parse floor (multi-threaded, malformed lines skipped).
+
+Targets (issue 6): the import at least as fast as ``pandas.read_csv`` and within 2x of
+``pyarrow.csv``; its peak memory under 400 MB and at most 1.3x from the small to the full
+file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = (
+    ROOT.parent / "shared" / "data" / "gdelt" / "20191024143000.export.CSV",
+    ROOT / "tests" / "data" / "gdelt" / "20191024143000.export.CSV",
+)
+BAD_EVERY = 10_000
+CODE_COLUMNS = (26, 27, 28)  # EventCode, EventBaseCode, EventRootCode
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+def _sample() -> tuple[Path, list[list[str]]]:
+    path = next(p for p in SAMPLES if p.is_file())
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return path, rows
+
+
+def _damage(fields: list[str], kind: int) -> list[str]:
+    damaged = list(fields)
+    if kind == 0:
+        return damaged[:60]  # wrong column count
+    if kind == 1:
+        damaged[31] = "n/a"  # NumMentions not a number
+    elif kind == 2:
+        damaged[26] = "999"  # unknown CAMEO event code
+    else:
+        damaged[1] = "20991231"  # event date after DATEADDED
+    return damaged
+
+
+def write_synthetic(path: Path, rows: int, sample: list[list[str]]) -> int:
+    """Write ``rows`` GDELT rows built from ``sample``; returns how many were damaged."""
+    shifted_dates: dict[tuple[str, int], tuple[str, str, str, str]] = {}
+    shifted_added: dict[tuple[str, int], str] = {}
+    damaged = 0
+    written = 0
+    block = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        while written < rows:
+            lines = []
+            for fields in sample:
+                if written >= rows:
+                    break
+                key = (fields[1], block)
+                if key not in shifted_dates:
+                    day = datetime.strptime(fields[1], "%Y%m%d").date() - timedelta(days=block)
+                    fraction = day.year + (day.timetuple().tm_yday / 365)
+                    shifted_dates[key] = (
+                        day.strftime("%Y%m%d"),
+                        day.strftime("%Y%m"),
+                        str(day.year),
+                        f"{fraction:.4f}",
+                    )
+                added_key = (fields[59], block)
+                if added_key not in shifted_added:
+                    added = datetime.strptime(fields[59], "%Y%m%d%H%M%S") - timedelta(days=block)
+                    shifted_added[added_key] = added.strftime("%Y%m%d%H%M%S")
+                row = [
+                    str(int(fields[0]) + block * 10_000_000),
+                    *shifted_dates[key],
+                    *fields[5:59],
+                    shifted_added[added_key],
+                    fields[60],
+                ]
+                if written % BAD_EVERY == BAD_EVERY // 2:
+                    row = _damage(row, damaged % 4)
+                    damaged += 1
+                lines.append("\t".join(row))
+                written += 1
+            out.write("\n".join(lines) + "\n")
+            block += 1
+    return damaged
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def child_import(file: Path, db: Path) -> dict[str, float]:
+    from spillover import data
+
+    with data.open_store(db) as store:
+        start = time.perf_counter()
+        result = data.import_file(store, "gdelt", file)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": result.rows_imported, "rejected": result.rows_rejected}
+
+
+def child_pandas(file: Path) -> dict[str, float]:
+    import csv
+
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(
+        file,
+        sep="\t",
+        header=None,
+        quoting=csv.QUOTE_NONE,
+        dtype={c: str for c in CODE_COLUMNS},
+        on_bad_lines="skip",
+    )
+    return {"seconds": time.perf_counter() - start, "rows": len(frame), "rejected": 0}
+
+
+def child_pyarrow(file: Path) -> dict[str, float]:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    start = time.perf_counter()
+    table = csv.read_csv(
+        file,
+        read_options=csv.ReadOptions(autogenerate_column_names=True),
+        parse_options=csv.ParseOptions(
+            delimiter="\t", quote_char=False, invalid_row_handler=lambda row: "skip"
+        ),
+        convert_options=csv.ConvertOptions(
+            column_types={f"f{c}": pa.string() for c in CODE_COLUMNS}
+        ),
+    )
+    return {"seconds": time.perf_counter() - start, "rows": table.num_rows, "rejected": 0}
+
+
+def measure(kind: str, file: Path, workdir: Path, repeat: int) -> dict[str, float]:
+    """Best time (and largest peak RSS) over ``repeat`` fresh subprocesses."""
+    best: dict[str, float] | None = None
+    peak = 0.0
+    for attempt in range(repeat):
+        args = [sys.executable, __file__, "--child", kind, "--file", str(file)]
+        if kind == "import":
+            args += ["--db", str(workdir / f"bench-{file.stem}-{attempt}.duckdb")]
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{kind} measurement failed:\n{done.stderr}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        peak = max(peak, result["peak_rss_mb"])
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    assert best is not None
+    return {**best, "peak_rss_mb": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the big file")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (best)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        runners = {
+            "import": lambda: child_import(args.file, args.db),
+            "pandas": lambda: child_pandas(args.file),
+            "pyarrow": lambda: child_pyarrow(args.file),
+        }
+        result = runners[args.child]()
+        print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
+        return
+
+    sample_path, sample = _sample()
+    workdir = Path(tempfile.mkdtemp(prefix="spillover-bench-"))
+    small_rows = max(args.rows // 5, 1)
+    print(f"sample: {sample_path} ({len(sample)} rows), work dir: {workdir}")
+    files = {}
+    for rows in (args.rows, small_rows):
+        path = workdir / f"{rows}" / "20191024143000.export.CSV"
+        path.parent.mkdir()
+        start = time.perf_counter()
+        damaged = write_synthetic(path, rows, sample)
+        files[rows] = (path, damaged)
+        size = path.stat().st_size / 1e6
+        print(f"wrote {rows:,} rows ({size:,.0f} MB, {damaged} damaged) in "
+              f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+    big, big_damaged = files[args.rows]
+    small, small_damaged = files[small_rows]
+    runs = [
+        ("spillover import", args.rows, measure("import", big, workdir, args.repeat)),
+        ("spillover import", small_rows, measure("import", small, workdir, args.repeat)),
+        ("pandas.read_csv", args.rows, measure("pandas", big, workdir, args.repeat)),
+        ("pyarrow.csv.read_csv", args.rows, measure("pyarrow", big, workdir, args.repeat)),
+    ]
+    print()
+    header = ("measurement", "rows", "seconds", "rows/s", "peak RSS", "rejected")
+    print("{:<22}{:>11}{:>9}{:>12}{:>11}{:>10}".format(*header))
+    for name, rows, result in runs:
+        print(
+            f"{name:<22}{rows:>11,}{result['seconds']:>9.2f}{rows / result['seconds']:>12,.0f}"
+            f"{result['peak_rss_mb']:>8.0f} MB{int(result['rejected']):>10}"
+        )
+    imp, imp_small, pandas_run, arrow_run = (r for _, _, r in runs)
+    assert imp["rejected"] == big_damaged and imp_small["rejected"] == small_damaged
+    ratio = imp["peak_rss_mb"] / imp_small["peak_rss_mb"]
+    checks = [
+        ("import at least as fast as pandas.read_csv", imp["seconds"] <= pandas_run["seconds"]),
+        ("import within 2x of pyarrow.csv", imp["seconds"] <= 2 * arrow_run["seconds"]),
+        (f"peak RSS {args.rows:,} vs {small_rows:,} rows <= 1.3x ({ratio:.2f}x)", ratio <= 1.3),
+        (f"import peak RSS < 400 MB ({imp['peak_rss_mb']:.0f} MB)", imp["peak_rss_mb"] < 400),
+    ]
+    print()
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

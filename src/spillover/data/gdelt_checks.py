@@ -1,0 +1,129 @@
+"""Validation of GDELT rows, in SQL: one list of checks, three forms.
+
+* :data:`VALID`, a conjunction for the ``WHERE`` of the import scan; CAMEO codes are
+  tested against constant ``IN`` lists, which DuckDB evaluates as hash lookups there.
+* :data:`INVALID`, its negation for the (rarely needed) second scan; negated ``IN`` lists
+  are slow, so the codes are tested with ``NOT IN (SELECT code FROM cameo_event_codes)``.
+* :data:`REASON`, the first failed check as text, for the few rows the second scan finds.
+
+Rows that DuckDB cannot even parse (wrong column count, non-numeric values, impossible
+dates, invalid UTF-8) never reach these checks; :data:`PARSE_REASON` words their errors.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from spillover.data.cameo import event_codes
+
+__all__ = ["EARLIEST_EVENT", "FIRST_EXPORT", "INVALID", "PARSE_REASON", "REASON", "VALID"]
+
+#: Earliest event date GDELT codes (its 1979 backfile) and the first GDELT 2.0 export.
+EARLIEST_EVENT = "1979-01-01"
+FIRST_EXPORT = "2015-02-18"
+
+
+class _Check(NamedTuple):
+    condition: str  # true for a valid row; ``{known}`` stands for "is a CAMEO code"
+    reason: str  # SQL text explaining a failure
+    code_column: str | None = None  # the column tested against the CAMEO codes
+
+
+def _quoted(column: str) -> str:
+    return f"'''' || coalesce({column}::VARCHAR, '') || ''''"
+
+
+_CHECKS = (
+    _Check("GLOBALEVENTID IS NOT NULL", "'missing GLOBALEVENTID'"),
+    _Check("SQLDATE IS NOT NULL", "'missing SQLDATE'"),
+    _Check("DATEADDED IS NOT NULL", "'missing DATEADDED'"),
+    _Check(
+        f"DATEADDED BETWEEN TIMESTAMP '{FIRST_EXPORT}' AND now()::TIMESTAMP + INTERVAL 1 DAY",
+        "'DATEADDED ' || strftime(DATEADDED, '%Y%m%d%H%M%S') || "
+        f"' out of range ({FIRST_EXPORT} to now)'",
+    ),
+    _Check(
+        f"SQLDATE BETWEEN DATE '{EARLIEST_EVENT}' AND DATEADDED::DATE + 1",
+        f"'SQLDATE ' || strftime(SQLDATE, '%Y%m%d') || ' out of range ({EARLIEST_EVENT} "
+        "to the day after DATEADDED)'",
+    ),
+    _Check("{known}", "'unknown CAMEO event code ' || " + _quoted("EventCode"), "EventCode"),
+    _Check(
+        "{known}",
+        "'unknown CAMEO event base code ' || " + _quoted("EventBaseCode"),
+        "EventBaseCode",
+    ),
+    _Check(
+        "{known}",
+        "'unknown CAMEO event root code ' || " + _quoted("EventRootCode"),
+        "EventRootCode",
+    ),
+    _Check(
+        "QuadClass BETWEEN 1 AND 4", "'QuadClass ' || " + _quoted("QuadClass") + " || ' not in 1-4'"
+    ),
+    _Check(
+        "GoldsteinScale BETWEEN -10 AND 10",
+        "'GoldsteinScale ' || " + _quoted("GoldsteinScale") + " || ' not in -10..10'",
+    ),
+    _Check(
+        "NumMentions >= 0", "'NumMentions ' || " + _quoted("NumMentions") + " || ' is not a count'"
+    ),
+    _Check(
+        "IsRootEvent IN (0, 1)",
+        "'IsRootEvent ' || " + _quoted("IsRootEvent") + " || ' is not 0 or 1'",
+    ),
+)
+
+
+def _in_list(column: str) -> str:
+    codes = ", ".join(f"'{code}'" for code in event_codes()["code"])
+    return f"{column} IN ({codes})"
+
+
+def _in_table(column: str) -> str:
+    return f"{column} IN (SELECT code FROM cameo_event_codes)"
+
+
+def _condition(check: _Check, known: str) -> str:
+    if check.code_column is None:
+        return check.condition
+    test = _in_list(check.code_column) if known == "list" else _in_table(check.code_column)
+    return check.condition.format(known=test)
+
+
+#: True for a valid row (NULL or false otherwise).
+VALID = " AND ".join(f"({_condition(c, 'list')})" for c in _CHECKS)
+
+#: True for a row that fails any check (NULLs count as failures).
+INVALID = (
+    "NOT coalesce("
+    + " AND ".join(f"({c.condition})" for c in _CHECKS if c.code_column is None)
+    + ", false) OR "
+    + " OR ".join(
+        f"{c.code_column} IS NULL OR NOT ({_in_table(c.code_column)})"
+        for c in _CHECKS
+        if c.code_column
+    )
+)
+
+#: The first failed check, as text (NULL for a valid row).
+REASON = (
+    "CASE "
+    + " ".join(
+        f"WHEN NOT coalesce({_condition(c, 'table')}, false) THEN {c.reason}" for c in _CHECKS
+    )
+    + " END"
+)
+
+#: Wording of DuckDB's parse errors (columns of its ``store_rejects`` table).
+PARSE_REASON = """CASE
+    WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
+        CASE WHEN line = $last_line AND $truncated THEN 'truncated last line: ' ELSE '' END
+        || 'wrong column count: expected 61 columns, found '
+        || len(string_split(csv_line, chr(9)))::VARCHAR
+    WHEN error_type = 'CAST' THEN 'invalid ' || column_name || ' value '''
+        || coalesce(regexp_extract(error_message, 'string "(.*)" to', 1), '?') || ''''
+    WHEN error_type LIKE 'INVALID %' THEN 'invalid UTF-8 byte sequence (not UTF-8 encoded)'
+    WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line too long'
+    ELSE lower(error_type) || ': ' || error_message
+END"""

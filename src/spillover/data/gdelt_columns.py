@@ -1,0 +1,137 @@
+"""The GDELT 2.0 export layout and the SQL that reads it into ``gdelt_events`` columns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from spillover.data.countries import CAMEO_NON_ISO, CAMEO_REGIONS, iso3_codes, resolve_names
+
+__all__ = ["GDELT_COLUMNS", "PARSED_COLUMNS", "STORED", "parsed", "select_list"]
+
+
+def _column_names() -> list[str]:
+    names = ["GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate"]
+    actor = ["Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code"]
+    actor += ["Religion2Code", "Type1Code", "Type2Code", "Type3Code"]
+    names += [f"Actor1{a}" for a in actor] + [f"Actor2{a}" for a in actor]
+    names += ["IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass"]
+    names += ["GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone"]
+    geo = ["Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID"]
+    for prefix in ("Actor1Geo", "Actor2Geo", "ActionGeo"):
+        names += [f"{prefix}_{g}" for g in geo]
+    return [*names, "DATEADDED", "SOURCEURL"]
+
+
+#: The 61 columns of a GDELT 2.0 event export, in file order.
+GDELT_COLUMNS: tuple[str, ...] = tuple(_column_names())
+
+#: Parse types of the stored non-text columns; every other column is read as VARCHAR.
+#: Only the columns that are stored are converted (and so validated) by DuckDB.
+_TYPES = {
+    "GLOBALEVENTID": "BIGINT",
+    "SQLDATE": "DATE",
+    "IsRootEvent": "INTEGER",
+    "QuadClass": "INTEGER",
+    "GoldsteinScale": "DOUBLE",
+    "NumMentions": "INTEGER",
+    "NumSources": "INTEGER",
+    "NumArticles": "INTEGER",
+    "AvgTone": "DOUBLE",
+    "ActionGeo_Lat": "DOUBLE",
+    "ActionGeo_Long": "DOUBLE",
+    "DATEADDED": "TIMESTAMP",
+}
+
+#: Stored column -> SQL expression over the parsed file (aliased ``r``).
+STORED = {
+    "global_event_id": "r.GLOBALEVENTID",
+    "event_date": "r.SQLDATE",
+    "actor1_code": "r.Actor1Code",
+    "actor1_name": "r.Actor1Name",
+    "actor1_country_code": "r.Actor1CountryCode",
+    "actor1_type1_code": "r.Actor1Type1Code",
+    "actor1_id": "{actor1_id}",
+    "actor2_code": "r.Actor2Code",
+    "actor2_name": "r.Actor2Name",
+    "actor2_country_code": "r.Actor2CountryCode",
+    "actor2_type1_code": "r.Actor2Type1Code",
+    "actor2_id": "{actor2_id}",
+    "is_root_event": "r.IsRootEvent = 1",
+    "event_code": "r.EventCode",
+    "event_base_code": "r.EventBaseCode",
+    "event_root_code": "r.EventRootCode",
+    "quad_class": "r.QuadClass",
+    "goldstein_scale": "r.GoldsteinScale",
+    "num_mentions": "r.NumMentions",
+    "num_sources": "r.NumSources",
+    "num_articles": "r.NumArticles",
+    "avg_tone": "r.AvgTone",
+    "action_geo_country_code": "r.ActionGeo_CountryCode",
+    "action_geo_fullname": "r.ActionGeo_FullName",
+    "action_geo_lat": "r.ActionGeo_Lat",
+    "action_geo_long": "r.ActionGeo_Long",
+    "date_added": "r.DATEADDED",
+    "source_url": "r.SOURCEURL",
+}
+#: Source columns the import reads.
+PARSED_COLUMNS = tuple(sorted({m for e in STORED.values() for m in re.findall(r"r\.(\w+)", e)}))
+
+
+def _literals(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _actor_id_expression(column: str) -> str:
+    """SQL mapping a CAMEO country code column to canonical ids, without a join.
+
+    A constant ``IN`` list is a hash lookup per row; a join against a mapping table
+    could let the optimiser build its hash table over the file instead.
+    """
+    codes = sorted(iso3_codes() | set(CAMEO_NON_ISO) | set(CAMEO_REGIONS))
+    resolved = resolve_names(codes, "cameo")
+    same = resolved.loc[resolved["name"] == resolved["actor_id"], "name"].tolist()
+    other = resolved.loc[resolved["name"] != resolved["actor_id"]]
+    cases = [f"WHEN {column} IN ({_literals(same)}) THEN {column}"]
+    cases += [
+        f"WHEN {column} = '{code}' THEN '{actor_id}'"
+        for code, actor_id in zip(other["name"], other["actor_id"], strict=True)
+    ]
+    cases.append(f"WHEN {column} IS NOT NULL THEN 'X-CAMEO-' || {column}")
+    return "CASE " + " ".join(cases) + " END"
+
+
+def select_list() -> tuple[str, str]:
+    """``(target columns, source expressions)`` for ``INSERT INTO gdelt_events``."""
+    targets = ", ".join(STORED)
+    expressions = ", ".join(STORED.values()).format(
+        actor1_id=_actor_id_expression("r.Actor1CountryCode"),
+        actor2_id=_actor_id_expression("r.Actor2CountryCode"),
+    )
+    return targets, expressions
+
+
+def parsed(path: Path, *, rejects_table: str | None) -> str:
+    """SQL subquery reading the export with the stored columns typed.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    rejects_table : str or None
+        Collect unparsable rows (with line numbers) in this temp table; None skips them.
+    """
+    columns = ", ".join(f"'{name}': '{_TYPES.get(name, 'VARCHAR')}'" for name in GDELT_COLUMNS)
+    quoted = str(path).replace("'", "''")
+    if rejects_table:
+        errors = (
+            f"store_rejects = true, rejects_table = '{rejects_table}', "
+            f"rejects_scan = '{rejects_table}_scans'"
+        )
+    else:
+        errors = "ignore_errors = true"
+    source = (
+        f"read_csv('{quoted}', delim = '\\t', header = false, quote = '', escape = '', "
+        f"auto_detect = false, dateformat = '%Y%m%d', timestampformat = '%Y%m%d%H%M%S', "
+        f"columns = {{{columns}}}, {errors})"
+    )
+    return f"(SELECT {', '.join(PARSED_COLUMNS)} FROM {source})"
