@@ -88,7 +88,8 @@ def test_resume_after_kill_9_gives_the_uninterrupted_results(mini, tmp_path) -> 
     pd.testing.assert_frame_equal(_outcomes(out), _reference(mini), check_exact=True)
 
 
-def _interrupted(tmp_path: Path, monkeypatch) -> Path:
+def _interrupted(tmp_path: Path, monkeypatch, scenario: Path = MINI) -> Path:
+    """A run stopped (as by Ctrl-C) once its first chunks are on disk."""
     real = RunFolder.write_part
 
     def stop(self, first_run, frame):
@@ -98,7 +99,7 @@ def _interrupted(tmp_path: Path, monkeypatch) -> Path:
 
     monkeypatch.setattr(RunFolder, "write_part", stop)
     with pytest.raises(KeyboardInterrupt):
-        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+        spillover.run(scenario, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
     monkeypatch.setattr(RunFolder, "write_part", real)
     return tmp_path / "r"
 
@@ -116,20 +117,10 @@ def test_resume_refuses_another_version(tmp_path, monkeypatch) -> None:
 def test_resume_refuses_a_changed_scenario(tmp_path, monkeypatch) -> None:
     copy = tmp_path / "mini.yaml"
     copy.write_text(MINI.read_text())
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(copy, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    path = _interrupted(tmp_path, monkeypatch, copy)
     copy.write_text(MINI.read_text().replace("value: 20000", "value: 21000"))
     with pytest.raises(ResumeRefused, match="scenario file"):
-        spillover.resume(tmp_path / "r")
+        spillover.resume(path)
 
 
 def test_cli_resume_refuses_another_seed(tmp_path, monkeypatch) -> None:
