@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -46,6 +47,11 @@ SAMPLES = (
 )
 BAD_EVERY = 10_000
 CODE_COLUMNS = (26, 27, 28)  # EventCode, EventBaseCode, EventRootCode
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_rss_mb() -> float:
@@ -126,10 +132,15 @@ def child_import(file: Path, db: Path) -> dict[str, float]:
     from spillover import data
 
     with data.open_store(db) as store:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         result = data.import_file(store, "gdelt", file)
-        seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": result.rows_imported, "rejected": result.rows_rejected}
+        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": result.rows_imported,
+        "rejected": result.rows_rejected,
+    }
 
 
 def child_pandas(file: Path) -> dict[str, float]:
@@ -137,7 +148,7 @@ def child_pandas(file: Path) -> dict[str, float]:
 
     import pandas as pd
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     frame = pd.read_csv(
         file,
         sep="\t",
@@ -146,14 +157,15 @@ def child_pandas(file: Path) -> dict[str, float]:
         dtype={c: str for c in CODE_COLUMNS},
         on_bad_lines="skip",
     )
-    return {"seconds": time.perf_counter() - start, "rows": len(frame), "rejected": 0}
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu": cpu, "rows": len(frame), "rejected": 0}
 
 
 def child_pyarrow(file: Path) -> dict[str, float]:
     import pyarrow as pa
     from pyarrow import csv
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     table = csv.read_csv(
         file,
         read_options=csv.ReadOptions(autogenerate_column_names=True),
@@ -164,7 +176,8 @@ def child_pyarrow(file: Path) -> dict[str, float]:
             column_types={f"f{c}": pa.string() for c in CODE_COLUMNS}
         ),
     )
-    return {"seconds": time.perf_counter() - start, "rows": table.num_rows, "rejected": 0}
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu": cpu, "rows": table.num_rows, "rejected": 0}
 
 
 def measure(kind: str, file: Path, workdir: Path, repeat: int) -> dict[str, float]:
@@ -228,13 +241,16 @@ def main() -> None:
         ("pyarrow.csv.read_csv", args.rows, measure("pyarrow", big, workdir, args.repeat)),
     ]
     print()
-    header = ("measurement", "rows", "seconds", "rows/s", "peak RSS", "rejected")
-    print("{:<22}{:>11}{:>9}{:>12}{:>11}{:>10}".format(*header))
+    header = ("measurement", "rows", "seconds", "rows/s", "CPU s", "peak RSS", "rejected")
+    print("{:<22}{:>11}{:>9}{:>11}{:>7}{:>11}{:>10}".format(*header))
     for name, rows, result in runs:
         print(
-            f"{name:<22}{rows:>11,}{result['seconds']:>9.2f}{rows / result['seconds']:>12,.0f}"
-            f"{result['peak_rss_mb']:>8.0f} MB{int(result['rejected']):>10}"
+            f"{name:<22}{rows:>11,}{result['seconds']:>9.2f}{rows / result['seconds']:>11,.0f}"
+            f"{result['cpu']:>7.2f}{result['peak_rss_mb']:>8.0f} MB{int(result['rejected']):>10}"
         )
+    load = os.getloadavg()[0]
+    print(f"(2-core machine; 1-minute load average at the end: {load:.1f}; seconds are wall")
+    print(" time of the operation alone, best of --repeat; CPU s is user+system time)")
     imp, imp_small, pandas_run, arrow_run = (r for _, _, r in runs)
     assert imp["rejected"] == big_damaged and imp_small["rejected"] == small_damaged
     ratio = imp["peak_rss_mb"] / imp_small["peak_rss_mb"]

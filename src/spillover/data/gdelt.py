@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import tempfile
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,8 +65,7 @@ def load_gdelt(
     path: Path,
     source_id: int,
     file_name: str,
-    lines: int,
-    ends_with_newline: bool,
+    line_count: Callable[[], tuple[int, bool]],
 ) -> GdeltLoad:
     """Insert one GDELT export into ``gdelt_events`` (call inside a transaction).
 
@@ -79,10 +79,9 @@ def load_gdelt(
         ``sources.source_id`` the rows belong to.
     file_name : str
         Name recorded in ``rejected_rows``.
-    lines : int
-        Physical line count of ``path``.
-    ends_with_newline : bool
-        Whether the file ends with a newline (else its last line may be truncated).
+    line_count : callable
+        Returns ``(physical lines of path, whether it ends with a newline)``; called after
+        the scan, so the caller can count (and hash) the file at the same time.
 
     Returns
     -------
@@ -95,6 +94,7 @@ def load_gdelt(
         f"SELECT {int(source_id)}, {expressions} FROM {parsed(path, rejects_table=_REJECTS)} r "
         f"WHERE {VALID}"
     ).fetchall()[0][0]
+    lines, ends_with_newline = line_count()
     rejected = con.execute(
         f"""INSERT INTO rejected_rows
         SELECT {int(source_id)}, $file, line, string_agg(DISTINCT reason, '; '), first(csv_line)

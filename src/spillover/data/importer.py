@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,32 +137,52 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
     """
     file_path = Path(path)
     detected = require_kind(file_path, kind)
-    print_ = fingerprint(file_path)
-    with using_store(store) as opened:
+    with using_store(store) as opened, ThreadPoolExecutor(max_workers=1) as pool:
         con = opened.con
-        previous = con.execute(
-            "SELECT source_id, rows_imported, rows_rejected, generated_at, format, "
-            "coalesce(unmapped_names, []) FROM sources WHERE sha256 = ?",
-            [print_.sha256],
-        ).fetchall()
-        if previous:
-            source_id, imported, rejected, generated, variant, unmapped = previous[0]
-            return ImportResult(
-                file_path, kind, variant, source_id, print_.sha256, imported, rejected,
-                already_imported=True, generated_at=generated, unmapped=list(unmapped),
-            )  # fmt: skip
+        size = file_path.stat().st_size
+        same_size = con.execute(
+            "SELECT count(*) FROM sources WHERE size_bytes = ?", [size]
+        ).fetchall()[0][0]
+        if same_size:  # could be a re-import: hash first
+            known = fingerprint(file_path)
+            previous = _previous_import(con, known, file_path, kind)
+            if previous is not None:
+                return previous
+            pending: Future[Fingerprint] = Future()
+            pending.set_result(known)
+        else:  # no stored file has this size, so hash it while the import runs
+            pending = pool.submit(fingerprint, file_path)
         with import_settings(opened), transaction(opened):
             source_id = con.execute(
                 "SELECT coalesce(max(source_id), 0) + 1 FROM sources"
             ).fetchall()[0][0]
             if kind == "gdelt":
-                result = _import_gdelt(con, file_path, source_id, print_)
+                result = _import_gdelt(con, file_path, source_id, pending, pool)
             else:
                 result = _import_parsed(con, kind, detected.variant, file_path, source_id)
+            print_ = pending.result()
             result.sha256 = print_.sha256
             result.format = detected.variant
             _record_source(con, result, print_)
     return result
+
+
+def _previous_import(
+    con: duckdb.DuckDBPyConnection, print_: Fingerprint, path: Path, kind: str
+) -> ImportResult | None:
+    """The earlier import of a file with this sha256, if there was one."""
+    previous = con.execute(
+        "SELECT source_id, rows_imported, rows_rejected, generated_at, format, "
+        "coalesce(unmapped_names, []) FROM sources WHERE sha256 = ?",
+        [print_.sha256],
+    ).fetchall()
+    if not previous:
+        return None
+    source_id, imported, rejected, generated, variant, unmapped = previous[0]
+    return ImportResult(
+        path, kind, variant, source_id, print_.sha256, imported, rejected,
+        already_imported=True, generated_at=generated, unmapped=list(unmapped),
+    )  # fmt: skip
 
 
 def _import_parsed(
@@ -184,11 +205,20 @@ def _import_parsed(
 
 
 def _import_gdelt(
-    con: duckdb.DuckDBPyConnection, path: Path, source_id: int, print_: Fingerprint
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source_id: int,
+    pending: Future[Fingerprint],
+    pool: ThreadPoolExecutor,
 ) -> ImportResult:
     with unpacked(path, ".csv") as plain:
-        lines = print_ if plain == path else fingerprint(plain)
-        load = load_gdelt(con, plain, source_id, path.name, lines.lines, lines.ends_with_newline)
+        counted = pending if plain == path else pool.submit(fingerprint, plain)
+
+        def line_count() -> tuple[int, bool]:
+            lines = counted.result()
+            return lines.lines, lines.ends_with_newline
+
+        load = load_gdelt(con, plain, source_id, path.name, line_count)
     codes = con.execute(
         "SELECT DISTINCT code FROM (SELECT actor1_country_code AS code FROM gdelt_events "
         "WHERE source_id = $sid UNION SELECT actor2_country_code FROM gdelt_events "
