@@ -154,3 +154,16 @@ def test_file_design_equals_memory_design(mini, tmp_path, design) -> None:
     got = fd.rows(np.arange(30, 60))
     for name, values in got.items():
         assert np.array_equal(values, mem[name].to_numpy()[30:60])
+
+
+def test_large_folder_runs_keep_a_sample_in_memory_but_analyse_every_run(mini, tmp_path, monkeypatch) -> None:
+    import spillover.api as api
+
+    monkeypatch.setattr(api, "IN_MEMORY_RUNS", 50)
+    res = spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    assert res.extra["outcomes_sample_runs"] == 50
+    assert res.outcomes["run"].max() == 49 and len(res.experiments) == 50
+    everything = spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK)
+    pd.testing.assert_frame_equal(res.claims, everything.claims, check_exact=True)
+    pd.testing.assert_frame_equal(res.comparison, everything.comparison, check_exact=True)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from spillover.ensemble.chunks import ChunkResult, pilot_spec
@@ -29,6 +30,7 @@ from spillover.scenario.model import Scenario
 from spillover.scenario.summary import summarize
 
 Progress = Callable[[int, int], None]
+IN_MEMORY_RUNS = 20_000  # a folder run's RunResult.outcomes holds at most these runs
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,30 @@ def validate(path: str | Path, strict: bool = False) -> Scenario:
     return load_scenario(path, strict=strict)
 
 
-def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, object]) -> RunResult:
-    """Claims and paired policy comparison on an ensemble's outcomes."""
+def analysed_columns(sc: Scenario) -> list[str]:
+    """The outcome columns that claims and the policy comparison read."""
+    from spillover.analysis.expr import parse
+
+    exprs = [c.expr for c in claims_of(sc)] + list(key_quantities(sc).values())
+    return sorted(set().union(*(parse(e).columns() for e in exprs))) if exprs else []
+
+
+def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, object],
+            full: pd.DataFrame | None = None) -> RunResult:
+    """Claims and paired policy comparison on an ensemble's outcomes.
+
+    ``full`` holds every run's analysed columns when ``ens.outcomes`` is only a sample of
+    the runs (large folder runs); claims and comparisons always use every run.
+    """
     from spillover.analysis.claims import evaluate_claims
     from spillover.analysis.compare import paired_differences
 
     claims = claims_of(sc)
-    table = evaluate_claims(ens.outcomes, claims)
+    every = ens.outcomes if full is None else full
+    table = evaluate_claims(every, claims)
     baseline = ens.policies[0]
     if len(ens.policies) > 1:
-        comparison = paired_differences(ens.outcomes, baseline, key_quantities(sc), claims)
+        comparison = paired_differences(every, baseline, key_quantities(sc), claims)
     else:
         comparison = pd.DataFrame(columns=["policy", "baseline", "quantity", "kind", "n", "mean_diff",
                                            "lo", "hi", "share_lower", "share_higher"])
@@ -161,7 +177,11 @@ def run(
     Returns
     -------
     RunResult
-        Aligned pandas tables: experiments, outcomes, series, claims, comparison.
+        Aligned pandas tables: experiments, outcomes, series, claims, comparison. A run
+        folder of more than 20,000 runs keeps its first 20,000 runs in ``outcomes`` and
+        ``experiments`` (``extra["outcomes_sample_runs"]``), so that memory does not grow
+        with the runs; claims and comparisons always use every run, and the full tables are
+        in the folder (``pandas.read_parquet(res.path / "outcomes.parquet")`` or DuckDB).
 
     Examples
     --------
@@ -272,13 +292,23 @@ def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, exec
              scheduler=scheduler, pool=pool, on_chunk=lambda r: [h(r) for h in hooks])
     sink.flush()
     t3 = time.perf_counter()
-    ens = Ensemble(structure=pl.structure, experiments=_read(folder.path / "experiments.parquet"),
-                   outcomes=canonical(folder.outcomes_dataset().to_table().to_pandas(), pl.policies),
+    data = folder.outcomes_dataset()
+    sample = pl.runs > IN_MEMORY_RUNS
+    kept = ds.field("run") < IN_MEMORY_RUNS if sample else None
+    ens = Ensemble(structure=pl.structure,
+                   experiments=_read(folder.path / "experiments.parquet", max_runs=IN_MEMORY_RUNS),
+                   outcomes=canonical(data.to_table(filter=kept).to_pandas(), pl.policies),
                    series=asm.series(sc.start), policies=pl.policies)
+    full = None
+    if sample:  # claims and comparisons read only their columns, for every run
+        cols = ["run", "policy", *analysed_columns(sc)]
+        full = canonical(data.to_table(columns=cols).to_pandas(), pl.policies)
     ens.timings = {"design": t1 - t0, "pilot": t2 - t1, "simulate": t3 - t2,
                    "assemble": time.perf_counter() - t3}
     m = folder.manifest
-    result = _finish(sc, ens, m, started)
+    result = _finish(sc, ens, m, started, full)
+    if sample:
+        result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
     write_result(result, folder.path, outcomes=False)
     if report:
         from spillover.report.html import write_report
@@ -288,13 +318,14 @@ def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, exec
     return result
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas()
-def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, object], started: float) -> RunResult:
+def _read(path: Path, max_runs: int) -> pd.DataFrame:
+    return pq.read_table(path, filters=[("run", "<", max_runs)]).to_pandas()
+def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, object], started: float,
+            full: pd.DataFrame | None = None) -> RunResult:
     manifest["policies"] = ens.policies
     timings = dict(ens.timings)
     t = time.perf_counter()
-    result = analyse(sc, ens, manifest)
+    result = analyse(sc, ens, manifest, full)
     timings["analyse"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
