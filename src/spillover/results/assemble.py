@@ -35,6 +35,7 @@ class Assembler:
         if res.hist is not None:
             if self.hist is None:
                 self.hist = res.hist
+                self.hist.counts = self.hist.counts.astype(np.int64)
             else:
                 self.hist.merge(res.hist)
 

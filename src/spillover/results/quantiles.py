@@ -37,9 +37,10 @@ class DailyHistogram:
     n: np.ndarray  # (P,) rows per variant
 
     @classmethod
-    def empty(cls, P: int, T: int, N: int) -> DailyHistogram:
+    def empty(cls, P: int, T: int, N: int, dtype: type = np.int64) -> DailyHistogram:
+        """Zero counts; a chunk's own histogram may use ``uint32`` (half the bytes to send)."""
         return cls(
-            counts=np.zeros((T, P, N, BINS), dtype=np.int64),
+            counts=np.zeros((T, P, N, BINS), dtype=dtype),
             vmin=np.full((T, P, N), np.inf),
             vmax=np.full((T, P, N), -np.inf),
             n=np.zeros(P, dtype=np.int64),
@@ -51,13 +52,14 @@ class DailyHistogram:
         width = (spec.hi - spec.lo) / BINS
         idx = np.clip(((values - spec.lo) / width).astype(np.int64), 0, BINS - 1)
         idx += (np.arange(P)[:, None, None] * N + np.arange(N)[None, None, :]) * BINS
-        self.counts[t] += np.bincount(idx.ravel(), minlength=P * N * BINS).reshape(P, N, BINS)
+        found = np.bincount(idx.ravel(), minlength=P * N * BINS).reshape(P, N, BINS)
+        np.add(self.counts[t], found, out=self.counts[t], casting="unsafe")
         np.minimum(self.vmin[t], values.min(axis=1), out=self.vmin[t])
         np.maximum(self.vmax[t], values.max(axis=1), out=self.vmax[t])
 
     def merge(self, other: DailyHistogram) -> None:
         """Add another chunk's histogram into this one."""
-        self.counts += other.counts
+        np.add(self.counts, other.counts, out=self.counts, casting="unsafe")
         np.minimum(self.vmin, other.vmin, out=self.vmin)
         np.maximum(self.vmax, other.vmax, out=self.vmax)
         self.n += other.n

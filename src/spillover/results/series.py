@@ -64,7 +64,7 @@ class HistogramObserver:
 
     def __init__(self, st: Structure, spec: SeriesSpec, P: int, n: int, T: int) -> None:
         self.st, self.spec, self.P, self.n = st, spec, P, n
-        self.hist = DailyHistogram.empty(P, T, len(spec.names))
+        self.hist = DailyHistogram.empty(P, T, len(spec.names), dtype=np.uint32)
         self.hist.n[:] = n
 
     def observe(self, s: State) -> None:
