@@ -66,3 +66,26 @@ def test_design_columns_follow_their_distributions(mini) -> None:
     # LHS stratifies: exactly one value in each of the 400 equal-probability strata.
     strata = np.floor((x - 0.5) / 0.5 * 400).astype(int)
     assert sorted(strata) == list(range(400))
+
+
+def test_policies_differing_only_in_transfer_levers_share_one_counterfactual(mini) -> None:
+    """Without transfers, transparency, caps and sanctions change nothing (checked, not assumed)."""
+    from spillover.ensemble.chunks import run_chunk
+    from spillover.ensemble.design import MemoryDesign, sample_inputs
+    from spillover.ensemble.run import plan
+    from spillover.ensemble.variants import Variant, policy_variants
+
+    shared = policy_variants(mini, list(mini.policies))
+    cfs = [v for v in shared if not v.is_policy]
+    # status-quo and capped differ in cap and sanctions only; "open" also opens a channel.
+    assert [v.counterfactual_for for v in cfs] == [("status-quo", "capped"), ("open",)]
+    every = tuple(mini.transfers)
+    separate = [Variant(p, p) for p in mini.policies] + [
+        Variant(f"{p}|cf", p, ablate_transfers=every) for p in mini.policies]
+    pl = plan(mini, 40, 3, variants=separate)
+    source = MemoryDesign(sample_inputs(pl.structure.inputs, 40, 3))
+    res = run_chunk(pl.batch, np.arange(40), source.rows(np.arange(40)))
+    names = [v.name for v in separate]
+    for col, values in res.outcomes.items():
+        block = {n: values[i * 40:(i + 1) * 40] for i, n in enumerate(names)}
+        assert np.array_equal(block["status-quo|cf"], block["capped|cf"], equal_nan=True), col

@@ -33,12 +33,15 @@ class Variant:
         Transfers removed (they never ship).
     ablate_inputs
         (indicator, input) channels whose weight is set to zero.
+    counterfactual_for
+        The policies whose ``*_without_transfers`` outcomes this variant gives.
     """
 
     name: str
     policy: str
     ablate_transfers: tuple[str, ...] = ()
     ablate_inputs: tuple[tuple[str, str], ...] = ()
+    counterfactual_for: tuple[str, ...] = ()
 
     @property
     def is_policy(self) -> bool:
@@ -75,11 +78,22 @@ def add_policies(sc: Scenario, policies: Mapping[str, Mapping[str, float]]) -> S
 
 
 def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool = True) -> list[Variant]:
-    """Each policy, then (if asked) each policy again with every transfer removed."""
+    """Each policy, then (if asked) the policies again with every transfer removed.
+
+    Without transfers, levers that act only on transfers (transparency, caps, sanctions)
+    change nothing, so policies that differ only in those share one counterfactual.
+    """
     out = [Variant(p, p) for p in policies]
-    if counterfactual and sc.transfers:
-        every = tuple(sc.transfers)
-        out += [Variant(f"{p}|{WITHOUT_TRANSFERS}", p, ablate_transfers=every) for p in policies]
+    if not (counterfactual and sc.transfers):
+        return out
+    groups: dict[tuple[float, ...], list[str]] = {}
+    for p in policies:
+        levers = sc.policies[p].levers
+        key = tuple(levers.get(n, lv.default) for n, lv in sc.levers.items() if lv.kind == "channel")
+        groups.setdefault(key, []).append(p)
+    every = tuple(sc.transfers)
+    out += [Variant(f"{ps[0]}|{WITHOUT_TRANSFERS}", ps[0], ablate_transfers=every,
+                    counterfactual_for=tuple(ps)) for ps in groups.values()]
     return out
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from spillover.ensemble.chunks import Batch, ChunkResult
-from spillover.ensemble.variants import WITHOUT_TRANSFERS
 from spillover.results.quantiles import QUANTILES, DailyHistogram
 
 COUNTERFACTUAL = {
@@ -43,7 +42,7 @@ class Assembler:
         """The chunk's outcome rows: one per (run, policy), counterfactual columns merged in."""
         n = len(res.runs)
         variants = self.batch.variants
-        index = {v.name: i for i, v in enumerate(variants)}
+        cf_of = {p: i for i, v in enumerate(variants) for p in v.counterfactual_for}
         frames = []
         for i, v in enumerate(variants):
             if not v.is_policy:
@@ -51,7 +50,7 @@ class Assembler:
             block = slice(i * n, (i + 1) * n)
             cols: dict[str, np.ndarray] = {"run": res.runs, "policy": np.full(n, v.policy, dtype=object)}
             cols.update({k: a[block] for k, a in res.outcomes.items()})
-            cf = index.get(f"{v.policy}|{WITHOUT_TRANSFERS}")
+            cf = cf_of.get(v.policy)
             if cf is not None:
                 cblock = slice(cf * n, (cf + 1) * n)
                 for k, a in res.outcomes.items():
