@@ -150,7 +150,7 @@ def _mount_optional() -> None:
         app.add_typer(data_app, name="data", help="Real data: SIPRI, GDELT, COW in a DuckDB store.")
     except ImportError:
         pass
-    for module in ("spillover.cli.analysis", "spillover.cli.serve"):
+    for module in ("spillover.cli.analysis", "spillover.cli.serve", "spillover.cli.draft"):
         try:
             importlib.import_module(module).register(app)
         except ImportError:
