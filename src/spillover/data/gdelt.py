@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from spillover.data.gdelt_checks import INVALID, PARSE_REASON, REASON, VALID
-from spillover.data.gdelt_columns import GDELT_COLUMNS, parsed, select_list
+from spillover.data.gdelt_columns import GDELT_COLUMNS, parsed, select_list, type_statements
 
 __all__ = ["GDELT_COLUMNS", "GdeltLoad", "load_gdelt"]
 
@@ -88,6 +88,8 @@ def load_gdelt(
     GdeltLoad
     """
     _drop_rejects(con)
+    for statement in type_statements():
+        con.execute(statement)
     targets, expressions = select_list()
     inserted = con.execute(
         f"INSERT INTO gdelt_events (source_id, {targets}) "

@@ -1,10 +1,12 @@
 """Validation of GDELT rows, in SQL: one list of checks, three forms.
 
-* :data:`VALID`, a conjunction for the ``WHERE`` of the import scan; CAMEO codes are
-  tested against constant ``IN`` lists, which DuckDB evaluates as hash lookups there.
-* :data:`INVALID`, its negation for the (rarely needed) second scan; negated ``IN`` lists
-  are slow, so the codes are tested with ``NOT IN (SELECT code FROM cameo_event_codes)``.
-* :data:`REASON`, the first failed check as text, for the few rows the second scan finds.
+* :data:`VALID`, a conjunction for the ``WHERE`` of the import scan;
+* :data:`INVALID`, its negation (NULL counts as a failure);
+* :data:`REASON`, the first failed check as text, for the few rows that fail.
+
+CAMEO codes are tested with ``TRY_CAST`` to a temporary ENUM of the 311 codes (created by
+:func:`spillover.data.gdelt_columns.type_statements`): a hash lookup per row, where a
+311-element ``IN`` list is evaluated element by element once negated or inside a ``CASE``.
 
 Rows that DuckDB cannot even parse (wrong column count, non-numeric values, impossible
 dates, invalid UTF-8) never reach these checks; :data:`PARSE_REASON` words their errors.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from spillover.data.cameo import event_codes
+from spillover.data.gdelt_columns import CAMEO_CODE_TYPE
 
 __all__ = ["EARLIEST_EVENT", "FIRST_EXPORT", "INVALID", "PARSE_REASON", "REASON", "VALID"]
 
@@ -75,43 +77,24 @@ _CHECKS = (
 )
 
 
-def _in_list(column: str) -> str:
-    codes = ", ".join(f"'{code}'" for code in event_codes()["code"])
-    return f"{column} IN ({codes})"
-
-
-def _in_table(column: str) -> str:
-    return f"{column} IN (SELECT code FROM cameo_event_codes)"
-
-
-def _condition(check: _Check, known: str) -> str:
+def _condition(check: _Check) -> str:
     if check.code_column is None:
         return check.condition
-    test = _in_list(check.code_column) if known == "list" else _in_table(check.code_column)
-    return check.condition.format(known=test)
+    return check.condition.format(
+        known=f"TRY_CAST({check.code_column} AS {CAMEO_CODE_TYPE}) IS NOT NULL"
+    )
 
 
 #: True for a valid row (NULL or false otherwise).
-VALID = " AND ".join(f"({_condition(c, 'list')})" for c in _CHECKS)
+VALID = " AND ".join(f"({_condition(c)})" for c in _CHECKS)
 
 #: True for a row that fails any check (NULLs count as failures).
-INVALID = (
-    "NOT coalesce("
-    + " AND ".join(f"({c.condition})" for c in _CHECKS if c.code_column is None)
-    + ", false) OR "
-    + " OR ".join(
-        f"{c.code_column} IS NULL OR NOT ({_in_table(c.code_column)})"
-        for c in _CHECKS
-        if c.code_column
-    )
-)
+INVALID = f"NOT coalesce({VALID}, false)"
 
 #: The first failed check, as text (NULL for a valid row).
 REASON = (
     "CASE "
-    + " ".join(
-        f"WHEN NOT coalesce({_condition(c, 'table')}, false) THEN {c.reason}" for c in _CHECKS
-    )
+    + " ".join(f"WHEN NOT coalesce({_condition(c)}, false) THEN {c.reason}" for c in _CHECKS)
     + " END"
 )
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+
+from spillover.data.cameo import event_codes
 from spillover.data.countries import CAMEO_NON_ISO, CAMEO_REGIONS, iso3_codes, resolve_names
 
-__all__ = ["GDELT_COLUMNS", "PARSED_COLUMNS", "STORED", "parsed", "select_list"]
+__all__ = [
+    "CAMEO_CODE_TYPE",
+    "GDELT_COLUMNS",
+    "ISO3_TYPE",
+    "PARSED_COLUMNS",
+    "STORED",
+    "parsed",
+    "select_list",
+    "type_statements",
+]
 
 
 def _column_names() -> list[str]:
@@ -78,21 +90,41 @@ STORED = {
 PARSED_COLUMNS = tuple(sorted({m for e in STORED.values() for m in re.findall(r"r\.(\w+)", e)}))
 
 
+#: Connection-local ENUM types; a ``TRY_CAST`` to an ENUM is a hash lookup per row, about
+#: four times cheaper than a 250-element ``IN`` list inside a ``CASE``.
+ISO3_TYPE = "_spillover_iso3"
+CAMEO_CODE_TYPE = "_spillover_cameo_code"
+
+
 def _literals(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _cameo_ids() -> pd.DataFrame:
+    codes = sorted(iso3_codes() | set(CAMEO_NON_ISO) | set(CAMEO_REGIONS))
+    return resolve_names(codes, "cameo")
+
+
+def type_statements() -> list[str]:
+    """``CREATE TEMP TYPE`` statements the import SQL needs (run them first)."""
+    resolved = _cameo_ids()
+    same = resolved.loc[resolved["name"] == resolved["actor_id"], "name"].tolist()
+    codes = event_codes()["code"].tolist()
+    return [
+        f"CREATE OR REPLACE TEMP TYPE {ISO3_TYPE} AS ENUM ({_literals(same)})",
+        f"CREATE OR REPLACE TEMP TYPE {CAMEO_CODE_TYPE} AS ENUM ({_literals(codes)})",
+    ]
 
 
 def _actor_id_expression(column: str) -> str:
     """SQL mapping a CAMEO country code column to canonical ids, without a join.
 
-    A constant ``IN`` list is a hash lookup per row; a join against a mapping table
-    could let the optimiser build its hash table over the file instead.
+    A join against a mapping table lets the optimiser build its hash table over the
+    file (and run out of memory); the ENUM cast keeps the scan streaming.
     """
-    codes = sorted(iso3_codes() | set(CAMEO_NON_ISO) | set(CAMEO_REGIONS))
-    resolved = resolve_names(codes, "cameo")
-    same = resolved.loc[resolved["name"] == resolved["actor_id"], "name"].tolist()
+    resolved = _cameo_ids()
     other = resolved.loc[resolved["name"] != resolved["actor_id"]]
-    cases = [f"WHEN {column} IN ({_literals(same)}) THEN {column}"]
+    cases = [f"WHEN TRY_CAST({column} AS {ISO3_TYPE}) IS NOT NULL THEN {column}"]
     cases += [
         f"WHEN {column} = '{code}' THEN '{actor_id}'"
         for code, actor_id in zip(other["name"], other["actor_id"], strict=True)

@@ -10,16 +10,16 @@ SCHEMA_VERSION = "1"
 
 #: Table name -> one-line description (in creation order).
 TABLE_DOCS: dict[str, str] = {
-    "sources": "one row per imported file: sha256, format, generation date, rows in/out",
-    "rejected_rows": "quarantined input rows: file, line number, reason, raw text",
-    "actor_names": "every source name or code seen, with its canonical actor id",
-    "sipri_deals": "SIPRI trade register, one row per deal",
-    "sipri_deliveries": "SIPRI trade register, one row per deal and delivery year",
-    "tiv": "SIPRI TIV tables, one row per country, direction and year",
-    "gdelt_events": "GDELT 2.0 events (analysis columns), actors mapped to canonical ids",
-    "cameo_event_codes": "CAMEO event codes with description and Goldstein score",
+    "sources": "imported files: sha256, format, date, rows",
+    "rejected_rows": "quarantined rows: file, line, reason, text",
+    "actor_names": "source names and codes with their actor ids",
+    "sipri_deals": "SIPRI trade register: one row per deal",
+    "sipri_deliveries": "SIPRI trade register: one row per deal-year",
+    "tiv": "SIPRI TIV tables: country x direction x year",
+    "gdelt_events": "GDELT 2.0 events, actors mapped to ids",
+    "cameo_event_codes": "CAMEO event codes and Goldstein scores",
     "cameo_actor_types": "CAMEO actor type codes",
-    "nmc": "COW National Material Capabilities with recomputed CINC",
+    "nmc": "COW NMC 6.0 with recomputed CINC",
     "meta": "store metadata (schema version)",
 }
 

@@ -191,8 +191,16 @@ def import_settings(store: Store) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute("SET memory_limit = ?", [saved[0]])
-        con.execute("SET preserve_insertion_order = ?", [saved[1]])
+        try:
+            _restore(con, saved)
+        except duckdb.TransactionException:  # a failed transaction left open by the block
+            con.execute("ROLLBACK")
+            _restore(con, saved)
+
+
+def _restore(con: duckdb.DuckDBPyConnection, saved: tuple[str, bool]) -> None:
+    con.execute("SET memory_limit = ?", [saved[0]])
+    con.execute("SET preserve_insertion_order = ?", [saved[1]])
 
 
 @contextmanager
