@@ -142,3 +142,9 @@ def test_dyad_errors_are_one_line(db: Path) -> None:
     assert code == 2 and "Traceback" not in err
     code, _, err = _run("tables", "--db", db.parent / "missing.duckdb")
     assert code == 2 and "no database" in err
+
+
+def test_unknown_kind_is_one_line(db: Path) -> None:
+    code, out, err = _run("import", "sipro", DATA / "sipri" / "trade-register-new-excerpt.csv")
+    assert code == 2 and out == ""
+    assert err.strip() == "error: unknown kind 'sipro'; choose sipri, tiv, gdelt, nmc"

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spillover import data
 from spillover.data.nmc import CINC_RTOL, COMPONENTS, disagreeing, recompute_cinc
@@ -100,3 +102,26 @@ def test_disagreement_rule_uses_the_documented_tolerance() -> None:
         }
     )
     assert disagreeing(frame).tolist() == [False, True, False, True, True]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.floats(0.5, 1e6)), min_size=6, max_size=6),
+        min_size=2,
+        max_size=12,
+    )
+)
+def test_shares_of_complete_components_sum_to_one(rows: list[list[float | None]]) -> None:
+    frame = pd.DataFrame(rows, columns=list(COMPONENTS), dtype=float).assign(year=2000)
+    out = recompute_cinc(frame)
+    # a state's CINC is the mean of its available shares, computed the slow way
+    totals = frame[list(COMPONENTS)].sum()
+    for i, row in frame[list(COMPONENTS)].iterrows():
+        shares = [row[c] / totals[c] for c in COMPONENTS if not np.isnan(row[c])]
+        expected = np.mean(shares) if shares else np.nan
+        assert out.loc[i, "cinc_recomputed"] == pytest.approx(expected, nan_ok=True)
+        assert out.loc[i, "cinc_components"] == len(shares)
+    complete = frame[list(COMPONENTS)].notna().all(axis=1)
+    if complete.all():  # then the shares of each component sum to 1, and so do the CINCs
+        assert out["cinc_recomputed"].sum() == pytest.approx(1.0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -41,22 +40,6 @@ DbOption = Annotated[
         "spillover.duckdb, else ~/.local/share/spillover/spillover.duckdb).",
     ),
 ]
-
-
-class Kind(StrEnum):
-    """What ``spillover data import`` reads."""
-
-    sipri = "sipri"
-    tiv = "tiv"
-    gdelt = "gdelt"
-    nmc = "nmc"
-
-
-class Freq(StrEnum):
-    """Period length of a dyad series."""
-
-    day = "day"
-    month = "month"
 
 
 @contextmanager
@@ -124,14 +107,17 @@ def _format(value: object) -> str:
 
 @app.command("import")
 def import_cmd(
-    kind: Annotated[Kind, typer.Argument(help="What the files are: sipri, tiv, gdelt or nmc.")],
+    kind: Annotated[str, typer.Argument(help="What the files are: sipri, tiv, gdelt or nmc.")],
     files: Annotated[list[Path], typer.Argument(help="Files to import (GDELT: .CSV or .CSV.zip).")],
     db: DbOption = None,
 ) -> None:
     """Import files, each all or nothing; re-importing a file (same sha256) is a no-op."""
+    with _one_line_errors():
+        if kind not in data.KINDS:
+            raise data.DataError(f"unknown kind {kind!r}; choose {', '.join(data.KINDS)}")
     with _one_line_errors(), data.open_store(db) as store:
         for path in files:
-            result = data.import_file(store, kind.value, path)
+            result = data.import_file(store, kind, path)
             _line(f"{path.name}: {result.summary()}")
             for note in result.notes:
                 _line(f"  {note}", style="dim")
@@ -171,16 +157,16 @@ def dyad_cmd(
     b: Annotated[str, typer.Argument(help="Second actor, ISO3 (e.g. KOR).")],
     start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
-    freq: Annotated[Freq, typer.Option("--freq", help="day or month.")] = Freq.day,
+    freq: Annotated[str, typer.Option("--freq", help="day or month.")] = "day",
     out: Annotated[Path | None, typer.Option("--out", help="Also write the series as CSV.")] = None,
     db: DbOption = None,
 ) -> None:
     """Tension index (mention-weighted Goldstein, both directions) and QuadClass counts."""
     with _one_line_errors():
-        frame = data.dyad_series(db, a, b, start, end, freq=freq.value)
+        frame = data.dyad_series(db, a, b, start, end, freq=freq)
         if out is not None:
             frame.to_csv(out, index=False)
-    title = f"{a.upper()} <-> {b.upper()}, {start} to {end}, by {freq.value}"
+    title = f"{a.upper()} <-> {b.upper()}, {start} to {end}, by {freq}"
     caption = (
         "tension: mention-weighted Goldstein (-10 hostile .. +10 cooperative); "
         "vcoop/mcoop/vconf/mconf: events in QuadClass 1-4; a>b, b>a: events by direction"
