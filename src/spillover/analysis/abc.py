@@ -1,0 +1,213 @@
+"""Calibration by ABC rejection: keep the runs of an ensemble that best follow the observations.
+
+The prior is the scenario's own design (a Latin hypercube over every uncertain input, and
+each run's own random draws). Each run's distance to the data is the root mean square of
+its scaled residuals (see :class:`~spillover.analysis.calibration.Problem`); the closest
+``accept`` share of runs is the posterior sample. Written as an experiments table
+(:func:`write_posterior`), it can replace the prior in later runs
+(:func:`posterior_design`, :func:`run_posterior`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spillover.analysis.calibration import Problem
+from spillover.analysis.observed import Observation
+from spillover.analysis.sensitivity import input_labels
+from spillover.engine.structure import build_structure
+from spillover.ensemble.chunks import pilot_spec
+from spillover.ensemble.design import Design, MemoryDesign, design_rng, sample_inputs
+from spillover.ensemble.run import Ensemble, plan, run_plan
+from spillover.results.assemble import Assembler
+from spillover.scenario.model import Scenario
+
+__all__ = ["MIN_ACCEPTED", "Abc", "abc", "check_posterior", "posterior_design", "read_posterior",
+           "run_posterior", "write_posterior"]
+
+MIN_ACCEPTED = 10
+"""Fewest runs a posterior sample may hold."""
+
+
+@dataclass
+class Abc:
+    """What :func:`abc` found.
+
+    Attributes
+    ----------
+    posterior
+        The accepted runs: ``run``, one column per sampled input, and ``distance``.
+    summary
+        One row per input (the selected ones, or all), most narrowed first: ``input``,
+        ``label``, ``prior_median``, ``prior_lo``, ``prior_hi``, ``post_median``,
+        ``post_lo``, ``post_hi`` (5th and 95th percentiles) and ``narrowing``
+        (1 − posterior 90% width / prior 90% width).
+    distances
+        Every run's distance (index = run).
+    epsilon
+        The largest accepted distance.
+    """
+
+    posterior: pd.DataFrame
+    summary: pd.DataFrame
+    distances: np.ndarray
+    epsilon: float
+    runs: int
+    accept: float
+    seconds: float = 0.0
+
+
+def _distances(prob: Problem, exp: pd.DataFrame, seed: int, chunk: int,
+               progress: Callable[[int, int], None] | None) -> np.ndarray:
+    n = len(exp)
+    out = np.empty(n)
+    names = [c for c in exp.columns if c != "run"]
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        vals = {c: exp[c].to_numpy()[a:b] for c in names}
+        thetas = np.column_stack([vals[i.name] for i in prob.inputs]) if prob.inputs else np.zeros((b - a, 0))
+        r = prob.residuals(prob.simulate(thetas, seeds=np.arange(a, b), seed=seed, values=vals))
+        out[a:b] = np.sqrt(np.mean(r**2, axis=1))
+        if progress:
+            progress(b, n)
+    return out
+
+
+def _summary(sc: Scenario, prior: pd.DataFrame, post: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    labels = input_labels(sc)
+    rows = []
+    for n in names:
+        plo, pmed, phi = np.percentile(prior[n], [5, 50, 95])
+        qlo, qmed, qhi = np.percentile(post[n], [5, 50, 95])
+        width = phi - plo
+        rows.append({"input": n, "label": labels.get(n, ""), "prior_median": pmed, "prior_lo": plo,
+                     "prior_hi": phi, "post_median": qmed, "post_lo": qlo, "post_hi": qhi,
+                     "narrowing": 1 - (qhi - qlo) / width if width > 0 else 0.0})
+    return pd.DataFrame(rows).sort_values("narrowing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def abc(
+    sc: Scenario,
+    observations: Sequence[Observation],
+    runs: int = 2000,
+    accept: float = 0.05,
+    seed: int = 0,
+    policy: str | None = None,
+    inputs: Sequence[str] | None = None,
+    design: Design = "lhs",
+    chunk_size: int = 1000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Abc:
+    """ABC rejection over an ensemble: the runs closest to the observed series.
+
+    Parameters
+    ----------
+    accept
+        Share of runs kept (at least :data:`MIN_ACCEPTED` runs).
+    inputs
+        Inputs to summarise (default: all, most narrowed first); the posterior table
+        always holds every input.
+
+    Examples
+    --------
+    >>> from spillover.scenario.load import load_scenario
+    >>> sc = load_scenario("nk-russia-2023")
+    >>> obs = Observation("indicator.ukr_pressure", np.arange(30, 730, 30), np.full(24, 0.3))
+    >>> post = abc(sc, [obs], runs=200, accept=0.1, seed=1)
+    >>> len(post.posterior)
+    20
+    """
+    if not 0 < accept < 1:
+        raise ValueError(f"accept must lie between 0 and 1 (a share of runs), got {accept}")
+    if int(runs * accept) < MIN_ACCEPTED:
+        need = int(np.ceil(MIN_ACCEPTED / accept))
+        raise ValueError(f"ABC keeps {accept:g} of {runs} runs = {int(runs * accept)}; it needs at least "
+                         f"{MIN_ACCEPTED}: use --runs {need} or more")
+    t0 = time.perf_counter()
+    st = build_structure(sc)
+    prob = Problem.build(sc, observations, [i.name for i in st.inputs] if inputs is None else inputs, policy)
+    exp = sample_inputs(st.inputs, runs, seed, design)
+    dist = _distances(prob, exp, seed, chunk_size, progress)
+    keep = np.argsort(dist, kind="stable")[: int(runs * accept)]
+    post = exp.iloc[np.sort(keep)].copy()
+    post["distance"] = dist[post["run"].to_numpy()]
+    names = [i.name for i in prob.inputs]
+    return Abc(posterior=post.reset_index(drop=True), summary=_summary(sc, exp, post, names), distances=dist,
+               epsilon=float(dist[keep].max()), runs=runs, accept=accept, seconds=time.perf_counter() - t0)
+
+
+def write_posterior(post: Abc | pd.DataFrame, path: str | Path) -> Path:
+    """Write the posterior sample as Parquet (``run``, the inputs, ``distance``)."""
+    frame = post.posterior if isinstance(post, Abc) else post
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(p, index=False)
+    return p
+
+
+def read_posterior(path: str | Path, sc: Scenario) -> pd.DataFrame:
+    """Read a posterior table and check it against the scenario's inputs."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such file: {p}")
+    return check_posterior(pd.read_parquet(p), sc)
+
+
+def check_posterior(frame: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """The posterior's input columns, in the scenario's order; refuses missing or extra inputs."""
+    names = [i.name for i in build_structure(sc).inputs]
+    cols = [c for c in frame.columns if c not in ("run", "distance")]
+    missing = [n for n in names if n not in cols]
+    extra = [c for c in cols if c not in names]
+    if missing or extra:
+        what = (f"lacks input(s) {', '.join(missing[:5])}" if missing else
+                f"has column(s) the scenario does not sample: {', '.join(extra[:5])}")
+        raise ValueError(f"the posterior table does not fit scenario '{sc.name}': it {what}")
+    if len(frame) == 0:
+        raise ValueError("the posterior table is empty")
+    return frame[names].reset_index(drop=True)
+
+
+def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int = 0) -> pd.DataFrame:
+    """An experiments table of ``runs`` rows drawn (with replacement) from the posterior.
+
+    Rows are drawn whole, so the inputs keep their joint posterior dependence. The draw
+    comes from the design's own stream of ``seed``.
+    """
+    frame = check_posterior(posterior, sc)
+    pick = design_rng(seed).integers(0, len(frame), runs)
+    out = frame.iloc[pick].reset_index(drop=True)
+    out.insert(0, "run", np.arange(runs, dtype=np.int64))
+    return out
+
+
+def run_posterior(
+    sc: Scenario,
+    posterior: pd.DataFrame,
+    runs: int = 1000,
+    seed: int = 0,
+    policies: Sequence[str] | None = None,
+    chunk_size: int = 1000,
+    workers: int = 1,
+    counterfactual: bool = True,
+    pool: Executor | None = None,
+) -> Ensemble:
+    """Run the ensemble with the posterior in place of the prior design.
+
+    The same steps as :func:`spillover.ensemble.run.run_ensemble` (plan, pilot series
+    ranges, chunks, assembly), reading the runs' inputs from :func:`posterior_design`.
+    """
+    pl = plan(sc, runs, seed, policies, "lhs", chunk_size, counterfactual=counterfactual)
+    source = MemoryDesign(posterior_design(posterior, sc, runs, seed))
+    pl.batch.spec = pilot_spec(pl.batch, source)
+    asm = Assembler(pl.batch)
+    run_plan(pl, source, asm, workers=workers, pool=pool)
+    return Ensemble(structure=pl.structure, experiments=source.experiments,
+                    outcomes=asm.outcomes(pl.policies), series=asm.series(sc.start), policies=pl.policies)

@@ -1,0 +1,152 @@
+"""Scenario discovery: the regions of the inputs where a condition on the outcomes holds.
+
+Runs the scenario under one policy (a Latin hypercube over its uncertain inputs, as any
+ensemble), evaluates the condition in every run, and looks for input boxes where it holds
+with PRIM (:mod:`spillover.analysis.prim`) and a classification tree
+(:mod:`spillover.analysis.cart`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from spillover.analysis.cart import cart
+from spillover.analysis.evaluate import policy_variants_for, run_rows, select
+from spillover.analysis.expr import ExprError
+from spillover.analysis.prim import Prim, prim
+from spillover.analysis.sensitivity import input_labels
+from spillover.engine.structure import build_structure
+from spillover.ensemble.chunks import Batch
+from spillover.ensemble.design import Design, sample_inputs
+from spillover.scenario.errors import did_you_mean
+from spillover.scenario.model import Scenario
+
+__all__ = ["MIN_HITS", "MIN_RUNS", "Discovery", "discover"]
+
+MIN_RUNS = 100
+"""Fewest runs :func:`discover` accepts: PRIM peels 5% at a time and needs room to do so."""
+MIN_HITS = 20
+"""Fewer runs than this where the condition holds (or fails) make boxes unreliable."""
+
+
+@dataclass
+class Discovery:
+    """What :func:`discover` found.
+
+    Attributes
+    ----------
+    where, policy, runs
+        The condition, the policy and the number of runs.
+    share
+        Share of runs where the condition holds (the density of the box of all runs).
+    prim
+        The PRIM trajectory and chosen box.
+    tree
+        The classification tree's leaves, densest first (see :func:`~spillover.analysis.cart.cart`).
+    labels
+        ``sourced``/``judgment``/``unsourced`` for each input.
+    """
+
+    where: str
+    policy: str
+    runs: int
+    share: float
+    prim: Prim
+    tree: pd.DataFrame
+    labels: dict[str, str]
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _inputs(exp: pd.DataFrame, names: Sequence[str] | None) -> pd.DataFrame:
+    X = exp.drop(columns=["run"])
+    if not names:
+        return X
+    for n in names:
+        if n not in X.columns:
+            raise ValueError(f"unknown input '{n}'{did_you_mean(n, X.columns)}")
+    return X[list(dict.fromkeys(names))]
+
+
+def _condition(frame: pd.DataFrame, text: str, sel_eval: np.ndarray) -> np.ndarray:
+    if sel_eval.dtype != np.bool_:
+        raise ExprError(f"{text!r} gives numbers, not yes/no; compare it with a threshold, e.g. '{text} > 0'",
+                        text=text, source="--where")
+    k = int(sel_eval.sum())
+    if k == 0 or k == len(sel_eval):
+        word = "none" if k == 0 else "all"
+        raise ValueError(f"--where '{text}' holds in {word} of the {len(sel_eval):,} runs: there is no "
+                         f"region to find; loosen or tighten the condition")
+    return sel_eval
+
+
+def discover(
+    sc: Scenario,
+    where: str,
+    runs: int = 1000,
+    seed: int = 0,
+    policy: str | None = None,
+    inputs: Sequence[str] | None = None,
+    design: Design = "lhs",
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+    max_depth: int = 3,
+    chunk_size: int = 1000,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Discovery:
+    """Find the input regions where ``where`` holds, with PRIM and a classification tree.
+
+    Parameters
+    ----------
+    where
+        A yes/no expression over the outcomes (or a claim id), e.g.
+        ``fired('kor_arms_ukraine') and peak('chn_rus_friction') > 0.6``.
+    inputs
+        Inputs the boxes may restrict (default: every sampled input).
+    alpha, min_mass, min_coverage
+        PRIM's peeling share, smallest box, and the coverage the chosen box keeps.
+    max_depth
+        Depth of the classification tree.
+
+    Examples
+    --------
+    >>> from spillover.scenario.load import load_scenario
+    >>> sc = load_scenario("nk-russia-2023")
+    >>> d = discover(sc, "days_of_fire.prk_rus_shells > 365", runs=200, seed=1)
+    >>> "fullness" in set(d.prim.box["input"])
+    True
+    """
+    if runs < MIN_RUNS:
+        raise ValueError(f"discover needs --runs of at least {MIN_RUNS}, got {runs}")
+    t0 = time.perf_counter()
+    sel = select(sc, where, "--where")
+    st = build_structure(sc)
+    exp = sample_inputs(st.inputs, runs, seed, design)
+    X = _inputs(exp, inputs)
+    batch = Batch(st=st, variants=policy_variants_for(sc, policy, sel.counterfactual), seed=seed)
+    values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
+    frame = run_rows(batch, values, np.arange(runs), chunk_size, workers, progress, keep=sel.expr.columns())
+    y = _condition(frame, sel.text, sel.evaluate(frame))
+    box = prim(X, y, alpha=alpha, min_mass=min_mass, min_coverage=min_coverage)
+    tree = cart(X, y, max_depth=max_depth)
+    return Discovery(where=sel.text, policy=batch.variants[0].policy, runs=runs, share=float(y.mean()),
+                     prim=box, tree=tree, labels=input_labels(sc, st), seconds=time.perf_counter() - t0,
+                     warnings=_warnings(y))
+
+
+def _warnings(y: np.ndarray) -> list[str]:
+    k, n = int(y.sum()), len(y)
+    few = min(k, n - k)
+    if few >= MIN_HITS:
+        return []
+    side = "holds" if k <= n - k else "fails"
+    more = int(np.ceil(n * MIN_HITS / max(few, 1)))
+    return [f"The condition {side} in only {few} of {n:,} runs: boxes found from so few are unreliable. "
+            f"About {more:,} runs would give {MIN_HITS}."]

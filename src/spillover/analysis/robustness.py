@@ -1,0 +1,141 @@
+"""Robustness across policies: regret per run and outcome, and the minimax-regret choice.
+
+In each run, a policy's *regret* on an outcome is how much worse it does than the best
+policy in that same run (all policies share the run's draws, so the comparison is
+paired). A robust policy keeps its regret small in every run, not only on average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import numpy as np
+import pandas as pd
+
+from spillover.analysis.claims import outcome_columns
+from spillover.analysis.expr import ExprError, compile_expr
+from spillover.scenario.model import Scenario
+
+__all__ = ["REGRET_COLUMNS", "default_quantities", "regret_summary", "regret_table"]
+
+REGRET_COLUMNS = ("quantity", "better", "policy", "n", "mean", "best_runs", "best_share", "mean_regret",
+                  "p90_regret", "max_regret", "minimax")
+"""Columns of :func:`regret_table`, in order."""
+
+
+def default_quantities(sc: Scenario) -> dict[str, str]:
+    """The escalation outcomes, where lower is better: miscalculation, peaks and events.
+
+    >>> from spillover.scenario.load import load_scenario
+    >>> list(default_quantities(load_scenario("nk-russia-2023")))[:2]
+    ['miscalc_peak', 'peak.ukr_pressure']
+    """
+    q = {"miscalc_peak": "miscalc_peak"}
+    q.update({f"peak.{k}": f"peak.{k}" for k in sc.indicators})
+    q.update({f"fired.{e}": f"fired.{e}" for e in sc.events})
+    return q
+
+
+def _matrix(outcomes: pd.DataFrame, values: np.ndarray, policies: list[str]) -> np.ndarray:
+    """(runs × policies) values, paired by run; refuses policies with different runs."""
+    frame = pd.DataFrame({"run": outcomes["run"].to_numpy(), "policy": outcomes["policy"].to_numpy(),
+                          "v": values.astype(float)})
+    wide = frame.pivot_table(index="run", columns="policy", values="v", aggfunc="first", dropna=False)
+    missing = [p for p in policies if p not in wide.columns]
+    if missing:
+        raise ValueError(f"policy '{missing[0]}' has no runs in the outcomes")
+    return wide[policies].to_numpy()
+
+
+def regret_table(
+    outcomes: pd.DataFrame,
+    quantities: Mapping[str, str] | None = None,
+    higher_is_better: Collection[str] = (),
+) -> pd.DataFrame:
+    """Which policy is best in how many runs, its mean and maximum regret, the minimax choice.
+
+    Parameters
+    ----------
+    outcomes
+        One row per (run, policy), every policy on the same runs.
+    quantities
+        Name → expression over the outcomes (yes/no counts as 0/1); default every
+        outcome column.
+    higher_is_better
+        Quantity names where more is better (elsewhere lower is better).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (quantity, policy) with :data:`REGRET_COLUMNS`: ``better``
+        (``lower`` or ``higher``), ``n`` runs (runs where any policy is undefined are
+        left out), ``mean`` value, ``best_runs`` (runs where the policy is best, ties
+        counting for each tied policy) and ``best_share``, ``mean_regret``, ``p90_regret``,
+        ``max_regret`` and ``minimax`` (the policy with the smallest maximum regret,
+        ties broken by the mean regret).
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"run": [0, 1, 0, 1], "policy": ["a", "a", "b", "b"],
+    ...                     "peak.x": [0.2, 0.9, 0.5, 0.5]})
+    >>> t = regret_table(out)
+    >>> t[["policy", "best_runs", "max_regret", "minimax"]].to_dict("records")
+    [{'policy': 'a', 'best_runs': 1, 'max_regret': 0.4, 'minimax': False}, {'policy': 'b', 'best_runs': 1, 'max_regret': 0.3, 'minimax': True}]
+    """  # noqa: E501
+    policies = [str(p) for p in pd.unique(outcomes["policy"])]
+    cols = outcome_columns(outcomes)
+    qs = dict(quantities) if quantities is not None else {c: c for c in cols
+                                                          if pd.api.types.is_numeric_dtype(outcomes[c])
+                                                          or outcomes[c].dtype == bool}
+    unknown = [q for q in higher_is_better if q not in qs]
+    if unknown:
+        from spillover.scenario.errors import did_you_mean
+
+        raise ValueError(f"--higher-is-better '{unknown[0]}' is not one of the quantities"
+                         f"{did_you_mean(unknown[0], qs)}")
+    rows = []
+    for name, text in qs.items():
+        try:
+            values = np.asarray(compile_expr(text, cols).evaluate(outcomes), dtype=float)
+        except ExprError as err:
+            raise err.with_source(f"quantity {name!r}") from None
+        rows += _rows(name, _matrix(outcomes, values, policies), policies, name in set(higher_is_better))
+    return pd.DataFrame(rows, columns=list(REGRET_COLUMNS))
+
+
+def _rows(name: str, m: np.ndarray, policies: list[str], higher: bool) -> list[dict[str, object]]:
+    m = m[~np.isnan(m).any(axis=1)]
+    if len(m) == 0:
+        return []
+    best = m.max(axis=1, keepdims=True) if higher else m.min(axis=1, keepdims=True)
+    regret = np.abs(best - m)
+    regret[regret <= 1e-9 * np.maximum(1.0, np.abs(best))] = 0.0  # ties up to rounding
+    mx, mean = regret.max(axis=0), regret.mean(axis=0)
+    order = np.lexsort((mean, mx))
+    choice = int(order[0])
+    out = []
+    for j, p in enumerate(policies):
+        wins = int((regret[:, j] == 0).sum())
+        out.append({"quantity": name, "better": "higher" if higher else "lower", "policy": p, "n": len(m),
+                    "mean": float(m[:, j].mean()), "best_runs": wins, "best_share": wins / len(m),
+                    "mean_regret": float(mean[j]), "p90_regret": float(np.percentile(regret[:, j], 90)),
+                    "max_regret": float(mx[j]), "minimax": j == choice})
+    return out
+
+
+def regret_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per policy: for how many quantities it is the minimax-regret choice, and where best most often.
+
+    Returns ``policy``, ``minimax`` (count), ``most_often_best`` (count), ``quantities``
+    (the quantities where it is the minimax choice).
+    """
+    if table.empty:
+        return pd.DataFrame(columns=["policy", "minimax", "most_often_best", "quantities"])
+    rows = []
+    top = table.loc[table.groupby("quantity", sort=False)["best_runs"].idxmax()]
+    for p in pd.unique(table["policy"]):
+        mine = table[(table["policy"] == p) & table["minimax"]]
+        rows.append({"policy": p, "minimax": len(mine), "most_often_best": int((top["policy"] == p).sum()),
+                     "quantities": ", ".join(mine["quantity"])})
+    return pd.DataFrame(rows).sort_values(["minimax", "most_often_best"], ascending=False,
+                                          kind="stable").reset_index(drop=True)
