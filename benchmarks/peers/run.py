@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from benchmarks.make_richardson7 import ACTORS  # noqa: E402
 from benchmarks.peers.loop_model import INPUTS, OUTCOMES  # noqa: E402
 
 Shared = dict[str, list[float]]
+Timing = tuple[float, float]
 
 
 def design(n: int, seed: int) -> pd.DataFrame:
@@ -69,27 +71,34 @@ def shared_of(table: pd.DataFrame | dict[str, np.ndarray]) -> Shared:
     return {n: [float(v) for v in np.asarray(table[n])[:SHARED]] for n in OUTCOMES}
 
 
-def timed(fn: Callable[[], object]) -> tuple[object, float]:
-    t = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished children (pool workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, Timing]:
+    """Call ``fn``; return its result and (wall seconds, CPU seconds across processes)."""
+    t, c = time.perf_counter(), cpu_seconds()
     out = fn()
-    return out, time.perf_counter() - t
+    return out, (time.perf_counter() - t, cpu_seconds() - c)
 
 
 # ---- the cases, each run in its own process ------------------------------------------------
 
-def case_spillover(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_spillover(a: argparse.Namespace) -> tuple[Timing, Shared]:
     import spillover
 
-    res, wall = timed(lambda: spillover.run(str(SCENARIO), runs=a.n, seed=a.seed, counterfactual=False,
+    res, took = timed(lambda: spillover.run(str(SCENARIO), runs=a.n, seed=a.seed, counterfactual=False,
                                             workers=a.processes, chunk_size=a.chunk_size))
     exp = res.experiments.sort_values("run").reset_index(drop=True)
     want = design(a.n, a.seed)
     pd.testing.assert_frame_equal(exp.loc[: SHARED - 1, INPUTS], want.loc[: SHARED - 1, INPUTS])
     out = res.outcomes.sort_values("run").reset_index(drop=True)
-    return wall, shared_of(out)
+    return took, shared_of(out)
 
 
-def case_kernel(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_kernel(a: argparse.Namespace) -> tuple[Timing, Shared]:
     """The engine alone: parameters, the daily step and the outcome accumulator, chunk by chunk."""
     from spillover.engine.params import build_params
     from spillover.engine.simulate import simulate
@@ -111,47 +120,47 @@ def case_kernel(a: argparse.Namespace) -> tuple[float, Shared]:
             parts.append(acc.finish(simulate(st, p, draw(st, a.seed, runs), [acc])))
         return parts
 
-    parts, wall = timed(kernel)
-    return wall, shared_of(parts[0])  # type: ignore[index]
+    parts, took = timed(kernel)
+    return took, shared_of(parts[0])  # type: ignore[index]
 
 
-def case_numpy(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_numpy(a: argparse.Namespace) -> tuple[Timing, Shared]:
     """The hand-written vectorised NumPy loop of ``benchmarks/richardson_loop.py``, chunk by chunk."""
     from benchmarks.richardson_loop import hand_loop
 
     exp = design(a.n, a.seed)
     chunks = [exp.iloc[lo: lo + a.chunk_size] for lo in range(0, a.n, a.chunk_size)]
-    parts, wall = timed(lambda: [hand_loop(c) for c in chunks])
-    return wall, shared_of(parts[0])  # type: ignore[index]
+    parts, took = timed(lambda: [hand_loop(c) for c in chunks])
+    return took, shared_of(parts[0])  # type: ignore[index]
 
 
-def case_ema(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_ema(a: argparse.Namespace) -> tuple[Timing, Shared]:
     from benchmarks.peers import ema_model
 
     model = ema_model.build_model(ranges())
     given = ema_model.run_given(model, rows_of(design(a.experiments, a.seed), SHARED), a.processes)
-    (experiments, outcomes), wall = timed(lambda: ema_model.run_sampled(model, a.n, a.processes))  # type: ignore[misc]
+    (experiments, outcomes), took = timed(lambda: ema_model.run_sampled(model, a.n, a.processes))  # type: ignore[misc]
     assert len(experiments) == a.n and all(len(v) == a.n for v in outcomes.values())
-    return wall, shared_of(given)
+    return took, shared_of(given)
 
 
-def case_mesa(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_mesa(a: argparse.Namespace) -> tuple[Timing, Shared]:
     from benchmarks.peers import mesa_model
 
     rows = rows_of(design(a.experiments, a.seed), a.n)
-    table, wall = timed(lambda: mesa_model.run_batch(rows, a.processes))
-    return wall, shared_of(table)  # type: ignore[arg-type]
+    table, took = timed(lambda: mesa_model.run_batch(rows, a.processes))
+    return took, shared_of(table)  # type: ignore[arg-type]
 
 
-def case_loop(a: argparse.Namespace) -> tuple[float, Shared]:
+def case_loop(a: argparse.Namespace) -> tuple[Timing, Shared]:
     from benchmarks.peers import loop_model
 
     rows = rows_of(design(a.experiments, a.seed), a.n)
-    out, wall = timed(lambda: loop_model.run_many(rows))
-    return wall, shared_of(pd.DataFrame(out))
+    out, took = timed(lambda: loop_model.run_many(rows))
+    return took, shared_of(pd.DataFrame(out))
 
 
-CASES: dict[str, Callable[[argparse.Namespace], tuple[float, Shared]]] = {
+CASES: dict[str, Callable[[argparse.Namespace], tuple[Timing, Shared]]] = {
     "spillover": case_spillover, "kernel": case_kernel, "numpy": case_numpy,
     "ema": case_ema, "mesa": case_mesa, "loop": case_loop,
 }
@@ -203,36 +212,44 @@ def differences(got: Shared, ref: Shared) -> tuple[float, float]:
     return rel, ab
 
 
-def speed(rows: list[dict], case: str, processes: int) -> float | None:
-    hit = [r for r in rows if r["case"] == case and r["processes"] == processes]
-    return hit[0]["n"] / hit[0]["wall"] if hit else None
+def find(rows: list[dict], case: str, processes: int) -> dict | None:
+    return next((r for r in rows if r["case"] == case and r["processes"] == processes), None)
+
+
+def speed(rows: list[dict], case: str, processes: int, per: str = "wall") -> float | None:
+    """Experiments per wall second (``per="wall"``) or per CPU second (``per="cpu"``)."""
+    r = find(rows, case, processes)
+    return r["n"] / r[per] if r else None
 
 
 def table(rows: list[dict]) -> str:
     """The speed table: experiments/s and how many times faster spillover.run is."""
-    lines = [f"{'harness':<48} {'experiments':>11} {'wall s':>8} {'exp/s':>10} {'ms/exp':>8} "
-             f"{'spillover ×':>11} {'load':>5}"]
+    lines = [f"{'harness':<45} {'experiments':>11} {'wall s':>7} {'CPU s':>7} {'exp/s':>9} "
+             f"{'exp/CPU-s':>9} {'spillover ×':>11} {'load':>5}"]
     for r in rows:
-        per_s = r["n"] / r["wall"]
+        per_s, per_cpu = r["n"] / r["wall"], r["n"] / r["cpu"]
         ref = speed(rows, "spillover", r["processes"])
         ratio = f"{ref / per_s:,.1f}" if ref else "-"
         name = label(r["case"], r["processes"])
-        lines.append(f"{name:<48} {r['n']:>11,} {r['wall']:>8.2f} {per_s:>10,.1f} "
-                     f"{1000 / per_s:>8.3f} {ratio:>11} {r['load']:>5.2f}")
-    lines.append("spillover × = spillover.run's experiments/s with the same number of processes ÷ this row's;"
-                 " load = 1-min load average when the case started.")
+        lines.append(f"{name:<45} {r['n']:>11,} {r['wall']:>7.2f} {r['cpu']:>7.2f} {per_s:>9,.1f} "
+                     f"{per_cpu:>9,.1f} {ratio:>11} {r['load']:>5.2f}")
+    lines.append("spillover × = spillover.run's experiments/s with the same number of processes ÷ this row's."
+                 "\nCPU s = user + system time of all the case's processes; load = 1-min load average at"
+                 " its start.")
     return "\n".join(lines)
 
 
 def targets(rows: list[dict]) -> str:
+    """The issue's targets, on wall-clock throughput, with the CPU-time ratio beside them."""
     lines = []
     checks = [("ema", 2, TARGET_EMA), ("mesa", 1, TARGET_MESA), ("mesa", 2, TARGET_MESA)]
     for case, procs, target in checks:
         peer, ours = speed(rows, case, procs), speed(rows, "spillover", procs)
         if peer and ours:
+            cpu = speed(rows, "spillover", procs, "cpu") / speed(rows, case, procs, "cpu")  # type: ignore[operator]
             verdict = "met" if ours / peer >= target else "MISSED"
             lines.append(f"spillover.run workers={procs} ÷ {label(case, procs)}: {ours / peer:,.1f}× "
-                         f"(target ≥ {target:.0f}×: {verdict})")
+                         f"(target ≥ {target:.0f}×: {verdict}; per CPU second {cpu:,.1f}×)")
     return "\n".join(lines)
 
 
@@ -292,8 +309,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     a = parse()
     if a.one:
-        wall, shared = CASES[a.one](a)
-        print(json.dumps({"wall": wall, "shared": shared}))
+        (wall, cpu), shared = CASES[a.one](a)
+        print(json.dumps({"wall": wall, "cpu": cpu, "shared": shared}))
         return
     print(f"reference model: {SCENARIO.relative_to(ROOT)} (7 actors, 365 days, 18 inputs, "
           f"LHS seed {a.seed}); {os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
