@@ -48,7 +48,7 @@ def create_app(
     workers: int | None = None,
     max_concurrent: int = 1,
     max_queued: int = 4,
-    chunk_size: int = 500,
+    chunk_size: int = 1000,
     max_runs: int = 100_000,
     max_upload: int = 1_000_000,
     allowed_hosts: Sequence[str] | None = None,
@@ -71,7 +71,8 @@ def create_app(
     max_concurrent, max_queued
         Runs executing at once, and runs allowed to wait (429 beyond).
     chunk_size
-        Runs per chunk: the step of progress and cancellation.
+        Most runs per chunk: the step of progress and cancellation (a run of fewer runs
+        is split evenly over the workers).
     max_runs, max_upload
         Largest ``runs`` per request, and largest scenario upload in bytes.
     allowed_hosts

@@ -82,6 +82,21 @@ def parse_text(text: str, file: str, strict: bool = False) -> Scenario:
         return loads_scenario(text, file, strict=strict)
     except RecursionError:
         raise ScenarioError([Problem(file, 1, 1, "the YAML is nested too deeply")]) from None
+    except yaml.YAMLError as exc:  # e.g. a control character, refused before parsing starts
+        raise ScenarioError([_yaml_problem(text, file, exc)]) from None
+
+
+def _yaml_problem(text: str, file: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML error the reader raised outside the validator, at its line and column."""
+    pos = getattr(exc, "position", None)
+    if isinstance(pos, int):
+        line = text.count("\n", 0, pos) + 1
+        col = pos - text.rfind("\n", 0, pos)
+        reason = getattr(exc, "reason", "")
+        char = getattr(exc, "character", None)
+        what = f"character #x{char:04x}: {reason}" if isinstance(char, int) else str(reason)
+        return Problem(file, line, col, f"YAML error: {what}")
+    return Problem(file, 1, 1, f"YAML error: {str(exc).splitlines()[0]}")
 
 
 class Catalog:
@@ -100,7 +115,11 @@ class Catalog:
         out = [self._builtin(n) for n in builtin_names()]
         if self.dir.is_dir():
             files = sorted(p.name for p in self.dir.iterdir() if SCENARIO_FILE.match(p.name) and p.is_file())
-            out.extend(self._file(name)[0] for name in files)
+            for name in files:
+                try:
+                    out.append(self._file(name)[0])
+                except BadName:  # a link out of the folder is not offered
+                    continue
         return out
 
     def entry(self, ref: str) -> Entry:

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from spillover.report import tables as T
 from spillover.serve.paths import PARTIAL, RUN_ID, run_folder
 
 #: Outcomes compared side by side (when both runs have them), besides the claims.
@@ -127,27 +128,50 @@ def compare_runs(runs_dir: Path, a: str, b: str) -> dict[str, Any]:
         if not (f / "manifest.json").is_file():
             raise FileNotFoundError(f"no run '{f.name}'")
     con = duckdb.connect()
-    claims = _claims(con, fa).merge(_claims(con, fb), on=["claim", "policy"], how="outer",
-                                    suffixes=("_a", "_b"))
+    ca, cb = _claims(con, fa), _claims(con, fb)
+    claims = ca.merge(cb, on=["claim", "policy"], how="outer", suffixes=("_a", "_b"))
+    claims = _in_order(claims, "claim", [*ca["claim"], *cb["claim"]], _policies(fa, fb))
     common = [c for c in _columns(con, fa) if c in set(_columns(con, fb)) and c.startswith(KEY_PREFIXES)]
     ma = _means(con, fa, common).melt(id_vars="policy", var_name="quantity", value_name="mean_a")
     mb = _means(con, fb, common).melt(id_vars="policy", var_name="quantity", value_name="mean_b")
-    outcomes = ma.merge(mb, on=["quantity", "policy"], how="outer")
+    outcomes = _in_order(ma.merge(mb, on=["quantity", "policy"], how="outer"), "quantity", common,
+                         _policies(fa, fb))
+    summary = _summary(fa)
+    outcomes["label"] = [T.outcome_label(summary, q) for q in outcomes["quantity"]]
     return {
         "a": _manifest(fa), "b": _manifest(fb),
         "claims": _records(claims), "outcomes": _records(outcomes),
     }
 
 
+def _policies(*folders: Path) -> list[str]:
+    out: list[str] = []
+    for f in folders:
+        for p in json.loads((f / "manifest.json").read_text(encoding="utf-8")).get("policies") or []:
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def _in_order(df: pd.DataFrame, key: str, keys: list[str], policies: list[str]) -> pd.DataFrame:
+    """Rows by ``key`` in first-seen order, then by policy in run order."""
+    rank = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    prank = {p: i for i, p in enumerate(policies)}
+    order = sorted(range(len(df)), key=lambda i: (rank.get(df[key].iloc[i], len(rank)),
+                                                  prank.get(df["policy"].iloc[i], len(prank))))
+    return df.iloc[order].reset_index(drop=True)
+
+
+def _summary(folder: Path) -> dict[str, Any]:
+    path = folder / "scenario.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def _manifest(folder: Path) -> dict[str, Any]:
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    summary_path = folder / "scenario.json"
-    levers: dict[str, Any] = {}
-    if summary_path.is_file():
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        wanted = set(m.get("policies") or [])
-        levers = {p["id"]: p.get("levers", {}) for p in summary.get("policies") or []
-                  if p.get("id") in wanted}
+    wanted = m.get("policies") or []
+    declared = {p.get("id"): p.get("levers", {}) for p in _summary(folder).get("policies") or []}
+    levers = {p: declared[p] for p in wanted if p in declared}
     return {"id": folder.name, "scenario": m.get("scenario"), "created": m.get("created"),
             "runs": m.get("runs"), "seed": m.get("seed"), "policies": m.get("policies") or [],
             "levers": levers}

@@ -171,9 +171,10 @@ def run_status(run_id: RunId, ctx: Ctx) -> dict[str, Any]:
         return job.status()
     res = ctx.result(run_id)
     m = res.manifest
-    return {"id": run_id, "scenario": str(m.get("scenario")), "state": "done", "done": int(m.get("runs", 0)),
-            "total": int(m.get("runs", 0)), "report": (folder / "report.html").is_file(),
-            "policies": list(m.get("policies") or [])}
+    runs = int(m.get("runs", 0))
+    seconds = (m.get("timings") or {}).get("total")
+    return {"id": folder.name, "scenario": str(m.get("scenario")), "state": "done", "done": runs,
+            "total": runs, "seconds": seconds, "policies": list(m.get("policies") or [])}
 
 
 @router.post("/runs/{run_id}/cancel", response_model=Progress, summary="Cancel a run")

@@ -65,15 +65,19 @@ class Job:
     state: str = "queued"
     done: int = 0
     error: str | None = None
-    report: bool = False
     created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     future: Future[None] | None = None
 
     def status(self) -> dict[str, Any]:
         """The job as the JSON API returns it."""
+        seconds = None
+        if self.started is not None:
+            seconds = round((self.finished or time.time()) - self.started, 3)
         return {"id": self.id, "scenario": self.scenario, "state": self.state, "done": self.done,
-                "total": self.spec.runs, "error": self.error, "report": self.report,
+                "total": self.spec.runs, "error": self.error, "seconds": seconds,
                 "policies": list(self.spec.policies)}
 
 
@@ -106,11 +110,11 @@ class RunManager:
     workers
         Processes of the warm pool (0: run chunks in the run's own thread).
     chunk_size
-        Runs per chunk: the unit of progress and of cancellation.
+        Most runs per chunk: the unit of progress and of cancellation (see :meth:`chunk_for`).
     """
 
     def __init__(self, runs_dir: Path, max_concurrent: int = 1, max_queued: int = 4,
-                 workers: int = 2, chunk_size: int = 500, keep_results: int = 4) -> None:
+                 workers: int = 2, chunk_size: int = 1000, keep_results: int = 4) -> None:
         self.runs_dir = runs_dir
         self.max_concurrent, self.max_queued = max_concurrent, max_queued
         self.workers, self.chunk_size = workers, chunk_size
@@ -206,6 +210,12 @@ class RunManager:
                 job.future.result(timeout)
         return job
 
+    def chunk_for(self, runs: int) -> int:
+        """Runs per chunk: one chunk per worker when that is under ``chunk_size`` (least overhead),
+        else ``chunk_size`` (the step of progress and cancellation); at least 64."""
+        per_worker = -(-runs // max(self.workers, 1))
+        return max(1, min(self.chunk_size, max(64, per_worker)))
+
     def _progress(self, job: Job) -> Callable[[int, int], None]:
         def tick(done: int, total: int) -> None:
             job.done = done
@@ -217,11 +227,12 @@ class RunManager:
         if job.cancel.is_set():
             job.state = "cancelled"
             return
-        job.state = "running"
+        job.state, job.started = "running", time.time()
         pool = self._get_pool()
         try:
             self._run(job, sc, pool)
         finally:
+            job.finished = time.time()
             # An app run has a policy set at run time, so it cannot be resumed: remove what a
             # cancelled or failed run left, so no half-written folder stays behind.
             shutil.rmtree(partial_of(self.runs_dir / job.id), ignore_errors=True)
@@ -230,7 +241,7 @@ class RunManager:
         try:
             result = api.run(sc, runs=job.spec.runs, seed=job.spec.seed, policies=job.spec.policies,
                              extra_policies=job.spec.extra_policies, counterfactual=job.spec.counterfactual,
-                             chunk_size=self.chunk_size, workers=max(self.workers, 1),
+                             chunk_size=self.chunk_for(job.spec.runs), workers=max(self.workers, 1),
                              out=self.runs_dir / job.id, report=False, pool=pool,
                              progress=self._progress(job))
         except RunCancelled:
@@ -246,7 +257,6 @@ class RunManager:
             return
         self._keep_result(job.id, result)
         job.done, job.state = job.spec.runs, "done"
-        self._write_report(job, result)
 
     def remember(self, run_id: str, result: RunResult) -> None:
         """Keep a run's result in memory (the last few only)."""
@@ -257,12 +267,3 @@ class RunManager:
             self._results[run_id] = result
             while len(self._results) > self._keep:
                 self._results.popitem(last=False)
-
-    def _write_report(self, job: Job, result: RunResult) -> None:
-        from spillover.serve.results import ensure_report
-
-        try:
-            ensure_report(self.runs_dir / job.id, result)
-            job.report = True
-        except Exception:  # the results stand; report.html is rendered again on download
-            log.exception("report of %s could not be written", job.id)

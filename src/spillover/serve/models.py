@@ -46,7 +46,7 @@ class Progress(BaseModel):
     done: int
     total: int
     error: str | None = None
-    report: bool = Field(False, description="report.html is written")
+    seconds: float | None = Field(None, description="Time running so far, or in all once finished.")
     policies: list[str] = Field(default_factory=list)
 
 

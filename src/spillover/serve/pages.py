@@ -142,8 +142,9 @@ def results_page(run_id: str, ctx: Ctx) -> HTMLResponse:
     policies = R.policies_of(res)
     folder = run_folder(ctx.runs_dir, run_id)
     files = [n for n in DOWNLOADS if (folder / n).exists() or n == "report.html"]
+    own = {k: v for k, v in summary.items() if k != "policies"}  # list the run's policies only
     return render("results.html.j2", title=f"Results · {run_id}", page="results", run_id=run_id,
-                  s=summary, metadata=T.metadata_rows(manifest, summary), policies=policies,
+                  s=summary, metadata=T.metadata_rows(manifest, own), policies=policies,
                   claims=T.claim_tables(res.claims, summary, policies),
                   comparison=R.comparison_view(res), outcomes=R.key_outcomes(res),
                   files=files, plotly=True, scripts=["results.js"])

@@ -39,12 +39,16 @@
     return pos + Math.max(0, col - 1);
   }
 
-  function goTo(line, col) {
-    const pos = offsetOf(line, col);
-    text.focus();
-    text.setSelectionRange(pos, pos + 1);
+  function scrollToLine(line) {
     const lineHeight = text.scrollHeight / Math.max(1, lines().length);
     document.getElementById("editor").scrollTop = Math.max(0, (line - 3) * lineHeight);
+  }
+
+  function goTo(line, col) {
+    const pos = offsetOf(line, col);
+    text.focus({ preventScroll: true });
+    text.setSelectionRange(pos, pos + 1);
+    scrollToLine(line);
   }
 
   function showProblems(problems) {
@@ -69,6 +73,7 @@
     });
     annotated.hidden = problems.length === 0;
     renderGutter();
+    if (problems.length) scrollToLine(problems[0].line);
   }
 
   async function validate() {
