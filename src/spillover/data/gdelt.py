@@ -48,15 +48,12 @@ class GdeltLoad:
         Events written to ``gdelt_events``.
     rejected : int
         Rows written to ``rejected_rows``.
-    unmapped_codes : list of str
-        CAMEO actor country codes no rule maps (their events keep ``X-CAMEO-<code>``).
     generated_at : datetime or None
         Publication time from a ``YYYYMMDDHHMMSS.export.CSV`` file name.
     """
 
     inserted: int
     rejected: int
-    unmapped_codes: list[str]
     generated_at: datetime | None
 
 
@@ -108,19 +105,7 @@ def load_gdelt(
     failed = lines - int(inserted) - int(rejected)  # parsed but invalid (or blank lines)
     if failed > 0:
         rejected += _quarantine_invalid(con, path, source_id, file_name, failed)
-    unmapped = [
-        row[0]
-        for row in con.execute(
-            """SELECT DISTINCT code FROM (
-                SELECT actor1_country_code AS code, actor1_id AS id FROM gdelt_events
-                WHERE source_id = $sid
-                UNION ALL
-                SELECT actor2_country_code, actor2_id FROM gdelt_events WHERE source_id = $sid
-            ) WHERE id LIKE 'X-CAMEO-%' ORDER BY code""",
-            {"sid": int(source_id)},
-        ).fetchall()
-    ]
-    return GdeltLoad(int(inserted), int(rejected), unmapped, _generated_at(file_name))
+    return GdeltLoad(int(inserted), int(rejected), _generated_at(file_name))
 
 
 def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:

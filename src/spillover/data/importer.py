@@ -227,9 +227,10 @@ def _import_gdelt(
     ).fetchall()
     actors = resolve_names([c[0] for c in codes], "cameo").assign(scheme="cameo")
     _record_actors(con, actors)
+    unmapped = sorted(actors.loc[actors["kind"] == "unmapped", "name"])  # kept as X-CAMEO-...
     return ImportResult(
         path, "gdelt", "gdelt-export", source_id, "", load.inserted, load.rejected,
-        generated_at=load.generated_at, encoding="utf-8", unmapped=load.unmapped_codes,
+        generated_at=load.generated_at, encoding="utf-8", unmapped=unmapped,
         notes=_identity_notes(actors),
     )  # fmt: skip
 
