@@ -5,7 +5,7 @@ The app is a face of the library: it lists and validates scenarios, starts
 and paired comparison. It holds no model logic.
 
 >>> from spillover.serve import create_app
->>> create_app("/tmp/spillover-doc-runs", "/tmp/spillover-doc-scenarios", workers=0).title
+>>> create_app("runs", "scenarios", workers=0).title
 'spillover'
 """
 

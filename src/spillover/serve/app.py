@@ -80,10 +80,9 @@ def create_app(
 
     Examples
     --------
-    >>> from fastapi.testclient import TestClient
-    >>> app = create_app("/tmp/spillover-doc-runs", "/tmp/spillover-doc-scenarios", workers=0)
-    >>> TestClient(app, base_url="http://127.0.0.1").get("/api/scenarios").json()[0]["ref"]
-    'nk-russia-2023'
+    >>> app = create_app("runs", "scenarios", workers=0)
+    >>> "/api/runs/{run_id}/claims" in app.openapi()["paths"]
+    True
     """
     runs, scen = Path(runs_dir), Path(scenarios_dir)
     manager = RunManager(runs, max_concurrent=max_concurrent, max_queued=max_queued,
