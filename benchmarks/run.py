@@ -37,7 +37,10 @@ def case_nk(runs: int, workers: int, chunk: int) -> dict:
     import spillover
 
     t = time.perf_counter()
-    res = spillover.run("nk-russia-2023", runs=runs, seed=1, workers=workers, chunk_size=chunk)
+    import tempfile
+
+    out = Path(tempfile.mkdtemp()) / "run"  # as `spillover run` does: a streamed run folder
+    res = spillover.run("nk-russia-2023", runs=runs, seed=1, workers=workers, chunk_size=chunk, out=out)
     wall = time.perf_counter() - t
     n_pol = res.outcomes["policy"].nunique()
     return {"case": f"nk-russia-2023 {runs:,} runs × {n_pol} policies, {workers} worker(s)",
@@ -113,8 +116,8 @@ def main() -> None:
         print(json.dumps(CASES[args.one[0]](*map(int, args.one[1:]))))
         return
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
-    rows = [_sub("nk", n, 1, 2000) for n in sizes]
-    rows += [_sub("nk", n, 2, 2000) for n in sizes[1:]]
+    rows = [_sub("nk", n, 2, 1000) for n in sizes]
+    rows.append(_sub("nk", 10_000, 1, 1000))
     eng, hand = _sub("engine", 10_000), _sub("hand", 10_000)
     rows += [eng, hand, _sub("ensemble", 10_000)]
     print(f"{'case':<66} {'wall s':>8} {'runs/s':>10} {'peak RSS MB':>12} {'per worker MB':>14}")
@@ -123,9 +126,10 @@ def main() -> None:
         print(f"{r['case']:<66} {r['wall_s']:>8.2f} {r['runs_per_s']:>10,.0f} {r['rss_mb']:>12,.0f} {worker}")
     print(f"\nengine / hand-written loop (wall): {eng['wall_s'] / hand['wall_s']:.2f}× (target ≤ 1.25×)")
     if len(sizes) == 3:
-        big = next(r for r in rows if "100,000" in r["case"] and "1 worker" in r["case"])
-        ten = next(r for r in rows if " 10,000 runs" in r["case"] and "1 worker" in r["case"])
-        print(f"peak memory 100k / 10k runs: {big['rss_mb'] / ten['rss_mb']:.2f}× (target ≤ 1.5×)")
+        big = next(r for r in rows if "100,000" in r["case"] and "2 worker" in r["case"])
+        ten = next(r for r in rows if " 10,000 runs" in r["case"] and "2 worker" in r["case"])
+        print(f"peak memory 100k / 10k runs: {big['rss_mb'] / ten['rss_mb']:.2f}× in the main process, "
+              f"{big['worker_rss_mb'] / ten['worker_rss_mb']:.2f}× per worker (target ≤ 1.5×)")
 
 
 if __name__ == "__main__":
