@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -42,6 +43,7 @@ def case_nk(runs: int, workers: int, chunk: int) -> dict:
     out = Path(tempfile.mkdtemp()) / "run"  # as `spillover run` does: a streamed run folder
     res = spillover.run("nk-russia-2023", runs=runs, seed=1, workers=workers, chunk_size=chunk, out=out)
     wall = time.perf_counter() - t
+    shutil.rmtree(out.parent)
     n_pol = res.outcomes["policy"].nunique()
     return {"case": f"nk-russia-2023 {runs:,} runs × {n_pol} policies, {workers} worker(s)",
             "wall_s": wall, "runs_per_s": runs / wall, "rss_mb": _rss_mb(), "worker_rss_mb": _child_rss_mb()}
