@@ -143,3 +143,19 @@ def test_cameo_lookups_are_shipped_in_the_package() -> None:
     for name in LOOKUP_FILES:
         text = lookup_file_text(name)
         assert text.endswith("\n") and "\t" in text.splitlines()[0]
+
+
+def test_unknown_actor_country_codes_are_kept_and_listed(tmp_path: Path) -> None:
+    lines = EXPORT.read_bytes().split(b"\n")
+    fields = lines[0].split(b"\t")
+    fields[17] = b"ZZZ"  # Actor2CountryCode no rule knows
+    lines[0] = b"\t".join(fields)
+    path = tmp_path / "20191024143000.export.CSV"
+    path.write_bytes(b"\n".join(lines))
+    with data.open_store(tmp_path / "u.duckdb") as store:
+        result = data.import_file(store, "gdelt", path)
+        ids = store.con.execute(
+            "SELECT actor2_id FROM gdelt_events WHERE actor2_country_code = 'ZZZ'"
+        ).fetchall()
+    assert result.rows_rejected == 0 and result.unmapped == ["ZZZ"]
+    assert ids == [("X-CAMEO-ZZZ",)]
