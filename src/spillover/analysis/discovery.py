@@ -80,8 +80,9 @@ def _condition(frame: pd.DataFrame, text: str, sel_eval: np.ndarray) -> np.ndarr
     k = int(sel_eval.sum())
     if k == 0 or k == len(sel_eval):
         word = "none" if k == 0 else "all"
-        raise ValueError(f"--where '{text}' holds in {word} of the {len(sel_eval):,} runs: there is no "
-                         f"region to find; loosen or tighten the condition")
+        hint = "loosen it" if k == 0 else "tighten it"
+        raise ValueError(f"--where {text!r} holds in {word} of the {len(sel_eval):,} runs: there is no "
+                         f"region to find; {hint}")
     return sel_eval
 
 
@@ -138,15 +139,19 @@ def discover(
     tree = cart(X, y, max_depth=max_depth)
     return Discovery(where=sel.text, policy=batch.variants[0].policy, runs=runs, share=float(y.mean()),
                      prim=box, tree=tree, labels=input_labels(sc, st), seconds=time.perf_counter() - t0,
-                     warnings=_warnings(y))
+                     warnings=_warnings(y, box))
 
 
-def _warnings(y: np.ndarray) -> list[str]:
+def _warnings(y: np.ndarray, box: Prim) -> list[str]:
     k, n = int(y.sum()), len(y)
     few = min(k, n - k)
-    if few >= MIN_HITS:
-        return []
-    side = "holds" if k <= n - k else "fails"
-    more = int(np.ceil(n * MIN_HITS / max(few, 1)))
-    return [f"The condition {side} in only {few} of {n:,} runs: boxes found from so few are unreliable. "
-            f"About {more:,} runs would give {MIN_HITS}."]
+    out = []
+    if few < MIN_HITS:
+        side = "holds" if k <= n - k else "fails"
+        more = int(np.ceil(n * MIN_HITS / max(few, 1)))
+        out.append(f"The condition {side} in only {few} of {n:,} runs: boxes found from so few are "
+                   f"unreliable. About {more:,} runs would give {MIN_HITS}.")
+    if box.box.empty:
+        out.append(f"No limit of the chosen box passes the quasi-p test (0.05): no input region "
+                   f"stands out from chance in {n:,} runs. More runs, or fewer inputs, may show one.")
+    return out

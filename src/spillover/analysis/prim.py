@@ -33,13 +33,13 @@ class Prim:
     chosen
         The step of the chosen box.
     box
-        The chosen box's restricted inputs, after dropping every limit whose
-        quasi-p-value exceeds ``max_qp`` (peeling in many inputs also trims some by
-        chance): ``input``, ``lo``, ``hi`` (its limits, NaN
-        on a side it leaves open),
-        ``min``, ``max`` (the range in the runs), ``density_without`` and
-        ``coverage_without`` (if that limit were dropped) and ``qp`` (a one-sided
-        binomial quasi-p-value that the limit matters, as in EMA Workbench).
+        The chosen box's restricted inputs that the data support (see :func:`_prune`):
+        ``input``, ``lo``, ``hi`` (its limits, NaN on a side it leaves open), ``min``,
+        ``max`` (the range in the runs), ``density_without`` and ``coverage_without``
+        (if that limit were dropped) and ``qp`` (a one-sided binomial quasi-p-value that
+        the limit matters, as in EMA Workbench).
+    coverage, density, n, k
+        Those of the box in ``box``.
     """
 
     trajectory: pd.DataFrame
@@ -123,13 +123,30 @@ def _box_table(x: np.ndarray, y: np.ndarray, names: list[str], limits: dict[str,
 
 def _prune(x: np.ndarray, y: np.ndarray, names: list[str], limits: dict[str, tuple[float, float]],
            lo: np.ndarray, hi: np.ndarray, max_qp: float) -> pd.DataFrame:
-    """Drop the least significant limit while any quasi-p-value exceeds ``max_qp``."""
-    limits = dict(limits)
+    """Keep the chosen box's limits that matter: forward selection by quasi-p-value.
+
+    Starting from no limit, add the limit whose addition is least likely by chance (a
+    one-sided binomial test of the density it gives against the density before), while
+    that probability is at most ``max_qp``. Peeling in many inputs trims some by chance;
+    this keeps the ones the data support.
+    """
+    kept: dict[str, tuple[float, float]] = {}
+    inside = np.ones(len(y), dtype=bool)
     while True:
-        table = _box_table(x, y, names, limits, lo, hi)
-        if table.empty or table["qp"].max() <= max_qp:
-            return table
-        del limits[str(table.loc[table["qp"].idxmax(), "input"])]
+        base = y[inside].mean()
+        best, best_qp = None, max_qp
+        for name, lim in limits.items():
+            if name in kept:
+                continue
+            trial = inside & _inside(x, names, {name: lim})
+            n, k = int(trial.sum()), int(y[trial].sum())
+            qp = float(stats.binom.sf(k - 1, n, base)) if n else 1.0
+            if qp < best_qp:
+                best, best_qp = name, qp
+        if best is None:
+            return _box_table(x, y, names, kept, lo, hi)
+        kept[best] = limits[best]
+        inside &= _inside(x, names, {best: limits[best]})
 
 
 def prim(
@@ -155,7 +172,7 @@ def prim(
     min_coverage
         The chosen box is the densest with at least this coverage.
     max_qp
-        Limits of the chosen box with a larger quasi-p-value are dropped.
+        Limits of the chosen box are kept while adding one is this unlikely by chance.
 
     Examples
     --------

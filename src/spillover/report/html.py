@@ -23,6 +23,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from spillover.report import figures as F
 from spillover.report import tables as T
+from spillover.report.analysis import TOC as ANALYSIS_TOC
+from spillover.report.analysis import analysis_context
 from spillover.results.result import RunResult
 
 __all__ = ["figure_json", "render_report", "write_report"]
@@ -253,6 +255,7 @@ def _context(result: RunResult) -> dict[str, Any]:
         "policies": T.policy_rows(summary),
     }
     comparison_rows = T.comparison_rows(comparison, summary, claims, policies)
+    analysis = analysis_context((result.extra or {}).get("analysis"), add)
     return {
         "title": str(summary.get("title") or summary.get("name") or "spillover report"),
         "name": str(summary.get("name") or ""),
@@ -271,6 +274,8 @@ def _context(result: RunResult) -> dict[str, Any]:
         "network": network,
         "series_groups": series_groups,
         "events": events,
+        "analysis": analysis,
+        "analysis_toc": [(a, t) for a, t in ANALYSIS_TOC if a in analysis],
         "scenario": scenario,
         "has_scenario": any(scenario.values()),
         "inputs": T.input_rows(summary),

@@ -1,0 +1,72 @@
+"""Add an analysis section to a finished run folder and re-render its report.
+
+A run folder (written by :func:`spillover.run`) holds Parquet tables, JSON and
+``report.html``. The analysis commands' ``--into FOLDER`` saves their section as
+``analysis/<name>.json`` and renders the report again with every saved section, so one
+self-contained report gathers the run and all its analyses.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from spillover.analysis.sections import enrich, read_sections, write_sections
+from spillover.results.assemble import canonical
+from spillover.results.result import RunResult
+from spillover.scenario.model import Scenario
+
+__all__ = ["add_section", "load_result"]
+
+
+def _parquet(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas() if path.exists() else pd.DataFrame()
+
+
+def _json(path: Path, default: Any) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+
+
+def load_result(folder: str | Path) -> RunResult:
+    """The tables of a finished run folder, with its saved analysis sections in ``extra``."""
+    f = Path(folder)
+    if not (f / "manifest.json").is_file():
+        raise FileNotFoundError(f"{f} is not a finished run folder (no manifest.json)")
+    manifest = _json(f / "manifest.json", {})
+    outcomes = _parquet(f / "outcomes.parquet")
+    if not outcomes.empty:
+        outcomes = canonical(outcomes, manifest.get("policies") or [])
+    result = RunResult(
+        scenario_summary=_json(f / "scenario.json", {}), manifest=manifest,
+        experiments=_parquet(f / "experiments.parquet"), outcomes=outcomes,
+        series=_parquet(f / "series.parquet"), claims=pd.DataFrame(_json(f / "claims.json", [])),
+        comparison=_parquet(f / "comparison.parquet"),
+    )
+    result.extra["analysis"] = read_sections(f)
+    result.path = f
+    return result
+
+
+def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenario) -> Path:
+    """Save ``data`` as section ``name`` of the run in ``folder`` and re-render its report.
+
+    The run must come from the same scenario file (same sha256) as ``sc``. The cheap
+    sections (orders of effect, regret) are added too. Returns the report's path.
+    """
+    from spillover.report.html import write_report
+
+    result = load_result(folder)
+    sha = result.manifest.get("scenario_sha256")
+    if sha and sc.sha256 and sha != sc.sha256:
+        raise ValueError(f"{folder} was run from another version of scenario '{sc.name}' "
+                         f"(sha256 {str(sha)[:12]} vs {sc.sha256[:12]}); analyse it with that file")
+    saved = dict(result.extra["analysis"])
+    enrich(result, sc)
+    result.extra["analysis"].update(saved)
+    result.extra["analysis"][name] = data
+    write_sections({name: data}, Path(folder))
+    return write_report(result, Path(folder) / "report.html")

@@ -1,0 +1,259 @@
+"""The analysis commands: explain, sensitivity, discover, calibrate, robust.
+
+Each command calls one library function of :mod:`spillover.analysis` and prints its
+findings with the pure formatters of :mod:`spillover.cli.analysis_render`. With
+``--into RUN_FOLDER`` the findings also become a section of that run's report.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from spillover.analysis.expr import ExprError
+from spillover.scenario.load import load_scenario, resolve
+from spillover.scenario.model import Scenario
+
+console = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True, soft_wrap=True)
+
+Scenario_ = Annotated[str, typer.Argument(help="Built-in name or YAML file.")]
+Seed = Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")]
+PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse (default: the first).")]
+Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
+Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.")]
+
+
+def _scenario(name: str) -> Scenario:
+    return load_scenario(resolve(name))
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``."""
+    if not err.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@contextmanager
+def _caret() -> Iterator[None]:
+    """Show where an expression is wrong (its text and a caret) before the one-line error."""
+    try:
+        yield
+    except ExprError as exc:
+        if exc.column is not None and exc.text:
+            err.print(exc.caret(), markup=False, highlight=False)
+        raise
+
+
+def _into(folder: Path | None, name: str, data: dict[str, Any], sc: Scenario) -> None:
+    if folder is None:
+        return
+    from spillover.analysis.folder import add_section
+
+    console.print(f"report: {add_section(folder, name, data, sc)}")
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def explain_cmd(
+    scenario: Scenario_ = "nk-russia-2023",
+    runs: Annotated[int, typer.Option(min=0, help="Runs for the ablation (0: the graph only).")] = 200,
+    seed: Seed = 0,
+    policy: PolicyOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Chains to list.")] = 8,
+    workers: Workers = 1,
+    into: Into = None,
+) -> None:
+    """Orders of effect, the strongest chains, and what each transfer and channel causes."""
+    from spillover.analysis.ablation import ablate, check_chains
+    from spillover.analysis.graph import influence_graph, order_table, strongest_chains
+    from spillover.analysis.sections import ablation_section, orders_section
+    from spillover.cli.analysis_render import render_attribution, render_chains, render_orders
+
+    sc = _scenario(scenario)
+    g = influence_graph(sc)
+    console.print(render_orders(order_table(g)))
+    chains = strongest_chains(g, top=top)
+    check, ab = None, None
+    if runs:
+        with _bar(f"ablating every transfer and channel of {sc.name}") as tick:
+            ab = ablate(sc, runs=runs, seed=seed, policy=policy, workers=workers, progress=tick)
+        check = check_chains(chains, ab)
+    section = orders_section(sc, top=top, check=check)
+    console.print(render_chains(section["chains"], check))
+    if ab is not None:
+        console.print(render_attribution(ab.effects, ab.policy, ab.runs))
+        console.print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
+        _into(into, "ablation", ablation_section(ab), sc)
+    _into(into, "orders", section, sc)
+
+
+def sensitivity_cmd(
+    scenario: Scenario_ = "nk-russia-2023",
+    outcome: Annotated[str, typer.Option(help="Outcome, expression or claim id.")] = "",
+    method: Annotated[str, typer.Option(help="sobol, morris or pawn.")] = "sobol",
+    n: Annotated[int, typer.Option(help="Base samples (sobol, a power of 2), trajectories (morris), "
+                                        "runs (pawn).")] = 1024,
+    seed: Seed = 0,
+    policy: PolicyOpt = None,
+    inputs: Annotated[str | None, typer.Option(help="Only vary these inputs (comma-separated).")] = None,
+    randomness: Annotated[bool, typer.Option(help="Vary each run's random draws as one more factor.")] = True,
+    top: Annotated[int, typer.Option(min=1, help="Inputs to list.")] = 15,
+    workers: Workers = 1,
+    into: Into = None,
+) -> None:
+    """Global sensitivity (SALib) of one outcome to the uncertain inputs, under one policy."""
+    from spillover.analysis.sections import sensitivity_section
+    from spillover.analysis.sensitivity import sensitivity
+    from spillover.cli.analysis_render import render_sensitivity
+
+    if not outcome:
+        raise typer.BadParameter("name the outcome to explain, e.g. --outcome peak.chn_rus_friction "
+                                 "or --outcome seoul_arms_kyiv (a claim)", param_hint="--outcome")
+    sc = _scenario(scenario)
+    with _caret(), _bar(f"{method} on {sc.name}") as tick:
+        res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness,
+                          workers=workers, progress=tick)
+    console.print(render_sensitivity(res, top))
+    for w in res.warnings:
+        console.print(f"[yellow]{w}[/yellow]")
+    console.print(f"{res.runs:,} runs in {res.seconds:.1f} s")
+    _into(into, "sensitivity", sensitivity_section(res), sc)
+
+
+def discover_cmd(
+    scenario: Scenario_ = "nk-russia-2023",
+    where: Annotated[str, typer.Option(help="Yes/no condition on the outcomes, or a claim id.")] = "",
+    runs: Annotated[int, typer.Option(help="Runs of the ensemble.")] = 1000,
+    seed: Seed = 0,
+    policy: PolicyOpt = None,
+    min_coverage: Annotated[float, typer.Option(help="Coverage the chosen PRIM box keeps.")] = 0.5,
+    alpha: Annotated[float, typer.Option(help="Share peeled at each PRIM step.")] = 0.05,
+    depth: Annotated[int, typer.Option(min=1, help="Depth of the classification tree.")] = 3,
+    workers: Workers = 1,
+    into: Into = None,
+) -> None:
+    """Scenario discovery: the input regions where a condition holds (PRIM and CART)."""
+    from spillover.analysis.discovery import discover
+    from spillover.analysis.sections import discovery_section
+    from spillover.cli.analysis_render import render_box, render_tradeoff, render_tree
+
+    if not where:
+        raise typer.BadParameter("give the condition, e.g. --where \"fired('kor_arms_ukraine')\"",
+                                 param_hint="--where")
+    sc = _scenario(scenario)
+    with _caret(), _bar(f"running {sc.name}") as tick:
+        d = discover(sc, where, runs, seed, policy, alpha=alpha, min_coverage=min_coverage, max_depth=depth,
+                     workers=workers, progress=tick)
+    console.print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
+    for w in d.warnings:
+        console.print(f"[yellow]{w}[/yellow]")
+    for table in (render_tradeoff(d), render_box(d), render_tree(d.tree)):
+        console.print(table)
+    _into(into, "discovery", discovery_section(d), sc)
+
+
+def calibrate_cmd(
+    scenario: Scenario_ = "nk-russia-2023",
+    data: Annotated[Path | None, typer.Option(help="CSV with the columns date,value.")] = None,
+    target: Annotated[str, typer.Option(help="indicator.<id> or stock.<actor>.<munition>.")] = "",
+    inputs: Annotated[str | None, typer.Option(help="Inputs to fit (comma-separated).")] = None,
+    method: Annotated[str, typer.Option(help="ls (least squares), abc, or both.")] = "both",
+    runs: Annotated[int, typer.Option(help="Prior runs for ABC.")] = 2000,
+    accept: Annotated[float, typer.Option(help="Share of runs ABC keeps.")] = 0.05,
+    posterior: Annotated[Path | None, typer.Option(help="Write ABC's posterior sample (Parquet).")] = None,
+    seed: Seed = 0,
+    policy: PolicyOpt = None,
+    into: Into = None,
+) -> None:
+    """Fit uncertain inputs to an observed series: least squares and ABC rejection."""
+    from spillover.analysis.abc import abc, write_posterior
+    from spillover.analysis.calibration import fit_least_squares
+    from spillover.analysis.observed import read_observations
+    from spillover.analysis.sections import calibration_section
+    from spillover.cli.analysis_render import render_fit, render_posterior
+
+    if method not in ("ls", "abc", "both"):
+        raise typer.BadParameter(f"unknown method '{method}' (use ls, abc or both)", param_hint="--method")
+    if data is None or not target:
+        raise typer.BadParameter("give --data FILE.csv and --target (e.g. indicator.kor_threat)")
+    sc = _scenario(scenario)
+    obs = [read_observations(data, target, sc)]
+    fit = post = None
+    if method in ("ls", "both"):
+        with _bar("least squares"):
+            fit = fit_least_squares(sc, obs, _names(inputs) or [], policy)
+        console.print(render_fit(fit))
+    if method in ("abc", "both"):
+        with _bar(f"ABC over {runs:,} runs") as tick:
+            post = abc(sc, obs, runs, accept, seed, policy, _names(inputs), progress=tick)
+        console.print(render_posterior(post))
+        if posterior is not None:
+            console.print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
+    _into(into, "calibration", calibration_section(fit, post, target), sc)
+
+
+def robust_cmd(
+    scenario: Scenario_ = "nk-russia-2023",
+    runs: Annotated[int, typer.Option(min=1, help="Runs of the ensemble.")] = 500,
+    seed: Seed = 0,
+    outcome: Annotated[list[str] | None, typer.Option(help="Outcome to compare (repeatable; default: "
+                                                           "miscalculation, peaks, events).")] = None,
+    higher_is_better: Annotated[list[str] | None, typer.Option(help="Outcome where more is better.")] = None,
+    run_folder: Annotated[Path | None, typer.Option("--from", help="Use a finished run's outcomes.")] = None,
+    workers: Workers = 1,
+    into: Into = None,
+) -> None:
+    """The regret table: which policy is best in how many runs, and the minimax-regret choice."""
+    from spillover.analysis.robustness import default_quantities, regret_summary, regret_table
+    from spillover.analysis.sections import regret_section
+    from spillover.cli.analysis_render import render_regret, render_regret_summary
+
+    sc = _scenario(scenario)
+    if run_folder is not None:
+        from spillover.analysis.folder import load_result
+
+        outcomes = load_result(run_folder).outcomes
+    else:
+        from spillover.ensemble.run import run_ensemble
+
+        with _bar(f"running {sc.name}") as tick:
+            done = [0]
+
+            def chunk(res: Any) -> None:
+                done[0] += len(res.runs)
+                tick(done[0], runs)
+
+            outcomes = run_ensemble(sc, runs, seed, workers=workers, series=False, counterfactual=False,
+                                    on_chunk=chunk).outcomes
+    qs = {o: o for o in outcome} if outcome else {k: v for k, v in default_quantities(sc).items()
+                                                  if v in outcomes.columns}
+    with _caret():
+        table = regret_table(outcomes, qs, higher_is_better or ())
+    console.print(render_regret(table))
+    console.print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
+    _into(into, "regret", regret_section(table), sc)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analysis commands to the ``spillover`` app."""
+    app.command("explain")(explain_cmd)
+    app.command("sensitivity")(sensitivity_cmd)
+    app.command("discover")(discover_cmd)
+    app.command("calibrate")(calibrate_cmd)
+    app.command("robust")(robust_cmd)
