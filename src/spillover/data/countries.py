@@ -211,14 +211,8 @@ def actor_id_from_name(name: str) -> str:
 
 
 @cache
-def _converter():  # type: ignore[no-untyped-def]
-    """A coco converter that also works with pandas >= 3.
-
-    coco 1.3 reads its country table with ``converters=str`` plus NA handling that,
-    under pandas 3, turns Namibia's ISO2 code ``NA`` into a missing value and breaks
-    the constructor. We read the same bundled table as plain strings and hand it over.
-    """
-    import country_converter as coco
+def _coco_table() -> pd.DataFrame:
+    """coco's bundled country table, read as plain text (see :func:`_converter`)."""
     from country_converter import country_converter as coco_module
 
     table = pd.read_csv(
@@ -229,7 +223,20 @@ def _converter():  # type: ignore[no-untyped-def]
         table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce").astype(
             "Int64"
         )
-    return coco.CountryConverter(country_data=table, include_obsolete=True)
+    return table
+
+
+@cache
+def _converter():  # type: ignore[no-untyped-def]
+    """A coco converter that also works with pandas >= 3.
+
+    coco 1.3 reads its country table with ``converters=str`` plus NA handling that,
+    under pandas 3, turns Namibia's ISO2 code ``NA`` into a missing value and breaks
+    the constructor. We read the same bundled table as plain strings and hand it over.
+    """
+    import country_converter as coco
+
+    return coco.CountryConverter(country_data=_coco_table().copy(), include_obsolete=True)
 
 
 @cache
@@ -240,7 +247,7 @@ def iso3_codes() -> frozenset[str]:
     -------
     frozenset of str
     """
-    return frozenset(_converter().data["ISO3"].astype(str))
+    return frozenset(_coco_table()["ISO3"].astype(str))
 
 
 def _coco_convert(names: list[str], src: str) -> list[str | None]:
@@ -356,7 +363,7 @@ def _locate_groups(names: list[str]) -> None:
 @cache
 def _gw_to_iso3() -> dict[int, str]:
     """coco's Gleditsch-Ward code column as an exact ``{gwcode: ISO3}`` lookup."""
-    table = _converter().data
+    table = _coco_table()
     codes = pd.to_numeric(table["GWcode"], errors="coerce")
     return {int(c): str(iso) for c, iso in zip(codes, table["ISO3"], strict=True) if pd.notna(c)}
 
