@@ -65,6 +65,7 @@ def test_gdelt_bad_rows_are_quarantined_with_line_and_reason(
         19: _field(lines[19], 29, b"7"),  # QuadClass outside 1-4
         21: _field(lines[21], 59, b"20100101000000"),  # DATEADDED before GDELT 2.0
         23: _field(lines[23], 30, b"-11.5"),  # Goldstein outside -10..10
+        25: _field(lines[25], 27, b"888"),  # unknown CAMEO event base code
     }
     path = _gdelt_with(tmp_path, edits)
     result = data.import_file(store, "gdelt", path)
@@ -83,6 +84,7 @@ def test_gdelt_bad_rows_are_quarantined_with_line_and_reason(
     assert reasons[20] == "QuadClass '7' not in 1-4"
     assert reasons[22].startswith("DATEADDED 20100101000000 out of range")
     assert reasons[24] == "GoldsteinScale '-11.5' not in -10..10"
+    assert reasons[26] == "unknown CAMEO event base code '888'"
     assert (rejected["file_name"] == path.name).all()
     raw_12 = rejected.set_index("line").loc[12, "raw"]
     assert raw_12.split("\t")[26] == "999"  # the quarantined text is the input line
@@ -314,7 +316,7 @@ def test_a_failure_inside_the_gdelt_load_rolls_back(
     store: data.Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     lines = GDELT.read_bytes().split(b"\n")[:-1]
-    path = _gdelt_with(tmp_path, {2: _field(lines[2], 26, b"999")})
+    path = _gdelt_with(tmp_path, {2: _field(lines[2], 1, b"20991231")})  # needs the 2nd pass
     before = _counts(store)
 
     def fail(*args: object) -> int:

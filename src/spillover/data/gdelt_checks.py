@@ -4,19 +4,14 @@
 * :data:`INVALID`, its negation (NULL counts as a failure);
 * :data:`REASON`, the first failed check as text, for the few rows that fail.
 
-CAMEO codes are tested with ``TRY_CAST`` to a temporary ENUM of the 311 codes (created by
-:func:`spillover.data.gdelt_columns.type_statements`): a hash lookup per row, where a
-311-element ``IN`` list is evaluated element by element once negated or inside a ``CASE``.
-
-Rows that DuckDB cannot even parse (wrong column count, non-numeric values, impossible
-dates, invalid UTF-8) never reach these checks; :data:`PARSE_REASON` words their errors.
+Rows that DuckDB cannot parse never reach these checks: wrong column count, non-numeric
+values, impossible dates, invalid UTF-8, and unknown CAMEO codes (the codes are parsed as
+an ENUM of the 311 CAMEO codes). :data:`PARSE_REASON` words those errors.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
-
-from spillover.data.gdelt_columns import CAMEO_CODE_TYPE
 
 __all__ = ["EARLIEST_EVENT", "FIRST_EXPORT", "INVALID", "PARSE_REASON", "REASON", "VALID"]
 
@@ -26,9 +21,8 @@ FIRST_EXPORT = "2015-02-18"
 
 
 class _Check(NamedTuple):
-    condition: str  # true for a valid row; ``{known}`` stands for "is a CAMEO code"
+    condition: str  # true for a valid row
     reason: str  # SQL text explaining a failure
-    code_column: str | None = None  # the column tested against the CAMEO codes
 
 
 def _quoted(column: str) -> str:
@@ -46,20 +40,12 @@ _CHECKS = (
     ),
     _Check(
         f"SQLDATE BETWEEN DATE '{EARLIEST_EVENT}' AND DATEADDED::DATE + 1",
-        f"'SQLDATE ' || strftime(SQLDATE, '%Y%m%d') || ' out of range ({EARLIEST_EVENT} "
-        "to the day after DATEADDED)'",
+        f"'SQLDATE ' || strftime(SQLDATE, '%Y%m%d') || ' out of range ({EARLIEST_EVENT} to "
+        "the day after DATEADDED)'",
     ),
-    _Check("{known}", "'unknown CAMEO event code ' || " + _quoted("EventCode"), "EventCode"),
-    _Check(
-        "{known}",
-        "'unknown CAMEO event base code ' || " + _quoted("EventBaseCode"),
-        "EventBaseCode",
-    ),
-    _Check(
-        "{known}",
-        "'unknown CAMEO event root code ' || " + _quoted("EventRootCode"),
-        "EventRootCode",
-    ),
+    _Check("EventCode IS NOT NULL", "'missing EventCode'"),
+    _Check("EventBaseCode IS NOT NULL", "'missing EventBaseCode'"),
+    _Check("EventRootCode IS NOT NULL", "'missing EventRootCode'"),
     _Check(
         "QuadClass BETWEEN 1 AND 4", "'QuadClass ' || " + _quoted("QuadClass") + " || ' not in 1-4'"
     ),
@@ -76,17 +62,8 @@ _CHECKS = (
     ),
 )
 
-
-def _condition(check: _Check) -> str:
-    if check.code_column is None:
-        return check.condition
-    return check.condition.format(
-        known=f"TRY_CAST({check.code_column} AS {CAMEO_CODE_TYPE}) IS NOT NULL"
-    )
-
-
 #: True for a valid row (NULL or false otherwise).
-VALID = " AND ".join(f"({_condition(c)})" for c in _CHECKS)
+VALID = " AND ".join(f"({c.condition})" for c in _CHECKS)
 
 #: True for a row that fails any check (NULLs count as failures).
 INVALID = f"NOT coalesce({VALID}, false)"
@@ -94,18 +71,26 @@ INVALID = f"NOT coalesce({VALID}, false)"
 #: The first failed check, as text (NULL for a valid row).
 REASON = (
     "CASE "
-    + " ".join(f"WHEN NOT coalesce({_condition(c)}, false) THEN {c.reason}" for c in _CHECKS)
+    + " ".join(f"WHEN NOT coalesce({c.condition}, false) THEN {c.reason}" for c in _CHECKS)
     + " END"
 )
 
+_BAD_VALUE = "coalesce(regexp_extract(error_message, 'string \"(.*)\" to', 1), '?')"
+# DuckDB misnames the column of a failed ENUM cast, so the code column is found by value.
+_CODE_LABEL = (
+    f"CASE {_BAD_VALUE} WHEN string_split(csv_line, chr(9))[27] THEN 'event code' "
+    f"WHEN string_split(csv_line, chr(9))[28] THEN 'event base code' ELSE 'event root code' END"
+)
+
 #: Wording of DuckDB's parse errors (columns of its ``store_rejects`` table).
-PARSE_REASON = """CASE
+PARSE_REASON = f"""CASE
     WHEN error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS') THEN
         CASE WHEN line = $last_line AND $truncated THEN 'truncated last line: ' ELSE '' END
         || 'wrong column count: expected 61 columns, found '
         || len(string_split(csv_line, chr(9)))::VARCHAR
-    WHEN error_type = 'CAST' THEN 'invalid ' || column_name || ' value '''
-        || coalesce(regexp_extract(error_message, 'string "(.*)" to', 1), '?') || ''''
+    WHEN error_type = 'CAST' AND error_message LIKE '%to ''ENUM(%'
+        THEN 'unknown CAMEO ' || {_CODE_LABEL} || ' ''' || {_BAD_VALUE} || ''''
+    WHEN error_type = 'CAST' THEN 'invalid ' || column_name || ' value ''' || {_BAD_VALUE} || ''''
     WHEN error_type LIKE 'INVALID %' THEN 'invalid UTF-8 byte sequence (not UTF-8 encoded)'
     WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line too long'
     ELSE lower(error_type) || ': ' || error_message

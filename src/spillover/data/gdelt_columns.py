@@ -36,11 +36,16 @@ def _column_names() -> list[str]:
 GDELT_COLUMNS: tuple[str, ...] = tuple(_column_names())
 
 #: Parse types of the stored non-text columns; every other column is read as VARCHAR.
-#: Only the columns that are stored are converted (and so validated) by DuckDB.
+#: Only the columns that are stored are converted (and so validated) by DuckDB. The
+#: CAMEO codes are read as an ENUM of the 311 codes, so an unknown code is a parse error
+#: with its line number, like a non-numeric number.
 _TYPES = {
     "GLOBALEVENTID": "BIGINT",
     "SQLDATE": "DATE",
     "IsRootEvent": "INTEGER",
+    "EventCode": "{cameo}",
+    "EventBaseCode": "{cameo}",
+    "EventRootCode": "{cameo}",
     "QuadClass": "INTEGER",
     "GoldsteinScale": "DOUBLE",
     "NumMentions": "INTEGER",
@@ -67,9 +72,9 @@ STORED = {
     "actor2_type1_code": "r.Actor2Type1Code",
     "actor2_id": "{actor2_id}",
     "is_root_event": "r.IsRootEvent = 1",
-    "event_code": "r.EventCode",
-    "event_base_code": "r.EventBaseCode",
-    "event_root_code": "r.EventRootCode",
+    "event_code": "r.EventCode::VARCHAR",
+    "event_base_code": "r.EventBaseCode::VARCHAR",
+    "event_root_code": "r.EventRootCode::VARCHAR",
     "quad_class": "r.QuadClass",
     "goldstein_scale": "r.GoldsteinScale",
     "num_mentions": "r.NumMentions",
@@ -87,9 +92,7 @@ STORED = {
 PARSED_COLUMNS = tuple(sorted({m for e in STORED.values() for m in re.findall(r"r\.(\w+)", e)}))
 
 
-#: Connection-local ENUM type of the CAMEO event codes: ``TRY_CAST`` to it is a hash
-#: lookup per row, where a 311-element ``IN`` list is evaluated element by element once
-#: negated or inside a ``CASE``.
+#: Connection-local ENUM type of the CAMEO event codes (see :func:`type_statements`).
 CAMEO_CODE_TYPE = "_spillover_cameo_code"
 
 
@@ -98,7 +101,7 @@ def _literal(value: str) -> str:
 
 
 def type_statements() -> list[str]:
-    """``CREATE TEMP TYPE`` statements the import SQL needs (run them first)."""
+    """``CREATE TEMP TYPE`` statements :func:`parsed` needs (run them first)."""
     codes = ", ".join(_literal(code) for code in event_codes()["code"])
     return [f"CREATE OR REPLACE TEMP TYPE {CAMEO_CODE_TYPE} AS ENUM ({codes})"]
 
@@ -138,7 +141,10 @@ def parsed(path: Path, *, rejects_table: str | None) -> str:
     rejects_table : str or None
         Collect unparsable rows (with line numbers) in this temp table; None skips them.
     """
-    columns = ", ".join(f"'{name}': '{_TYPES.get(name, 'VARCHAR')}'" for name in GDELT_COLUMNS)
+    types = {name: _TYPES.get(name, "VARCHAR") for name in GDELT_COLUMNS}
+    columns = ", ".join(
+        f"'{name}': '{kind.format(cameo=CAMEO_CODE_TYPE)}'" for name, kind in types.items()
+    )
     quoted = str(path).replace("'", "''")
     if rejects_table:
         errors = (
