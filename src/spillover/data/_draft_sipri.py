@@ -173,7 +173,7 @@ def transfers(
             "munition": mun,
             "rate": rate,
             "delay": placeholder(0, "days in transit"),
-            "covertness": placeholder(0, "0 declared, 1 hidden"),
+            "covertness": placeholder(0, "0 open, 1 hidden"),
         }
         flows.signals[tid] = {
             "flow": tid,

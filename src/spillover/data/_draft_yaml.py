@@ -35,7 +35,7 @@ def dump(data: Any) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
-        width=100,
+        width=108,
         default_flow_style=False,
     )
 

@@ -285,7 +285,7 @@ class _Drafter:
             )
             iid = f"hostility_{_id(a)}_{_id(b)}"
             inputs = {
-                t: placeholder(0, "effect of this flow")
+                t: placeholder(0, "weight")
                 for t, spec in transfers.items()
                 if {spec["supplier"], spec["recipient"]} & {_id(a), _id(b)}
             }
