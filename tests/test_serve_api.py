@@ -327,3 +327,18 @@ def test_pages_render(client: TestClient, two_runs) -> None:
     r = client.get("/runs/no-such-run", headers=html)
     assert r.status_code == 404 and "<html" in r.text
     assert client.get("/").status_code == 200  # redirected to the scenarios
+
+
+def test_a_custom_only_rerun_matches_the_paired_run(client: TestClient) -> None:
+    """The Explore page reuses the preset of a paired run while only the levers move: the
+    custom setting alone, same runs and seed, gives the same rows as in the pair."""
+    levers = {"transparency": 0.5, "cap": 0.75}
+    pair = start(client, scenario="mini.yaml", levers=levers, runs=64, seed=11)
+    alone = start(client, scenario="mini.yaml", levers=levers, runs=64, seed=11, compare=False)
+    assert finish(client, pair["id"])["state"] == finish(client, alone["id"])["state"] == "done"
+    in_pair = [c for c in client.get(f"/api/runs/{pair['id']}/claims").json() if c["policy"] == "custom"]
+    assert client.get(f"/api/runs/{alone['id']}/claims").json() == in_pair
+    paired_rows = client.get(f"/api/runs/{pair['id']}/outcomes").json()
+    means = {(r["quantity"], r["policy"]): r["mean"] for r in paired_rows}
+    for r in client.get(f"/api/runs/{alone['id']}/outcomes").json():
+        assert r["mean"] == means[(r["quantity"], "custom")]

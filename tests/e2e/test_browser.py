@@ -57,12 +57,15 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
     assert custom_claim(page, "secrecy_misleads") < misled_covert
     assert custom_mean(page, "miscalc_peak") == 0.0 < custom_mean(page, "miscalc_peak", "baseline")
     assert page.is_visible('#claims-table tr[data-claim="secrecy_misleads"].changed')
-    assert "Done: 300 runs" in page.text_content("#status")
+    # Only the custom setting ran again; the preset column is the paired run's (same draws).
+    assert "status-quo from the paired run" in page.text_content("#status")
     shot(page, "explore-declared")
 
-    page.click("#full-results")
+    page.click("#full-results")  # the declared run: the custom setting alone
     page.wait_for_selector("body[data-figures='drawn']")
     assert page.locator("#claims-table tbody tr").count() == 6
+    page.goto(f"/runs/{covert}")  # the paired run: custom against status-quo, run by run
+    page.wait_for_selector("body[data-figures='drawn']")
     assert page.locator("#comparison-table tbody tr").count() > 6
     assert page.locator("#fans-miscalc .js-plotly-plot").count() >= 1
     assert page.locator("#event-figure.js-plotly-plot, #event-figure .main-svg").count() >= 1
@@ -87,7 +90,7 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
     page.wait_for_selector("#compare-claims")
     meta = page.text_content("#compare-meta")
     assert covert in meta and declared in meta and "transparency=1.0" in meta and "transparency=0.0" in meta
-    assert page.locator("#compare-claims tbody tr").count() == 12
+    assert page.locator("#compare-claims tbody tr").count() == 12  # 6 claims: custom in both, status-quo in A
     shot(page, "compare")
     assert console.errors == []
 

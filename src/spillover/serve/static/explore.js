@@ -18,6 +18,11 @@
   let startedAt = 0;
   let debounce = null;
   let previous = {};
+  // The last paired run (preset + custom): its preset rows are reused while only the levers
+  // move, since the preset's runs and draws do not depend on them (same scenario, runs, seed).
+  let paired = null;
+  let mode = "paired";
+  let runKey = "";
 
   function say(text, isError) {
     statusLine.textContent = text;
@@ -95,6 +100,10 @@
       runs: parseInt(runsInput.value, 10), seed: parseInt(seedInput.value, 10),
       compare: baseline.value !== "", baseline: baseline.value || null,
     };
+    const key = [data.ref, baseline.value, body.runs, body.seed].join("|");
+    runKey = key;
+    mode = body.compare && paired && paired.key === key ? "reuse" : "paired";
+    if (mode === "reuse") body.compare = false;  // only the custom setting needs to run again
     say("Starting…");
     bar.value = 0;
     form.dataset.state = "running";
@@ -143,16 +152,34 @@
     const got = await Promise.all([S.api("GET", base + "/claims"), S.api("GET", base + "/outcomes")]);
     if (!got[0].ok) { finish("failed"); say(S.detail(got[0].data), true); return; }
     const custom = job.policies[job.policies.length - 1];
-    const base0 = job.policies.length > 1 ? job.policies[0] : null;
-    renderClaims(got[0].data, base0, custom);
-    renderOutcomes(got[1].ok ? got[1].data : [], base0, custom);
+    let claims = got[0].data;
+    let outcomes = got[1].ok ? got[1].data : [];
+    let base0 = job.policies.length > 1 ? job.policies[0] : null;
+    if (mode === "paired" && base0) {
+      paired = {
+        key: runKey, id: job.id, name: base0,
+        claims: claims.filter(function (r) { return r.policy === base0; }),
+        outcomes: outcomes.filter(function (r) { return r.policy === base0; }),
+      };
+    } else if (mode === "reuse" && paired) {
+      base0 = paired.name;
+      claims = claims.concat(paired.claims);
+      outcomes = outcomes.concat(paired.outcomes);
+    }
+    renderClaims(claims, base0, custom);
+    renderOutcomes(outcomes, base0, custom);
     const secs = ((performance.now() - startedAt) / 1000).toFixed(1);
     bar.value = bar.max;
-    say("Done: " + job.total.toLocaleString("en-US") + " runs in " + secs + " s.");
+    say("Done: " + job.total.toLocaleString("en-US") + " runs in " + secs + " s" +
+      (mode === "reuse" ? " (" + paired.name + " from the paired run: same runs and draws)." : "."));
     const link = document.getElementById("result-link");
     link.textContent = "";
     const a = S.el("a", { href: "/runs/" + encodeURIComponent(job.id), id: "full-results" }, "Full results, figures and downloads →");
     link.appendChild(a);
+    if (mode === "reuse") {
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(S.el("a", { href: "/runs/compare?a=" + encodeURIComponent(paired.id) + "&b=" + encodeURIComponent(job.id), id: "compare-paired" }, "Compare with the paired run →"));
+    }
     form.dataset.lastRun = job.id;
     finish("done");
   }
