@@ -107,8 +107,13 @@ def _format(value: object) -> str:
 
 @app.command("import")
 def import_cmd(
-    kind: Annotated[str, typer.Argument(help="What the files are: sipri, tiv, gdelt or nmc.")],
-    files: Annotated[list[Path], typer.Argument(help="Files to import (GDELT: .CSV or .CSV.zip).")],
+    kind: Annotated[
+        str, typer.Argument(metavar="KIND", help="What the files are: sipri, tiv, gdelt or nmc.")
+    ],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE", help="Files to import (GDELT: .CSV or .CSV.zip)."),
+    ],
     db: DbOption = None,
 ) -> None:
     """Import files, each all or nothing; re-importing a file (same sha256) is a no-op."""
@@ -137,7 +142,9 @@ def tables_cmd(db: DbOption = None) -> None:
 
 @app.command("sql")
 def sql_cmd(
-    query: Annotated[str, typer.Argument(help="SELECT statement(s); the last result is printed.")],
+    query: Annotated[
+        str, typer.Argument(metavar="SQL", help="SELECT statement(s); the last result is printed.")
+    ],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -153,8 +160,8 @@ def sql_cmd(
 
 @app.command("dyad")
 def dyad_cmd(
-    a: Annotated[str, typer.Argument(help="First actor, ISO3 (e.g. RUS).")],
-    b: Annotated[str, typer.Argument(help="Second actor, ISO3 (e.g. KOR).")],
+    a: Annotated[str, typer.Argument(metavar="A", help="First actor, ISO3 (e.g. RUS).")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Second actor, ISO3 (e.g. KOR).")],
     start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
     freq: Annotated[str, typer.Option("--freq", help="day or month.")] = "day",
