@@ -29,7 +29,8 @@ def draft(
     start: Annotated[str, typer.Option("--from", help="Day 0 of the scenario, YYYY-MM-DD.")],
     out: Annotated[Path, typer.Option("--out", help="Scenario file to write (never overwritten).")],
     end: Annotated[
-        str | None, typer.Option("--to", help="Last day of the data window [default: end of horizon].")
+        str | None,
+        typer.Option("--to", help="Last day of the data window (default: the last day of the horizon)."),
     ] = None,
     horizon: Annotated[int, typer.Option(min=1, max=36500, help="Days simulated.")] = 730,
     db: Annotated[
