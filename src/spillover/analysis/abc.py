@@ -15,16 +15,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spillover.analysis.calibration import Problem
+from spillover.analysis.evaluate import nominal_values
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
 from spillover.engine.structure import build_structure
 from spillover.ensemble.chunks import pilot_spec
-from spillover.ensemble.design import Design, MemoryDesign, design_rng, sample_inputs
+from spillover.ensemble.design import Design, MemoryDesign, sample_inputs
 from spillover.ensemble.run import Ensemble, plan, run_plan
 from spillover.results.assemble import Assembler
 from spillover.scenario.model import Scenario
@@ -34,6 +36,7 @@ __all__ = ["MIN_ACCEPTED", "Abc", "abc", "check_posterior", "posterior_design", 
 
 MIN_ACCEPTED = 10
 """Fewest runs a posterior sample may hold."""
+_POSTERIOR_KEY = 0xAB0C  # spawn key of the stream that resamples a posterior
 
 
 @dataclass
@@ -45,8 +48,8 @@ class Abc:
     posterior
         The accepted runs: ``run``, one column per sampled input, and ``distance``.
     summary
-        One row per input (the selected ones, or all), most narrowed first: ``input``,
-        ``label``, ``prior_median``, ``prior_lo``, ``prior_hi``, ``post_median``,
+        One row per input, most narrowed first: ``input``, ``label``, ``selected`` (named
+        in ``inputs``), ``prior_median``, ``prior_lo``, ``prior_hi``, ``post_median``,
         ``post_lo``, ``post_hi`` (5th and 95th percentiles) and ``narrowing``
         (1 − posterior 90% width / prior 90% width).
     distances
@@ -93,6 +96,15 @@ def _summary(sc: Scenario, prior: pd.DataFrame, post: pd.DataFrame, names: Seque
     return pd.DataFrame(rows).sort_values("narrowing", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _prior(st: Any, names: list[str], runs: int, seed: int, design: Design) -> pd.DataFrame:
+    """The prior design over ``names``; every other input at its nominal value."""
+    chosen = [i for i in st.inputs if i.name in set(names)]
+    exp = sample_inputs(chosen, runs, seed, design)
+    for name, col in nominal_values([i for i in st.inputs if i.name not in set(names)], runs).items():
+        exp[name] = col
+    return exp
+
+
 def abc(
     sc: Scenario,
     observations: Sequence[Observation],
@@ -112,17 +124,18 @@ def abc(
     accept
         Share of runs kept (at least :data:`MIN_ACCEPTED` runs).
     inputs
-        Inputs to summarise (default: all, most narrowed first); the posterior table
-        always holds every input.
+        Inputs to calibrate: only these are drawn from their prior, the others stay at
+        their nominal values (as in the least-squares fit), and the posterior table holds
+        only these. Default: every uncertain input varies, and the posterior holds all.
 
     Examples
     --------
     >>> from spillover.scenario.load import load_scenario
     >>> sc = load_scenario("nk-russia-2023")
     >>> obs = Observation("indicator.ukr_pressure", np.arange(30, 730, 30), np.full(24, 0.3))
-    >>> post = abc(sc, [obs], runs=200, accept=0.1, seed=1)
-    >>> len(post.posterior)
-    20
+    >>> post = abc(sc, [obs], runs=200, accept=0.1, seed=1, inputs=["w_ukr_prk_shells"])
+    >>> len(post.posterior), list(post.posterior.columns)
+    (20, ['run', 'w_ukr_prk_shells', 'distance'])
     """
     if not 0 < accept < 1:
         raise ValueError(f"accept must lie between 0 and 1 (a share of runs), got {accept}")
@@ -132,13 +145,14 @@ def abc(
                          f"{MIN_ACCEPTED}: use --runs {need} or more")
     t0 = time.perf_counter()
     st = build_structure(sc)
-    prob = Problem.build(sc, observations, [i.name for i in st.inputs] if inputs is None else inputs, policy)
-    exp = sample_inputs(st.inputs, runs, seed, design)
+    names = [i.name for i in Problem.build(sc, observations, inputs, policy).inputs] if inputs else \
+        [i.name for i in st.inputs]
+    prob = Problem.build(sc, observations, names, policy)
+    exp = _prior(st, names, runs, seed, design)
     dist = _distances(prob, exp, seed, chunk_size, progress)
     keep = np.argsort(dist, kind="stable")[: int(runs * accept)]
-    post = exp.iloc[np.sort(keep)].copy()
+    post = exp.iloc[np.sort(keep)][["run", *names]].copy()
     post["distance"] = dist[post["run"].to_numpy()]
-    names = [i.name for i in prob.inputs]
     return Abc(posterior=post.reset_index(drop=True), summary=_summary(sc, exp, post, names), distances=dist,
                epsilon=float(dist[keep].max()), runs=runs, accept=accept, seconds=time.perf_counter() - t0)
 
@@ -161,30 +175,31 @@ def read_posterior(path: str | Path, sc: Scenario) -> pd.DataFrame:
 
 
 def check_posterior(frame: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
-    """The posterior's input columns, in the scenario's order; refuses missing or extra inputs."""
+    """The posterior's input columns; refuses columns the scenario does not sample, or no rows."""
     names = [i.name for i in build_structure(sc).inputs]
     cols = [c for c in frame.columns if c not in ("run", "distance")]
-    missing = [n for n in names if n not in cols]
     extra = [c for c in cols if c not in names]
-    if missing or extra:
-        what = (f"lacks input(s) {', '.join(missing[:5])}" if missing else
-                f"has column(s) the scenario does not sample: {', '.join(extra[:5])}")
-        raise ValueError(f"the posterior table does not fit scenario '{sc.name}': it {what}")
-    if len(frame) == 0:
+    if extra:
+        raise ValueError(f"the posterior table does not fit scenario '{sc.name}': it has column(s) the "
+                         f"scenario does not sample: {', '.join(extra[:5])}")
+    if len(frame) == 0 or not cols:
         raise ValueError("the posterior table is empty")
-    return frame[names].reset_index(drop=True)
+    return frame[[n for n in names if n in cols]].reset_index(drop=True)
 
 
-def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int = 0) -> pd.DataFrame:
-    """An experiments table of ``runs`` rows drawn (with replacement) from the posterior.
+def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int = 0,
+                     design: Design = "lhs") -> pd.DataFrame:
+    """An experiments table of ``runs`` rows: the posterior's inputs in place of their prior.
 
-    Rows are drawn whole, so the inputs keep their joint posterior dependence. The draw
-    comes from the design's own stream of ``seed``.
+    Posterior rows are drawn whole (with replacement), so its inputs keep their joint
+    dependence; inputs the posterior does not hold come from the usual design of ``seed``.
     """
     frame = check_posterior(posterior, sc)
-    pick = design_rng(seed).integers(0, len(frame), runs)
-    out = frame.iloc[pick].reset_index(drop=True)
-    out.insert(0, "run", np.arange(runs, dtype=np.int64))
+    out = sample_inputs(build_structure(sc).inputs, runs, seed, design)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_POSTERIOR_KEY,)))
+    pick = rng.integers(0, len(frame), runs)
+    for c in frame.columns:
+        out[c] = frame[c].to_numpy()[pick]
     return out
 
 

@@ -1,0 +1,83 @@
+"""The analysis commands: findings printed as tables; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from spillover.cli.main import app
+from tests.conftest import HERE, MINI
+from tests.test_cli import cli
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> str:
+    res = runner.invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_explain_prints_orders_chains_and_attribution() -> None:
+    out = invoke("explain", str(MINI), "--runs", "20", "--seed", "1")
+    assert "Orders of effect" in out and "Strongest causal chains" in out and "Attribution" in out
+    assert "s_r_shells → threat → pressure" in out
+    assert "confirmed" in out and "pressure ← threat" in out
+    graph_only = invoke("explain", str(MINI), "--runs", "0")
+    assert "Attribution" not in graph_only and "verdict" not in graph_only
+
+
+def test_sensitivity_prints_the_ranking_and_basis() -> None:
+    out = invoke("sensitivity", str(MINI), "--outcome", "helps", "--method", "morris", "--n", "8")
+    assert "Sensitivity of fired(o_helps) under status-quo: morris" in out
+    assert "judgment" in out and "runs in" in out
+
+
+def test_discover_prints_the_box_and_the_tree() -> None:
+    out = invoke("discover", str(MINI), "--where", "days_of_fire.s_r_shells > 60", "--runs", "200")
+    assert "PRIM peeling trajectory" in out and "◀ chosen" in out
+    assert "PRIM box" in out and "Classification tree" in out and "fullness" in out
+
+
+def test_calibrate_and_write_the_posterior(tmp_path) -> None:
+    csv = tmp_path / "stock.csv"
+    csv.write_text("date,value\n2024-01-11,20500\n2024-02-10,21800\n2024-03-11,20000\n2024-04-10,17000\n")
+    post = tmp_path / "post.parquet"
+    out = invoke("calibrate", str(MINI), "--data", str(csv), "--target", "stock.R.shell", "--inputs",
+                 "fullness", "--runs", "200", "--accept", "0.1", "--posterior", str(post))
+    assert "Least squares: 4 points" in out and "ABC rejection: 20 of 200 runs kept" in out
+    assert post.exists()
+
+
+def test_robust_prints_the_regret_table_and_adds_it_to_a_report(tmp_path) -> None:
+    import spillover
+
+    folder = tmp_path / "run"
+    spillover.run(str(MINI), runs=20, seed=1, out=folder)
+    out = invoke("robust", str(MINI), "--from", str(folder), "--into", str(folder))
+    assert "Regret per outcome" in out and "Minimax-regret choice" in out and "★" in out
+    assert 'id="robustness"' in (folder / "report.html").read_text(encoding="utf-8")
+    out = invoke("robust", str(MINI), "--runs", "15", "--outcome", "days_of_fire.s_r_shells",
+                 "--higher-is-better", "days_of_fire.s_r_shells")
+    assert "days_of_fire.s_r_shells ↑" in out
+
+
+@pytest.mark.parametrize(("args", "lines"), [
+    (["discover", str(MINI), "--where", "fired(o_helps) and and peak.threat > 0.5"],
+     ["fired(o_helps) and and peak.threat > 0.5", " " * 19 + "^",
+      "error: --where, column 20: expected a name or number, found 'and'"]),
+    (["sensitivity", str(MINI), "--outcome", "peak.thret"],
+     ["peak.thret", "^",
+      "error: --outcome, column 1: unknown outcome 'peak.thret' (did you mean 'peak.threat'"]),
+    (["sensitivity", str(MINI), "--outcome", "peak.threat", "--n", "16"],
+     ["error: sobol needs --n of at least 64 base samples, got 16"]),
+    (["calibrate", str(MINI), "--data", str(HERE / "scenarios" / "mini.yaml"), "--target", "indicator.threat",
+      "--inputs", "fullness"], ["mini.yaml:1:1: expected the header 'date,value'"]),
+])
+def test_bad_input_is_reported_with_exit_2(args, lines) -> None:
+    done = cli(*args)
+    assert done.returncode == 2, done.stdout
+    got = done.stderr.rstrip("\n").splitlines()
+    assert len(got) == len(lines) and "Traceback" not in done.stderr
+    for g, want in zip(got, lines, strict=True):
+        assert g.startswith(want) or want in g, (g, want)

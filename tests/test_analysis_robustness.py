@@ -1,0 +1,65 @@
+"""Regret across policies: known answers on hand-made outcomes, and on a run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from spillover.analysis.robustness import default_quantities, regret_summary, regret_table
+
+
+def frame() -> pd.DataFrame:
+    # Three runs, three policies. On x (lower is better): a wins runs 0 and 1, c wins run 2.
+    x = {"a": [1.0, 2.0, 9.0], "b": [2.0, 3.0, 4.0], "c": [5.0, 6.0, 1.0]}
+    rows = [{"run": r, "policy": p, "x": v[r], "hit": v[r] > 3} for p, v in x.items() for r in range(3)]
+    return pd.DataFrame(rows)
+
+
+def test_regret_known_answer() -> None:
+    t = regret_table(frame(), {"x": "x"}).set_index("policy")
+    # regrets: a = 0, 0, 8; b = 1, 1, 3; c = 4, 4, 0
+    assert t.loc["a", "best_runs"] == 2 and t.loc["c", "best_runs"] == 1 and t.loc["b", "best_runs"] == 0
+    assert t.loc["a", "max_regret"] == 8 and t.loc["b", "max_regret"] == 3 and t.loc["c", "max_regret"] == 4
+    assert t.loc["b", "mean_regret"] == pytest.approx(5 / 3)
+    assert t["minimax"].tolist() == [False, True, False]  # b never does badly
+    assert (t["better"] == "lower").all() and (t["n"] == 3).all()
+
+
+def test_higher_is_better_and_yes_no_outcomes() -> None:
+    t = regret_table(frame(), {"x": "x", "hit": "hit"}, higher_is_better=["x"])
+    hi = t[t["quantity"] == "x"].set_index("policy")
+    # higher is better: a wins run 2 (9), c runs 0 and 1 (5, 6)
+    assert hi.loc["c", "best_runs"] == 2 and hi.loc["a", "best_runs"] == 1
+    assert (hi["better"] == "higher").all()
+    hit = t[t["quantity"] == "hit"].set_index("policy")
+    assert hit["max_regret"].max() == 1.0
+    with pytest.raises(ValueError, match="did you mean 'hit'"):
+        regret_table(frame(), {"x": "x", "hit": "hit"}, higher_is_better=["hti"])
+
+
+def test_ties_count_for_each_policy_and_the_minimax_breaks_ties_by_the_mean() -> None:
+    f = frame()
+    f["y"] = [0.0, 0.0, 1.0] * 3
+    t = regret_table(f, {"y": "y"})
+    assert (t["best_runs"] == 3).all() and (t["max_regret"] == 0).all()
+    assert t["minimax"].sum() == 1
+
+
+def test_summary_counts_minimax_choices() -> None:
+    t = regret_table(frame(), {"x": "x", "hit": "hit"})
+    s = regret_summary(t)
+    # x: b (max regret 3); hit: a, b and c all have max regret 1, a and b a mean of 1/3: a first.
+    assert s.set_index("policy")["minimax"].to_dict() == {"a": 1, "b": 1, "c": 0}
+    assert s["policy"].iloc[0] == "a"  # ...and a is best most often on both
+
+
+def test_regret_on_a_run(mini) -> None:
+    import spillover
+
+    res = spillover.run(mini, runs=30, seed=2)
+    t = regret_table(res.outcomes, default_quantities(mini))
+    assert set(t["policy"]) == set(mini.policies)
+    assert t.groupby("quantity")["minimax"].sum().eq(1).all()
+    assert (t["mean_regret"] <= t["max_regret"] + 1e-12).all() and (t["mean_regret"] >= 0).all()
+    with pytest.raises(Exception, match="did you mean"):
+        regret_table(res.outcomes, {"z": "peak.thret"})
