@@ -212,7 +212,12 @@ class RunManager:
 
     def chunk_for(self, runs: int) -> int:
         """Runs per chunk: one chunk per worker when that is under ``chunk_size`` (least overhead),
-        else ``chunk_size`` (the step of progress and cancellation); at least 64."""
+        else ``chunk_size`` (the step of progress and cancellation); at least 64.
+
+        >>> m = RunManager(Path("runs"), workers=2, chunk_size=1000)
+        >>> m.chunk_for(2000), m.chunk_for(300), m.chunk_for(50_000)
+        (1000, 150, 1000)
+        """
         per_worker = -(-runs // max(self.workers, 1))
         return max(1, min(self.chunk_size, max(64, per_worker)))
 

@@ -25,6 +25,9 @@ from spillover.report.html import figure_json, write_report
 from spillover.results.assemble import canonical
 from spillover.results.result import RunResult
 
+__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes",
+           "policies_of", "query", "read_run", "result_figures", "template_json"]
+
 _REPORT_LOCK = threading.Lock()
 #: Points per fan-chart line on the page (the report thins the same way).
 FAN_POINTS = 200
@@ -159,6 +162,3 @@ def comparison_view(result: RunResult) -> list[dict[str, Any]]:
     policies = policies_of(result)
     return T.comparison_rows(result.comparison, result.scenario_summary, result.claims, policies)
 
-
-__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes",
-           "policies_of", "query", "read_run", "result_figures", "template_json"]

@@ -41,7 +41,13 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to listen beyond this machine without a token (``ValueError``, one line)."""
+    """Refuse to listen beyond this machine without a token (``ValueError``, one line).
+
+    >>> check_bind("0.0.0.0", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: serving on 0.0.0.0 makes the app reachable from other machines: give --token SECRET (every request must then carry it)
+    """  # noqa: E501 - the error in the example is one line
     if not is_loopback(host) and not token:
         raise ValueError(f"serving on {host} makes the app reachable from other machines: "
                          "give --token SECRET (every request must then carry it)")
