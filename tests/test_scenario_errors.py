@@ -167,3 +167,16 @@ def test_missing_file() -> None:
 def test_unknown_builtin_suggests() -> None:
     with pytest.raises(ScenarioError, match="did you mean 'nk-russia-2023'"):
         load_scenario("nk-russia-2024")
+
+
+def test_control_character_is_located() -> None:
+    msg = first_error(TEXT.replace("title: Three actors", "title: Three\x1f actors"))
+    assert f"bad.yaml:{line_of(TEXT, 'title: Three actors')}:" in msg and "U+001F" in msg
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    rows = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for prev, cur in zip("abcdefg", "bcdefgh", strict=True):
+        rows.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    msg = first_error("\n".join(rows) + "\n")
+    assert "expands to more than" in msg

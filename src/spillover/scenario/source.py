@@ -57,8 +57,14 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+MAX_NODES = 200_000  # far beyond any real scenario; stops alias bombs
+
+
 def _build(loader: _Loader, node: yaml.Node, path: Path_, doc: SourceDoc) -> Any:
     doc.values[path] = _mark(node)
+    if len(doc.values) > MAX_NODES:
+        raise ScenarioError([Problem(doc.file, *_mark(node), f"the file expands to more than {MAX_NODES:,} "
+                                     "values (nested aliases?); a scenario is far smaller")])
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
@@ -97,7 +103,10 @@ def read_yaml(text: str, file: str = "<string>") -> SourceDoc:
     ({'a': {'b': 1}}, (2, 6))
     """
     doc = SourceDoc(file=file, text=text, data=None)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
+        raise ScenarioError([_reader_problem(file, text, exc)]) from None
     try:
         node = loader.get_single_node()
         doc.data = {} if node is None else _build(loader, node, (), doc)
@@ -107,10 +116,22 @@ def read_yaml(text: str, file: str = "<string>") -> SourceDoc:
         what = exc.problem or exc.context or "invalid YAML"
         raise ScenarioError([Problem(file, line, col, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
+        raise ScenarioError([_reader_problem(file, text, exc)]) from None
     finally:
         loader.dispose()
     return doc
+
+
+def _reader_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
+    """Locate a reader error (bad character) by its position in the text."""
+    pos = getattr(exc, "position", None)
+    if isinstance(pos, int):
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = getattr(exc, "character", None)
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        return Problem(file, line, col, f"character {shown} is not allowed in YAML; remove it")
+    return Problem(file, 1, 1, f"YAML error: {exc}")
 
 
 def read_yaml_file(path: str | Path) -> SourceDoc:
