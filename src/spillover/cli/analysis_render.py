@@ -24,6 +24,13 @@ def num(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def small(x: float) -> str:
+    """A regret or distance: 0, '<0.001', or two significant digits."""
+    if x == 0:
+        return "0"
+    return "<0.001" if abs(x) < 1e-3 else f"{x:.2g}"
+
+
 def signed(x: float, pp: bool = False) -> str:
     if x is None or math.isnan(x):
         return "–"
@@ -83,7 +90,8 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
             if r is None:
                 cells.append("–")
                 continue
-            txt = "0" if abs(r.mean_diff) < 0.005 else f"{100 * r.mean_diff:+.0f}"
+            pp = 100 * r.mean_diff
+            txt = "0" if pp == 0 else f"{pp:+.1f}" if abs(pp) < 1 else f"{pp:+.0f}"
             cells.append(Text(txt, style="bold" if _clear(r.lo, r.hi) else "dim"))
         t.add_row(str(item), *cells)
     return t
@@ -184,7 +192,7 @@ def render_regret(table: pd.DataFrame) -> Table:
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
             star = " ★" if r["minimax"] else ""
-            text = f"{pct(r['best_share'])} · {num(r['mean_regret'], 2)} · {num(r['max_regret'], 2)}{star}"
+            text = f"{pct(r['best_share'])} · {small(r['mean_regret'])} · {small(r['max_regret'])}{star}"
             cells.append(Text(text, style="bold" if r["minimax"] else ""))
         arrow = "↑" if g["better"].iloc[0] == "higher" else "↓"
         t.add_row(f"{q} {arrow}", *cells)
