@@ -94,3 +94,16 @@ def test_channels_are_every_indicator_input_in_file_order(mini) -> None:
     assert channels(influence_graph(mini)) == [("threat", "shells"), ("threat", "payment"),
                                                ("pressure", "threat"), ("pressure", "channel"),
                                                ("hostility", "aid")]
+
+
+def test_a_scenario_without_transfers_has_no_orders_or_chains() -> None:
+    import yaml
+
+    from spillover.scenario.load import loads_scenario
+
+    bare = loads_scenario(yaml.safe_dump({
+        "name": "bare", "title": "b", "start": "2020-01-01", "horizon": 10, "actors": {"A": {"name": "A"}},
+        "munitions": {"m": {"name": "m"}}, "policies": {"only": {}},
+    }))
+    g = influence_graph(bare)
+    assert order_table(g).empty and strongest_chains(g) == [] and channels(g) == []

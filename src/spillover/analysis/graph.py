@@ -232,7 +232,9 @@ def order_table(g: nx.DiGraph) -> pd.DataFrame:
         for f in by:
             row[f"order.{f}"] = float(by[f][key]) if key in by[f] else math.nan
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["order", "kind", "id"], kind="stable").reset_index(drop=True)
+    cols = ["kind", "id", "name", "order", "from", *(f"order.{f}" for f in by)]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.sort_values(["order", "kind", "id"], kind="stable").reset_index(drop=True)
 
 
 def roots(g: nx.DiGraph) -> list[str]:
