@@ -121,6 +121,13 @@ def _check_n(method: str, n: int) -> None:
                          f"use {lo} or {lo * 2}")
 
 
+def _need_salib() -> None:
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise ImportError("sensitivity analysis needs SALib: pip install 'spillover[analysis]'") from None
+
+
 def _sample(method: str, problem: dict[str, Any], n: int, seed: int, second: bool) -> np.ndarray:
     if method == "sobol":
         from SALib.sample import sobol
@@ -310,6 +317,7 @@ def sensitivity(
     'rus_fire_rate'
     """
     _check_n(method, n)
+    _need_salib()
     st = build_structure(sc)
     sel = select(sc, outcome)
     factors = _factors(st, inputs)
