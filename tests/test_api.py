@@ -69,3 +69,34 @@ def test_save_series_writes_every_run(tmp_path) -> None:
 def test_doctests(module) -> None:
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_given_experiments_table_reproduces_the_design(tmp_path) -> None:
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.design import sample_inputs
+
+    sc = spillover.load_scenario(MINI)
+    exp = sample_inputs(build_structure(sc).inputs, 30, 5)
+    designed = spillover.run(sc, runs=30, seed=5)
+    given = spillover.run(sc, experiments=exp, seed=5)
+    assert given.outcomes.equals(designed.outcomes)
+    folder = spillover.run(sc, experiments=exp, seed=5, out=tmp_path / "r", chunk_size=7, report=False)
+    assert folder.outcomes.equals(designed.outcomes)
+    with pytest.raises(ValueError, match="lacks input 'fullness'"):
+        spillover.run(sc, experiments=exp.drop(columns="fullness"))
+
+
+def test_cli_runs_from_a_posterior(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    post = tmp_path / "post.parquet"
+    pd.DataFrame({"fullness": [0.55, 0.6, 0.65], "late_fire": [1000.0, 1100.0, 1000.0]}).to_parquet(post)
+    done = subprocess.run([sys.executable, "-c", "from spillover.cli.main import main; main()", "run",
+                           str(MINI), "--runs", "20", "--posterior", str(post), "--out", str(tmp_path / "r"),
+                           "--no-report"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    exp = pd.read_parquet(tmp_path / "r" / "experiments.parquet")
+    assert set(exp["fullness"]) <= {0.55, 0.6, 0.65} and len(exp) == 20

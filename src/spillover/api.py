@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from spillover.analysis.sections import enrich
 from spillover.ensemble.chunks import ChunkResult, pilot_spec
-from spillover.ensemble.design import Design, FileDesign
+from spillover.ensemble.design import Design, FileDesign, given_design
 from spillover.ensemble.run import Ensemble, Plan, plan, run_ensemble, run_plan
 from spillover.ensemble.variants import add_policies
 from spillover.results.assemble import Assembler, canonical
@@ -145,6 +146,7 @@ def run(
     pool: Executor | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    experiments: pd.DataFrame | None = None,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
 
@@ -173,6 +175,9 @@ def run(
     executor, scheduler
         ``local`` or ``dask``; with ``dask``, the address of an existing scheduler, or
         ``None`` for a local cluster of ``workers`` processes.
+    experiments
+        A given experiments table instead of the design, e.g. a calibration's posterior
+        (``spillover.analysis.posterior_design``); ``runs`` is then its length.
 
     Returns
     -------
@@ -196,10 +201,13 @@ def run(
     started = time.perf_counter()
     if save_series and out is None:
         raise ValueError("--save-series needs a run folder (--out)")
+    if experiments is not None:
+        runs = len(experiments)
     tick = _ticker(runs, progress)
     if out is None:
         ens = run_ensemble(sc, runs, seed, policies, design, chunk_size, workers, on_chunk=tick,
-                           counterfactual=counterfactual, pool=pool, executor=executor, scheduler=scheduler)
+                           counterfactual=counterfactual, pool=pool, executor=executor, scheduler=scheduler,
+                           experiments=experiments)
         return _finish(sc, ens, _manifest(sc, ens.policies, runs, seed, design, chunk_size, workers), started)
     pl = plan(sc, runs, seed, policies, design, chunk_size, counterfactual=counterfactual,
               save_series=save_series)
@@ -207,7 +215,12 @@ def run(
     manifest = _manifest(sc, pl.policies, runs, seed, design, chunk_size, workers)
     manifest.update(variants=[v.name for v in pl.batch.variants], save_series=save_series,
                     executor=executor)
+    if experiments is not None:
+        given = given_design(pl.structure.inputs, experiments)
+        manifest["design"] = "given"
     folder = RunFolder.create(final, manifest)
+    if experiments is not None:
+        FileDesign(folder.path / "design", pl.structure.inputs, runs).write_table(given)
     return _run_in_folder(sc, pl, folder, workers, executor, scheduler, pool, tick, report, started)
 
 
@@ -326,6 +339,7 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, object], started: f
     timings = dict(ens.timings)
     t = time.perf_counter()
     result = analyse(sc, ens, manifest, full)
+    enrich(result, sc)  # orders of effect and the regret table: cheap, in every report
     timings["analyse"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}

@@ -8,47 +8,20 @@ self-contained report gathers the run and all its analyses.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import pyarrow.parquet as pq
-
-from spillover.analysis.sections import enrich, read_sections, write_sections
-from spillover.results.assemble import canonical
+from spillover.analysis.sections import enrich, write_sections
 from spillover.results.result import RunResult
+from spillover.results.store import read_result
 from spillover.scenario.model import Scenario
 
 __all__ = ["add_section", "load_result"]
 
 
-def _parquet(path: Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas() if path.exists() else pd.DataFrame()
-
-
-def _json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
-
-
 def load_result(folder: str | Path) -> RunResult:
     """The tables of a finished run folder, with its saved analysis sections in ``extra``."""
-    f = Path(folder)
-    if not (f / "manifest.json").is_file():
-        raise FileNotFoundError(f"{f} is not a finished run folder (no manifest.json)")
-    manifest = _json(f / "manifest.json", {})
-    outcomes = _parquet(f / "outcomes.parquet")
-    if not outcomes.empty:
-        outcomes = canonical(outcomes, manifest.get("policies") or [])
-    result = RunResult(
-        scenario_summary=_json(f / "scenario.json", {}), manifest=manifest,
-        experiments=_parquet(f / "experiments.parquet"), outcomes=outcomes,
-        series=_parquet(f / "series.parquet"), claims=pd.DataFrame(_json(f / "claims.json", [])),
-        comparison=_parquet(f / "comparison.parquet"),
-    )
-    result.extra["analysis"] = read_sections(f)
-    result.path = f
-    return result
+    return read_result(folder)
 
 
 def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenario) -> Path:

@@ -50,6 +50,7 @@ def run_cmd(
     executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Address of a dask scheduler.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
+    posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
     if executor not in ("local", "dask"):
@@ -75,10 +76,13 @@ def run_cmd(
             result = api.resume(resume, workers=workers, executor=executor, scheduler=scheduler,
                                 report=report, progress=tick)
         else:
+            experiments = None
+            if posterior is not None:
+                experiments = _posterior(scenario, posterior, total, seed or 0, design or "lhs")
             result = api.run(scenario, runs=total, seed=seed or 0, policies=policy or None,
                              design=design or "lhs", chunk_size=chunk_size or 1000,  # type: ignore[arg-type]
                              workers=workers, out=out or "auto", save_series=save_series, report=report,
-                             progress=tick, executor=executor, scheduler=scheduler)
+                             progress=tick, executor=executor, scheduler=scheduler, experiments=experiments)
     for table in render_summary(result):
         console.print(table)
     m = result.manifest
@@ -87,6 +91,15 @@ def run_cmd(
     console.print(f"results: {result.path}")
     if report:
         console.print(f"report:  {result.path / 'report.html'}")  # type: ignore[operator]
+
+
+def _posterior(scenario: str, path: Path, runs: int, seed: int, design: str) -> object:
+    """An experiments table whose calibrated inputs come from a posterior file."""
+    from spillover.analysis.abc import posterior_design, read_posterior
+    from spillover.scenario.load import load_scenario, resolve
+
+    sc = load_scenario(resolve(scenario))
+    return posterior_design(read_posterior(path, sc), sc, runs, seed, design)  # type: ignore[arg-type]
 
 
 def _manifest_of(path: Path) -> dict:

@@ -138,6 +138,12 @@ class FileDesign:
         for j, col in unit_columns(self.n_runs, d, seed, design):
             self.inputs[j].quantity.ppf(col).tofile(self._path(j))
 
+    def write_table(self, experiments: pd.DataFrame) -> None:
+        """Write a given experiments table (e.g. drawn from a posterior) as the design."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for j, inp in enumerate(self.inputs):
+            experiments[inp.name].to_numpy(dtype=np.float64).tofile(self._path(j))
+
     def rows(self, runs: np.ndarray) -> dict[str, np.ndarray]:
         start, count = int(runs[0]), len(runs)
         if count and int(runs[-1]) - start + 1 != count:
@@ -153,3 +159,17 @@ class FileDesign:
                 runs = np.arange(start, min(start + BLOCK * 4, self.n_runs))
                 cols = {"run": runs, **self.rows(runs)}
                 writer.write_table(pa.table(cols, schema=schema))
+
+
+def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame:
+    """Check a given experiments table against the scenario's inputs; number its runs 0..n-1.
+
+    Raises ValueError naming the first missing input.
+    """
+    missing = [i.name for i in inputs if i.name not in experiments.columns]
+    if missing:
+        raise ValueError(f"the experiments table lacks input '{missing[0]}'"
+                         + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+    cols = {"run": np.arange(len(experiments), dtype=np.int64)}
+    cols.update({i.name: experiments[i.name].to_numpy(dtype=np.float64) for i in inputs})
+    return pd.DataFrame(cols)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.chunks import Batch, ChunkResult, pilot_spec
-from spillover.ensemble.design import Design, DesignSource, MemoryDesign, sample_inputs
+from spillover.ensemble.design import Design, DesignSource, MemoryDesign, given_design, sample_inputs
 from spillover.ensemble.executor import chunk_ranges, execute
 from spillover.ensemble.variants import Variant, check_policies, policy_variants
 from spillover.results.assemble import Assembler
@@ -113,6 +113,7 @@ def run_ensemble(
     pool: Executor | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    experiments: pd.DataFrame | None = None,
 ) -> Ensemble:
     """Simulate ``runs`` runs of ``scenario`` under each policy (and its counterfactual), in memory.
 
@@ -132,10 +133,17 @@ def run_ensemble(
     executor, scheduler
         ``local`` (processes on this machine) or ``dask`` (a ``dask.distributed`` cluster at
         ``scheduler``, or a local one of ``workers`` processes).
+    experiments
+        A given experiments table (one column per input, e.g. drawn from a calibration's
+        posterior) instead of the design; ``runs`` is then its length.
     """
     t0 = time.perf_counter()
+    if experiments is not None:
+        runs = len(experiments)
     pl = plan(scenario, runs, seed, policies, design, chunk_size, variants, counterfactual, save_series)
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, runs, seed, design))
+    table = (given_design(pl.structure.inputs, experiments) if experiments is not None
+             else sample_inputs(pl.structure.inputs, runs, seed, design))
+    source = MemoryDesign(table)
     t1 = time.perf_counter()
     if series:
         pl.batch.spec = pilot_spec(pl.batch, source)

@@ -66,6 +66,10 @@ def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None
     write_json(folder / "claims.json", result.claims.to_dict(orient="records"))
     write_json(folder / "scenario.json", result.scenario_summary)
     write_json(folder / "manifest.json", result.manifest)
+    if result.extra.get("analysis"):
+        from spillover.analysis.sections import write_sections
+
+        write_sections(result.extra["analysis"], folder)
 
 
 _CLI: list[str] = []
@@ -79,3 +83,37 @@ def set_cli_command(args: list[str]) -> None:
 def command_line(call: str = "") -> str:
     """The ``spillover …`` command that started this run, or the Python call that did."""
     return shlex.join(_CLI) if _CLI else call
+
+
+def read_result(folder: str | Path) -> RunResult:
+    """The tables of a finished run folder as a :class:`RunResult`, with its saved analyses.
+
+    Raises FileNotFoundError when the folder holds no finished run (no ``manifest.json``).
+    """
+    import pyarrow.parquet as pq
+
+    from spillover.analysis.sections import read_sections
+    from spillover.results.assemble import canonical
+
+    f = Path(folder)
+    if not (f / "manifest.json").is_file():
+        raise FileNotFoundError(f"{f} is not a finished run folder (no manifest.json)")
+
+    def table(name: str) -> pd.DataFrame:
+        return pq.read_table(f / name).to_pandas() if (f / name).exists() else pd.DataFrame()
+
+    def data(name: str, default: Any) -> Any:
+        return json.loads((f / name).read_text(encoding="utf-8")) if (f / name).exists() else default
+
+    manifest = data("manifest.json", {})
+    outcomes = table("outcomes.parquet")
+    if not outcomes.empty:
+        outcomes = canonical(outcomes, manifest.get("policies") or [])
+    result = RunResult(
+        scenario_summary=data("scenario.json", {}), manifest=manifest,
+        experiments=table("experiments.parquet"), outcomes=outcomes, series=table("series.parquet"),
+        claims=pd.DataFrame(data("claims.json", [])), comparison=table("comparison.parquet"),
+    )
+    result.extra["analysis"] = read_sections(f)
+    result.path = f
+    return result

@@ -22,8 +22,8 @@ from spillover.api import ClaimSpec
 from spillover.report import figures as F
 from spillover.report import tables as T
 from spillover.report.html import figure_json, write_report
-from spillover.results.assemble import canonical
 from spillover.results.result import RunResult
+from spillover.results.store import read_result
 
 __all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes",
            "policies_of", "query", "read_run", "result_figures", "template_json"]
@@ -55,26 +55,10 @@ def _json(path: Path) -> Any:
 
 def read_run(folder: Path) -> RunResult:
     """The tables of a run folder as a :class:`RunResult` (``path`` set to the folder)."""
-    if not (folder / "manifest.json").is_file():
-        raise NotARun(f"{folder.name} is not a finished run (no manifest.json)")
-    manifest = _json(folder / "manifest.json")
-    outcomes = _parquet(folder / "outcomes.parquet")
-    if not outcomes.empty:
-        outcomes = canonical(outcomes, manifest.get("policies") or [])
-    claims_path = folder / "claims.json"
-    claims = pd.DataFrame(_json(claims_path)) if claims_path.exists() else pd.DataFrame()
-    summary_path = folder / "scenario.json"
-    result = RunResult(
-        scenario_summary=_json(summary_path) if summary_path.exists() else {},
-        manifest=manifest,
-        experiments=_parquet(folder / "experiments.parquet"),
-        outcomes=outcomes,
-        series=_parquet(folder / "series.parquet"),
-        claims=claims,
-        comparison=_parquet(folder / "comparison.parquet"),
-    )
-    result.path = folder
-    return result
+    try:
+        return read_result(folder)
+    except FileNotFoundError:
+        raise NotARun(f"{folder.name} is not a finished run (no manifest.json)") from None
 
 
 def ensure_report(folder: Path, result: RunResult) -> Path:
