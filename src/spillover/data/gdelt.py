@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -119,41 +120,39 @@ def _quarantine_invalid(
     """Quarantine rows that parsed but failed a check: find them, word why, store them.
 
     The rows are the lines whose event id was neither inserted nor rejected by the parser:
-    one pass over the file collects every line's id and byte offset, numpy compares them
-    with the inserted ids, and only the candidate lines are read again by DuckDB to word
-    the reasons. Should event ids repeat (so the comparison misses rows), a typed scan of
-    the whole file finds the invalid ids instead.
+    one pass over the file, block by block, compares every line's id with the inserted ids
+    (numpy), and only the candidate lines are read again by DuckDB to word the reasons.
+    Should event ids repeat (so the comparison misses rows), a typed scan of the whole
+    file finds the invalid ids instead.
     """
-    inserted = con.execute(
-        "SELECT global_event_id FROM gdelt_events WHERE source_id = $sid", {"sid": int(source_id)}
-    ).fetchnumpy()["global_event_id"]
-    parse_rejected = np.array(
-        [
-            row[0]
-            for row in con.execute(
-                "SELECT line FROM rejected_rows WHERE source_id = $sid", {"sid": int(source_id)}
-            ).fetchall()
-        ],
+    known = np.asarray(
+        con.execute(
+            "SELECT global_event_id FROM gdelt_events WHERE source_id = $sid",
+            {"sid": int(source_id)},
+        ).fetchnumpy()["global_event_id"],
         dtype=np.int64,
     )
-    ids, lengths = array("q"), array("q")
+    known.sort()
+    parse_rejected = {
+        row[0]
+        for row in con.execute(
+            "SELECT line FROM rejected_rows WHERE source_id = $sid", {"sid": int(source_id)}
+        ).fetchall()
+    }
+    candidates: list[tuple[int, int]] = []
+    first_number, position = 1, 0
     with open(path, "rb") as handle:  # ~1 s per million lines, only when needed
-        for line in handle:
-            try:
-                ids.append(int(line[: line.find(b"\t")]))
-            except (ValueError, OverflowError):  # blank or damaged line
-                ids.append(-1)
-            lengths.append(len(line))
-    line_ids = np.frombuffer(ids, dtype=np.int64)
-    sizes = np.frombuffer(lengths, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    numbers = np.arange(1, len(line_ids) + 1)
-    known = np.sort(np.asarray(inserted, dtype=np.int64))
-    where = np.minimum(np.searchsorted(known, line_ids), max(len(known) - 1, 0))
-    missing = known[where] != line_ids if len(known) else np.ones(len(line_ids), dtype=bool)
-    blank = (sizes <= 2) & (line_ids == -1)
-    missing &= ~blank & ~np.isin(numbers, parse_rejected)
-    candidates = [(int(numbers[i]), int(offsets[i])) for i in np.flatnonzero(missing)]
+        while block := list(islice(handle, _BLOCK_LINES)):
+            line_ids, sizes = _ids_and_sizes(block)
+            offsets = position + np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            where = np.minimum(np.searchsorted(known, line_ids), max(len(known) - 1, 0))
+            missing = known[where] != line_ids if len(known) else np.ones(len(block), bool)
+            missing &= ~((sizes <= 2) & (line_ids == -1))  # blank lines
+            for index in np.flatnonzero(missing):
+                if first_number + int(index) not in parse_rejected:
+                    candidates.append((first_number + int(index), int(offsets[index])))
+            first_number += len(block)
+            position += int(sizes.sum())
     rows = _worded(con, path, candidates)
     if len(rows) != expected:
         rows = _worded_by_full_scan(con, path)
@@ -171,6 +170,21 @@ def _quarantine_invalid(
 
 
 Rejected = list[tuple[int | None, str, str | None]]
+
+
+_BLOCK_LINES = 16_384
+
+
+def _ids_and_sizes(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Event id (-1 when unreadable) and byte length of each line."""
+    ids = array("q")
+    for line in lines:
+        try:
+            ids.append(int(line[: line.find(b"\t")]))
+        except (ValueError, OverflowError):  # blank or damaged line
+            ids.append(-1)
+    sizes = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    return np.frombuffer(ids, dtype=np.int64), sizes
 
 
 def _worded(

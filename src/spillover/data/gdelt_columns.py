@@ -132,6 +132,11 @@ def select_list() -> tuple[str, str]:
     return targets, expressions
 
 
+#: CSV read buffer: 8 MiB instead of DuckDB's 32 MiB keeps the import well inside its
+#: memory limit at the same speed (GDELT lines are under 2 KiB).
+_BUFFER_BYTES = 8 * 2**20
+
+
 def parsed(path: Path, *, rejects_table: str | None) -> str:
     """SQL subquery reading the export with the stored columns typed.
 
@@ -156,6 +161,7 @@ def parsed(path: Path, *, rejects_table: str | None) -> str:
     source = (
         f"read_csv('{quoted}', delim = '\\t', header = false, quote = '', escape = '', "
         f"auto_detect = false, dateformat = '%Y%m%d', timestampformat = '%Y%m%d%H%M%S', "
+        f"buffer_size = {_BUFFER_BYTES}, "
         f"columns = {{{columns}}}, {errors})"
     )
     return f"(SELECT {', '.join(PARSED_COLUMNS)} FROM {source})"

@@ -33,7 +33,7 @@ __all__ = [
 
 #: DuckDB buffer-pool limit while importing; big GDELT files spill to disk instead of
 #: growing memory (peak RSS stays flat with file size, see benchmarks/bench_data_import.py).
-IMPORT_MEMORY_LIMIT = "128MB"
+IMPORT_MEMORY_LIMIT = "96MB"
 
 
 @dataclass
