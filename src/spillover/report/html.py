@@ -257,6 +257,7 @@ def _context(result: RunResult) -> dict[str, Any]:
     comparison_rows = T.comparison_rows(comparison, summary, claims, policies)
     analysis = analysis_context((result.extra or {}).get("analysis"), add)
     return {
+        "sample_runs": (result.extra or {}).get("outcomes_sample_runs"),
         "title": str(summary.get("title") or summary.get("name") or "spillover report"),
         "name": str(summary.get("name") or ""),
         "description": str(summary.get("description") or ""),

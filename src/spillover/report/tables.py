@@ -351,8 +351,9 @@ def policy_order(
 
     for p in (manifest or {}).get("policies") or []:
         add(p)
-    for p in (summary or {}).get("policies") or []:
-        add(p)
+    if not order:  # the run's own policies when known, else the scenario's
+        for p in (summary or {}).get("policies") or []:
+            add(p)
     for frame in frames:
         if frame is not None and "policy" in frame.columns:
             for p in pd.unique(frame["policy"]):
