@@ -339,3 +339,17 @@ def test_an_invalid_row_sharing_an_event_id_with_a_valid_one(
     assert (result.rows_imported, result.rows_rejected) == (len(lines), 1)
     rejected = _rejected(store).iloc[0]
     assert (rejected["line"], rejected["reason"]) == (11, "unknown CAMEO event code '999'")
+
+
+def test_blank_lines_are_skipped_and_line_numbers_stay_physical(
+    store: data.Store, tmp_path: Path
+) -> None:
+    lines = GDELT.read_bytes().split(b"\n")[:-1]
+    body = [*lines[:3], b"", _field(lines[3], 1, b"20991231"), b"", lines[4][:50], *lines[5:]]
+    path = tmp_path / "20191024143000.export.CSV"
+    path.write_bytes(b"\n".join(body) + b"\n")
+    result = data.import_file(store, "gdelt", path)
+    assert (result.rows_imported, result.rows_rejected) == (len(lines) - 2, 2)
+    reasons = dict(zip(_rejected(store)["line"], _rejected(store)["reason"], strict=True))
+    assert reasons[5].startswith("SQLDATE 20991231 out of range")  # physical line 5
+    assert reasons[7].startswith("wrong column count")  # physical line 7
