@@ -7,29 +7,43 @@ Load a scenario, run its ensemble under each policy, and read the claims:
 >>> res = spillover.run(sc, runs=64, seed=7)
 >>> list(res.claims.columns)[:4]
 ['claim', 'policy', 'text', 'expr']
+
+The names below are imported on first use, so that ``import spillover.data`` (or the
+command line) does not pay for the engine it does not need.
 """
 
-from spillover.api import analyse, resume, run, scenarios, validate
-from spillover.results.result import RunResult
-from spillover.scenario.errors import ScenarioError
-from spillover.scenario.load import copy_builtin, load_scenario, loads_scenario
-from spillover.scenario.model import Scenario
-from spillover.scenario.summary import summarize
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "__version__",
-    "analyse",
-    "copy_builtin",
-    "load_scenario",
-    "loads_scenario",
-    "resume",
-    "run",
-    "scenarios",
-    "summarize",
-    "validate",
-]
+_WHERE = {
+    "analyse": "spillover.api",
+    "resume": "spillover.api",
+    "run": "spillover.api",
+    "scenarios": "spillover.api",
+    "validate": "spillover.api",
+    "RunResult": "spillover.results.result",
+    "ScenarioError": "spillover.scenario.errors",
+    "copy_builtin": "spillover.scenario.load",
+    "load_scenario": "spillover.scenario.load",
+    "loads_scenario": "spillover.scenario.load",
+    "Scenario": "spillover.scenario.model",
+    "summarize": "spillover.scenario.summary",
+}
+
+__all__ = ["__version__", *sorted(_WHERE)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spillover' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

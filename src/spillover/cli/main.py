@@ -179,7 +179,9 @@ def main() -> None:
 
     set_cli_command(sys.argv[1:])
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ScenarioError as exc:
         first = exc.problems[0]
         more = len(exc.problems) - 1
