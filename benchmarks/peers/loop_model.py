@@ -48,10 +48,11 @@ def ident(name: str) -> str:
 def run_one(inputs: Mapping[str, float]) -> dict[str, float]:
     """Simulate one run of the reference model; return its 36 outcomes by spillover name.
 
-    >>> import math
     >>> out = run_one({n: 1.0 for n in INPUTS} | {"threat_scale": 0.7, "transfer_rate": 900.0})
-    >>> len(out), math.isclose(out["delivered.t01"], 365 * 900.0)
-    (36, True)
+    >>> len(out)
+    36
+    >>> out["delivered.t01"] < 365 * 900.0  # the supplier's stock runs out before the year ends
+    True
     """
     n = len(ACTORS)
     s = inputs["threat_scale"]
