@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -303,7 +304,7 @@ _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_COMPARE, _PREC_SUM, _PREC_PRODUCT, _PREC_N
 _PREC_ATOM = 8
 
 
-class Expr:
+class Expr(ABC):
     """Base class of the syntax tree; every node is a frozen dataclass.
 
     Examples
@@ -385,9 +386,11 @@ class Expr:
             result = self._eval(env)
         return np.array(np.broadcast_to(result, (env.rows,)))
 
+    @abstractmethod
     def _eval(self, env: _Environment) -> Array:
-        raise NotImplementedError
+        """The node's values for every row."""
 
+    @abstractmethod
     def _render(self, needed: int = 0) -> str:
         """Render, in parentheses when this node binds looser than ``needed``.
 
@@ -395,7 +398,6 @@ class Expr:
         the deepest tree :func:`parse` accepts renders well within Python's recursion
         limit.
         """
-        raise NotImplementedError
 
     def __str__(self) -> str:
         return self._render()
