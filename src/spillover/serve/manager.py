@@ -234,15 +234,21 @@ class RunManager:
             return
         job.state, job.started = "running", time.time()
         pool = self._get_pool()
+        state, error = "failed", None
         try:
-            self._run(job, sc, pool)
+            state, error = self._run(job, sc, pool)
         finally:
-            job.finished = time.time()
             # An app run has a policy set at run time, so it cannot be resumed: remove what a
-            # cancelled or failed run left, so no half-written folder stays behind.
+            # cancelled or failed run left, so no half-written folder stays behind. The state
+            # is published after the clean-up, so a client that sees it sees no folder.
             shutil.rmtree(partial_of(self.runs_dir / job.id), ignore_errors=True)
+            job.finished = time.time()
+            if state == "done":
+                job.done = job.spec.runs
+            job.state, job.error = state, error
 
-    def _run(self, job: Job, sc: Scenario, pool: ProcessPoolExecutor | None) -> None:
+    def _run(self, job: Job, sc: Scenario, pool: ProcessPoolExecutor | None) -> tuple[str, str | None]:
+        """Run the job; return its final state and error message."""
         try:
             result = api.run(sc, runs=job.spec.runs, seed=job.spec.seed, policies=job.spec.policies,
                              extra_policies=job.spec.extra_policies, counterfactual=job.spec.counterfactual,
@@ -250,18 +256,15 @@ class RunManager:
                              out=self.runs_dir / job.id, report=False, pool=pool,
                              progress=self._progress(job))
         except RunCancelled:
-            job.state = "cancelled"
-            return
+            return "cancelled", None
         except BrokenProcessPool:
             self._replace_pool(pool)
-            job.state, job.error = "failed", "a worker process died (out of memory?); the pool was restarted"
-            return
+            return "failed", "a worker process died (out of memory?); the pool was restarted"
         except Exception as exc:
             log.exception("run %s failed", job.id)
-            job.state, job.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
-            return
+            return "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
         self._keep_result(job.id, result)
-        job.done, job.state = job.spec.runs, "done"
+        return "done", None
 
     def remember(self, run_id: str, result: RunResult) -> None:
         """Keep a run's result in memory (the last few only)."""
