@@ -54,7 +54,7 @@ class OutcomeAccumulator:
             if (tr.recipient, tr.munition) in names:
                 a, m = st.actors.index(tr.recipient), st.munitions.index(tr.munition)
                 mean_demand = s.demanded[:, a, m] / T
-                with np.errstate(divide="ignore", invalid="ignore"):
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf days is right
                     dof = np.where(mean_demand > 0, s.delivered[:, f] / mean_demand, np.nan)
                 out[f"days_of_fire.{name}"] = dof
         for (a, m), j in names.items():
