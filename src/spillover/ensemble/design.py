@@ -11,13 +11,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy.stats import qmc
 
 from spillover.engine.structure import Input
 
@@ -25,6 +25,13 @@ Design = Literal["lhs", "sobol", "mc"]
 DESIGNS: tuple[str, ...] = ("lhs", "sobol", "mc")
 _DESIGN_KEY = 0x5EED  # spawn key of the design's streams; runs use (run,)
 BLOCK = 1 << 16
+
+
+def _qmc() -> ModuleType:
+    """``scipy.stats.qmc``, imported on first use (it loads all of scipy.stats)."""
+    from scipy.stats import qmc
+
+    return qmc
 
 
 def design_rng(seed: int, column: int | None = None) -> np.random.Generator:
@@ -44,14 +51,14 @@ def unit_columns(n_runs: int, n_inputs: int, seed: int, design: Design) -> Itera
     for j in range(n_inputs):
         rng = design_rng(seed, j)
         if design == "lhs":
-            yield j, qmc.LatinHypercube(d=1, rng=rng).random(n_runs)[:, 0]
+            yield j, _qmc().LatinHypercube(d=1, rng=rng).random(n_runs)[:, 0]
         else:
             yield j, rng.random(n_runs)
 
 
 def sobol_blocks(n_runs: int, n_inputs: int, seed: int) -> Iterator[np.ndarray]:
     """Consecutive row blocks of one scrambled Sobol sequence."""
-    engine = qmc.Sobol(d=n_inputs, scramble=True, rng=design_rng(seed))
+    engine = _qmc().Sobol(d=n_inputs, scramble=True, rng=design_rng(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # balance needs 2^k runs; said in docs
         for start in range(0, n_runs, BLOCK):

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
-from scipy import stats
 
 Kind = Literal["value", "uniform", "triangular", "normal", "lognormal", "beta", "choice"]
 KINDS: tuple[str, ...] = ("value", "uniform", "triangular", "normal", "lognormal", "beta", "choice")
@@ -86,6 +85,8 @@ class Quantity(BaseModel):
             return np.full(u.shape, p[0])
         if self.kind == "uniform":
             return p[0] + u * (p[1] - p[0])
+        from scipy import stats  # here, not at import: engine workers never sample
+
         if self.kind == "triangular":
             lo, mode, hi = p
             c = 0.5 if hi == lo else (mode - lo) / (hi - lo)
