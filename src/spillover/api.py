@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from spillover.analysis.sections import enrich
+from spillover.engine.simulate import engine_name
 from spillover.ensemble.chunks import ChunkResult, pilot_spec
 from spillover.ensemble.design import Design, FileDesign, given_design
 from spillover.ensemble.run import Ensemble, Plan, plan, run_ensemble, run_plan
@@ -271,7 +272,7 @@ def _manifest(sc: Scenario, policies: list[str], runs: int, seed: int, design: s
     return {
         "scenario": sc.name, "scenario_file": sc.origin, "scenario_sha256": sc.sha256, "seed": seed,
         "design": design, "runs": runs, "policies": policies, "chunk_size": chunk_size,
-        "workers": workers, "versions": versions(),
+        "workers": workers, "engine": engine_name(), "versions": versions(),
         "command": command_line(f"spillover.run({sc.name!r}, runs={runs}, seed={seed}, design={design!r}, "
                                 f"policies={policies!r}, chunk_size={chunk_size})"),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

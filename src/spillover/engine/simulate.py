@@ -6,6 +6,7 @@ signals → indicators → triggers. Event effects act from the next day.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -329,11 +330,35 @@ def _advance_noise(k: _Kernel, t: int) -> None:
     k.w_seen = _perceived(k)
 
 
-def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = ()) -> State:
+ENGINES = ("compiled", "numpy")
+
+
+def engine_name(requested: str | None = None) -> str:
+    """The engine a run uses: ``requested``, else ``$SPILLOVER_ENGINE``, else ``compiled``.
+
+    ``compiled`` is the daily step compiled with Numba (:mod:`spillover.engine.jit`);
+    ``numpy`` is this module's step, the reference the compiled one is tested against.
+    """
+    name = requested or os.environ.get("SPILLOVER_ENGINE") or "compiled"
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+    return name
+
+
+def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = (),
+             engine: str | None = None) -> State:
     """Run every row of ``p`` over the horizon and return the final state.
 
-    Each observer's ``observe(state)`` is called after every day.
+    Each observer sees the state after every day. The compiled engine fills the run's own
+    observers (outcomes, histograms, recorded series, ranges) inside its loop; with any
+    other observer, or with ``engine="numpy"``, each observer's ``observe(state)`` is
+    called after every day by the NumPy step.
     """
+    if engine_name(engine) == "compiled":
+        from spillover.engine.compiled import simulate_compiled, supports
+
+        if supports(observers):
+            return simulate_compiled(st, p, draws, observers)
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from spillover.engine.params import build_params
-from spillover.engine.simulate import Observer, simulate
+from spillover.engine.simulate import Observer, engine_name, simulate
 from spillover.engine.structure import Structure
 from spillover.ensemble.design import DesignSource
 from spillover.ensemble.seeds import draw
@@ -27,6 +27,7 @@ class Batch:
     seed: int
     spec: SeriesSpec | None = None
     save_series: bool = False
+    engine: str = field(default_factory=engine_name)  # resolved where the batch is made
 
     @property
     def policy_blocks(self) -> list[int]:
@@ -73,7 +74,7 @@ def run_chunk(batch: Batch, runs: np.ndarray, values: dict[str, np.ndarray]) -> 
     recorder = SeriesRecorder(st, p.R) if batch.save_series else None
     if recorder is not None:
         observers.append(recorder)
-    final = simulate(st, p, draws, observers)
+    final = simulate(st, p, draws, observers, engine=batch.engine)
     series = None
     if recorder is not None:
         keep = np.concatenate([np.arange(v * n, (v + 1) * n) for v in batch.policy_blocks])
@@ -97,5 +98,5 @@ def pilot_spec(batch: Batch, design: DesignSource, size: int = 64) -> SeriesSpec
     draws.noise = draws.noise[:, rows] if draws.noise.ndim == 4 else draws.noise[rows]
     draws.thresholds = draws.thresholds[rows]
     ranges = RangeObserver(st)
-    simulate(st, p, draws, [ranges])
+    simulate(st, p, draws, [ranges], engine=batch.engine)
     return ranges.spec()

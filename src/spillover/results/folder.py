@@ -85,11 +85,11 @@ class RunFolder:
         return cls(final, manifest)
 
     def check_resume(self, expected: dict[str, Any]) -> None:
-        """Refuse to resume when the scenario, seed, design or spillover version differ."""
+        """Refuse to resume when the scenario, seed, design, engine or spillover version differ."""
         m = self.manifest
         for key, what in (("scenario_sha256", "scenario file"), ("seed", "seed"), ("design", "design"),
                           ("runs", "number of runs"), ("chunk_size", "chunk size"),
-                          ("variants", "policies")):
+                          ("variants", "policies"), ("engine", "engine")):
             if key in expected and m.get(key) != expected[key]:
                 raise ResumeRefused(f"cannot resume {self.path}: its {what} was {m.get(key)!r}, "
                                     f"now {expected[key]!r}")

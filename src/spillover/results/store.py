@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from spillover.results.result import RunResult
 
-PACKAGES = ("spillover", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "plotly")
+PACKAGES = ("spillover", "numpy", "numba", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "plotly")
 
 
 def versions() -> dict[str, str]:

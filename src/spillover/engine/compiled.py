@@ -1,0 +1,253 @@
+"""The compiled engine: packs a compiled scenario for :func:`spillover.engine.jit.run_days`.
+
+:func:`simulate_compiled` gives the same final state and fills the same observers as the
+NumPy step in :mod:`spillover.engine.simulate`, many times faster. It knows the observers
+of a run (outcomes, daily histograms, recorded series, series ranges); any other observer
+needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from spillover.engine import jit
+from spillover.engine.params import Params
+from spillover.engine.simulate import Draws, Observer, _Kernel, _kernel, initial_state
+from spillover.engine.state import State
+from spillover.engine.structure import Structure
+from spillover.results.accumulate import OutcomeAccumulator
+from spillover.results.quantiles import BINS
+from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder
+
+CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
+KNOWN = (OutcomeAccumulator, HistogramObserver, SeriesRecorder, RangeObserver)
+_EFFECT_KIND = {"start": 0, "add_beta": 1, "scale_transfer": 2, "scale_series": 3,
+                "scale_w": 4, "scale_v": 4}
+
+if BINS != jit.BINS:  # pragma: no cover - a guard against editing one and not the other
+    raise ImportError("spillover.engine.jit.BINS must equal spillover.results.quantiles.BINS")
+
+
+def supports(observers: Sequence[Observer]) -> bool:
+    """True when the compiled engine can fill every observer (at most one of each kind)."""
+    kinds = [type(o) for o in observers]
+    return all(k in KNOWN for k in kinds) and len(set(kinds)) == len(kinds)
+
+
+def _c(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _sched(k: _Kernel) -> jit.Sched:
+    st, p = k.st, k.p
+    changes = ~k.steady  # type: ignore[operator]
+    return jit.Sched(
+        B=_c(k.B), changes=_c(changes, np.bool_),
+        offsets=_c(np.r_[k.offsets[: len(st.series)], k.B.shape[1]], np.int64),  # no series: [0]
+        V=_c(p.V.T), scale=_c(p.scale.T), smult=_c(k.smult.T),
+        rates=np.zeros((len(st.series), p.R)),
+        prod_series=_c(k.prod[0], np.int64), prod_flat=_c(k.prod[1], np.int64),
+        dem_series=_c(k.dem[0], np.int64), dem_flat=_c(k.dem[1], np.int64),
+    )
+
+
+def _flows(k: _Kernel) -> jit.Flows:
+    st, fl, lev = k.st, k.fl, k.lev
+    assert fl is not None
+    return jit.Flows(
+        order=_c(st.tr_order, np.int64),
+        sup=_c(st.tr_sup * st.M + st.tr_mun, np.int64), rcp=_c(st.tr_rcp * st.M + st.tr_mun, np.int64),
+        stocked=_c(st.stocked[st.tr_mun], np.bool_) if st.F else np.zeros(0, np.bool_),
+        parent=_c(st.tr_parent, np.int64), series=_c(k.tr_series, np.int64),
+        ratio=_c(fl.ratio), cap=_c(fl.cap), reserve=_c(fl.reserve), loss=_c(fl.loss),
+        active=_c(k.active.T), tmult=_c(k.tmult.T), levcap=_c(lev.cap.T), mult=_c(fl.mult),
+        delay=_c(lev.delay.T, np.int64), nodelay=_c(k.nodelay, np.bool_),
+    )
+
+
+def _signals(k: _Kernel) -> jit.Signals:
+    st, sc = k.st, k.st.scenario
+    S = len(st.signals)
+    kind, index = np.zeros(S, np.int64), np.zeros(S, np.int64)
+    measure, pair = np.full(S, 3, np.int64), np.full(S, -1, np.int64)
+    for i, name in enumerate(st.signals):
+        sig = sc.signals[name]
+        if sig.flow is not None:
+            kind[i], index[i] = 0, st.transfers.index(sig.flow)
+            measure[i] = 4 if sig.measure == "delivered" else 3
+        elif sig.stock is not None:
+            flat = st.actors.index(sig.stock.actor) * st.M + st.munitions.index(sig.stock.munition)
+            kind[i], index[i] = 1, flat
+            pair[i] = k.dem_index.get(flat, -1)  # type: ignore[union-attr]
+        elif sig.event is not None:
+            kind[i], index[i] = 2, st.events.index(sig.event)
+        else:
+            kind[i], index[i] = 3, st.levers.index(sig.lever)  # type: ignore[arg-type]
+    return jit.Signals(kind=kind, index=index, measure=measure, pair=pair, ref=_c(k.ref),
+                       lever_values=_c(k.p.lever_values.T))
+
+
+def _net(k: _Kernel) -> jit.Net:
+    e = k.edges
+    return jit.Net(
+        source=_c(e.source, np.int64), targets=_c(e.targets, np.int64),
+        offsets=_c(np.r_[e.offsets, e.n], np.int64),
+        w_seen=_c(k.w_seen), w_true=_c(k.w_true), beta=_c(k.beta), tau=_c(k.tau),
+        logistic=_c(k.st.ind_logistic, np.bool_), exact=bool(k.exact),
+        x=np.zeros_like(k.beta),
+    )
+
+
+def _noise(k: _Kernel, draws: Draws) -> jit.Noise:
+    st, p, e = k.st, k.p, k.edges
+    K = len(st.indicators)
+    obs = st.ind_observer[e.target] if e.n else np.zeros(0, np.int64)
+    edge_obs = np.where(e.is_signal & (obs >= 0), obs, -1) if e.n else np.zeros(0, np.int64)
+    edge_sig = np.where(e.is_signal, e.source - K, 0) if e.n else np.zeros(0, np.int64)
+    ar1 = draws.noise.ndim == 4
+    n = draws.noise[0] if ar1 else draws.noise  # (R, O, S)
+    return jit.Noise(
+        ar1=ar1, edge_obs=_c(edge_obs, np.int64), edge_sig=_c(edge_sig, np.int64),
+        sig_cov=_c(k.sig_cov.T), bias=_c(p.bias.T), sd=_c(p.noise.T), phi=_c(p.persistence),
+        n=_c(np.transpose(n, (1, 2, 0))),
+        innov=_c(draws.noise) if ar1 else np.zeros((0, 0, 0, 0)),
+    )
+
+
+def _events(k: _Kernel) -> jit.Events:
+    st, p, sc = k.st, k.p, k.st.scenario
+    nE = len(st.events)
+    indicator, hazard, days = np.zeros(nE, np.int64), np.zeros(nE, np.bool_), np.zeros(nE, np.int64)
+    for e, name in enumerate(st.events):
+        trig = sc.events[name].trigger
+        indicator[e] = st.indicators.index(trig.indicator)
+        hazard[e] = trig.hazard is not None
+        days[e] = trig.threshold.days if trig.threshold is not None else 0
+    effs = p.effects
+    target = [k.edges.index[(f.target[0], f.target[1])] if f.kind in ("scale_w", "scale_v")
+              else f.target[0] for f in effs]
+    return jit.Events(
+        indicator=indicator, hazard=hazard, days=days,
+        theta=_c(p.theta.T), rate=_c(p.hazard_rate.T), width=_c(p.width.T),
+        thresholds=_c(k.draws.thresholds.T),
+        eff_event=np.array([f.event for f in effs], np.int64),
+        eff_kind=np.array([_EFFECT_KIND[f.kind] for f in effs], np.int64),
+        eff_target=np.array(target, np.int64),
+        eff_value=_c(np.stack([f.value for f in effs]) if effs else np.zeros((0, p.R))),
+        newly=np.zeros(nE, np.bool_),
+    )
+
+
+def _stocks(s: State) -> jit.Stocks:
+    R = s.S.shape[0]
+
+    def rows_last(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+        return _c(a.reshape(R, -1).T, dtype)
+
+    return jit.Stocks(
+        S=rows_last(s.S), pipe=_c(s.pipe), levels=_c(s.levels),
+        fired_flag=rows_last(s.E, np.bool_), fired_at=rows_last(s.fired_at),
+        hazard=rows_last(s.hazard), above=rows_last(s.above, np.int64),
+        produced=rows_last(s.produced), fired=rows_last(s.fired), demanded=rows_last(s.demanded),
+        shortfall=rows_last(s.shortfall), flows=_c(s.flows),
+        demand_today=rows_last(s.demand_today), fired_today=rows_last(s.fired_today), z=_c(s.z),
+    )
+
+
+def _unpack(x: jit.Stocks, s: State) -> None:
+    for name, arr in (("S", x.S), ("produced", x.produced), ("fired", x.fired),
+                      ("demanded", x.demanded), ("shortfall", x.shortfall),
+                      ("E", x.fired_flag), ("fired_at", x.fired_at), ("hazard", x.hazard),
+                      ("above", x.above), ("demand_today", x.demand_today),
+                      ("fired_today", x.fired_today)):
+        target = getattr(s, name)
+        target[...] = arr.T.reshape(target.shape)
+    s.pipe[...] = x.pipe
+    s.levels[...] = x.levels
+    s.flows[...] = x.flows
+    s.z[...] = x.z
+
+
+def _watch(st: Structure, observers: Sequence[Observer], R: int) -> jit.Watch:
+    by = {type(o): o for o in observers}
+    acc = by.get(OutcomeAccumulator)
+    hist = by.get(HistogramObserver)
+    rec = by.get(SeriesRecorder)
+    rng = by.get(RangeObserver)
+    K = len(st.indicators)
+    sc = st.scenario
+    stocks = [st.actors.index(a) * st.M + st.munitions.index(m)
+              for a, by_m in sc.stocks.items() for m in by_m]
+    N = len(stocks) + 2 * K
+    nothing = np.zeros((0, 0))
+    spec = hist.spec if hist is not None else None
+    lo = spec.lo if spec is not None else np.zeros(N)
+    hi = spec.hi if spec is not None else np.ones(N)
+    return jit.Watch(
+        acc=acc is not None,
+        threshold=_c(acc.thresholds[:, 0] if acc else np.zeros(K)),
+        peak=acc.peak if acc else nothing, days_above=acc.days_above if acc else nothing.astype(np.int64),
+        mis_peak=acc.mis_peak if acc else nothing, mis_sum=acc.mis_sum if acc else nothing,
+        first_short=_c(acc.first_short.T) if acc else nothing,
+        short_days=_c(acc.short_days.T, np.int64) if acc else nothing.astype(np.int64),
+        series_stock=np.array(stocks, np.int64),
+        hist=hist is not None, hist_rows=hist.P * hist.n if hist else 0,
+        hist_n=max(hist.n, 1) if hist else 1,
+        lo=_c(lo), width=_c((hi - lo) / BINS),
+        counts=hist.hist.counts if hist else np.zeros((0, 0, 0, 0), np.uint32),
+        vmin=hist.hist.vmin if hist else np.zeros((0, 0, 0)),
+        vmax=hist.hist.vmax if hist else np.zeros((0, 0, 0)),
+        record=rec is not None,
+        values=rec.values if rec else np.zeros((0, 0, 0), np.float32),
+        ranges=rng is not None,
+        range_lo=rng.lo if rng else np.zeros(N), range_hi=rng.hi if rng else np.zeros(N),
+    )
+
+
+def block_size(row_bytes: float) -> int:
+    """Rows stepped together: a power of two whose arrays fit in :data:`CACHE_BYTES`.
+
+    Measured on the benchmark models: 1,024 rows for richardson7 (2.3 kB a row) and 256
+    for nk-russia-2023 (10 kB a row) were the fastest. Results never depend on it.
+    """
+    return int(2 ** np.clip(np.round(np.log2(CACHE_BYTES / max(row_bytes, 1.0))), 6, 12))
+
+
+def _row_bytes(R: int, *groups: tuple) -> float:
+    total = sum(a.nbytes for g in groups for a in g
+                if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] == R)
+    return total / max(R, 1)
+
+
+def simulate_compiled(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = (),
+                      block: int | None = None) -> State:
+    """Run every row of ``p`` over the horizon with the compiled step; see ``simulate``.
+
+    ``block`` rows are stepped together (default: :func:`block_size`); it changes the
+    speed, never the results.
+    """
+    if not supports(observers):
+        raise ValueError("the compiled engine fills only outcome, histogram, series and range observers")
+    k = _kernel(st, p, draws)
+    s = initial_state(st, p, k.window)
+    s.exact = k.exact
+    s.delay[...] = k.lev.delay.T
+    x = _stocks(s)
+    w = _watch(st, observers, p.R)
+    for name in ("peak", "days_above", "mis_peak", "mis_sum", "counts", "vmin", "vmax", "values"):
+        arr = getattr(w, name)
+        if arr.size and not arr.flags.c_contiguous:  # pragma: no cover - observers allocate C order
+            raise ValueError(f"observer array {name} must be C-contiguous")
+    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), x, w)
+    if block is None:
+        block = block_size(_row_bytes(p.R, *groups))
+    jit.run_days(st.T, int(block), *groups)
+    _unpack(x, s)
+    s.t = st.T - 1
+    acc = next((o for o in observers if isinstance(o, OutcomeAccumulator)), None)
+    if acc is not None:
+        acc.first_short[...] = w.first_short.T
+        acc.short_days[...] = w.short_days.T
+    return s

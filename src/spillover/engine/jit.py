@@ -1,0 +1,537 @@
+"""The daily step (MODEL §3) compiled with Numba: every stage fused into one loop over days.
+
+Same arithmetic, in the same order, as the NumPy step in :mod:`spillover.engine.simulate`
+(the reference), so the two agree bit for bit except where a perception process ``ar1``
+recomputes ``exp`` each day (NumPy's vectorised ``exp`` and the C library's may differ
+in the last bit). Rows are independent, so they are stepped in blocks of a few hundred:
+each block's arrays stay in the CPU cache for the whole horizon, and every loop over a
+block's rows is a plain loop the compiler vectorises. Results do not depend on the block
+size.
+
+Arrays are laid out with the row axis last, ``(·, R)``. The arguments are grouped in
+named tuples; :mod:`spillover.engine.compiled` builds them from a compiled scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+BINS = 128  # must equal spillover.results.quantiles.BINS (checked by the caller)
+
+
+class Sched(NamedTuple):
+    B: np.ndarray  # (T, Ktot) schedule basis
+    changes: np.ndarray  # (T,) bool: the basis differs from yesterday's
+    offsets: np.ndarray  # (nS + 1,) each series' first basis column, then Ktot
+    V: np.ndarray  # (Ktot, R) schedule values
+    scale: np.ndarray  # (nS, R)
+    smult: np.ndarray  # (nS, R) event multipliers
+    rates: np.ndarray  # (nS, R) today's rates (work array)
+    prod_series: np.ndarray  # (nP,) series of each production pair
+    prod_flat: np.ndarray  # (nP,) its stock a·M+m
+    dem_series: np.ndarray
+    dem_flat: np.ndarray
+
+
+class Flows(NamedTuple):
+    order: np.ndarray  # (F,) transfers, parents first
+    sup: np.ndarray  # (F,) flat stock a·M+m of the supplier
+    rcp: np.ndarray  # (F,) flat stock of the recipient
+    stocked: np.ndarray  # (F,) bool: the munition is held in stock (else made on shipment)
+    parent: np.ndarray  # (F,) transfer paid for, or -1
+    series: np.ndarray  # (F,) rate series, or -1
+    ratio: np.ndarray  # (F, R)
+    cap: np.ndarray  # (F, R)
+    reserve: np.ndarray  # (F, R)
+    loss: np.ndarray  # (F, R)
+    active: np.ndarray  # (F, R)
+    tmult: np.ndarray  # (F, R)
+    levcap: np.ndarray  # (F, R) cap lever
+    mult: np.ndarray  # (F, R) active · tmult · levcap
+    delay: np.ndarray  # (F, R) int64
+    nodelay: np.ndarray  # (F,) bool: delivered the day it ships in every row (no ring)
+
+
+class Signals(NamedTuple):
+    kind: np.ndarray  # (S,) 0 flow, 1 stock, 2 event, 3 lever
+    index: np.ndarray  # (S,) transfer, flat stock, event or lever
+    measure: np.ndarray  # (S,) flows row: 3 shipped today, 4 delivered today
+    pair: np.ndarray  # (S,) demand pair of a stock signal, or -1
+    ref: np.ndarray  # (S, R)
+    lever_values: np.ndarray  # (L, R)
+
+
+class Net(NamedTuple):
+    source: np.ndarray  # (E,) into [indicators | signals]
+    targets: np.ndarray  # indicators with edges
+    offsets: np.ndarray  # (len(targets) + 1,)
+    w_seen: np.ndarray  # (E, R)
+    w_true: np.ndarray  # (E, R)
+    beta: np.ndarray  # (K, R)
+    tau: np.ndarray  # (K, R)
+    logistic: np.ndarray  # (K,) bool
+    exact: bool
+    x: np.ndarray  # (K, R) work array
+
+
+class Noise(NamedTuple):
+    ar1: bool
+    edge_obs: np.ndarray  # (E,) observer of a perceived signal edge, or -1
+    edge_sig: np.ndarray  # (E,) its signal
+    sig_cov: np.ndarray  # (S, R)
+    bias: np.ndarray  # (O, R)
+    sd: np.ndarray  # (O, R)
+    phi: np.ndarray  # (R,)
+    n: np.ndarray  # (O, S, R) current noise
+    innov: np.ndarray  # (T, R, O, S) AR(1) innovations (unused unless ar1)
+
+
+class Events(NamedTuple):
+    indicator: np.ndarray  # (nE,)
+    hazard: np.ndarray  # (nE,) bool: hazard trigger (else threshold)
+    days: np.ndarray  # (nE,) int64 consecutive days for a threshold trigger
+    theta: np.ndarray  # (nE, R)
+    rate: np.ndarray  # (nE, R)
+    width: np.ndarray  # (nE, R)
+    thresholds: np.ndarray  # (nE, R) Exp(1) draws
+    eff_event: np.ndarray  # (nF,)
+    eff_kind: np.ndarray  # (nF,) 0 start, 1 add_beta, 2 scale_transfer, 3 scale_series, 4 scale edge
+    eff_target: np.ndarray  # (nF,) transfer, indicator, series or edge
+    eff_value: np.ndarray  # (nF, R)
+    newly: np.ndarray  # (nE,) bool work array
+
+
+class Stocks(NamedTuple):
+    S: np.ndarray  # (A·M, R)
+    pipe: np.ndarray  # (F, W, R)
+    levels: np.ndarray  # (2, K, R)
+    fired_flag: np.ndarray  # (nE, R) bool
+    fired_at: np.ndarray  # (nE, R)
+    hazard: np.ndarray  # (nE, R)
+    above: np.ndarray  # (nE, R) int64
+    produced: np.ndarray  # (A·M, R)
+    fired: np.ndarray  # (A·M, R)
+    demanded: np.ndarray  # (A·M, R)
+    shortfall: np.ndarray  # (A·M, R)
+    flows: np.ndarray  # (5, F, R)
+    demand_today: np.ndarray  # (nD, R)
+    fired_today: np.ndarray  # (nD, R)
+    z: np.ndarray  # (S, R)
+
+
+class Watch(NamedTuple):
+    """What the observers keep: outcomes, histogram, recorded series, ranges."""
+
+    acc: bool
+    threshold: np.ndarray  # (K,)
+    peak: np.ndarray  # (K, R)
+    days_above: np.ndarray  # (K, R) int64
+    mis_peak: np.ndarray  # (K, R)
+    mis_sum: np.ndarray  # (K, R)
+    first_short: np.ndarray  # (nD, R)
+    short_days: np.ndarray  # (nD, R) int64
+    series_stock: np.ndarray  # (Ns,) flat stocks of the kept series
+    hist: bool
+    hist_rows: int  # rows of the policy variants (P·n)
+    hist_n: int  # rows per variant
+    lo: np.ndarray  # (N,)
+    width: np.ndarray  # (N,)
+    counts: np.ndarray  # (T, P, N, BINS) uint32
+    vmin: np.ndarray  # (T, P, N)
+    vmax: np.ndarray  # (T, P, N)
+    record: bool
+    values: np.ndarray  # (T, R, N) float32
+    ranges: bool
+    range_lo: np.ndarray  # (N,)
+    range_hi: np.ndarray  # (N,)
+
+
+@njit(cache=True, nogil=True)
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@njit(cache=True, nogil=True)
+def _rates(sc: Sched, t: int, a: int, b: int) -> None:
+    # Each stage takes row views [a:b] and loops from 0: the compiler then knows every
+    # index is in range and non-negative, and vectorises the loop.
+    n = b - a
+    for s in range(len(sc.offsets) - 1):
+        o0, o1 = sc.offsets[s], sc.offsets[s + 1]
+        out, scale, smult = sc.rates[s, a:b], sc.scale[s, a:b], sc.smult[s, a:b]
+        v, basis = sc.V[o0, a:b], sc.B[t, o0]
+        for r in range(n):
+            out[r] = v[r] * basis
+        for c in range(o0 + 1, o1):
+            v, basis = sc.V[c, a:b], sc.B[t, c]
+            for r in range(n):
+                out[r] += v[r] * basis
+        for r in range(n):
+            out[r] = out[r] * scale[r] * smult[r]
+
+
+@njit(cache=True, nogil=True)
+def _transfers(fl: Flows, sc: Sched, x: Stocks, t: int, a: int, b: int) -> None:
+    n, W = b - a, x.pipe.shape[1]
+    slot = t % W
+    for f in fl.order:
+        par = fl.parent[f]
+        want = fl.ratio[f, a:b] if par >= 0 else sc.rates[max(fl.series[f], 0), a:b]
+        paid = x.flows[4, par, a:b] if par >= 0 else want
+        mult, cap = fl.mult[f, a:b], fl.cap[f, a:b]
+        reserve, loss, delay = fl.reserve[f, a:b], fl.loss[f, a:b], fl.delay[f, a:b]
+        sup, rcp = x.S[fl.sup[f], a:b], x.S[fl.rcp[f], a:b]
+        made = x.produced[fl.sup[f], a:b]
+        pipe, in_pipe = x.pipe[f, :, a:b], not fl.nodelay[f]
+        shipped, delivered, lost = x.flows[0, f, a:b], x.flows[1, f, a:b], x.flows[2, f, a:b]
+        ship_today, got_today = x.flows[3, f, a:b], x.flows[4, f, a:b]
+        stocked = fl.stocked[f]
+        for r in range(n):
+            v = want[r] * paid[r] if par >= 0 else want[r]
+            v = min(v * mult[r], cap[r])
+            if stocked:
+                ship = min(v, max(sup[r] - reserve[r], 0.0))
+                sup[r] -= ship
+            else:
+                ship = v
+                made[r] += ship
+            gone = ship * loss[r]
+            if in_pipe:
+                pipe[slot, r] = ship - gone
+                back = slot - delay[r]
+                got = pipe[back + W if back < 0 else back, r]
+            else:
+                got = ship - gone
+            rcp[r] += got
+            ship_today[r] = ship
+            got_today[r] = got
+            shipped[r] += ship
+            delivered[r] += got
+            lost[r] += gone
+
+
+@njit(cache=True, nogil=True)
+def _produce_consume(sc: Sched, x: Stocks, a: int, b: int) -> None:
+    n = b - a
+    for i in range(len(sc.prod_flat)):
+        c = sc.prod_flat[i]
+        rate, stock, made = sc.rates[sc.prod_series[i], a:b], x.S[c, a:b], x.produced[c, a:b]
+        for r in range(n):
+            stock[r] += rate[r]
+            made[r] += rate[r]
+    for i in range(len(sc.dem_flat)):
+        c = sc.dem_flat[i]
+        rate, stock = sc.rates[sc.dem_series[i], a:b], x.S[c, a:b]
+        d_today, f_today = x.demand_today[i, a:b], x.fired_today[i, a:b]
+        demanded, fired_total, shortfall = x.demanded[c, a:b], x.fired[c, a:b], x.shortfall[c, a:b]
+        for r in range(n):
+            demand = rate[r]
+            have = stock[r]
+            fired = min(demand, have)
+            stock[r] = have - fired
+            d_today[r] = demand
+            f_today[r] = fired
+            demanded[r] += demand
+            fired_total[r] += fired
+            shortfall[r] += demand - fired
+
+
+@njit(cache=True, nogil=True)
+def _signals(sg: Signals, x: Stocks, a: int, b: int) -> None:
+    for i in range(len(sg.kind)):
+        kind, j = sg.kind[i], sg.index[i]
+        for r in range(a, b):
+            if kind == 0:
+                x.z[i, r] = x.flows[sg.measure[i], j, r] / sg.ref[i, r]
+            elif kind == 1:
+                demand = x.demand_today[sg.pair[i], r] if sg.pair[i] >= 0 else 0.0
+                x.z[i, r] = x.S[j, r] / max(30.0 * demand, 1.0)
+            elif kind == 2:
+                x.z[i, r] = 1.0 if x.fired_flag[j, r] else 0.0
+            else:
+                x.z[i, r] = sg.lever_values[j, r]
+
+
+@njit(cache=True, nogil=True)
+def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> None:
+    """I += (g(beta + Σ w·[I, z]) − I) / tau for one side (0 perceived, 1 true)."""
+    n, K = b - a, net.beta.shape[0]
+    I = x.levels[side]
+    for k in range(K):
+        acc = net.x[k, a:b]
+        for r in range(n):
+            acc[r] = 0.0
+    for i in range(len(net.targets)):
+        acc = net.x[net.targets[i], a:b]
+        for e in range(net.offsets[i], net.offsets[i + 1]):
+            j = net.source[e]
+            we = w[e, a:b]
+            u = I[j, a:b] if j < K else x.z[j - K, a:b]
+            for r in range(n):
+                acc[r] += we[r] * u[r]
+    for k in range(K):
+        acc, beta, tau, level = net.x[k, a:b], net.beta[k, a:b], net.tau[k, a:b], I[k, a:b]
+        if net.logistic[k]:
+            for r in range(n):
+                level[r] += (_expit(beta[r] + acc[r]) - level[r]) / tau[r]
+        else:
+            for r in range(n):
+                level[r] += (beta[r] + acc[r] - level[r]) / tau[r]
+
+
+@njit(cache=True, nogil=True)
+def _indicators(net: Net, x: Stocks, a: int, b: int) -> None:
+    _update(net, x, 0, net.w_seen, a, b)
+    if net.exact:
+        for k in range(net.beta.shape[0]):
+            for r in range(a, b):
+                x.levels[1, k, r] = x.levels[0, k, r]
+    else:
+        _update(net, x, 1, net.w_true, a, b)
+
+
+@njit(cache=True, nogil=True)
+def _perceive(net: Net, nz: Noise, t: int, a: int, b: int) -> None:
+    """AR(1) perception: advance the noise, then recompute the perceived edge weights."""
+    O, S = nz.n.shape[0], nz.n.shape[1]
+    if t > 0:
+        for o in range(O):
+            for s in range(S):
+                for r in range(a, b):
+                    phi = nz.phi[r]
+                    nz.n[o, s, r] = phi * nz.n[o, s, r] + math.sqrt(1.0 - phi**2) * nz.innov[t, r, o, s]
+    for e in range(len(nz.edge_obs)):
+        o, s = nz.edge_obs[e], nz.edge_sig[e]
+        for r in range(a, b):
+            if o >= 0:
+                expo = nz.sig_cov[s, r] * (nz.bias[o, r] + nz.sd[o, r] * nz.n[o, s, r])
+                net.w_seen[e, r] = net.w_true[e, r] * math.exp(expo)
+            else:
+                net.w_seen[e, r] = net.w_true[e, r]
+
+
+@njit(cache=True, nogil=True)
+def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
+    """Apply the effects of the events that fired today in row r; True if rates change."""
+    dirty = False
+    for i in range(len(ev.eff_kind)):
+        if not ev.newly[ev.eff_event[i]]:
+            continue
+        kind, j, v = ev.eff_kind[i], ev.eff_target[i], ev.eff_value[i, r]
+        if kind == 0:
+            fl.active[j, r] = v
+        elif kind == 1:
+            net.beta[j, r] += v
+        elif kind == 2:
+            fl.tmult[j, r] *= v
+        elif kind == 3:
+            sc.smult[j, r] *= v
+            dirty = True
+        else:
+            net.w_true[j, r] *= v
+            net.w_seen[j, r] *= v
+        if kind == 0 or kind == 2:
+            for f in range(fl.mult.shape[0]):
+                fl.mult[f, r] = fl.active[f, r] * fl.tmult[f, r] * fl.levcap[f, r]
+    return dirty
+
+
+@njit(cache=True, nogil=True)
+def _triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: int, b: int) -> bool:
+    nE = len(ev.indicator)
+    dirty = False
+    if nE == 0:
+        return dirty
+    for r in range(a, b):
+        anyfired = False
+        for e in range(nE):
+            level = x.levels[0, ev.indicator[e], r]
+            if ev.hazard[e]:
+                x.hazard[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                new = (not x.fired_flag[e, r]) and x.hazard[e, r] >= ev.thresholds[e, r]
+            else:
+                x.above[e, r] = x.above[e, r] + 1 if level >= ev.theta[e, r] else 0
+                new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
+            ev.newly[e] = new
+            anyfired = anyfired or new
+        if anyfired:
+            for e in range(nE):
+                if ev.newly[e]:
+                    x.fired_flag[e, r] = True
+                    x.fired_at[e, r] = t
+            dirty = _effects(ev, fl, sc, net, r) or dirty
+    return dirty
+
+
+@njit(cache=True, nogil=True)
+def _series_rows(w: Watch, x: Stocks, n: int, a: int, b: int, out: np.ndarray) -> np.ndarray:
+    """Series n's values in rows a..b: a view of the state, or the gap written to ``out``."""
+    Ns, K = len(w.series_stock), x.levels.shape[1]
+    if n < Ns:
+        return x.S[w.series_stock[n], a:b]
+    if n < Ns + K:
+        return x.levels[0, n - Ns, a:b]
+    seen, true = x.levels[0, n - Ns - K, a:b], x.levels[1, n - Ns - K, a:b]
+    for r in range(b - a):
+        out[r] = seen[r] - true[r]
+    return out[: b - a]
+
+
+@njit(cache=True, nogil=True)
+def _bin(v: float, lo: float, width: float) -> int:
+    q = (v - lo) / width
+    if not (q > -9.2e18 and q < 9.2e18):  # NaN, ±inf, overflow: where NumPy's cast lands
+        return 0
+    i = int(q)
+    return 0 if i < 0 else (BINS - 1 if i > BINS - 1 else i)
+
+
+@njit(cache=True, nogil=True)
+def _add_zeros(w: Watch, t: int, n: int, a: int, end: int) -> None:
+    """Rows a..end all have the value 0 in series n: count them per variant at once."""
+    idx = _bin(0.0, w.lo[n], w.width[n])
+    for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
+        rows = min(end, (p + 1) * w.hist_n) - max(a, p * w.hist_n)
+        w.counts[t, p, n, idx] += np.uint32(rows)
+        if w.vmin[t, p, n] > 0.0:
+            w.vmin[t, p, n] = 0.0
+        if w.vmax[t, p, n] < 0.0:
+            w.vmax[t, p, n] = 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _extremes(v: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest of values that hold no NaN (min and max are exact either way)."""
+    lo, hi = np.inf, -np.inf
+    for r in range(len(v)):
+        lo = min(lo, v[r])
+        hi = max(hi, v[r])
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub: np.ndarray) -> None:
+    """Add values v (one variant's rows) to day t's histogram of series n.
+
+    Four interleaved partial histograms keep consecutive rows that fall in the same bin
+    from waiting on each other's increments.
+    """
+    lo, width = w.lo[n], w.width[n]
+    m = len(v)
+    nans = 0
+    for r in range(m):  # vectorised: the bin of each value
+        q = (v[r] - lo) / width
+        i = np.int64(q) if (q > -9.2e18 and q < 9.2e18) else np.int64(0)
+        idx[r] = 0 if i < 0 else (BINS - 1 if i > BINS - 1 else i)
+        nans += 0 if v[r] == v[r] else 1
+    sub[:] = 0
+    r = 0
+    while r + 4 <= m:
+        sub[0, idx[r]] += 1
+        sub[1, idx[r + 1]] += 1
+        sub[2, idx[r + 2]] += 1
+        sub[3, idx[r + 3]] += 1
+        r += 4
+    while r < m:
+        sub[0, idx[r]] += 1
+        r += 1
+    counts = w.counts[t, p, n]
+    for i in range(BINS):
+        counts[i] += np.uint32(sub[0, i] + sub[1, i] + sub[2, i] + sub[3, i])
+    old_lo, old_hi = w.vmin[t, p, n], w.vmax[t, p, n]
+    if nans:
+        w.vmin[t, p, n], w.vmax[t, p, n] = np.nan, np.nan
+    elif m:
+        new_lo, new_hi = _extremes(v)
+        if new_lo < old_lo:  # a NaN already there stays
+            w.vmin[t, p, n] = new_lo
+        if new_hi > old_hi:
+            w.vmax[t, p, n] = new_hi
+
+
+@njit(cache=True, nogil=True)
+def _observe(w: Watch, x: Stocks, exact: bool, t: int, T: float, a: int, b: int) -> None:
+    K, m = x.levels.shape[1], b - a
+    if w.acc:
+        for k in range(K):
+            thr = w.threshold[k]
+            level, peak, above = x.levels[0, k, a:b], w.peak[k, a:b], w.days_above[k, a:b]
+            for r in range(m):
+                v = level[r]
+                if v > peak[r] or v != v:
+                    peak[r] = v
+                if thr <= v:
+                    above[r] += 1
+            if not exact:
+                true, mis_peak, mis_sum = x.levels[1, k, a:b], w.mis_peak[k, a:b], w.mis_sum[k, a:b]
+                for r in range(m):
+                    gap = abs(level[r] - true[r])
+                    if gap > mis_peak[r] or gap != gap:
+                        mis_peak[r] = gap
+                    mis_sum[r] += gap
+        for j in range(x.demand_today.shape[0]):
+            demand, fired = x.demand_today[j, a:b], x.fired_today[j, a:b]
+            days, first = w.short_days[j, a:b], w.first_short[j, a:b]
+            for r in range(m):
+                if (demand[r] - fired[r]) > 1e-9 * max(demand[r], 1.0):
+                    days[r] += 1
+                    if first[r] == T:
+                        first[r] = t
+    N = len(w.lo)
+    work = np.empty(m)
+    end = min(b, w.hist_rows)
+    if w.hist and a < end:
+        idx = np.empty(m, np.int64)
+        sub = np.empty((4, BINS), np.int64)
+        for n in range(N):
+            if exact and n >= len(w.series_stock) + K:  # the gap is exactly 0 in every row
+                _add_zeros(w, t, n, a, end)
+                continue
+            v = _series_rows(w, x, n, a, end, work)
+            for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
+                r0, r1 = max(a, p * w.hist_n) - a, min(end, (p + 1) * w.hist_n) - a
+                _count(w, t, p, n, v[r0:r1], idx, sub)
+    if w.record:
+        for n in range(N):
+            v = _series_rows(w, x, n, a, b, work)
+            out = w.values[t, a:b, n]
+            for r in range(m):
+                out[r] = v[r]
+    if w.ranges:
+        for n in range(N):
+            v = _series_rows(w, x, n, a, b, work)
+            lo, hi = w.range_lo[n], w.range_hi[n]
+            for r in range(m):
+                if v[r] < lo or v[r] != v[r]:
+                    lo = v[r]
+                if v[r] > hi or v[r] != v[r]:
+                    hi = v[r]
+            w.range_lo[n], w.range_hi[n] = lo, hi
+
+
+@njit(cache=True, nogil=True)
+def run_days(
+    T: int, block: int, sc: Sched, fl: Flows, sg: Signals, net: Net, nz: Noise, ev: Events,
+    x: Stocks, w: Watch,
+) -> None:
+    """Step every row over the horizon, ``block`` rows at a time, observing each day."""
+    R = x.S.shape[1]
+    for a in range(0, R, block):
+        b = min(a + block, R)
+        dirty = True
+        for t in range(T):
+            if nz.ar1:
+                _perceive(net, nz, t, a, b)
+            if dirty or sc.changes[t]:
+                _rates(sc, t, a, b)
+                dirty = False
+            _transfers(fl, sc, x, t, a, b)
+            _produce_consume(sc, x, a, b)
+            _signals(sg, x, a, b)
+            _indicators(net, x, a, b)
+            dirty = _triggers(ev, fl, sc, net, x, t, a, b)
+            _observe(w, x, net.exact, t, float(T), a, b)

@@ -1,0 +1,177 @@
+"""The compiled engine (Numba) against the NumPy step it is a fused copy of.
+
+Both engines must give the same final state, outcomes, daily histograms, recorded series
+and series ranges: bit for bit with a constant perception process, and to rounding in
+the last bit with an AR(1) process (NumPy's vectorised ``exp`` and the C library's
+differ there). The compiled engine steps rows in blocks; the block size must not matter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from spillover.engine.compiled import block_size, simulate_compiled, supports
+from spillover.engine.params import build_params
+from spillover.engine.simulate import engine_name, simulate
+from spillover.engine.structure import Structure, build_structure
+from spillover.ensemble.design import sample_inputs
+from spillover.ensemble.seeds import draw
+from spillover.ensemble.variants import apply_variants, policy_variants
+from spillover.results.accumulate import OutcomeAccumulator
+from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder
+from spillover.scenario.load import builtin_path, load_scenario, loads_scenario
+from spillover.scenario.model import Scenario
+from tests.conftest import MINI
+from tests.test_engine_properties import scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = ("S", "pipe", "levels", "E", "fired_at", "hazard", "above", "produced", "fired",
+         "demanded", "shortfall", "flows", "demand_today", "fired_today", "z")
+
+
+def _setup(sc: Scenario, runs: int, seed: int = 11):
+    st = build_structure(sc)
+    exp = sample_inputs(st.inputs, runs, seed)
+    values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
+    variants = policy_variants(sc, list(sc.policies), counterfactual=True)
+    p = apply_variants(st, build_params(st, values, runs), variants)
+    d = draw(st, seed, np.arange(runs))
+    rows = np.tile(np.arange(runs), len(variants))
+    d.noise = d.noise[:, rows] if d.noise.ndim == 4 else d.noise[rows]
+    d.thresholds = d.thresholds[rows]
+    return st, p, d, sum(v.is_policy for v in variants)
+
+
+def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int | None = None):
+    ranges = RangeObserver(st)
+    if engine == "compiled":
+        simulate_compiled(st, p, d, [ranges], block=block)
+    else:
+        simulate(st, p, d, [ranges], engine="numpy")
+    spec = ranges.spec()
+    acc = OutcomeAccumulator(st, p.R)
+    hist = HistogramObserver(st, spec, P, runs, st.T)
+    rec = SeriesRecorder(st, p.R)
+    if engine == "compiled":
+        final = simulate_compiled(st, p, d, [acc, hist, rec], block=block)
+    else:
+        final = simulate(st, p, d, [acc, hist, rec], engine="numpy")
+    return {"lo": spec.lo, "hi": spec.hi, "outcomes": acc.finish(final), "counts": hist.hist.counts,
+            "vmin": hist.hist.vmin, "vmax": hist.hist.vmax, "series": rec.values,
+            "state": {f: getattr(final, f) for f in STATE}}
+
+
+def _assert_same(a: dict, b: dict, rtol: float = 0.0) -> None:
+    def same(x: np.ndarray, y: np.ndarray, what: str) -> None:
+        if rtol == 0.0 or x.dtype.kind not in "fc":
+            assert np.array_equal(x, y, equal_nan=True), what
+        else:
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=1e-12, equal_nan=True, err_msg=what)
+
+    for key in ("lo", "hi", "vmin", "vmax", "series"):
+        same(a[key], b[key], key)
+    if rtol == 0.0:
+        same(a["counts"], b["counts"], "histogram counts")
+    assert a["outcomes"].keys() == b["outcomes"].keys()
+    for name in a["outcomes"]:
+        same(np.asarray(a["outcomes"][name]), np.asarray(b["outcomes"][name]), name)
+    for name in STATE:
+        same(a["state"][name], b["state"][name], name)
+
+
+@pytest.mark.parametrize("path, runs", [
+    (MINI, 40),
+    (builtin_path("nk-russia-2023"), 24),
+    (ROOT / "benchmarks" / "scenarios" / "richardson7.yaml", 64),
+])
+def test_compiled_equals_numpy_bit_for_bit(path: Path, runs: int) -> None:
+    sc = load_scenario(path)
+    st, p, d, P = _setup(sc, runs)
+    numpy_ = _everything(st, p, d, P, runs, "numpy")
+    compiled = _everything(st, p, d, P, runs, "compiled")
+    _assert_same(numpy_, compiled)
+    assert numpy_["counts"].sum() > 0
+
+
+def test_events_fire_and_their_effects_apply_in_the_compiled_engine() -> None:
+    st, p, d, P = _setup(load_scenario(MINI), 60)
+    out = _everything(st, p, d, P, 60, "compiled")["outcomes"]
+    for name in st.events:  # every event fires in some rows and not in others
+        fired = out[f"fired.{name}"]
+        assert 0 < fired.sum() < len(fired), name
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 4096])
+def test_block_size_never_changes_results(block: int) -> None:
+    st, p, d, P = _setup(load_scenario(MINI), 50)
+    _assert_same(_everything(st, p, d, P, 50, "compiled"), _everything(st, p, d, P, 50, "compiled", block))
+
+
+def test_ar1_perception_agrees_to_rounding() -> None:
+    doc = yaml.safe_load(MINI.read_text())
+    doc["perception"]["process"] = "ar1"
+    doc["perception"]["persistence"] = {"value": 0.9, "judgment": True}
+    sc = loads_scenario(yaml.safe_dump(doc, sort_keys=False))
+    st, p, d, P = _setup(sc, 30)
+    assert d.noise.ndim == 4
+    a, b = _everything(st, p, d, P, 30, "numpy"), _everything(st, p, d, P, 30, "compiled")
+    _assert_same(a, b, rtol=1e-9)
+    assert np.abs(a["state"]["levels"][0] - a["state"]["levels"][1]).max() > 0  # noise matters
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_compiled_equals_numpy_on_random_scenarios(text: str) -> None:
+    sc = loads_scenario(text)
+    st, p, d, P = _setup(sc, 4, seed=5)
+    _assert_same(_everything(st, p, d, P, 4, "numpy"), _everything(st, p, d, P, 4, "compiled"))
+
+
+def test_engine_choice_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPILLOVER_ENGINE", raising=False)
+    assert engine_name() == "compiled"
+    monkeypatch.setenv("SPILLOVER_ENGINE", "numpy")
+    assert engine_name() == "numpy"
+    assert engine_name("compiled") == "compiled"
+    monkeypatch.setenv("SPILLOVER_ENGINE", "fortran")
+    with pytest.raises(ValueError, match="unknown engine 'fortran'"):
+        engine_name()
+
+    class Custom:
+        def __init__(self) -> None:
+            self.days = 0
+
+        def observe(self, state) -> None:
+            self.days += 1
+
+    custom = Custom()
+    assert not supports([custom])
+    st, p, d, _ = _setup(load_scenario(MINI), 5)
+    simulate(st, p, d, [custom], engine="compiled")  # falls back to the NumPy step
+    assert custom.days == st.T
+    with pytest.raises(ValueError, match="only outcome, histogram"):
+        simulate_compiled(st, p, d, [custom])
+
+
+def test_block_size_fits_the_cache() -> None:
+    assert block_size(2_300) == 1024
+    assert block_size(10_000) == 256
+    assert block_size(1.0) == 4096
+    assert block_size(1e9) == 64
+
+
+def test_a_scenario_with_no_schedules_signals_or_events() -> None:
+    doc = {"name": "bare", "title": "bare", "start": "2024-01-01", "horizon": 30,
+           "actors": {"A": {"name": "A"}}, "munitions": {"m": {"name": "m"}},
+           "stocks": {"A": {"m": {"value": 5.0, "judgment": True}}},
+           "indicators": {"calm": {"name": "calm", "observer": "A", "beta": {"value": 0.3, "judgment": True},
+                                   "tau": {"value": 4, "judgment": True}}},
+           "policies": {"status-quo": {"levers": {}}}}
+    sc = loads_scenario(yaml.safe_dump(doc, sort_keys=False))
+    st, p, d, P = _setup(sc, 3)
+    _assert_same(_everything(st, p, d, P, 3, "numpy"), _everything(st, p, d, P, 3, "compiled"))
