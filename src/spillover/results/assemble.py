@@ -21,12 +21,12 @@ class Assembler:
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
-        self.parts: list[pd.DataFrame] = []
+        self.parts: list[dict[str, np.ndarray]] = []
         self.hist: DailyHistogram | None = None
 
     def add(self, res: ChunkResult) -> None:
-        """Keep the chunk's outcomes in memory and merge its histogram."""
-        self.parts.append(self.frame(res))
+        """Keep the chunk's outcome columns in memory and merge its histogram."""
+        self.parts.append(self.columns(res))
         self.merge(res)
 
     def merge(self, res: ChunkResult) -> None:
@@ -38,12 +38,12 @@ class Assembler:
             else:
                 self.hist.merge(res.hist)
 
-    def frame(self, res: ChunkResult) -> pd.DataFrame:
-        """The chunk's outcome rows: one per (run, policy), counterfactual columns merged in."""
+    def columns(self, res: ChunkResult) -> dict[str, np.ndarray]:
+        """The chunk's outcome columns: one row per (run, policy), counterfactual columns merged in."""
         n = len(res.runs)
         variants = self.batch.variants
         cf_of = {p: i for i, v in enumerate(variants) for p in v.counterfactual_for}
-        frames = []
+        blocks: list[dict[str, np.ndarray]] = []
         for i, v in enumerate(variants):
             if not v.is_policy:
                 continue
@@ -57,12 +57,16 @@ class Assembler:
                     family, _, rest = k.partition(".")
                     if family in COUNTERFACTUAL:
                         cols[f"{COUNTERFACTUAL[family]}.{rest}"] = a[cblock]
-            frames.append(pd.DataFrame(cols))
-        return pd.concat(frames, ignore_index=True)
+            blocks.append(cols)
+        return _concat(blocks)
+
+    def frame(self, res: ChunkResult) -> pd.DataFrame:
+        """The chunk's outcome rows as a table (see :meth:`columns`)."""
+        return pd.DataFrame(self.columns(res))
 
     def outcomes(self, order: Iterable[str]) -> pd.DataFrame:
         """One row per (run, policy), policies in the given order, runs ascending."""
-        return canonical(pd.concat(self.parts, ignore_index=True), order)
+        return canonical(pd.DataFrame(_concat(self.parts)), order)
 
     def series(self, start: dt.date) -> pd.DataFrame:
         """Long table: policy, series, day, date, q05…q95, mean."""
@@ -88,10 +92,18 @@ class Assembler:
         return pd.concat(frames, ignore_index=True)
 
 
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Column-wise concatenation of parts with the same columns (one copy per column)."""
+    if len(parts) == 1:
+        return dict(parts[0])
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+
+
 def canonical(df: pd.DataFrame, order: Iterable[str]) -> pd.DataFrame:
     """Outcomes sorted by policy (in the given order) then run: the same for any chunking."""
-    rank = {p: i for i, p in enumerate(order)}
-    df = df.assign(_p=df["policy"].map(rank))
+    order = list(order)
+    codes = np.asarray(pd.Categorical(df["policy"], categories=order).codes, dtype=np.int64)
+    df = df.assign(_p=np.where(codes < 0, len(order), codes))  # unknown policies last
     df = df.sort_values(["_p", "run"], kind="stable").drop(columns="_p").reset_index(drop=True)
     df["policy"] = df["policy"].astype(str)
     return df
