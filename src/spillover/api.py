@@ -86,18 +86,19 @@ def analysed_columns(sc: Scenario) -> list[str]:
 
 
 def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, object],
-            full: pd.DataFrame | None = None) -> RunResult:
+            full: pd.DataFrame | None = None, claims_table: pd.DataFrame | None = None) -> RunResult:
     """Claims and paired policy comparison on an ensemble's outcomes.
 
-    ``full`` holds every run's analysed columns when ``ens.outcomes`` is only a sample of
-    the runs (large folder runs); claims and comparisons always use every run.
+    When ``ens.outcomes`` is only a sample of the runs (large folder runs), ``claims_table``
+    holds the claims counted over every run and ``full`` every run's compared columns
+    (None with one policy); claims and comparisons always use every run.
     """
     from spillover.analysis.claims import evaluate_claims
     from spillover.analysis.compare import paired_differences
 
     claims = claims_of(sc)
     every = ens.outcomes if full is None else full
-    table = evaluate_claims(every, claims)
+    table = evaluate_claims(every, claims) if claims_table is None else claims_table
     baseline = ens.policies[0]
     if len(ens.policies) > 1:
         comparison = paired_differences(every, baseline, key_quantities(sc), claims)
@@ -311,16 +312,19 @@ def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, exec
     kept = ds.field("run") < IN_MEMORY_RUNS if sample else None
     ens = Ensemble(structure=pl.structure,
                    experiments=_read(folder.path / "experiments.parquet", max_runs=IN_MEMORY_RUNS),
-                   outcomes=canonical(data.to_table(filter=kept).to_pandas(), pl.policies),
+                   outcomes=canonical(folder.outcomes_dataset(IN_MEMORY_RUNS if sample else None)
+                                      .to_table(filter=kept).to_pandas(), pl.policies),
                    series=asm.series(sc.start), policies=pl.policies)
-    full = None
-    if sample:  # claims and comparisons read only their columns, for every run
-        cols = ["run", "policy", *analysed_columns(sc)]
-        full = canonical(data.to_table(columns=cols).to_pandas(), pl.policies)
+    full = table = None
+    if sample:  # claims are counted part by part; comparisons read only their columns
+        table = _claims_over(data, sc, pl.policies)
+        if len(pl.policies) > 1:
+            cols = ["run", "policy", *analysed_columns(sc)]
+            full = canonical(_dictionary_policy(data.to_table(columns=cols)).to_pandas(), pl.policies)
     ens.timings = {"design": t1 - t0, "pilot": t2 - t1, "simulate": t3 - t2,
                    "assemble": time.perf_counter() - t3}
     m = folder.manifest
-    result = _finish(sc, ens, m, started, full)
+    result = _finish(sc, ens, m, started, full, table)
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
     write_result(result, folder.path, outcomes=False)
@@ -332,14 +336,39 @@ def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, exec
     return result
 
 
+def _claims_over(data: ds.Dataset, sc: Scenario, policies: list[str]) -> pd.DataFrame:
+    """The claims table counted over every run of a folder's outcomes, a batch at a time."""
+    from spillover.analysis.claims import claim_counts, claims_table
+    from spillover.analysis.expr import parse
+
+    claims = claims_of(sc)
+    cols = sorted(set().union(*(parse(c.expr).columns() for c in claims))) if claims else []
+    n = np.zeros(len(policies), dtype=np.int64)
+    k = np.zeros((len(claims), len(policies)), dtype=np.int64)
+    for batch in data.to_batches(columns=["policy", *cols], batch_size=1 << 16):
+        if batch.num_rows == 0:
+            continue
+        seen, nb, kb = claim_counts(batch.to_pandas(), claims)
+        at = [policies.index(p) for p in seen]
+        n[at] += nb
+        k[:, at] += kb
+    return claims_table(claims, policies, n, k)
+
+
+def _dictionary_policy(table: pa.Table) -> pa.Table:
+    """The policy column dictionary-encoded: a category in pandas, not a string per row."""
+    i = table.schema.get_field_index("policy")
+    return table.set_column(i, "policy", table.column(i).dictionary_encode())
+
+
 def _read(path: Path, max_runs: int) -> pd.DataFrame:
     return pq.read_table(path, filters=[("run", "<", max_runs)]).to_pandas()
 def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, object], started: float,
-            full: pd.DataFrame | None = None) -> RunResult:
+            full: pd.DataFrame | None = None, claims_table: pd.DataFrame | None = None) -> RunResult:
     manifest["policies"] = ens.policies
     timings = dict(ens.timings)
     t = time.perf_counter()
-    result = analyse(sc, ens, manifest, full)
+    result = analyse(sc, ens, manifest, full, claims_table)
     enrich(result, sc)  # orders of effect and the regret table: cheap, in every report
     timings["analyse"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started

@@ -24,7 +24,9 @@ __all__ = [
     "ESTIMATIVE_BANDS",
     "ClaimLike",
     "binomial_interval",
+    "claim_counts",
     "claim_indicator",
+    "claims_table",
     "estimative_word",
     "evaluate_claims",
     "outcome_columns",
@@ -318,20 +320,40 @@ def evaluate_claims(
     0   baseline  4  3         0.75    likely
     1  interdict  4  1         0.25  unlikely
     """
+    policies, n, k = claim_counts(outcomes, claims)
+    return claims_table(claims, policies, n, k, level)
+
+
+def claim_counts(
+    outcomes: pd.DataFrame, claims: Sequence[ClaimLike]
+) -> tuple[list[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Policies (in order of first appearance), runs per policy and, per claim and policy,
+    the runs where the claim holds: the integer counts :func:`claims_table` needs.
+
+    Counts add up exactly, so a table too large for memory can be counted part by part.
+    """
     policies, codes = _policy_codes(outcomes)
     ids = [claim.id for claim in claims]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ValueError(f"duplicate claim ids: {', '.join(map(repr, duplicates))}")
     n = np.bincount(codes, minlength=len(policies)).astype(np.int64)
-    columns: dict[str, list[Any]] = {name: [] for name in CLAIM_COLUMNS}
-    for claim in claims:
+    k = np.zeros((len(claims), len(policies)), dtype=np.int64)
+    for c, claim in enumerate(claims):
         holds = claim_indicator(outcomes, claim)
-        k = np.bincount(codes, weights=holds, minlength=len(policies)).astype(np.int64)
-        lo, hi = binomial_interval(k, n, level)
+        k[c] = np.bincount(codes, weights=holds, minlength=len(policies)).astype(np.int64)
+    return policies, n, k
+
+
+def claims_table(claims: Sequence[ClaimLike], policies: Sequence[Any], n: npt.NDArray[np.int64],
+                 k: npt.NDArray[np.int64], level: float = 0.9) -> pd.DataFrame:
+    """The claims table of :func:`evaluate_claims` from counts (see :func:`claim_counts`)."""
+    columns: dict[str, list[Any]] = {name: [] for name in CLAIM_COLUMNS}
+    for c, claim in enumerate(claims):
+        lo, hi = binomial_interval(k[c], n, level)
         for i, policy in enumerate(policies):
-            probability = k[i] / n[i]
-            row = (claim.id, policy, claim.text, claim.expr, n[i], k[i], probability,
+            probability = k[c, i] / n[i]
+            row = (claim.id, policy, claim.text, claim.expr, n[i], k[c, i], probability,
                    lo[i], hi[i], estimative_word(probability))
             for name, value in zip(CLAIM_COLUMNS, row, strict=True):
                 columns[name].append(value)

@@ -148,8 +148,14 @@ class RunFolder:
         with np.load(p) as z:
             return DailyHistogram(counts=z["counts"], vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
 
-    def outcomes_dataset(self) -> ds.Dataset:
-        return ds.dataset(self.path / PARTS, format="parquet")
+    def outcomes_dataset(self, below: int | None = None) -> ds.Dataset:
+        """The outcome parts as one dataset; with ``below``, only the parts that hold runs
+        under it (a part is named by its first run), so a sample reads only its own files."""
+        if below is None:
+            return ds.dataset(self.path / PARTS, format="parquet")
+        files = sorted(str(p) for p in (self.path / PARTS).glob("part-*.parquet")
+                       if int(p.stem.split("-")[1]) < below)
+        return ds.dataset(files, format="parquet")
 
     def complete(self) -> Path:
         """Mark complete and move into place: the run now looks finished."""
