@@ -28,8 +28,8 @@ def _outcomes(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path / "outcomes.parquet").sort_values(["policy", "run"]).reset_index(drop=True)
 
 
-def _reference(mini) -> pd.DataFrame:
-    ens = run_ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
+def _reference(mini, runs: int = RUNS) -> pd.DataFrame:
+    ens = run_ensemble(mini, runs=runs, seed=SEED, chunk_size=1000)
     return ens.outcomes.sort_values(["policy", "run"]).reset_index(drop=True)
 
 
@@ -64,9 +64,9 @@ def test_a_full_disk_leaves_a_resumable_run(mini, tmp_path, monkeypatch) -> None
 
 
 def test_resume_after_kill_9_gives_the_uninterrupted_results(mini, tmp_path) -> None:
-    out = tmp_path / "killed"
+    out, runs = tmp_path / "killed", 6000  # enough chunks of 5 that the kill lands midway
     cmd = [sys.executable, "-c", "from spillover.cli.main import main; main()", "run", str(MINI),
-           "--runs", str(RUNS), "--seed", str(SEED), "--chunk-size", "5", "--out", str(out), "--no-report"]
+           "--runs", str(runs), "--seed", str(SEED), "--chunk-size", "5", "--out", str(out), "--no-report"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = partial_of(out) / "manifest.json"
     deadline = time.monotonic() + 60
@@ -81,11 +81,11 @@ def test_resume_after_kill_9_gives_the_uninterrupted_results(mini, tmp_path) -> 
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = json.loads(manifest.read_text())["finished_chunks"]
-    assert 3 <= len(finished) < RUNS // 5, "the run must be killed midway"
+    assert 3 <= len(finished) < runs // 5, "the run must be killed midway"
     done = subprocess.run([sys.executable, "-c", "from spillover.cli.main import main; main()", "run",
                            "--resume", str(out), "--no-report"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    pd.testing.assert_frame_equal(_outcomes(out), _reference(mini), check_exact=True)
+    pd.testing.assert_frame_equal(_outcomes(out), _reference(mini, runs), check_exact=True)
 
 
 def _interrupted(tmp_path: Path, monkeypatch, scenario: Path = MINI) -> Path:
