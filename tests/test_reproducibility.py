@@ -89,3 +89,22 @@ def test_policies_differing_only_in_transfer_levers_share_one_counterfactual(min
     for col, values in res.outcomes.items():
         block = {n: values[i * 40:(i + 1) * 40] for i, n in enumerate(names)}
         assert np.array_equal(block["status-quo|cf"], block["capped|cf"], equal_nan=True), col
+
+
+def test_assembled_outcomes_equal_the_sorted_table_whatever_the_arrival_order(mini) -> None:
+    from spillover.ensemble.chunks import run_chunk
+    from spillover.ensemble.design import MemoryDesign, sample_inputs
+    from spillover.ensemble.run import plan
+    from spillover.results.assemble import Assembler, canonical
+
+    pl = plan(mini, 30, 5, list(mini.policies), "lhs", 7)
+    design = MemoryDesign(sample_inputs(pl.structure.inputs, 30, 5))
+    chunks = [np.arange(a, min(a + 7, 30)) for a in range(0, 30, 7)]
+    asm = Assembler(pl.batch)
+    for runs in reversed(chunks):  # the last chunk arrives first
+        asm.add(run_chunk(pl.batch, runs, design.rows(runs)))
+    order = list(reversed(pl.policies))
+    got = asm.outcomes(order)
+    want = canonical(pd.concat([pd.DataFrame(p) for p in asm.parts], ignore_index=True), order)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got["policy"].unique()) == order and got["run"].is_monotonic_increasing is False
