@@ -36,13 +36,17 @@ def _rss(p: psutil.Process) -> float:
         return 0.0
 
 
-def measure(runs: int, workers: int, chunk_size: int, keep: Path | None) -> dict[str, float]:
-    """Run once; return wall seconds, runs/s and peak RSS figures in MB."""
+def measure(runs: int, workers: int, chunk_size: int, keep: Path | None, scenario: str = str(SCENARIO),
+            extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """Run once; return wall seconds, runs/s and peak RSS figures in MB.
+
+    With ``keep``, the run folder is ``keep/run`` and stays; otherwise it is removed.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="spillover-stream-"))
     out = (keep or tmp) / "run"
-    cmd = [str(Path(sys.executable).parent / "spillover"), "run", str(SCENARIO), "--runs", str(runs),
+    cmd = [str(Path(sys.executable).parent / "spillover"), "run", scenario, "--runs", str(runs),
            "--workers", str(workers), "--chunk-size", str(chunk_size), "--seed", "1",
-           "--out", str(out), "--no-report"]
+           "--out", str(out), "--no-report", *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     client = psutil.Process(proc.pid)

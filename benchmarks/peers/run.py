@@ -98,6 +98,12 @@ def case_spillover(a: argparse.Namespace) -> tuple[Timing, Shared]:
     return took, shared_of(out)
 
 
+def case_reference(a: argparse.Namespace) -> tuple[Timing, Shared]:
+    """spillover.run with the NumPy step (SPILLOVER_ENGINE=numpy), the compiled engine's reference."""
+    os.environ["SPILLOVER_ENGINE"] = "numpy"
+    return case_spillover(a)
+
+
 def case_kernel(a: argparse.Namespace) -> tuple[Timing, Shared]:
     """The engine alone: parameters, the daily step and the outcome accumulator, chunk by chunk."""
     from spillover.engine.params import build_params
@@ -161,7 +167,7 @@ def case_loop(a: argparse.Namespace) -> tuple[Timing, Shared]:
 
 
 CASES: dict[str, Callable[[argparse.Namespace], tuple[Timing, Shared]]] = {
-    "spillover": case_spillover, "kernel": case_kernel, "numpy": case_numpy,
+    "spillover": case_spillover, "reference": case_reference, "kernel": case_kernel, "numpy": case_numpy,
     "ema": case_ema, "mesa": case_mesa, "loop": case_loop,
 }
 
@@ -170,6 +176,7 @@ def label(case: str, processes: int) -> str:
     """How a case is named in the table."""
     return {
         "spillover": f"spillover.run, workers={processes}",
+        "reference": f"spillover.run, NumPy engine, workers={processes}",
         "kernel": "spillover engine kernel, 1 process",
         "numpy": "hand-written NumPy over runs, 1 process",
         "ema": ("EMA SequentialEvaluator" if processes == 1
@@ -182,7 +189,9 @@ def label(case: str, processes: int) -> str:
 def plan(a: argparse.Namespace) -> list[tuple[str, int, int]]:
     """(case, processes, experiments) in the order they run."""
     big, small = a.experiments, a.peer_experiments
-    every = [("spillover", 1, big), ("spillover", 2, big), ("kernel", 1, big), ("numpy", 1, big),
+    part = min(big, 100_000)  # the engine-only cases: enough to time, without minutes of NumPy
+    every = [("spillover", 1, big), ("spillover", 2, big), ("reference", 1, small * 10),
+             ("kernel", 1, part), ("numpy", 1, part),
              ("ema", 1, small),
              ("ema", 2, small), ("mesa", 1, small), ("mesa", 2, small), ("loop", 1, small)]
     return [c for c in every if c[0] in a.cases]
@@ -285,7 +294,8 @@ def agreement(rows: list[dict], rates: np.ndarray) -> str:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--experiments", type=int, default=100_000, help="spillover's runs (default 100,000)")
+    ap.add_argument("--experiments", type=int, default=1_000_000,
+                    help="spillover.run's runs (default 1,000,000; engine-only cases at most 100,000)")
     ap.add_argument("--peer-experiments", type=int, default=2_000,
                     help="experiments for each peer: EMA, Mesa and the loop (default 2,000)")
     ap.add_argument("--chunk-size", type=int, default=10_000, help="spillover's chunk size (default 10,000)")
