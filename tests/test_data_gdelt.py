@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from spillover import data
+from spillover.data import gdelt, gdelt_blocks
 from spillover.data.cameo import LOOKUP_FILES, lookup_file_text
 
 EXPORT = Path(__file__).parent / "data" / "gdelt" / "20191024143000.export.CSV"
@@ -159,3 +161,97 @@ def test_unknown_actor_country_codes_are_kept_and_listed(tmp_path: Path) -> None
         ).fetchall()
     assert result.rows_rejected == 0 and result.unmapped == ["ZZZ"]
     assert ids == [("X-CAMEO-ZZZ",)]
+
+
+def _edited(lines: list[bytes], edits: dict[int, tuple[int, bytes]]) -> list[bytes]:
+    out = list(lines)
+    for index, (column, value) in edits.items():
+        fields = out[index].split(b"\t")
+        fields[column] = value
+        out[index] = b"\t".join(fields)
+    return out
+
+
+def _import(tmp_path: Path, body: bytes, name: str) -> tuple[data.ImportResult, list[tuple]]:
+    path = tmp_path / name / "20191024143000.export.CSV"
+    path.parent.mkdir()
+    path.write_bytes(body)
+    with data.open_store(tmp_path / name / "s.duckdb") as store:
+        result = data.import_file(store, "gdelt", path)
+        rejected = store.con.execute("SELECT line, reason, raw FROM rejected_rows ORDER BY line").fetchall()
+    return result, rejected
+
+
+def test_block_size_and_line_endings_do_not_change_the_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = EXPORT.read_bytes().split(b"\n")[:-1]
+    lines = _edited(lines, {3: (31, b"many"), 40: (1, b"20190229"), 90: (59, b"20191024256000")})
+    lines[60] = lines[60] + b"\textra"
+    lines[120:120] = [b""]  # a blank line is skipped, not rejected
+    body = b"\n".join(lines) + b"\n"
+    expected = [
+        (4, "invalid NumMentions value 'many'"),
+        (41, "invalid SQLDATE value '20190229'"),
+        (61, "wrong column count: expected 61 columns, found 62"),
+        (91, "invalid DATEADDED value '20191024256000'"),
+    ]
+    result, rejected = _import(tmp_path, body, "default")
+    assert [(line, reason) for line, reason, _ in rejected] == expected
+    assert (result.rows_imported, result.rows_rejected) == (len(lines) - 5, 4)
+    assert rejected[0][2] == lines[3].decode()
+    assert result.sha256 == hashlib.sha256(body).hexdigest()
+    monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 3000)  # ~8 lines a block
+    small, small_rejected = _import(tmp_path, body, "small-blocks")
+    assert small_rejected == rejected
+    assert (small.rows_imported, small.sha256) == (result.rows_imported, result.sha256)
+    monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 2**20)
+    monkeypatch.setattr("spillover.data.gdelt_blocks._PARSE_CHUNK", 5000)  # pyarrow's chunks
+    chunked, chunked_rejected = _import(tmp_path, body, "parse-chunks")
+    assert chunked_rejected == rejected and chunked.rows_imported == result.rows_imported
+    crlf, crlf_rejected = _import(tmp_path, body.replace(b"\n", b"\r\n"), "crlf")
+    assert crlf_rejected == rejected and crlf.rows_imported == result.rows_imported
+
+
+def test_text_that_is_not_utf8_in_a_number_column_is_quarantined(tmp_path: Path) -> None:
+    lines = EXPORT.read_bytes().split(b"\n")[:-1]
+    lines = _edited(lines, {5: (31, b"\xe9"), 6: (53, b"4\xff2")})
+    result, rejected = _import(tmp_path, b"\n".join(lines) + b"\n", "bytes")
+    assert (result.rows_imported, result.rows_rejected) == (len(lines) - 2, 2)
+    assert [(line, reason.split(" (")[0]) for line, reason, _ in rejected] == [
+        (6, "invalid UTF-8 byte sequence"),
+        (7, "invalid UTF-8 byte sequence"),
+    ]
+
+
+def test_zipped_export_is_fingerprinted_by_the_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "20191024143000.export.CSV.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(EXPORT, EXPORT.name)
+    with data.open_store(tmp_path / "z.duckdb") as store:
+        result = data.import_file(store, "gdelt", archive)
+        stored = store.con.execute("SELECT sha256, size_bytes FROM sources").fetchall()
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert result.sha256 == digest and stored == [(digest, archive.stat().st_size)]
+
+
+def test_an_interruption_while_blocks_stream_in_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 10_000)
+    loaded = []
+
+    def interrupted(block: memoryview, now: datetime) -> object:
+        if len(loaded) == 4:
+            raise KeyboardInterrupt  # Ctrl-C while DuckDB reads the stream of blocks
+        loaded.append(block)
+        return gdelt_blocks.load_block(block, now)
+
+    monkeypatch.setattr(gdelt, "load_block", interrupted)
+    with data.open_store(tmp_path / "i.duckdb") as store:
+        with pytest.raises(KeyboardInterrupt):
+            data.import_file(store, "gdelt", EXPORT)
+        counts = data.tables(store).set_index("table")["rows"]
+        assert counts[["sources", "gdelt_events", "rejected_rows", "actor_names"]].sum() == 0
+        monkeypatch.undo()
+        assert data.import_file(store, "gdelt", EXPORT).rows_imported == len(_raw())

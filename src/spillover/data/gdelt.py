@@ -1,16 +1,14 @@
 """GDELT 2.0 event exports (61 tab-separated columns, no header) -> ``gdelt_events``.
 
-DuckDB does the parsing and the validation, in SQL, inside the import transaction:
+The file is read once, in blocks of whole lines (:mod:`spillover.data.gdelt_blocks`),
+hashing the bytes on the way. Blocks are parsed by pyarrow (only the stored columns are
+converted) and checked with vectorised pyarrow and numpy code
+(:mod:`spillover.data.gdelt_checks`) on two worker threads, while one DuckDB ``INSERT``
+reads the checked blocks as an Arrow stream, inside the caller's transaction. Memory
+stays bounded: only a few blocks are in flight at any time.
 
-1. One ``read_csv`` scan, with explicit types for the stored columns, inserts the rows
-   that pass every check of :mod:`spillover.data.gdelt_checks` and maps CAMEO actor
-   country codes to canonical ids on the way. Rows it cannot parse (wrong column count,
-   non-numeric numbers, impossible dates, invalid UTF-8) go to its ``store_rejects``
-   table with their line numbers.
-2. Only when the line count shows that rows parsed but failed a check (unknown CAMEO
-   code, date out of range, ...), one pass over the file finds the lines whose event id
-   was neither inserted nor rejected, and DuckDB reads just those lines again to word
-   the reasons.
+Rows that cannot be stored go to ``rejected_rows`` with their physical line number, the
+reason and the line's text.
 
 Only the columns analysis needs are stored (see ``docs/data.md``); the full row stays in
 the source file, identified by ``sources.sha256`` and ``global_event_id``.
@@ -19,26 +17,29 @@ the source file, identified by ``sources.sha256`` and ``global_event_id``.
 from __future__ import annotations
 
 import re
-import tempfile
-from array import array
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import chain
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
+import pyarrow as pa
 
-from spillover.data.gdelt_checks import INVALID, PARSE_REASON, REASON, VALID
-from spillover.data.gdelt_columns import GDELT_COLUMNS, parsed, select_list, type_statements
+from spillover.data.files import Fingerprint
+from spillover.data.gdelt_blocks import BlockReader, LoadedBlock, load_block
+from spillover.data.gdelt_columns import GDELT_COLUMNS, STORED
 
 __all__ = ["GDELT_COLUMNS", "GdeltLoad", "load_gdelt"]
 
-_REJECTS = "_gdelt_rejects"
-_BLOCK_LINES = 16_384  # lines per block of the line scan
-Rejected = list[tuple[int | None, str, str | None]]  # (line, reason, raw text)
+_WORKERS = 2  # parsing threads (pyarrow releases the GIL)
+_AHEAD = 2  # blocks parsed ahead of the one being inserted
+_VIEW = "_spillover_gdelt_block"
+_TRUNCATED = "truncated last line: "
+Rejected = list[tuple[int, str, str]]  # (line, reason, raw text)
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ class GdeltLoad:
         Rows written to ``rejected_rows``.
     generated_at : datetime or None
         Publication time from a ``YYYYMMDDHHMMSS.export.CSV`` file name.
+    fingerprint : Fingerprint
+        sha256 (empty unless asked for), size and lines of the file that was read.
     """
 
     inserted: int
     rejected: int
     generated_at: datetime | None
+    fingerprint: Fingerprint
 
 
 def load_gdelt(
@@ -65,7 +69,8 @@ def load_gdelt(
     path: Path,
     source_id: int,
     file_name: str,
-    line_count: Callable[[], tuple[int, bool]],
+    *,
+    hash_bytes: bool = True,
 ) -> GdeltLoad:
     """Insert one GDELT export into ``gdelt_events`` (call inside a transaction).
 
@@ -79,157 +84,116 @@ def load_gdelt(
         ``sources.source_id`` the rows belong to.
     file_name : str
         Name recorded in ``rejected_rows``.
-    line_count : callable
-        Returns ``(physical lines of path, whether it ends with a newline)``; called after
-        the scan, so the caller can count (and hash) the file at the same time.
+    hash_bytes : bool, default True
+        Compute the sha256 of ``path`` while reading it.
 
     Returns
     -------
     GdeltLoad
     """
-    _drop_rejects(con)
-    for statement in type_statements():
-        con.execute(statement)
-    targets, expressions = select_list()
-    inserted = con.execute(
-        f"INSERT INTO gdelt_events (source_id, {targets}) "
-        f"SELECT {int(source_id)}, {expressions} FROM {parsed(path, rejects_table=_REJECTS)} r "
-        f"WHERE {VALID}"
-    ).fetchall()[0][0]
-    lines, ends_with_newline = line_count()
-    rejected = con.execute(
-        f"""INSERT INTO rejected_rows
-        SELECT {int(source_id)}, $file, line, string_agg(DISTINCT reason, '; '), first(csv_line)
-        FROM (SELECT line, csv_line, {PARSE_REASON} AS reason FROM {_REJECTS})
-        GROUP BY line""",
-        {"file": file_name, "last_line": lines, "truncated": not ends_with_newline},
-    ).fetchall()[0][0]
-    _drop_rejects(con)
-    failed = lines - int(inserted) - int(rejected)  # parsed but invalid (or blank lines)
-    if failed > 0:
-        rejected += _quarantine_invalid(con, path, source_id, file_name, failed)
-    return GdeltLoad(int(inserted), int(rejected), _generated_at(file_name))
+    # blocks in flight: _AHEAD + 1 pending, one being read, one spare
+    reader = BlockReader(path, hash_bytes=hash_bytes, buffers=_AHEAD + 3)
+    progress = _Progress()
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gdelt") as pool:
+        tables = _tables(reader, pool, datetime.now(), progress)
+        first = next(tables, None)
+        inserted = 0
+        if first is not None:
+            stream = pa.RecordBatchReader.from_batches(
+                first.schema, (b for t in chain([first], tables) for b in t.to_batches())
+            )
+            try:
+                inserted = _insert(con, source_id, stream)
+            except duckdb.Error:
+                if progress.failure is not None:  # DuckDB words it as a stream error
+                    raise progress.failure from None
+                raise
+    printed = reader.fingerprint(progress.first_line - 1)
+    rejected = progress.rejected
+    if not printed.ends_with_newline:
+        rejected = [_truncated(row, printed.lines) for row in rejected]
+    if rejected:
+        _quarantine_invalid(con, rejected, source_id, file_name)
+    return GdeltLoad(inserted, len(rejected), _generated_at(file_name), printed)
 
 
-def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}")
-    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}_scans")
+@dataclass
+class _Progress:
+    """Lines seen and rows rejected so far, block by block in file order."""
+
+    first_line: int = 1
+    rejected: Rejected = field(default_factory=list)
+    failure: BaseException | None = None  # what stopped the blocks (e.g. Ctrl-C)
+
+    def add(self, block: LoadedBlock) -> pa.Table:
+        self.rejected += [(self.first_line + n, why, text) for n, why, text in block.rejected]
+        self.first_line += block.lines
+        return block.table
+
+
+def _tables(
+    reader: BlockReader, pool: ThreadPoolExecutor, now: datetime, progress: _Progress
+) -> Iterator[pa.Table]:
+    """Checked blocks in file order, a few parsed ahead on the pool's threads."""
+    pending: deque[Future[LoadedBlock]] = deque()
+    try:
+        for data in reader:
+            pending.append(pool.submit(load_block, data, now))
+            if len(pending) > _AHEAD:
+                yield progress.add(pending.popleft().result())
+        while pending:
+            yield progress.add(pending.popleft().result())
+    except BaseException as exc:
+        progress.failure = exc
+        raise
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, source_id: int, stream: pa.RecordBatchReader) -> int:
+    """Insert the valid rows of the stream in one statement; returns how many."""
+    targets = ", ".join(STORED)
+    con.register(_VIEW, stream)  # kept until the commit, but a drained stream holds no data
+    try:
+        return int(
+            con.execute(
+                f"INSERT INTO gdelt_events (source_id, {targets}) "
+                f"SELECT {int(source_id)}, {targets} FROM {_VIEW} WHERE _valid"
+            ).fetchall()[0][0]
+        )
+    finally:
+        with suppress(duckdb.TransactionException):  # the rollback drops the view as well
+            con.unregister(_VIEW)
+
+
+def _truncated(row: tuple[int, str, str], last_line: int) -> tuple[int, str, str]:
+    line, reason, text = row
+    if line == last_line and reason.startswith("wrong column count"):
+        return line, _TRUNCATED + reason, text
+    return row
 
 
 def _quarantine_invalid(
-    con: duckdb.DuckDBPyConnection, path: Path, source_id: int, file_name: str, expected: int
-) -> int:
-    """Quarantine rows that parsed but failed a check: find them, word why, store them.
-
-    The rows are the lines whose event id was neither inserted nor rejected by the parser:
-    one pass over the file, block by block, compares every line's id with the inserted ids
-    (numpy), and only the candidate lines are read again by DuckDB to word the reasons.
-    Should event ids repeat (so the comparison misses rows), a typed scan of the whole
-    file finds the invalid ids instead.
-    """
-    known = np.asarray(
-        con.execute(
-            "SELECT global_event_id FROM gdelt_events WHERE source_id = $sid",
-            {"sid": int(source_id)},
-        ).fetchnumpy()["global_event_id"],
-        dtype=np.int64,
+    con: duckdb.DuckDBPyConnection, rows: Rejected, source_id: int, file_name: str
+) -> None:
+    """Write the rejected rows, with file name and line number, to ``rejected_rows``."""
+    lines, reasons, texts = zip(*rows, strict=True)
+    frame = pa.table(
+        {
+            "line": pa.array(lines, pa.int64()),
+            "reason": pa.array(reasons, pa.string()),
+            "raw": pa.array(texts, pa.string()),
+        }
     )
-    known.sort()
-    parse_rejected = {
-        row[0]
-        for row in con.execute(
-            "SELECT line FROM rejected_rows WHERE source_id = $sid", {"sid": int(source_id)}
-        ).fetchall()
-    }
-    candidates: list[tuple[int, int]] = []
-    first_number, position, blank_lines = 1, 0, 0
-    with open(path, "rb") as handle:  # ~1 s per million lines, only when needed
-        while block := list(islice(handle, _BLOCK_LINES)):
-            line_ids, sizes = _ids_and_sizes(block)
-            offsets = position + np.concatenate(([0], np.cumsum(sizes)[:-1]))
-            where = np.minimum(np.searchsorted(known, line_ids), max(len(known) - 1, 0))
-            missing = known[where] != line_ids if len(known) else np.ones(len(block), bool)
-            blank = (sizes <= 2) & (line_ids == -1)
-            blank_lines += int(blank.sum())
-            missing &= ~blank
-            for index in np.flatnonzero(missing):
-                if first_number + int(index) not in parse_rejected:
-                    candidates.append((first_number + int(index), int(offsets[index])))
-            first_number += len(block)
-            position += int(sizes.sum())
-    rows = _worded(con, path, candidates)
-    if len(rows) != expected - blank_lines:
-        rows = _worded_by_full_scan(con, path)
-    frame = pd.DataFrame(rows, columns=["line", "reason", "raw"])
-    con.register("_gdelt_invalid_view", frame)
+    con.register("_gdelt_rejected_view", frame)
     try:
         con.execute(
-            "INSERT INTO rejected_rows "
-            "SELECT $sid, $file, line, reason, raw FROM _gdelt_invalid_view",
+            "INSERT INTO rejected_rows SELECT $sid, $file, line, reason, raw FROM _gdelt_rejected_view",
             {"sid": int(source_id), "file": file_name},
         )
     finally:
-        con.unregister("_gdelt_invalid_view")
-    return len(rows)
-
-
-def _ids_and_sizes(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Event id (-1 when unreadable) and byte length of each line."""
-    ids = array("q")
-    for line in lines:
-        try:
-            ids.append(int(line[: line.find(b"\t")]))
-        except (ValueError, OverflowError):  # blank or damaged line
-            ids.append(-1)
-    sizes = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-    return np.frombuffer(ids, dtype=np.int64), sizes
-
-
-def _worded(
-    con: duckdb.DuckDBPyConnection, path: Path, candidates: list[tuple[int, int]]
-) -> Rejected:
-    """Check the candidate lines ``(line number, byte offset)`` again; keep the invalid ones."""
-    if not candidates:
-        return []
-    texts: list[bytes] = []
-    with open(path, "rb") as handle:
-        for _number, offset in candidates:
-            handle.seek(offset)
-            texts.append(handle.readline().rstrip(b"\r\n"))
-    with tempfile.TemporaryDirectory(prefix="spillover-gdelt-") as tmp:
-        subset = Path(tmp) / "candidates.tsv"
-        subset.write_bytes(b"\n".join(texts) + b"\n")
-        order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
-        con.execute("SET preserve_insertion_order = true")  # results in line order
-        try:
-            reasons = con.execute(
-                f"SELECT {REASON} FROM {parsed(subset, rejects_table=None)} r"
-            ).fetchall()
-        finally:
-            con.execute("SET preserve_insertion_order = ?", [order[0][0]])
-    if len(reasons) != len(candidates):  # pragma: no cover - the lines parsed before
-        raise RuntimeError("GDELT candidate lines no longer parse")
-    return [
-        (number, reason, text.decode("utf-8", "replace")[:2000])
-        for (number, _offset), text, (reason,) in zip(candidates, texts, reasons, strict=True)
-        if reason is not None
-    ]
-
-
-def _worded_by_full_scan(con: duckdb.DuckDBPyConnection, path: Path) -> Rejected:
-    """Fallback when event ids repeat: a typed scan of the whole file for invalid ids."""
-    bad = con.execute(
-        f"SELECT DISTINCT GLOBALEVENTID FROM {parsed(path, rejects_table=None)} r WHERE {INVALID}"
-    ).fetchall()
-    keys = {b"" if event_id is None else str(event_id).encode() for (event_id,) in bad}
-    candidates: list[tuple[int, int]] = []
-    position = 0
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line not in (b"\n", b"\r\n") and line[: line.find(b"\t")] in keys:
-                candidates.append((number, position))
-            position += len(line)
-    return _worded(con, path, candidates)
+        con.unregister("_gdelt_rejected_view")
 
 
 def _generated_at(file_name: str) -> datetime | None:

@@ -1,21 +1,23 @@
-"""The GDELT 2.0 export layout and the SQL that reads it into ``gdelt_events`` columns."""
+"""The GDELT 2.0 export layout: its 61 columns, the ones stored and how each is read."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from functools import lru_cache
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from spillover.data.cameo import event_codes
 from spillover.data.countries import CAMEO_NON_ISO, CAMEO_REGIONS, iso3_codes, resolve_names
 
 __all__ = [
-    "CAMEO_CODE_TYPE",
+    "CODE_LABELS",
     "GDELT_COLUMNS",
+    "KINDS",
     "PARSED_COLUMNS",
     "STORED",
-    "parsed",
-    "select_list",
-    "type_statements",
+    "actor_ids",
+    "cameo_codes",
 ]
 
 
@@ -35,133 +37,113 @@ def _column_names() -> list[str]:
 #: The 61 columns of a GDELT 2.0 event export, in file order.
 GDELT_COLUMNS: tuple[str, ...] = tuple(_column_names())
 
-#: Parse types of the stored non-text columns; every other column is read as VARCHAR.
-#: Only the columns that are stored are converted (and so validated) by DuckDB. The
-#: CAMEO codes are read as an ENUM of the 311 codes, so an unknown code is a parse error
-#: with its line number, like a non-numeric number.
-_TYPES = {
-    "GLOBALEVENTID": "BIGINT",
-    "SQLDATE": "DATE",
-    "IsRootEvent": "INTEGER",
-    "EventCode": "{cameo}",
-    "EventBaseCode": "{cameo}",
-    "EventRootCode": "{cameo}",
-    "QuadClass": "INTEGER",
-    "GoldsteinScale": "DOUBLE",
-    "NumMentions": "INTEGER",
-    "NumSources": "INTEGER",
-    "NumArticles": "INTEGER",
-    "AvgTone": "DOUBLE",
-    "ActionGeo_Lat": "DOUBLE",
-    "ActionGeo_Long": "DOUBLE",
-    "DATEADDED": "TIMESTAMP",
+#: How each column the import reads is converted (and so validated); the others are
+#: not read at all. ``text`` stays text (checked to be UTF-8), ``cameo`` must be one of
+#: the 311 CAMEO event codes, ``date`` is ``YYYYMMDD`` and ``timestamp``
+#: ``YYYYMMDDHHMMSS``. An empty field is NULL.
+KINDS: dict[str, str] = {
+    "GLOBALEVENTID": "int64",
+    "SQLDATE": "date",
+    "Actor1Code": "text",
+    "Actor1Name": "text",
+    "Actor1CountryCode": "text",
+    "Actor1Type1Code": "text",
+    "Actor2Code": "text",
+    "Actor2Name": "text",
+    "Actor2CountryCode": "text",
+    "Actor2Type1Code": "text",
+    "IsRootEvent": "int32",
+    "EventCode": "cameo",
+    "EventBaseCode": "cameo",
+    "EventRootCode": "cameo",
+    "QuadClass": "int32",
+    "GoldsteinScale": "float64",
+    "NumMentions": "int32",
+    "NumSources": "int32",
+    "NumArticles": "int32",
+    "AvgTone": "float64",
+    "ActionGeo_CountryCode": "text",
+    "ActionGeo_FullName": "text",
+    "ActionGeo_Lat": "float64",
+    "ActionGeo_Long": "float64",
+    "DATEADDED": "timestamp",
+    "SOURCEURL": "text",
 }
 
-#: Stored column -> SQL expression over the parsed file (aliased ``r``).
-STORED = {
-    "global_event_id": "r.GLOBALEVENTID",
-    "event_date": "r.SQLDATE",
-    "actor1_code": "r.Actor1Code",
-    "actor1_name": "r.Actor1Name",
-    "actor1_country_code": "r.Actor1CountryCode",
-    "actor1_type1_code": "r.Actor1Type1Code",
-    "actor1_id": "{actor1_id}",
-    "actor2_code": "r.Actor2Code",
-    "actor2_name": "r.Actor2Name",
-    "actor2_country_code": "r.Actor2CountryCode",
-    "actor2_type1_code": "r.Actor2Type1Code",
-    "actor2_id": "{actor2_id}",
-    "is_root_event": "r.IsRootEvent = 1",
-    "event_code": "r.EventCode::VARCHAR",
-    "event_base_code": "r.EventBaseCode::VARCHAR",
-    "event_root_code": "r.EventRootCode::VARCHAR",
-    "quad_class": "r.QuadClass",
-    "goldstein_scale": "r.GoldsteinScale",
-    "num_mentions": "r.NumMentions",
-    "num_sources": "r.NumSources",
-    "num_articles": "r.NumArticles",
-    "avg_tone": "r.AvgTone",
-    "action_geo_country_code": "r.ActionGeo_CountryCode",
-    "action_geo_fullname": "r.ActionGeo_FullName",
-    "action_geo_lat": "r.ActionGeo_Lat",
-    "action_geo_long": "r.ActionGeo_Long",
-    "date_added": "r.DATEADDED",
-    "source_url": "r.SOURCEURL",
+#: Source columns the import reads, in file order.
+PARSED_COLUMNS: tuple[str, ...] = tuple(c for c in GDELT_COLUMNS if c in KINDS)
+
+#: ``gdelt_events`` column -> source column (``actor1_id``/``actor2_id`` are the canonical
+#: ids of the country codes, see :func:`actor_ids`).
+STORED: dict[str, str] = {
+    "global_event_id": "GLOBALEVENTID",
+    "event_date": "SQLDATE",
+    "actor1_code": "Actor1Code",
+    "actor1_name": "Actor1Name",
+    "actor1_country_code": "Actor1CountryCode",
+    "actor1_type1_code": "Actor1Type1Code",
+    "actor1_id": "Actor1CountryCode",
+    "actor2_code": "Actor2Code",
+    "actor2_name": "Actor2Name",
+    "actor2_country_code": "Actor2CountryCode",
+    "actor2_type1_code": "Actor2Type1Code",
+    "actor2_id": "Actor2CountryCode",
+    "is_root_event": "IsRootEvent",
+    "event_code": "EventCode",
+    "event_base_code": "EventBaseCode",
+    "event_root_code": "EventRootCode",
+    "quad_class": "QuadClass",
+    "goldstein_scale": "GoldsteinScale",
+    "num_mentions": "NumMentions",
+    "num_sources": "NumSources",
+    "num_articles": "NumArticles",
+    "avg_tone": "AvgTone",
+    "action_geo_country_code": "ActionGeo_CountryCode",
+    "action_geo_fullname": "ActionGeo_FullName",
+    "action_geo_lat": "ActionGeo_Lat",
+    "action_geo_long": "ActionGeo_Long",
+    "date_added": "DATEADDED",
+    "source_url": "SOURCEURL",
 }
-#: Source columns the import reads.
-PARSED_COLUMNS = tuple(sorted({m for e in STORED.values() for m in re.findall(r"r\.(\w+)", e)}))
+
+#: How a rejected row's reason names each CAMEO code column.
+CODE_LABELS = {
+    "EventCode": "event code",
+    "EventBaseCode": "event base code",
+    "EventRootCode": "event root code",
+}
 
 
-#: Connection-local ENUM type of the CAMEO event codes (see :func:`type_statements`).
-CAMEO_CODE_TYPE = "_spillover_cameo_code"
+@lru_cache(maxsize=1)
+def cameo_codes() -> pa.Array:
+    """The 311 CAMEO event codes, as an Arrow string array."""
+    return pa.array(event_codes()["code"].tolist(), pa.string())
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def type_statements() -> list[str]:
-    """``CREATE TEMP TYPE`` statements :func:`parsed` needs (run them first)."""
-    codes = ", ".join(_literal(code) for code in event_codes()["code"])
-    return [f"CREATE OR REPLACE TEMP TYPE {CAMEO_CODE_TYPE} AS ENUM ({codes})"]
-
-
-def _actor_id_expression(column: str) -> str:
-    """SQL mapping a CAMEO country code column to canonical ids, without a join.
-
-    A constant ``MAP`` lookup keeps the scan streaming and costs little per row; a join
-    against a mapping table lets the optimiser build its hash table over the file (and
-    run out of memory), and a ``CASE`` over 250 codes costs three times as much.
-    """
+@lru_cache(maxsize=1)
+def _actor_table() -> tuple[pa.Array, pa.Array]:
     codes = sorted(iso3_codes() | set(CAMEO_NON_ISO) | set(CAMEO_REGIONS))
     resolved = resolve_names(codes, "cameo")
-    pairs = ", ".join(
-        f"{_literal(code)}: {_literal(actor_id)}"
-        for code, actor_id in zip(resolved["name"], resolved["actor_id"], strict=True)
+    return (
+        pa.array(resolved["name"].tolist(), pa.string()),
+        pa.array(resolved["actor_id"].tolist(), pa.string()),
     )
-    return f"coalesce(MAP {{{pairs}}}[{column}], 'X-CAMEO-' || {column})"
 
 
-def select_list() -> tuple[str, str]:
-    """``(target columns, source expressions)`` for ``INSERT INTO gdelt_events``."""
-    targets = ", ".join(STORED)
-    expressions = ", ".join(STORED.values()).format(
-        actor1_id=_actor_id_expression("r.Actor1CountryCode"),
-        actor2_id=_actor_id_expression("r.Actor2CountryCode"),
-    )
-    return targets, expressions
-
-
-#: CSV read buffer: 8 MiB instead of DuckDB's 32 MiB keeps the import well inside its
-#: memory limit at the same speed (GDELT lines are under 2 KiB).
-_BUFFER_BYTES = 8 * 2**20
-
-
-def parsed(path: Path, *, rejects_table: str | None) -> str:
-    """SQL subquery reading the export with the stored columns typed.
+def actor_ids(codes: pa.Array) -> pa.Array:
+    """Canonical actor ids of CAMEO country codes (``X-CAMEO-<code>`` for unknown ones).
 
     Parameters
     ----------
-    path : pathlib.Path
-    rejects_table : str or None
-        Collect unparsable rows (with line numbers) in this temp table; None skips them.
+    codes : pyarrow.Array
+        Country codes (strings; NULL where the field is empty).
+
+    Returns
+    -------
+    pyarrow.Array
+        Ids, NULL where the code is NULL.
     """
-    types = {name: _TYPES.get(name, "VARCHAR") for name in GDELT_COLUMNS}
-    columns = ", ".join(
-        f"'{name}': '{kind.format(cameo=CAMEO_CODE_TYPE)}'" for name, kind in types.items()
-    )
-    quoted = str(path).replace("'", "''")
-    if rejects_table:
-        errors = (
-            f"store_rejects = true, rejects_table = '{rejects_table}', "
-            f"rejects_scan = '{rejects_table}_scans'"
-        )
-    else:
-        errors = "ignore_errors = true"
-    source = (
-        f"read_csv('{quoted}', delim = '\\t', header = false, quote = '', escape = '', "
-        f"auto_detect = false, dateformat = '%Y%m%d', timestampformat = '%Y%m%d%H%M%S', "
-        f"buffer_size = {_BUFFER_BYTES}, "
-        f"columns = {{{columns}}}, {errors})"
-    )
-    return f"(SELECT {', '.join(PARSED_COLUMNS)} FROM {source})"
+    names, ids = _actor_table()
+    known = pc.take(ids, pc.index_in(codes, value_set=names))
+    fallback = pc.binary_join_element_wise("X-CAMEO-", codes, "")
+    return pc.coalesce(known, fallback)

@@ -148,8 +148,10 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
             previous = _previous_import(con, known, file_path, kind)
             if previous is not None:
                 return previous
-            pending: Future[Fingerprint] = Future()
+            pending: Future[Fingerprint] | None = Future()
             pending.set_result(known)
+        elif kind == "gdelt":  # the GDELT loader hashes the bytes as it reads them
+            pending = None
         else:  # no stored file has this size, so hash it while the import runs
             pending = pool.submit(fingerprint, file_path)
         with import_settings(opened), transaction(opened):
@@ -157,10 +159,11 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
                 "SELECT coalesce(max(source_id), 0) + 1 FROM sources"
             ).fetchall()[0][0]
             if kind == "gdelt":
-                result = _import_gdelt(con, file_path, source_id, pending, pool)
+                result, print_ = _import_gdelt(con, file_path, source_id, pending, pool)
             else:
+                assert pending is not None
                 result = _import_parsed(con, kind, detected.variant, file_path, source_id)
-            print_ = pending.result()
+                print_ = pending.result()
             result.sha256 = print_.sha256
             result.format = detected.variant
             _record_source(con, result, print_)
@@ -208,17 +211,13 @@ def _import_gdelt(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     source_id: int,
-    pending: Future[Fingerprint],
+    pending: Future[Fingerprint] | None,
     pool: ThreadPoolExecutor,
-) -> ImportResult:
+) -> tuple[ImportResult, Fingerprint]:
     with unpacked(path, ".csv") as plain:
-        counted = pending if plain == path else pool.submit(fingerprint, plain)
-
-        def line_count() -> tuple[int, bool]:
-            lines = counted.result()
-            return lines.lines, lines.ends_with_newline
-
-        load = load_gdelt(con, plain, source_id, path.name, line_count)
+        if pending is None and plain != path:  # a .zip: its own bytes are the fingerprint
+            pending = pool.submit(fingerprint, path)
+        load = load_gdelt(con, plain, source_id, path.name, hash_bytes=pending is None)
     codes = con.execute(
         "SELECT DISTINCT code FROM (SELECT actor1_country_code AS code FROM gdelt_events "
         "WHERE source_id = $sid UNION SELECT actor2_country_code FROM gdelt_events "
@@ -228,11 +227,12 @@ def _import_gdelt(
     actors = resolve_names([c[0] for c in codes], "cameo").assign(scheme="cameo")
     _record_actors(con, actors)
     unmapped = sorted(actors.loc[actors["kind"] == "unmapped", "name"])  # kept as X-CAMEO-...
-    return ImportResult(
+    result = ImportResult(
         path, "gdelt", "gdelt-export", source_id, "", load.inserted, load.rejected,
         generated_at=load.generated_at, encoding="utf-8", unmapped=unmapped,
         notes=_identity_notes(actors),
     )  # fmt: skip
+    return result, load.fingerprint if pending is None else pending.result()
 
 
 def _identity_notes(actors: pd.DataFrame) -> list[str]:
