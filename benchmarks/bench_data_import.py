@@ -234,6 +234,7 @@ def main() -> None:
               f"{time.perf_counter() - start:.1f} s")  # fmt: skip
     big, big_damaged = files[args.rows]
     small, small_damaged = files[small_rows]
+    load_before = os.getloadavg()[0]
     runs = [
         ("spillover import", args.rows, measure("import", big, workdir, args.repeat)),
         ("spillover import", small_rows, measure("import", small, workdir, args.repeat)),
@@ -249,7 +250,8 @@ def main() -> None:
             f"{result['cpu']:>7.2f}{result['peak_rss_mb']:>8.0f} MB{int(result['rejected']):>10}"
         )
     load = os.getloadavg()[0]
-    print(f"(2-core machine; 1-minute load average at the end: {load:.1f}; seconds are wall")
+    print(f"({os.cpu_count()}-core machine; 1-minute load average {load_before:.1f} before the")
+    print(f" measurements, {load:.1f} at the end; seconds are wall")
     print(" time of the operation alone, best of --repeat; CPU s is user+system time)")
     imp, imp_small, pandas_run, arrow_run = (r for _, _, r in runs)
     assert imp["rejected"] == big_damaged and imp_small["rejected"] == small_damaged
