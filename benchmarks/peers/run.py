@@ -90,7 +90,7 @@ def case_spillover(a: argparse.Namespace) -> tuple[Timing, Shared]:
     import scipy.stats  # noqa: F401  imports before the clock, as for the peers (spillover loads lazily)
 
     import spillover
-    import spillover.api  # noqa: F401
+    import spillover.api
 
     given = design(a.experiments, a.seed).iloc[: a.n] if a.n != a.experiments else None
     res, took = timed(lambda: spillover.run(str(SCENARIO), runs=a.n, seed=a.seed, counterfactual=False,
