@@ -82,7 +82,7 @@ def run_chunk(batch: Batch, runs: np.ndarray, values: dict[str, np.ndarray]) -> 
     return ChunkResult(
         runs=runs,
         outcomes=acc.finish(final),
-        hist=hist_obs.hist if hist_obs else None,
+        hist=hist_obs.compact() if hist_obs else None,
         series=series,
     )
 

@@ -135,8 +135,10 @@ class RunFolder:
         """Histogram counts first, then the manifest naming the chunks they include."""
         if hist is not None:
             def save(p: Path) -> None:
+                small = int(hist.n.max(initial=0)) < 2**32  # no count can exceed its variant's rows
+                counts = hist.counts.astype(np.uint32) if small else hist.counts
                 with open(p, "wb") as f:
-                    np.savez(f, counts=hist.counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n)
+                    np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n)
             _atomic(self.path / "series-counts.npz", save)
         self.manifest["finished_chunks"] = sorted(finished)
         self.save_manifest()
@@ -146,7 +148,8 @@ class RunFolder:
         if not p.exists() or not self.finished:
             return None
         with np.load(p) as z:
-            return DailyHistogram(counts=z["counts"], vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
+            return DailyHistogram(counts=z["counts"].astype(np.int64), vmin=z["vmin"], vmax=z["vmax"],
+                                  n=z["n"])
 
     def outcomes_dataset(self, below: int | None = None) -> ds.Dataset:
         """The outcome parts as one dataset; with ``below``, only the parts that hold runs

@@ -71,6 +71,13 @@ class HistogramObserver:
         v = series_values(self.st, s)[: self.P * self.n]
         self.hist.add(s.t, v.reshape(self.P, self.n, -1), self.spec)
 
+    def compact(self) -> DailyHistogram:
+        """The histogram to send: counts as ``uint16`` when a variant has under 65,536 rows
+        (no count can exceed them), halving what travels from a worker to the client."""
+        if self.n < 2**16:
+            self.hist.counts = self.hist.counts.astype(np.uint16)
+        return self.hist
+
 
 class SeriesRecorder:
     """Keeps every row's daily series (float32), for ``--save-series``."""
