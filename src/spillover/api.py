@@ -20,6 +20,7 @@ from spillover.analysis.sections import enrich
 from spillover.engine.simulate import engine_name
 from spillover.ensemble.chunks import ChunkResult, pilot_spec
 from spillover.ensemble.design import Design, FileDesign, given_design
+from spillover.ensemble.executor import starting_pool
 from spillover.ensemble.run import Ensemble, Plan, plan, run_ensemble, run_plan
 from spillover.ensemble.variants import add_policies
 from spillover.results.assemble import Assembler, canonical
@@ -285,26 +286,27 @@ def _run_in_folder(sc: Scenario, pl: Plan, folder: RunFolder, workers: int, exec
                    report: bool, started: float) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename."""
     t0 = time.perf_counter()
-    source = FileDesign(folder.path / "design", pl.structure.inputs, pl.runs)
-    if not source.complete():
-        source.write(pl.seed, pl.design)
-    if not (folder.path / "experiments.parquet").exists():
-        source.write_parquet(folder.path / "experiments.parquet")
-    t1 = time.perf_counter()
-    spec = folder.load_spec()
-    if spec is None:
-        spec = pilot_spec(pl.batch, source)
-        folder.save_spec(spec)
-    pl.batch.spec = spec
-    t2 = time.perf_counter()
-    asm = Assembler(pl.batch)
-    sink = FolderSink(folder, asm)
-    hooks = [tick]
-    if pl.batch.save_series:
-        names = series_names(pl.structure)
-        hooks.insert(0, _SeriesWriter(folder.path / "series_full", pl.policies, names))
-    run_plan(pl, source, sink, skip=folder.finished, workers=workers, executor=executor,
-             scheduler=scheduler, pool=pool, on_chunk=lambda r: [h(r) for h in hooks])
+    with starting_pool(workers, executor, pool) as pool:  # workers start while the design is made
+        source = FileDesign(folder.path / "design", pl.structure.inputs, pl.runs)
+        if not source.complete():
+            source.write(pl.seed, pl.design)
+        if not (folder.path / "experiments.parquet").exists():
+            source.write_parquet(folder.path / "experiments.parquet")
+        t1 = time.perf_counter()
+        spec = folder.load_spec()
+        if spec is None:
+            spec = pilot_spec(pl.batch, source)
+            folder.save_spec(spec)
+        pl.batch.spec = spec
+        t2 = time.perf_counter()
+        asm = Assembler(pl.batch)
+        sink = FolderSink(folder, asm)
+        hooks = [tick]
+        if pl.batch.save_series:
+            names = series_names(pl.structure)
+            hooks.insert(0, _SeriesWriter(folder.path / "series_full", pl.policies, names))
+        run_plan(pl, source, sink, skip=folder.finished, workers=workers, executor=executor,
+                 scheduler=scheduler, pool=pool, on_chunk=lambda r: [h(r) for h in hooks])
     sink.flush()
     t3 = time.perf_counter()
     data = folder.outcomes_dataset()

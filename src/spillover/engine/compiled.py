@@ -251,3 +251,30 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, observers: Sequenc
         acc.first_short[...] = w.first_short.T
         acc.short_days[...] = w.short_days.T
     return s
+
+
+_WARM = """
+name: warm-up
+title: warm-up
+start: 2024-01-01
+horizon: 2
+actors: {A: {name: A}}
+munitions: {m: {name: m}}
+stocks: {A: {m: {value: 1.0, judgment: true}}}
+indicators:
+  calm: {name: calm, observer: A, tau: {value: 2, judgment: true}, beta: {value: 0.0, judgment: true}}
+policies: {only: {}}
+"""
+
+
+def warm() -> None:
+    """Load the compiled step (from Numba's cache, or compile it once) on a two-day scenario,
+    so that a new worker process is ready before its first chunk arrives."""
+    from spillover.engine.params import build_params
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.seeds import draw
+    from spillover.scenario.load import loads_scenario
+
+    st = build_structure(loads_scenario(_WARM))
+    p = build_params(st, {}, 1)
+    simulate_compiled(st, p, draw(st, 0, np.arange(1)), [OutcomeAccumulator(st, 1)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,37 @@ def chunk_ranges(n_runs: int, chunk_size: int) -> list[np.ndarray]:
 def _init(batch: Batch) -> None:
     global _BATCH
     _BATCH = batch
+
+
+def _warm() -> None:
+    """Worker start-up: load the compiled engine before the first chunk arrives."""
+    from spillover.engine.compiled import warm
+
+    with suppress(Exception):  # only a head start: a chunk would load the engine anyway
+        warm()
+
+
+def _noop() -> None:
+    return None
+
+
+@contextmanager
+def starting_pool(workers: int, executor: str = "local",
+                  pool: Executor | None = None) -> Iterator[Executor | None]:
+    """A pool of ``workers`` spawned processes, started at once, so that they import the
+    engine while this process makes the design and the pilot run; ``pool`` itself when one
+    is given, and None when chunks run here or on Dask. Chunks sent to it carry the batch
+    (a few hundred kB at most)."""
+    if pool is not None or executor != "local" or workers <= 1:
+        yield pool
+        return
+    own = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_warm)
+    try:
+        for _ in range(workers):  # each submit with no idle worker spawns one
+            own.submit(_noop)
+        yield own
+    finally:
+        own.shutdown(wait=True, cancel_futures=True)
 
 
 def _work(runs: np.ndarray, values: dict[str, np.ndarray]) -> ChunkResult:

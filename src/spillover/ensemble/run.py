@@ -13,7 +13,7 @@ import pandas as pd
 from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.chunks import Batch, ChunkResult, pilot_spec
 from spillover.ensemble.design import Design, DesignSource, MemoryDesign, given_design, sample_inputs
-from spillover.ensemble.executor import chunk_ranges, execute
+from spillover.ensemble.executor import chunk_ranges, execute, starting_pool
 from spillover.ensemble.variants import Variant, check_policies, policy_variants
 from spillover.results.assemble import Assembler
 from spillover.scenario.model import Scenario
@@ -141,16 +141,17 @@ def run_ensemble(
     if experiments is not None:
         runs = len(experiments)
     pl = plan(scenario, runs, seed, policies, design, chunk_size, variants, counterfactual, save_series)
-    table = (given_design(pl.structure.inputs, experiments) if experiments is not None
-             else sample_inputs(pl.structure.inputs, runs, seed, design))
-    source = MemoryDesign(table)
-    t1 = time.perf_counter()
-    if series:
-        pl.batch.spec = pilot_spec(pl.batch, source)
-    t2 = time.perf_counter()
-    asm = Assembler(pl.batch)
-    run_plan(pl, source, asm, workers=workers, executor=executor, scheduler=scheduler, pool=pool,
-             on_chunk=on_chunk)
+    with starting_pool(workers, executor, pool) as pool:  # workers start while the design is made
+        table = (given_design(pl.structure.inputs, experiments) if experiments is not None
+                 else sample_inputs(pl.structure.inputs, runs, seed, design))
+        source = MemoryDesign(table)
+        t1 = time.perf_counter()
+        if series:
+            pl.batch.spec = pilot_spec(pl.batch, source)
+        t2 = time.perf_counter()
+        asm = Assembler(pl.batch)
+        run_plan(pl, source, asm, workers=workers, executor=executor, scheduler=scheduler, pool=pool,
+                 on_chunk=on_chunk)
     t3 = time.perf_counter()
     out = Ensemble(structure=pl.structure, experiments=source.experiments,
                    outcomes=asm.outcomes(pl.policies), series=asm.series(scenario.start),
