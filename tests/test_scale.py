@@ -167,3 +167,34 @@ def test_large_folder_runs_keep_a_sample_in_memory_but_analyse_every_run(mini, t
     pd.testing.assert_frame_equal(res.claims, everything.claims, check_exact=True)
     pd.testing.assert_frame_equal(res.comparison, everything.comparison, check_exact=True)
     pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_a_crash_between_a_checkpoints_two_writes_resumes_exactly(mini, tmp_path, monkeypatch) -> None:
+    real = RunFolder.checkpoint
+
+    def dies_before_the_manifest(self, hist, finished):
+        if len(finished) == RUNS // CHUNK:  # the last checkpoint: histogram written, then the crash
+            def crash(self):
+                raise KeyboardInterrupt
+            monkeypatch.setattr(RunFolder, "save_manifest", crash)
+        return real(self, hist, finished)
+
+    saved = RunFolder.save_manifest
+    monkeypatch.setattr(RunFolder, "checkpoint", dies_before_the_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(RunFolder, "checkpoint", real)
+    monkeypatch.setattr(RunFolder, "save_manifest", saved)
+    stale = json.loads((partial_of(tmp_path / "r") / "manifest.json").read_text())["finished_chunks"]
+    assert len(stale) < RUNS // CHUNK  # the manifest missed chunks the histogram counts
+    resumed = spillover.resume(tmp_path / "r", report=False)
+    everything = spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK)
+    pd.testing.assert_frame_equal(resumed.series, everything.series, check_exact=True)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_resume_refuses_another_engine(mini, tmp_path, monkeypatch) -> None:
+    _interrupted(tmp_path, monkeypatch)
+    monkeypatch.setenv("SPILLOVER_ENGINE", "numpy")
+    with pytest.raises(ResumeRefused, match="engine was 'compiled', now 'numpy'"):
+        spillover.resume(tmp_path / "r", report=False)

@@ -251,8 +251,9 @@ def resume(
     pl = plan(sc, m["runs"], m["seed"], m["policies"], m["design"], m["chunk_size"],
               counterfactual=any("|" in n for n in m["variants"]), save_series=m.get("save_series", False))
     expected = {"scenario_sha256": sc.sha256, "variants": [v.name for v in pl.batch.variants],
-                "versions": versions()}
+                "versions": versions(), "engine": engine_name()}
     folder.check_resume(expected)
+    folder.reconcile()
     folder.discard_unfinished_parts()
     return _run_in_folder(sc, pl, folder, workers, executor, scheduler, None, _ticker(pl.runs, progress),
                           report, time.perf_counter())

@@ -138,10 +138,22 @@ class RunFolder:
                 small = int(hist.n.max(initial=0)) < 2**32  # no count can exceed its variant's rows
                 counts = hist.counts.astype(np.uint32) if small else hist.counts
                 with open(p, "wb") as f:
-                    np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n)
+                    np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
+                             finished=np.array(sorted(finished), dtype=np.int64))
             _atomic(self.path / "series-counts.npz", save)
         self.manifest["finished_chunks"] = sorted(finished)
         self.save_manifest()
+
+    def reconcile(self) -> None:
+        """Trust the histogram file's own list of chunks when the run died between the two
+        writes of a checkpoint: the histogram is written first and already counts chunks the
+        manifest does not name yet (their parts were written before it). Without this, a
+        resume would run those chunks again and count them twice."""
+        p = self.path / "series-counts.npz"
+        if p.exists():
+            with np.load(p) as z:
+                if "finished" in z.files:
+                    self.manifest["finished_chunks"] = sorted(int(x) for x in z["finished"])
 
     def load_histogram(self) -> DailyHistogram | None:
         p = self.path / "series-counts.npz"
