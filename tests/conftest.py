@@ -26,10 +26,8 @@ def mini() -> Scenario:
     return load_scenario(MINI, strict=True)
 
 
-def run_engine(
-    sc: Scenario, runs: int = 50, seed: int = 3, observers: list | None = None, counterfactual: bool = True
-) -> tuple[Structure, State]:
-    """Simulate every policy (and counterfactual) of ``sc`` directly; return the final state."""
+def engine_inputs(sc: Scenario, runs: int = 50, seed: int = 3, counterfactual: bool = True):
+    """Structure, per-row parameters, draws and variants of every policy (and counterfactual)."""
     st = build_structure(sc)
     exp = sample_inputs(st.inputs, runs, seed)
     values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
@@ -37,5 +35,14 @@ def run_engine(
     p = apply_variants(st, build_params(st, values, runs), variants)
     d = draw(st, seed, np.arange(runs))
     rows = np.tile(np.arange(runs), len(variants))
-    d.noise, d.thresholds = d.noise[rows], d.thresholds[rows]
+    d.noise = d.noise[:, rows] if d.noise.ndim == 4 else d.noise[rows]
+    d.thresholds = d.thresholds[rows]
+    return st, p, d, variants
+
+
+def run_engine(
+    sc: Scenario, runs: int = 50, seed: int = 3, observers: list | None = None, counterfactual: bool = True
+) -> tuple[Structure, State]:
+    """Simulate every policy (and counterfactual) of ``sc`` directly; return the final state."""
+    st, p, d, _ = engine_inputs(sc, runs, seed, counterfactual)
     return st, simulate(st, p, d, observers or [])

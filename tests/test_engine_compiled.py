@@ -16,17 +16,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from spillover.engine.compiled import block_size, simulate_compiled, supports
-from spillover.engine.params import build_params
 from spillover.engine.simulate import engine_name, simulate
-from spillover.engine.structure import Structure, build_structure
-from spillover.ensemble.design import sample_inputs
-from spillover.ensemble.seeds import draw
-from spillover.ensemble.variants import apply_variants, policy_variants
+from spillover.engine.structure import Structure
 from spillover.results.accumulate import OutcomeAccumulator
 from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder
 from spillover.scenario.load import builtin_path, load_scenario, loads_scenario
 from spillover.scenario.model import Scenario
-from tests.conftest import MINI
+from tests.conftest import MINI, engine_inputs
 from tests.test_engine_properties import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,15 +31,7 @@ STATE = ("S", "pipe", "levels", "E", "fired_at", "hazard", "above", "produced", 
 
 
 def _setup(sc: Scenario, runs: int, seed: int = 11):
-    st = build_structure(sc)
-    exp = sample_inputs(st.inputs, runs, seed)
-    values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
-    variants = policy_variants(sc, list(sc.policies), counterfactual=True)
-    p = apply_variants(st, build_params(st, values, runs), variants)
-    d = draw(st, seed, np.arange(runs))
-    rows = np.tile(np.arange(runs), len(variants))
-    d.noise = d.noise[:, rows] if d.noise.ndim == 4 else d.noise[rows]
-    d.thresholds = d.thresholds[rows]
+    st, p, d, variants = engine_inputs(sc, runs, seed)
     return st, p, d, sum(v.is_policy for v in variants)
 
 
