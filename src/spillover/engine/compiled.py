@@ -19,7 +19,7 @@ from spillover.engine.state import State
 from spillover.engine.structure import Structure
 from spillover.results.accumulate import OutcomeAccumulator
 from spillover.results.quantiles import BINS
-from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder
+from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder, series_stocks
 
 CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
 KNOWN = (OutcomeAccumulator, HistogramObserver, SeriesRecorder, RangeObserver)
@@ -170,16 +170,14 @@ def _unpack(x: jit.Stocks, s: State) -> None:
     s.z[...] = x.z
 
 
-def _watch(st: Structure, observers: Sequence[Observer], R: int) -> jit.Watch:
+def _watch(st: Structure, observers: Sequence[Observer]) -> jit.Watch:
     by = {type(o): o for o in observers}
     acc = by.get(OutcomeAccumulator)
     hist = by.get(HistogramObserver)
     rec = by.get(SeriesRecorder)
     rng = by.get(RangeObserver)
     K = len(st.indicators)
-    sc = st.scenario
-    stocks = [st.actors.index(a) * st.M + st.munitions.index(m)
-              for a, by_m in sc.stocks.items() for m in by_m]
+    stocks = series_stocks(st)
     N = len(stocks) + 2 * K
     nothing = np.zeros((0, 0))
     spec = hist.spec if hist is not None else None
@@ -192,7 +190,7 @@ def _watch(st: Structure, observers: Sequence[Observer], R: int) -> jit.Watch:
         mis_peak=acc.mis_peak if acc else nothing, mis_sum=acc.mis_sum if acc else nothing,
         first_short=_c(acc.first_short.T) if acc else nothing,
         short_days=_c(acc.short_days.T, np.int64) if acc else nothing.astype(np.int64),
-        series_stock=np.array(stocks, np.int64),
+        series_stock=stocks,
         hist=hist is not None, hist_rows=hist.P * hist.n if hist else 0,
         hist_n=max(hist.n, 1) if hist else 1,
         lo=_c(lo), width=_c((hi - lo) / BINS),
@@ -235,11 +233,7 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, observers: Sequenc
     s.exact = k.exact
     s.delay[...] = k.lev.delay.T
     x = _stocks(s)
-    w = _watch(st, observers, p.R)
-    for name in ("peak", "days_above", "mis_peak", "mis_sum", "counts", "vmin", "vmax", "values"):
-        arr = getattr(w, name)
-        if arr.size and not arr.flags.c_contiguous:  # pragma: no cover - observers allocate C order
-            raise ValueError(f"observer array {name} must be C-contiguous")
+    w = _watch(st, observers)
     groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), x, w)
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))

@@ -424,9 +424,7 @@ def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub
     m = len(v)
     nans = 0
     for r in range(m):  # vectorised: the bin of each value
-        q = (v[r] - lo) / width
-        i = np.int64(q) if (q > -9.2e18 and q < 9.2e18) else np.int64(0)
-        idx[r] = 0 if i < 0 else (BINS - 1 if i > BINS - 1 else i)
+        idx[r] = _bin(v[r], lo, width)
         nans += 0 if v[r] == v[r] else 1
     sub[:] = 0
     r = 0

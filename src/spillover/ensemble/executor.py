@@ -17,19 +17,12 @@ import numpy as np
 from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
 from spillover.ensemble.design import DesignSource
 
-_BATCH: Batch | None = None
-
 
 def chunk_ranges(n_runs: int, chunk_size: int) -> list[np.ndarray]:
     """Run indices split into consecutive chunks of at most ``chunk_size``."""
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
     return [np.arange(a, min(a + chunk_size, n_runs)) for a in range(0, n_runs, chunk_size)]
-
-
-def _init(batch: Batch) -> None:
-    global _BATCH
-    _BATCH = batch
 
 
 def _warm() -> None:
@@ -63,11 +56,6 @@ def starting_pool(workers: int, executor: str = "local",
         own.shutdown(wait=True, cancel_futures=True)
 
 
-def _work(runs: np.ndarray, values: dict[str, np.ndarray]) -> ChunkResult:
-    assert _BATCH is not None
-    return run_chunk(_BATCH, runs, values)
-
-
 def execute(
     batch: Batch,
     design: DesignSource,
@@ -81,9 +69,10 @@ def execute(
     """Yield each chunk's result as it finishes (in any order; each carries its runs).
 
     ``executor="local"`` runs in this process (``workers=1``) or in a pool of spawned
-    processes that each receive the batch once; ``executor="dask"`` runs chunks as tasks on
-    a ``dask.distributed`` cluster (``scheduler`` address, or a local cluster of
-    ``workers`` processes). At most two chunks per worker are in flight, which bounds memory.
+    processes (``pool``, or one of :func:`starting_pool`), each chunk carrying the batch;
+    ``executor="dask"`` runs chunks as tasks on a ``dask.distributed`` cluster
+    (``scheduler`` address, or a local cluster of ``workers`` processes). At most two
+    chunks per worker are in flight, which bounds memory.
     """
     if executor == "dask":
         from spillover.ensemble.dask_executor import execute_dask
@@ -92,21 +81,17 @@ def execute(
         return
     if executor != "local":
         raise ValueError(f"unknown executor '{executor}' (use local or dask)")
-    if pool is not None:
-        yield from drain(chunks, design, 2 * max(workers, 2), on_chunk,
-                         lambda runs, values: pool.submit(run_chunk, batch, runs, values))
-        return
-    if workers <= 1:
+    if pool is None and workers <= 1:
         for runs in chunks:
             res = run_chunk(batch, runs, design.rows(runs))
             if on_chunk:
                 on_chunk(res)
             yield res
         return
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(batch,)) as own:
-        yield from drain(chunks, design, 2 * workers, on_chunk,
-                         lambda runs, values: own.submit(_work, runs, values))
+    with starting_pool(workers, pool=pool) as own:
+        assert own is not None
+        yield from drain(chunks, design, 2 * max(workers, 2), on_chunk,
+                         lambda runs, values: own.submit(run_chunk, batch, runs, values))
 
 
 def drain(

@@ -18,11 +18,16 @@ def series_names(st: Structure) -> list[str]:
     return names
 
 
+def series_stocks(st: Structure) -> np.ndarray:
+    """Flat stock cells (actor·M + munition) of the ``stock.A.M`` series, in their order."""
+    sc = st.scenario
+    return np.array([st.actors.index(a) * st.M + st.munitions.index(m)
+                     for a, by in sc.stocks.items() for m in by], dtype=np.int64)
+
+
 def series_values(st: Structure, s: State) -> np.ndarray:
     """(R, N) values of the kept series today, in the order of :func:`series_names`."""
-    sc = st.scenario
-    cols = [s.S[:, st.actors.index(a), st.munitions.index(m)] for a, by in sc.stocks.items() for m in by]
-    stocks = np.stack(cols, axis=1) if cols else np.zeros((s.S.shape[0], 0))
+    stocks = s.S.reshape(s.S.shape[0], -1)[:, series_stocks(st)]
     return np.concatenate([stocks, s.I, s.I - s.I_true], axis=1)
 
 
