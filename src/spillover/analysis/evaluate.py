@@ -11,9 +11,7 @@ each row.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +24,7 @@ from spillover.engine.simulate import Draws, simulate
 from spillover.engine.state import State
 from spillover.engine.structure import Input, Structure
 from spillover.ensemble.chunks import Batch, run_chunk
+from spillover.ensemble.executor import starting_pool
 from spillover.ensemble.seeds import draw
 from spillover.ensemble.variants import WITHOUT_TRANSFERS, Variant, apply_variants, check_policies
 from spillover.results.assemble import COUNTERFACTUAL
@@ -131,18 +130,9 @@ def policy_variants_for(sc: Scenario, policy: str | None, counterfactual: bool =
 
 # --------------------------------------------------------------------------- execution
 
-_BATCH: Batch | None = None
-
-
-def _init(batch: Batch) -> None:
-    global _BATCH
-    _BATCH = batch
-
-
-def _work(seeds: np.ndarray, values: dict[str, np.ndarray],
+def _work(batch: Batch, seeds: np.ndarray, values: dict[str, np.ndarray],
           keep: Collection[str] | None) -> dict[str, np.ndarray]:
-    assert _BATCH is not None
-    return _kept(run_chunk(_BATCH, seeds, values).outcomes, keep)
+    return _kept(run_chunk(batch, seeds, values).outcomes, keep)
 
 
 def _kept(outcomes: dict[str, np.ndarray], keep: Collection[str] | None) -> dict[str, np.ndarray]:
@@ -225,9 +215,9 @@ def run_rows(
             if progress:
                 progress(done, n)
     else:
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(batch,)) as pool:
-            futures = [pool.submit(_work, s, v, keep) for s, v in jobs]
+        with starting_pool(workers) as pool:
+            assert pool is not None
+            futures = [pool.submit(_work, batch, s, v, keep) for s, v in jobs]
             for i, fut in enumerate(futures):
                 parts[i] = fut.result()
                 done += len(jobs[i][0])
