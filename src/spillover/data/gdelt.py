@@ -3,9 +3,11 @@
 The file is read once, in blocks of whole lines (:mod:`spillover.data.gdelt_blocks`),
 hashing the bytes on the way. Blocks are parsed by pyarrow (only the stored columns are
 converted) and checked with vectorised pyarrow and numpy code
-(:mod:`spillover.data.gdelt_checks`) on two worker threads, while one DuckDB ``INSERT``
-reads the checked blocks as an Arrow stream, inside the caller's transaction. Memory
-stays bounded: only a few blocks are in flight at any time.
+(:mod:`spillover.data.gdelt_checks`) on two worker threads. The checked blocks go to
+a Parquet file for a large export (:mod:`spillover.data.event_files`), or else into
+``gdelt_event_rows`` by one DuckDB ``INSERT`` that reads them as an Arrow stream, inside
+the caller's transaction. Memory stays bounded: only a few blocks are in flight at any
+time.
 
 Rows that cannot be stored go to ``rejected_rows`` with their physical line number, the
 reason and the line's text.
@@ -29,6 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from spillover.data.event_files import EventFileWriter
 from spillover.data.files import Fingerprint
 from spillover.data.gdelt_blocks import BlockReader, LoadedBlock, load_block
 from spillover.data.gdelt_columns import GDELT_COLUMNS, STORED
@@ -36,7 +39,7 @@ from spillover.data.gdelt_columns import GDELT_COLUMNS, STORED
 __all__ = ["GDELT_COLUMNS", "GdeltLoad", "load_gdelt"]
 
 _WORKERS = 2  # parsing threads (pyarrow releases the GIL)
-_AHEAD = 2  # blocks parsed ahead of the one being inserted
+_AHEAD = 4  # blocks parsed ahead of the one being stored
 _VIEW = "_spillover_gdelt_block"
 _TRUNCATED = "truncated last line: "
 Rejected = list[tuple[int, str, str]]  # (line, reason, raw text)
@@ -71,8 +74,13 @@ def load_gdelt(
     file_name: str,
     *,
     hash_bytes: bool = True,
+    events: EventFileWriter | None = None,
 ) -> GdeltLoad:
-    """Insert one GDELT export into ``gdelt_events`` (call inside a transaction).
+    """Store one GDELT export's events (call inside a transaction).
+
+    The valid rows are inserted into ``gdelt_event_rows``, or written by ``events`` to
+    a Parquet file (see :mod:`spillover.data.event_files`); rejected rows go to
+    ``rejected_rows`` either way.
 
     Parameters
     ----------
@@ -86,6 +94,9 @@ def load_gdelt(
         Name recorded in ``rejected_rows``.
     hash_bytes : bool, default True
         Compute the sha256 of ``path`` while reading it.
+    events : EventFileWriter, optional
+        Write the events to this Parquet file (finished, under its final name, on
+        return) instead of inserting them.
 
     Returns
     -------
@@ -96,9 +107,13 @@ def load_gdelt(
     progress = _Progress()
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gdelt") as pool:
         tables = _tables(reader, pool, datetime.now(), progress)
-        first = next(tables, None)
-        inserted = 0
-        if first is not None:
+        if events is not None:
+            for table in tables:
+                events.add(table)
+            inserted = events.finish()
+        elif (first := next(tables, None)) is None:
+            inserted = 0
+        else:
             stream = pa.RecordBatchReader.from_batches(
                 first.schema, (b for t in chain([first], tables) for b in t.to_batches())
             )
@@ -152,14 +167,14 @@ def _tables(
 
 
 def _insert(con: duckdb.DuckDBPyConnection, source_id: int, stream: pa.RecordBatchReader) -> int:
-    """Insert the valid rows of the stream in one statement; returns how many."""
+    """Insert the rows of the stream in one statement; returns how many."""
     targets = ", ".join(STORED)
     con.register(_VIEW, stream)  # kept until the commit, but a drained stream holds no data
     try:
         return int(
             con.execute(
-                f"INSERT INTO gdelt_events (source_id, {targets}) "
-                f"SELECT {int(source_id)}, {targets} FROM {_VIEW} WHERE _valid"
+                f"INSERT INTO gdelt_event_rows (source_id, {targets}) "
+                f"SELECT {int(source_id)}, {targets} FROM {_VIEW}"
             ).fetchall()[0][0]
         )
     finally:

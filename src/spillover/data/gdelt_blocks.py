@@ -29,7 +29,7 @@ __all__ = ["BLOCK_BYTES", "BlockReader", "LoadedBlock", "load_block"]
 
 #: Bytes read per block (the block is cut back to its last line break).
 BLOCK_BYTES = 3 * 2**20
-_PARSE_CHUNK = 2**20  # bytes pyarrow parses at a time (its working memory grows with it)
+_PARSE_CHUNK = 2**20  # bytes pyarrow parses at a time (a chunk stays in the CPU cache)
 _RAW_CHARS = 2000  # characters of a rejected line kept in rejected_rows.raw
 
 Rejected = list[tuple[int, str, str]]  # (0-based line in the block, reason, raw text)
@@ -106,8 +106,8 @@ class LoadedBlock:
     Attributes
     ----------
     table : pyarrow.Table
-        ``gdelt_events`` columns (without ``source_id``) and ``_valid``, false for the
-        rejected rows.
+        The valid rows (zero-copy slices around the others), in the ``gdelt_events``
+        columns without ``source_id``.
     rejected : list of (int, str, str)
         ``(0-based line in the block, reason, raw text)``.
     lines : int
@@ -140,62 +140,73 @@ def load_block(data: memoryview, now: datetime) -> LoadedBlock:
     columns["actor1_id"] = actor_ids(columns["actor1_country_code"])
     columns["actor2_id"] = actor_ids(columns["actor2_country_code"])
     columns["is_root_event"] = pc.equal(columns["is_root_event"], 1)
-    columns["_valid"] = checked.valid if checked.valid is not None else _all_true(raw.num_rows)
     table = pa.table(columns)
+    if checked.valid is not None:
+        table = _kept(table, checked.valid)
     lines = raw.num_rows + len(skipped)  # blank lines are rows too (all NULL)
     if not skipped and not checked.reasons:
         return LoadedBlock(table, [], lines)
     return LoadedBlock(table, _rejected(data, lines, skipped, checked.reasons), lines)
 
 
-def _all_true(rows: int) -> pa.Array:
-    return pa.array(np.ones(rows, dtype=bool))
+def _kept(table: pa.Table, valid: pa.Array) -> pa.Table:
+    """The rows where ``valid``, as slices of ``table`` (the rejected rows are few)."""
+    dropped = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
+    starts = np.concatenate(([0], dropped + 1))
+    ends = np.append(dropped, table.num_rows)
+    pieces = [table.slice(a, b - a) for a, b in zip(starts, ends, strict=True) if b > a]
+    return pa.concat_tables(pieces) if pieces else table.slice(0, 0)
 
 
 def _parse(data: memoryview) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Read the stored columns as text; ``skipped`` holds ``(line number, reason)``.
 
     Line numbers count the lines of the block from 1; a blank line is a row of NULLs.
-    Text that is not UTF-8 makes pyarrow refuse the block; it is then read as
-    binary and checked value by value (see
+    A block that is valid UTF-8 as a whole (checked once, not value by value) is read as
+    strings; otherwise as binary, and each value is checked (see
     :func:`~spillover.data.gdelt_checks.check_columns`).
     """
-    for text_type in (pa.string(), pa.binary()):
-        skipped: list[tuple[int, str]] = []
+    text_type = pa.string() if _is_utf8(data) else pa.binary()
+    skipped: list[tuple[int, str]] = []
 
-        def skip(row: csv.InvalidRow, found: list[tuple[int, str]] = skipped) -> str:
-            columns = row.actual_columns
-            found.append((row.number, f"wrong column count: expected 61 columns, found {columns}"))
-            return "skip"
+    def skip(row: csv.InvalidRow) -> str:
+        columns = row.actual_columns
+        skipped.append((row.number, f"wrong column count: expected 61 columns, found {columns}"))
+        return "skip"
 
-        types = {name: text_type for name in KINDS}
-        try:
-            table = csv.read_csv(
-                pa.py_buffer(data),
-                read_options=csv.ReadOptions(
-                    column_names=list(GDELT_COLUMNS),
-                    use_threads=False,  # blocks run in parallel; row numbers stay known
-                    block_size=min(max(len(data), 1), _PARSE_CHUNK),
-                ),
-                parse_options=csv.ParseOptions(
-                    delimiter="\t",
-                    quote_char=False,
-                    ignore_empty_lines=False,  # row numbers are physical lines
-                    invalid_row_handler=skip,
-                ),
-                convert_options=csv.ConvertOptions(
-                    include_columns=list(PARSED_COLUMNS),
-                    column_types=types,
-                    null_values=[""],
-                    strings_can_be_null=True,
-                ),
-            )
-        except pa.ArrowInvalid as exc:
-            if text_type == pa.string() and "UTF8" in str(exc):
-                continue
-            raise
-        return table, skipped
-    raise AssertionError("binary columns accept any bytes")  # pragma: no cover
+    table = csv.read_csv(
+        pa.py_buffer(data),
+        read_options=csv.ReadOptions(
+            column_names=list(GDELT_COLUMNS),
+            use_threads=False,  # blocks run in parallel; row numbers stay known
+            block_size=min(max(len(data), 1), _PARSE_CHUNK),
+        ),
+        parse_options=csv.ParseOptions(
+            delimiter="\t",
+            quote_char=False,
+            ignore_empty_lines=False,  # row numbers are physical lines
+            invalid_row_handler=skip,
+        ),
+        convert_options=csv.ConvertOptions(
+            include_columns=list(PARSED_COLUMNS),
+            column_types=dict.fromkeys(KINDS, text_type),
+            null_values=[""],
+            strings_can_be_null=True,
+            check_utf8=False,  # checked for the whole block by _is_utf8
+        ),
+    )
+    return table, skipped
+
+
+def _is_utf8(data: memoryview) -> bool:
+    """Whether the block is valid UTF-8 (Arrow's vectorised check, on the block at once)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _rejected(

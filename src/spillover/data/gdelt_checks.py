@@ -144,6 +144,8 @@ def check_columns(raw: pa.Table, now: datetime) -> Checked:
             errors.setdefault(index, []).append(_NOT_UTF8)
         converted, bad = _convert(values, kind)
         columns[name] = converted
+        if not len(bad):
+            continue
         for index in np.setdiff1d(bad, not_utf8).tolist():
             value = _text(raw.column(name)[index].as_py())
             errors.setdefault(index, []).append(_parse_reason(name, kind, value))

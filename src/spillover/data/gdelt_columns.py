@@ -133,6 +133,8 @@ def _actor_table() -> tuple[pa.Array, pa.Array]:
 def actor_ids(codes: pa.Array) -> pa.Array:
     """Canonical actor ids of CAMEO country codes (``X-CAMEO-<code>`` for unknown ones).
 
+    Each distinct code is looked up once (a block has a few hundred of them).
+
     Parameters
     ----------
     codes : pyarrow.Array
@@ -144,6 +146,8 @@ def actor_ids(codes: pa.Array) -> pa.Array:
         Ids, NULL where the code is NULL.
     """
     names, ids = _actor_table()
-    known = pc.take(ids, pc.index_in(codes, value_set=names))
-    fallback = pc.binary_join_element_wise("X-CAMEO-", codes, "")
-    return pc.coalesce(known, fallback)
+    encoded = pc.dictionary_encode(codes)
+    distinct = encoded.dictionary
+    known = pc.take(ids, pc.index_in(distinct, value_set=names))
+    mapped = pc.coalesce(known, pc.binary_join_element_wise("X-CAMEO-", distinct, ""))
+    return pc.take(mapped, encoded.indices)

@@ -12,7 +12,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from spillover.data import event_files
 from spillover.data.countries import resolve_names
+from spillover.data.event_files import EventFileWriter, kept_if_committed
 from spillover.data.files import Fingerprint, decode_text, fingerprint, unpacked
 from spillover.data.gdelt import load_gdelt
 from spillover.data.nmc import parse_nmc
@@ -154,12 +156,14 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
             pending = None
         else:  # no stored file has this size, so hash it while the import runs
             pending = pool.submit(fingerprint, file_path)
-        with import_settings(opened), transaction(opened):
+        with kept_if_committed() as written, import_settings(opened), transaction(opened):
             source_id = con.execute(
                 "SELECT coalesce(max(source_id), 0) + 1 FROM sources"
             ).fetchall()[0][0]
             if kind == "gdelt":
-                result, print_ = _import_gdelt(con, file_path, source_id, pending, pool)
+                result, print_ = _import_gdelt(
+                    con, file_path, source_id, pending, pool, opened.path, written
+                )
             else:
                 assert pending is not None
                 result = _import_parsed(con, kind, detected.variant, file_path, source_id)
@@ -213,11 +217,26 @@ def _import_gdelt(
     source_id: int,
     pending: Future[Fingerprint] | None,
     pool: ThreadPoolExecutor,
+    db_path: Path,
+    written: list[EventFileWriter],
 ) -> tuple[ImportResult, Fingerprint]:
+    """Load the export; a large one becomes an event file, appended to ``written``."""
     with unpacked(path, ".csv") as plain:
         if pending is None and plain != path:  # a .zip: its own bytes are the fingerprint
             pending = pool.submit(fingerprint, path)
-        load = load_gdelt(con, plain, source_id, path.name, hash_bytes=pending is None)
+        events = None
+        if plain.stat().st_size >= event_files.EVENT_FILE_BYTES:
+            events = EventFileWriter(event_files.event_file_path(db_path, source_id), source_id)
+            written.append(events)
+        load = load_gdelt(
+            con, plain, source_id, path.name, hash_bytes=pending is None, events=events
+        )
+    if events is not None:
+        con.execute(
+            "INSERT INTO gdelt_event_files VALUES (?, ?, ?, ?)",
+            [source_id, events.path.name, events.rows, events.path.stat().st_size],
+        )
+        event_files.create_view(con, db_path)
     codes = con.execute(
         "SELECT DISTINCT code FROM (SELECT actor1_country_code AS code FROM gdelt_events "
         "WHERE source_id = $sid UNION SELECT actor2_country_code FROM gdelt_events "

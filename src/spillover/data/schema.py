@@ -6,7 +6,43 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+#: The columns of ``gdelt_events``: (name, DuckDB type, NOT NULL), in order. The events
+#: of small exports are rows of ``gdelt_event_rows``; those of large ones are Parquet
+#: files listed in ``gdelt_event_files`` (see :mod:`spillover.data.event_files`);
+#: ``gdelt_events`` is the view over both.
+GDELT_EVENT_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("source_id", "INTEGER", True),
+    ("global_event_id", "BIGINT", True),
+    ("event_date", "DATE", True),
+    ("actor1_code", "VARCHAR", False),
+    ("actor1_name", "VARCHAR", False),
+    ("actor1_country_code", "VARCHAR", False),
+    ("actor1_type1_code", "VARCHAR", False),
+    ("actor1_id", "VARCHAR", False),
+    ("actor2_code", "VARCHAR", False),
+    ("actor2_name", "VARCHAR", False),
+    ("actor2_country_code", "VARCHAR", False),
+    ("actor2_type1_code", "VARCHAR", False),
+    ("actor2_id", "VARCHAR", False),
+    ("is_root_event", "BOOLEAN", False),
+    ("event_code", "VARCHAR", True),
+    ("event_base_code", "VARCHAR", False),
+    ("event_root_code", "VARCHAR", False),
+    ("quad_class", "TINYINT", True),
+    ("goldstein_scale", "DOUBLE", True),
+    ("num_mentions", "INTEGER", True),
+    ("num_sources", "INTEGER", False),
+    ("num_articles", "INTEGER", False),
+    ("avg_tone", "DOUBLE", False),
+    ("action_geo_country_code", "VARCHAR", False),
+    ("action_geo_fullname", "VARCHAR", False),
+    ("action_geo_lat", "DOUBLE", False),
+    ("action_geo_long", "DOUBLE", False),
+    ("date_added", "TIMESTAMP", True),
+    ("source_url", "VARCHAR", False),
+)
 
 #: Table name -> one-line description (in creation order).
 TABLE_DOCS: dict[str, str] = {
@@ -16,12 +52,23 @@ TABLE_DOCS: dict[str, str] = {
     "sipri_deals": "SIPRI trade register: one row per deal",
     "sipri_deliveries": "SIPRI trade register: one row per deal-year",
     "tiv": "SIPRI TIV tables: country x direction x year",
-    "gdelt_events": "GDELT 2.0 events, actors mapped to ids",
+    "gdelt_events": "GDELT 2.0 events, actors mapped to ids (a view)",
+    "gdelt_event_rows": "events of small GDELT exports, in the database",
+    "gdelt_event_files": "Parquet files with the events of large exports",
     "cameo_event_codes": "CAMEO event codes and Goldstein scores",
     "cameo_actor_types": "CAMEO actor type codes",
     "nmc": "COW NMC 6.0 with recomputed CINC",
     "meta": "store metadata (schema version)",
 }
+
+
+def _gdelt_rows_ddl() -> str:
+    columns = ",\n".join(
+        f"        {name} {kind}{' NOT NULL' if not_null else ''}"
+        for name, kind, not_null in GDELT_EVENT_COLUMNS
+    )
+    return f"CREATE TABLE IF NOT EXISTS gdelt_event_rows (\n{columns}\n    )"
+
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -110,36 +157,12 @@ DDL: tuple[str, ...] = (
         line BIGINT NOT NULL,
         PRIMARY KEY (source_id, country, year)
     )""",
-    """CREATE TABLE IF NOT EXISTS gdelt_events (
-        source_id INTEGER NOT NULL,
-        global_event_id BIGINT NOT NULL,
-        event_date DATE NOT NULL,
-        actor1_code VARCHAR,
-        actor1_name VARCHAR,
-        actor1_country_code VARCHAR,
-        actor1_type1_code VARCHAR,
-        actor1_id VARCHAR,
-        actor2_code VARCHAR,
-        actor2_name VARCHAR,
-        actor2_country_code VARCHAR,
-        actor2_type1_code VARCHAR,
-        actor2_id VARCHAR,
-        is_root_event BOOLEAN,
-        event_code VARCHAR NOT NULL,
-        event_base_code VARCHAR,
-        event_root_code VARCHAR,
-        quad_class TINYINT NOT NULL,
-        goldstein_scale DOUBLE NOT NULL,
-        num_mentions INTEGER NOT NULL,
-        num_sources INTEGER,
-        num_articles INTEGER,
-        avg_tone DOUBLE,
-        action_geo_country_code VARCHAR,
-        action_geo_fullname VARCHAR,
-        action_geo_lat DOUBLE,
-        action_geo_long DOUBLE,
-        date_added TIMESTAMP NOT NULL,
-        source_url VARCHAR
+    _gdelt_rows_ddl(),
+    """CREATE TABLE IF NOT EXISTS gdelt_event_files (
+        source_id INTEGER PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        rows BIGINT NOT NULL,
+        size_bytes BIGINT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS cameo_event_codes (
         code VARCHAR PRIMARY KEY,

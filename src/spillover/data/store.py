@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from spillover.data import cameo
+from spillover.data import cameo, event_files
 from spillover.data.errors import ReadOnlyQueryError, StoreError
 from spillover.data.schema import DDL, SCHEMA_VERSION, TABLE_DOCS
 
@@ -131,18 +131,48 @@ def open_store(
     if memory_limit is not None:
         con.execute("SET memory_limit = ?", [memory_limit])
     store = Store(path=db_path, con=con, read_only=read_only)
-    if not read_only:
-        _ensure_schema(store)
+    try:
+        if not read_only:
+            _ensure_schema(store)
+            event_files.tidy(con, db_path)
+        if _is_table(con, "gdelt_event_files"):  # not in a read-only store of schema 1
+            event_files.refresh_view(con, db_path, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
     return store
+
+
+def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND view_name = ?",
+        [name],
+    )
+    return bool(found.fetchall()[0][0])
+
+
+def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ?",
+        [name],
+    )
+    return bool(found.fetchall()[0][0])
 
 
 def _ensure_schema(store: Store) -> None:
     con = store.con
     with transaction(store):
+        if _is_table(con, "gdelt_events"):  # schema 1 stored all events in this table
+            con.execute("ALTER TABLE gdelt_events RENAME TO gdelt_event_rows")
         for statement in DDL:
             con.execute(statement)
+        if not _is_view(con, "gdelt_events"):
+            event_files.create_view(con, store.path)
         con.execute(
-            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO meta VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [SCHEMA_VERSION],
         )
         if con.execute("SELECT count(*) FROM cameo_event_codes").fetchall()[0][0] == 0:
