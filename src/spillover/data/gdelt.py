@@ -39,7 +39,7 @@ from spillover.data.gdelt_columns import GDELT_COLUMNS, STORED
 __all__ = ["GDELT_COLUMNS", "GdeltLoad", "load_gdelt"]
 
 _WORKERS = 2  # parsing threads (pyarrow releases the GIL)
-_AHEAD = 4  # blocks parsed ahead of the one being stored
+_AHEAD = 3  # blocks parsed ahead of the one being stored
 _VIEW = "_spillover_gdelt_block"
 _TRUNCATED = "truncated last line: "
 Rejected = list[tuple[int, str, str]]  # (line, reason, raw text)

@@ -28,7 +28,7 @@ from spillover.data.gdelt_columns import GDELT_COLUMNS, KINDS, PARSED_COLUMNS, S
 __all__ = ["BLOCK_BYTES", "BlockReader", "LoadedBlock", "load_block"]
 
 #: Bytes read per block (the block is cut back to its last line break).
-BLOCK_BYTES = 3 * 2**20
+BLOCK_BYTES = 4 * 2**20
 _PARSE_CHUNK = 2**20  # bytes pyarrow parses at a time (a chunk stays in the CPU cache)
 _RAW_CHARS = 2000  # characters of a rejected line kept in rejected_rows.raw
 
