@@ -17,7 +17,8 @@ libraries it imported), so one measurement's memory never leaks into another's. 
 for the operation alone (import or parse), best of ``--repeat`` runs:
 
 * ``spillover import``: :func:`spillover.data.import_file` into a fresh store, validated,
-  bad rows quarantined in ``rejected_rows``, sha256 computed, committed to disk;
+  bad rows quarantined in ``rejected_rows``, sha256 computed, committed to disk (both
+  files are large enough to be stored as Parquet event files, see ``docs/data.md``);
 * ``pandas.read_csv``: the same file into a DataFrame (tab-separated, no quoting, CAMEO
   code columns as text so leading zeros survive, malformed lines skipped);
 * ``pyarrow.csv.read_csv``: the raw-parse floor (multi-threaded, malformed lines skipped).
