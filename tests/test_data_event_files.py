@@ -222,3 +222,17 @@ def test_a_schema_1_store_is_migrated(tmp_path: Path) -> None:
         ("gdelt_events", "VIEW"),
     ]
     assert version == [("2",)]
+
+
+def test_an_export_with_no_valid_row_gives_an_empty_event_file(
+    tmp_path: Path, as_files: None
+) -> None:
+    lines = EXPORT.read_bytes().split(b"\n")[:20]
+    unknown = [b"\t".join([*line.split(b"\t")[:26], b"999", *line.split(b"\t")[27:]]) for line in lines]
+    export = tmp_path / EXPORT.name
+    export.write_bytes(b"\n".join(unknown) + b"\n")
+    with data.open_store(tmp_path / "e.duckdb") as store:
+        result = data.import_file(store, "gdelt", export)
+        files = store.con.execute("SELECT rows FROM gdelt_event_files").fetchall()
+    assert (result.rows_imported, result.rows_rejected, files) == (0, 20, [(0,)])
+    assert data.query("SELECT count(*) AS n FROM gdelt_events", tmp_path / "e.duckdb").n[0] == 0
