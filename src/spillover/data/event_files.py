@@ -48,6 +48,7 @@ __all__ = [
 #: Exports at least this large (bytes, unzipped) are stored as a Parquet file.
 EVENT_FILE_BYTES = 64 * 2**20
 _ROW_GROUP = 65_536  # rows per Parquet row group (two blocks of work for a DuckDB scan thread)
+_WRITE_BUFFER = 2**20  # bytes buffered before a write to the file
 _PARTIAL = ".partial"
 _VIEW_META = "gdelt_events_dir"  # meta key: the folder the persistent view points at
 
@@ -110,6 +111,7 @@ class EventFileWriter:
     _pending: list[pa.Table] = field(default_factory=list, init=False, repr=False)
     _pending_rows: int = field(default=0, init=False, repr=False)
     _writer: pq.ParquetWriter | None = field(default=None, init=False, repr=False)
+    _sink: pa.NativeFile | None = field(default=None, init=False, repr=False)
     _thread: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _writing: Future[None] | None = field(default=None, init=False, repr=False)
 
@@ -150,8 +152,10 @@ class EventFileWriter:
 
     def _open(self) -> pq.ParquetWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # buffered: the writer's many small writes become a few large ones
+        self._sink = pa.output_stream(self.partial, buffer_size=_WRITE_BUFFER)
         self._writer = pq.ParquetWriter(
-            self.partial,
+            self._sink,
             EVENT_SCHEMA,
             compression="zstd",
             use_dictionary=_DICTIONARY,
@@ -163,6 +167,9 @@ class EventFileWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
         if self._thread is not None:
             self._thread.shutdown()
             self._thread = None
