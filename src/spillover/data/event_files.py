@@ -36,6 +36,7 @@ from spillover.data.schema import GDELT_EVENT_COLUMNS
 
 __all__ = [
     "EVENT_FILE_BYTES",
+    "EVENT_SCHEMA",
     "EventFileWriter",
     "create_view",
     "event_file_path",
@@ -43,6 +44,7 @@ __all__ = [
     "kept_if_committed",
     "refresh_view",
     "tidy",
+    "view_sql",
 ]
 
 #: Exports at least this large (bytes, unzipped) are stored as a Parquet file.
@@ -143,7 +145,7 @@ class EventFileWriter:
 
     def discard(self) -> None:
         """Stop writing and delete whatever was written."""
-        with suppress(BaseException):
+        with suppress(Exception):  # what went wrong in the writing no longer matters
             self._wait()
         with suppress(OSError):
             self._close()
