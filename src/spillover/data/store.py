@@ -135,7 +135,7 @@ def open_store(
         if not read_only:
             _ensure_schema(store)
             event_files.tidy(con, db_path)
-        if _is_table(con, "gdelt_event_files"):  # not in a read-only store of schema 1
+        if _kind(con, "gdelt_event_files"):  # not in a read-only store of schema 1
             event_files.refresh_view(con, db_path, read_only=read_only)
     except BaseException:
         con.close()
@@ -143,32 +143,24 @@ def open_store(
     return store
 
 
-def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def _kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """``"BASE TABLE"``, ``"VIEW"`` or None: what ``name`` is in the store's main schema."""
     found = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND view_name = ?",
+        "SELECT table_type FROM information_schema.tables WHERE table_catalog = "
+        "current_database() AND table_schema = 'main' AND table_name = ?",
         [name],
-    )
-    return bool(found.fetchall()[0][0])
-
-
-def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = ?",
-        [name],
-    )
-    return bool(found.fetchall()[0][0])
+    ).fetchall()
+    return found[0][0] if found else None
 
 
 def _ensure_schema(store: Store) -> None:
     con = store.con
     with transaction(store):
-        if _is_table(con, "gdelt_events"):  # schema 1 stored all events in this table
+        if _kind(con, "gdelt_events") == "BASE TABLE":  # schema 1 kept all events here
             con.execute("ALTER TABLE gdelt_events RENAME TO gdelt_event_rows")
         for statement in DDL:
             con.execute(statement)
-        if not _is_view(con, "gdelt_events"):
+        if _kind(con, "gdelt_events") != "VIEW":
             event_files.create_view(con, store.path)
         con.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) "
