@@ -130,6 +130,11 @@ class EventFileWriter:
         if self._pending_rows >= _ROW_GROUP:
             self._flush()
 
+    def flush(self) -> int:
+        """Start writing what is left (without waiting for it); returns all rows added."""
+        self._flush()
+        return self.rows
+
     def finish(self) -> int:
         """Write what is left, close the file and give it its final name; returns rows."""
         self._flush()

@@ -59,12 +59,15 @@ class GdeltLoad:
         Publication time from a ``YYYYMMDDHHMMSS.export.CSV`` file name.
     fingerprint : Fingerprint
         sha256 (empty unless asked for), size and lines of the file that was read.
+    country_codes : tuple of str
+        The distinct actor country codes of the stored events, sorted.
     """
 
     inserted: int
     rejected: int
     generated_at: datetime | None
     fingerprint: Fingerprint
+    country_codes: tuple[str, ...]
 
 
 def load_gdelt(
@@ -95,8 +98,9 @@ def load_gdelt(
     hash_bytes : bool, default True
         Compute the sha256 of ``path`` while reading it.
     events : EventFileWriter, optional
-        Write the events to this Parquet file (finished, under its final name, on
-        return) instead of inserting them.
+        Write the events to this Parquet file instead of inserting them. On return its
+        last row group may still be being written: the caller finishes the file
+        (:meth:`EventFileWriter.finish`), meanwhile doing its own work.
 
     Returns
     -------
@@ -110,7 +114,7 @@ def load_gdelt(
         if events is not None:
             for table in tables:
                 events.add(table)
-            inserted = events.finish()
+            inserted = events.flush()
         elif (first := next(tables, None)) is None:
             inserted = 0
         else:
@@ -129,7 +133,8 @@ def load_gdelt(
         rejected = [_truncated(row, printed.lines) for row in rejected]
     if rejected:
         _quarantine_invalid(con, rejected, source_id, file_name)
-    return GdeltLoad(inserted, len(rejected), _generated_at(file_name), printed)
+    codes = tuple(sorted(progress.codes))
+    return GdeltLoad(inserted, len(rejected), _generated_at(file_name), printed, codes)
 
 
 @dataclass
@@ -138,11 +143,13 @@ class _Progress:
 
     first_line: int = 1
     rejected: Rejected = field(default_factory=list)
+    codes: set[str] = field(default_factory=set)
     failure: BaseException | None = None  # what stopped the blocks (e.g. Ctrl-C)
 
     def add(self, block: LoadedBlock) -> pa.Table:
         self.rejected += [(self.first_line + n, why, text) for n, why, text in block.rejected]
         self.first_line += block.lines
+        self.codes.update(block.country_codes)
         return block.table
 
 

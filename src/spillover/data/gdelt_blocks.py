@@ -112,11 +112,14 @@ class LoadedBlock:
         ``(0-based line in the block, reason, raw text)``.
     lines : int
         Physical lines in the block.
+    country_codes : list of str
+        The distinct actor country codes of the valid rows.
     """
 
     table: pa.Table
     rejected: Rejected
     lines: int
+    country_codes: list[str]
 
 
 def load_block(data: memoryview, now: datetime) -> LoadedBlock:
@@ -144,9 +147,18 @@ def load_block(data: memoryview, now: datetime) -> LoadedBlock:
     if checked.valid is not None:
         table = _kept(table, checked.valid)
     lines = raw.num_rows + len(skipped)  # blank lines are rows too (all NULL)
+    codes = _distinct(table, ("actor1_country_code", "actor2_country_code"))
     if not skipped and not checked.reasons:
-        return LoadedBlock(table, [], lines)
-    return LoadedBlock(table, _rejected(data, lines, skipped, checked.reasons), lines)
+        return LoadedBlock(table, [], lines, codes)
+    return LoadedBlock(table, _rejected(data, lines, skipped, checked.reasons), lines, codes)
+
+
+def _distinct(table: pa.Table, names: tuple[str, ...]) -> list[str]:
+    """The distinct non-NULL values of the ``names`` columns."""
+    found: set[str] = set()
+    for name in names:
+        found.update(pc.unique(table.column(name)).drop_null().to_pylist())
+    return sorted(found)
 
 
 def _kept(table: pa.Table, valid: pa.Array) -> pa.Table:

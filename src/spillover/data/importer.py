@@ -231,20 +231,16 @@ def _import_gdelt(
         load = load_gdelt(
             con, plain, source_id, path.name, hash_bytes=pending is None, events=events
         )
+    # while the last row group of an event file is written: the actor names
+    actors = resolve_names(list(load.country_codes), "cameo").assign(scheme="cameo")
+    _record_actors(con, actors)
     if events is not None:
+        events.finish()
         con.execute(
             "INSERT INTO gdelt_event_files VALUES (?, ?, ?, ?)",
             [source_id, events.path.name, events.rows, events.path.stat().st_size],
         )
         event_files.create_view(con, db_path)
-    codes = con.execute(
-        "SELECT DISTINCT code FROM (SELECT actor1_country_code AS code FROM gdelt_events "
-        "WHERE source_id = $sid UNION SELECT actor2_country_code FROM gdelt_events "
-        "WHERE source_id = $sid) WHERE code IS NOT NULL",
-        {"sid": int(source_id)},
-    ).fetchall()
-    actors = resolve_names([c[0] for c in codes], "cameo").assign(scheme="cameo")
-    _record_actors(con, actors)
     unmapped = sorted(actors.loc[actors["kind"] == "unmapped", "name"])  # kept as X-CAMEO-...
     result = ImportResult(
         path, "gdelt", "gdelt-export", source_id, "", load.inserted, load.rejected,
