@@ -255,3 +255,20 @@ def test_an_interruption_while_blocks_stream_in_rolls_back(
         assert counts[["sources", "gdelt_events", "rejected_rows", "actor_names"]].sum() == 0
         monkeypatch.undo()
         assert data.import_file(store, "gdelt", EXPORT).rows_imported == len(_raw())
+
+
+def test_progress_reports_bytes_read_then_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 50_000)
+    size = EXPORT.stat().st_size
+    calls: list[tuple[int, int]] = []
+    with data.open_store(tmp_path / "p.duckdb") as store:
+        data.import_file(store, "gdelt", EXPORT, progress=lambda done, total: calls.append((done, total)))
+        assert len(calls) >= size // 50_000 + 1
+        assert [total for _, total in calls] == [size] * len(calls)
+        done = [d for d, _ in calls]
+        assert done == sorted(done) and done[-1] == size and done[0] <= 50_000
+        again: list[tuple[int, int]] = []
+        data.import_files(store, "gdelt", [EXPORT], progress=lambda d, t: again.append((d, t)))
+    assert again == [(size, size)]  # already imported: done at once

@@ -19,6 +19,7 @@ import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from spillover import data
@@ -105,6 +106,14 @@ def _format(value: object) -> str:
     return str(value)
 
 
+def _bytes_bar() -> Progress:
+    """A progress bar over the bytes of the files, on stderr, gone when done."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TimeElapsedColumn(), console=err, transient=True,
+    )  # fmt: skip
+
+
 @app.command("import")
 def import_cmd(
     kind: Annotated[
@@ -120,9 +129,18 @@ def import_cmd(
     with _one_line_errors():
         if kind not in data.KINDS:
             raise data.DataError(f"unknown kind {kind!r}; choose {', '.join(data.KINDS)}")
-    with _one_line_errors(), data.open_store(db) as store:
-        for path in files:
-            result = data.import_file(store, kind, path)
+    sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
+    with _one_line_errors(), data.open_store(db) as store, _bytes_bar() as bar:
+        task = bar.add_task("importing", total=sum(sizes) or None)
+        before = 0
+        for path, size in zip(files, sizes, strict=True):
+            bar.update(task, description=f"importing {path.name}", completed=before)
+
+            def tick(done: int, total: int, start: int = before, size: int = size) -> None:
+                bar.update(task, completed=start + size * done / max(total, 1))
+
+            result = data.import_file(store, kind, path, progress=tick)
+            before += size
             _line(f"{path.name}: {result.summary()}")
             for note in result.notes:
                 _line(f"  {note}", style="dim")

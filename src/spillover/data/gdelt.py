@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ _AHEAD = 3  # blocks parsed ahead of the one being stored
 _VIEW = "_spillover_gdelt_block"
 _TRUNCATED = "truncated last line: "
 Rejected = list[tuple[int, str, str]]  # (line, reason, raw text)
+Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def load_gdelt(
     *,
     hash_bytes: bool = True,
     events: EventFileWriter | None = None,
+    progress: Progress | None = None,
 ) -> GdeltLoad:
     """Store one GDELT export's events (call inside a transaction).
 
@@ -101,6 +103,8 @@ def load_gdelt(
         Write the events to this Parquet file instead of inserting them. On return its
         last row group may still be being written: the caller finishes the file
         (:meth:`EventFileWriter.finish`), meanwhile doing its own work.
+    progress : callable, optional
+        Called as ``progress(bytes read, bytes in the file)`` after each block is read.
 
     Returns
     -------
@@ -108,9 +112,10 @@ def load_gdelt(
     """
     # blocks in flight: _AHEAD + 1 pending, one being read, one spare
     reader = BlockReader(path, hash_bytes=hash_bytes, buffers=_AHEAD + 3)
-    progress = _Progress()
+    seen = _Seen()
+    read = _reporting(reader, path.stat().st_size, progress)
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gdelt") as pool:
-        tables = _tables(reader, pool, datetime.now(), progress)
+        tables = _tables(read, pool, datetime.now(), seen)
         if events is not None:
             for table in tables:
                 events.add(table)
@@ -124,21 +129,30 @@ def load_gdelt(
             try:
                 inserted = _insert(con, source_id, stream)
             except duckdb.Error:
-                if progress.failure is not None:  # DuckDB words it as a stream error
-                    raise progress.failure from None
+                if seen.failure is not None:  # DuckDB words it as a stream error
+                    raise seen.failure from None
                 raise
-    printed = reader.fingerprint(progress.first_line - 1)
-    rejected = progress.rejected
+    printed = reader.fingerprint(seen.first_line - 1)
+    rejected = seen.rejected
     if not printed.ends_with_newline:
         rejected = [_truncated(row, printed.lines) for row in rejected]
     if rejected:
         _quarantine_invalid(con, rejected, source_id, file_name)
-    codes = tuple(sorted(progress.codes))
+    codes = tuple(sorted(seen.codes))
     return GdeltLoad(inserted, len(rejected), _generated_at(file_name), printed, codes)
 
 
+def _reporting(
+    reader: BlockReader, size: int, progress: Progress | None
+) -> Iterator[memoryview]:
+    for data in reader:
+        if progress is not None:
+            progress(reader.size, size)
+        yield data
+
+
 @dataclass
-class _Progress:
+class _Seen:
     """Lines seen and rows rejected so far, block by block in file order."""
 
     first_line: int = 1
@@ -154,19 +168,19 @@ class _Progress:
 
 
 def _tables(
-    reader: BlockReader, pool: ThreadPoolExecutor, now: datetime, progress: _Progress
+    blocks: Iterator[memoryview], pool: ThreadPoolExecutor, now: datetime, seen: _Seen
 ) -> Iterator[pa.Table]:
     """Checked blocks in file order, a few parsed ahead on the pool's threads."""
     pending: deque[Future[LoadedBlock]] = deque()
     try:
-        for data in reader:
+        for data in blocks:
             pending.append(pool.submit(load_block, data, now))
             if len(pending) > _AHEAD:
-                yield progress.add(pending.popleft().result())
+                yield seen.add(pending.popleft().result())
         while pending:
-            yield progress.add(pending.popleft().result())
+            yield seen.add(pending.popleft().result())
     except BaseException as exc:
-        progress.failure = exc
+        seen.failure = exc
         raise
     finally:
         for future in pending:

@@ -16,7 +16,7 @@ from spillover.data import event_files
 from spillover.data.countries import resolve_names
 from spillover.data.event_files import EventFileWriter, kept_if_committed
 from spillover.data.files import Fingerprint, decode_text, fingerprint, unpacked
-from spillover.data.gdelt import load_gdelt
+from spillover.data.gdelt import Progress, load_gdelt
 from spillover.data.nmc import parse_nmc
 from spillover.data.parsed import ParsedFile
 from spillover.data.sipri import parse_sipri
@@ -88,7 +88,11 @@ class ImportResult:
 
 
 def import_files(
-    store: StoreLike, kind: str, paths: Iterable[str | os.PathLike[str]]
+    store: StoreLike,
+    kind: str,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    progress: Progress | None = None,
 ) -> list[ImportResult]:
     """Import several files of one kind, each in its own transaction.
 
@@ -98,6 +102,8 @@ def import_files(
         Open store, database path, or None for the default database.
     kind : {"sipri", "tiv", "gdelt", "nmc"}
     paths : iterable of path-like
+    progress : callable, optional
+        Passed to :func:`import_file` for each file.
 
     Returns
     -------
@@ -106,10 +112,16 @@ def import_files(
         loop; files imported before it stay imported.
     """
     with using_store(store) as opened:
-        return [import_file(opened, kind, path) for path in paths]
+        return [import_file(opened, kind, path, progress=progress) for path in paths]
 
 
-def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> ImportResult:
+def import_file(
+    store: StoreLike,
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+) -> ImportResult:
     """Import one file, all or nothing.
 
     The file is first checked to be of ``kind`` (refused with a one-line
@@ -125,6 +137,10 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
     kind : {"sipri", "tiv", "gdelt", "nmc"}
     path : path-like
         The file; GDELT exports may be ``.CSV.zip``.
+    progress : callable, optional
+        Called as ``progress(done, total)``: bytes read of the file (of the unzipped
+        export for a GDELT ``.zip``) as a GDELT export is read block by block, and
+        ``(total, total)`` once the import is committed.
 
     Returns
     -------
@@ -149,6 +165,7 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
             known = fingerprint(file_path)
             previous = _previous_import(con, known, file_path, kind)
             if previous is not None:
+                _report_done(progress, size)
                 return previous
             pending: Future[Fingerprint] | None = Future()
             pending.set_result(known)
@@ -162,7 +179,7 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
             ).fetchall()[0][0]
             if kind == "gdelt":
                 result, print_ = _import_gdelt(
-                    con, file_path, source_id, pending, pool, opened.path, written
+                    con, file_path, source_id, pending, pool, opened.path, written, progress
                 )
             else:
                 assert pending is not None
@@ -171,7 +188,13 @@ def import_file(store: StoreLike, kind: str, path: str | os.PathLike[str]) -> Im
             result.sha256 = print_.sha256
             result.format = detected.variant
             _record_source(con, result, print_)
+    _report_done(progress, size)
     return result
+
+
+def _report_done(progress: Progress | None, size: int) -> None:
+    if progress is not None:
+        progress(size, size)
 
 
 def _previous_import(
@@ -219,6 +242,7 @@ def _import_gdelt(
     pool: ThreadPoolExecutor,
     db_path: Path,
     written: list[EventFileWriter],
+    progress: Progress | None,
 ) -> tuple[ImportResult, Fingerprint]:
     """Load the export; a large one becomes an event file, appended to ``written``."""
     with unpacked(path, ".csv") as plain:
@@ -229,8 +253,9 @@ def _import_gdelt(
             events = EventFileWriter(event_files.event_file_path(db_path, source_id), source_id)
             written.append(events)
         load = load_gdelt(
-            con, plain, source_id, path.name, hash_bytes=pending is None, events=events
-        )
+            con, plain, source_id, path.name,
+            hash_bytes=pending is None, events=events, progress=progress,
+        )  # fmt: skip
     # while the last row group of an event file is written: the actor names
     actors = resolve_names(list(load.country_codes), "cameo").assign(scheme="cameo")
     _record_actors(con, actors)
