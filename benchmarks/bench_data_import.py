@@ -200,11 +200,15 @@ def measure(
     """Best and median time (and largest peak RSS) of each case over ``repeat`` rounds.
 
     The rounds are interleaved (every case once, then every case again, ...), so that
-    the machine's drift in speed from minute to minute falls on every case alike.
+    the machine's drift in speed from minute to minute falls on every case alike, and
+    each round starts one case later than the one before, so that no case always
+    follows the same one.
     """
     seen: list[list[dict[str, float]]] = [[] for _ in cases]
     for attempt in range(repeat):
-        for number, (kind, file) in enumerate(cases):
+        for turn in range(len(cases)):
+            number = (attempt + turn) % len(cases)
+            kind, file = cases[number]
             seen[number].append(_run_child(kind, file, workdir, attempt))
     out = []
     for results in seen:
