@@ -145,6 +145,7 @@ def load_gdelt(
 def _reporting(
     reader: BlockReader, size: int, progress: Progress | None
 ) -> Iterator[memoryview]:
+    """The reader's blocks, telling ``progress`` how far the reading has got."""
     for data in reader:
         if progress is not None:
             progress(reader.size, size)
