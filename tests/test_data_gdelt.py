@@ -61,10 +61,16 @@ def test_every_row_imports_with_mapped_actors(
     assert len(mapped) == len(codes - {""})
 
 
-def test_zipped_export_gives_the_same_rows(tmp_path: Path) -> None:
+def _zipped(tmp_path: Path) -> Path:
+    """The excerpt in a ``.CSV.zip``, as GDELT publishes it."""
     archive = tmp_path / "20191024143000.export.CSV.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.write(EXPORT, EXPORT.name)
+    return archive
+
+
+def test_zipped_export_gives_the_same_rows(tmp_path: Path) -> None:
+    archive = _zipped(tmp_path)
     with data.open_store(tmp_path / "z.duckdb") as store:
         result = data.import_file(store, "gdelt", archive)
         count = store.con.execute("SELECT count(*) FROM gdelt_events").fetchall()[0][0]
@@ -225,9 +231,7 @@ def test_text_that_is_not_utf8_in_a_number_column_is_quarantined(tmp_path: Path)
 
 
 def test_zipped_export_is_fingerprinted_by_the_archive(tmp_path: Path) -> None:
-    archive = tmp_path / "20191024143000.export.CSV.zip"
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        zipped.write(EXPORT, EXPORT.name)
+    archive = _zipped(tmp_path)
     with data.open_store(tmp_path / "z.duckdb") as store:
         result = data.import_file(store, "gdelt", archive)
         stored = store.con.execute("SELECT sha256, size_bytes FROM sources").fetchall()
