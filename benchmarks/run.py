@@ -61,16 +61,15 @@ def _richardson_inputs(runs: int):
 
 def case_engine(runs: int) -> dict:
     """The generic engine's kernel on the scenario file: outcomes for one policy."""
+    from spillover.engine.draws import draw
+    from spillover.engine.outcomes import OutcomeWatcher
     from spillover.engine.params import build_params
     from spillover.engine.simulate import simulate
-    from spillover.ensemble.chunks import chunk_frames
-    from spillover.ensemble.seeds import draw
-    from spillover.results.accumulate import OutcomeAccumulator
 
     _sc, st, exp = _richardson_inputs(runs)
     t = time.perf_counter()
-    p = build_params(st, chunk_frames(exp, np.arange(runs)), runs)
-    acc = OutcomeAccumulator(st, runs)
+    p = build_params(st, {c: exp[c].to_numpy()[:runs] for c in exp.columns if c != 'run'}, runs)
+    acc = OutcomeWatcher(st, runs)
     final = simulate(st, p, draw(st, 5, np.arange(runs)), [acc])
     acc.finish(final)
     wall = time.perf_counter() - t

@@ -7,13 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spillover.engine.draws import draw
 from spillover.engine.params import build_params
 from spillover.engine.simulate import simulate
 from spillover.engine.state import State
 from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.design import sample_inputs
-from spillover.ensemble.seeds import draw
+from spillover.ensemble.runner import plan
+from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import apply_variants, policy_variants
+from spillover.results.assemble import Ensemble, run_in_memory
 from spillover.scenario.load import load_scenario
 from spillover.scenario.model import Scenario
 
@@ -33,10 +36,7 @@ def engine_inputs(sc: Scenario, runs: int = 50, seed: int = 3, counterfactual: b
     values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
     variants = policy_variants(sc, list(sc.policies), counterfactual=counterfactual)
     p = apply_variants(st, build_params(st, values, runs), variants)
-    d = draw(st, seed, np.arange(runs))
-    rows = np.tile(np.arange(runs), len(variants))
-    d.noise = d.noise[:, rows] if d.noise.ndim == 4 else d.noise[rows]
-    d.thresholds = d.thresholds[rows]
+    d = draw(st, seed, np.arange(runs)).tile(len(variants))
     return st, p, d, variants
 
 
@@ -46,3 +46,10 @@ def run_engine(
     """Simulate every policy (and counterfactual) of ``sc`` directly; return the final state."""
     st, p, d, _ = engine_inputs(sc, runs, seed, counterfactual)
     return st, simulate(st, p, d, observers or [])
+
+
+def ensemble(sc: Scenario, runs: int = 1000, seed: int = 0, policies=None, variants=None,
+             counterfactual: bool = True, series: bool = True, experiments=None, **options) -> Ensemble:
+    """An ensemble in memory through the one runner (what ``spillover.run`` does before analysis)."""
+    pl = plan(sc, seed, policies, variants, counterfactual=counterfactual, series=series)
+    return run_in_memory(pl, Execution(runs=runs, seed=seed, **options), experiments)

@@ -8,8 +8,8 @@ import pytest
 
 from spillover.analysis.cart import cart
 from spillover.analysis.discovery import discover
-from spillover.analysis.expr import ExprError
 from spillover.analysis.prim import prim
+from spillover.scenario.expr import ExprError
 
 
 def known(n: int = 3000, noise: float = 0.0, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

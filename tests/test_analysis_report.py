@@ -13,7 +13,7 @@ from spillover.analysis.abc import abc
 from spillover.analysis.ablation import ablate, check_chains
 from spillover.analysis.calibration import Problem, fit_least_squares
 from spillover.analysis.discovery import discover
-from spillover.analysis.folder import add_section, load_result
+from spillover.analysis.folder import add_section
 from spillover.analysis.graph import influence_graph, strongest_chains
 from spillover.analysis.observed import Observation
 from spillover.analysis.sections import (
@@ -21,12 +21,11 @@ from spillover.analysis.sections import (
     calibration_section,
     discovery_section,
     orders_section,
-    read_sections,
     sensitivity_section,
-    write_sections,
 )
 from spillover.analysis.sensitivity import sensitivity
 from spillover.report.html import render_report
+from spillover.results.store import read_result, read_sections, write_sections
 from tests.test_report import _check, _figures
 
 ANCHORS = ["orders", "attribution", "sensitivity", "discovery", "calibration", "robustness"]
@@ -122,7 +121,7 @@ def test_add_section_to_a_run_folder(mini, tmp_path) -> None:
     for a in ("orders", "sensitivity", "robustness"):
         assert f'id="{a}"' in page
     assert (out / "analysis" / "sensitivity.json").exists()
-    assert set(load_result(out).extra["analysis"]) == {"orders", "regret", "sensitivity"}
+    assert set(read_result(out).extra["analysis"]) == {"orders", "regret", "sensitivity"}
     other = mini.model_copy()
     object.__setattr__(other, "_sha256", "0" * 64)
     with pytest.raises(ValueError, match="another version of scenario 'mini'"):

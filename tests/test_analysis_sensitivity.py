@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spillover.analysis.expr import ExprError
 from spillover.analysis.sensitivity import RANDOMNESS, pawn_median, rank_warnings, sensitivity
+from spillover.scenario.expr import ExprError
 
 # days_of_fire of the mini scenario's shells depends on the supplier's stock, the fullness,
 # the delay and the late fire rate; not on how the observer sees them, nor on chance.

@@ -24,7 +24,7 @@ from spillover.analysis.claims import (
     estimative_word,
     evaluate_claims,
 )
-from spillover.analysis.expr import ExprError
+from spillover.scenario.expr import ExprError
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from scipy import stats
 
 from spillover.analysis import compare as compare_module
 from spillover.analysis.compare import COMPARISON_COLUMNS, paired_differences, paired_summary
-from spillover.analysis.expr import ExprError
+from spillover.scenario.expr import ExprError
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,13 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
-from spillover.ensemble.dask_executor import close, connect, execute_dask
-from spillover.ensemble.design import MemoryDesign, sample_inputs
-from spillover.ensemble.run import plan, run_ensemble
+from spillover.ensemble.chunks import pilot_spec
+from spillover.ensemble.dask_executor import DaskRunner, close, connect
+from spillover.ensemble.design import MemoryDesign
+from spillover.ensemble.flight import chunk_ranges
+from spillover.ensemble.runner import plan
 from spillover.results.assemble import Assembler
+from tests.conftest import ensemble
 
 RUNS, SEED = 60, 8
 
@@ -28,32 +31,32 @@ def client():
 
 
 def test_dask_two_workers_equal_the_local_executor(mini, client) -> None:
-    local = run_ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
-    pl = plan(mini, RUNS, SEED, chunk_size=7)
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, RUNS, SEED))
-    from spillover.ensemble.chunks import pilot_spec
-
+    local = ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
+    pl = plan(mini, SEED)
+    source = MemoryDesign(pl.structure.inputs, RUNS, SEED)
+    source.prepare()
     pl.batch.spec = pilot_spec(pl.batch, source)
     asm = Assembler(pl.batch)
-    for res in execute_dask(pl.batch, source, pl.chunks, 2, None, None, client=client):
+    for res in DaskRunner(client).run(pl.batch, source, chunk_ranges(RUNS, 7)):
         asm.add(res)
     pd.testing.assert_frame_equal(asm.outcomes(pl.policies), local.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(asm.series(mini.start), local.series, check_exact=True)
 
 
-def test_dask_one_worker_through_run_ensemble(mini) -> None:
-    local = run_ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
-    got = run_ensemble(mini, runs=RUNS, seed=SEED, chunk_size=20, executor="dask", workers=1)
+def test_dask_one_worker_through_the_runner(mini) -> None:
+    local = ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
+    got = ensemble(mini, runs=RUNS, seed=SEED, chunk_size=20, executor="dask", workers=1)
     pd.testing.assert_frame_equal(got.outcomes, local.outcomes, check_exact=True)
 
 
 def test_a_worker_killed_mid_run_changes_nothing(mini, client) -> None:
-    local = run_ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
-    pl = plan(mini, RUNS, SEED, chunk_size=4)
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, RUNS, SEED))
+    local = ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
+    pl = plan(mini, SEED)
+    source = MemoryDesign(pl.structure.inputs, RUNS, SEED)
+    source.prepare()
     asm = Assembler(pl.batch)
     killed = False
-    for res in execute_dask(pl.batch, source, pl.chunks, 2, None, None, client=client):
+    for res in DaskRunner(client).run(pl.batch, source, chunk_ranges(RUNS, 4)):
         asm.add(res)
         if not killed:
             pids = client.run(os.getpid)

@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from spillover.engine.compiled import block_size, simulate_compiled, supports
+from spillover.engine.outcomes import OutcomeWatcher
+from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder
 from spillover.engine.simulate import engine_name, simulate
 from spillover.engine.structure import Structure
-from spillover.results.accumulate import OutcomeAccumulator
-from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder
 from spillover.scenario.load import builtin_path, load_scenario, loads_scenario
 from spillover.scenario.model import Scenario
 from tests.conftest import MINI, engine_inputs
@@ -36,14 +36,14 @@ def _setup(sc: Scenario, runs: int, seed: int = 11):
 
 
 def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int | None = None):
-    ranges = RangeObserver(st)
+    ranges = RangeWatcher(st)
     if engine == "compiled":
         simulate_compiled(st, p, d, [ranges], block=block)
     else:
         simulate(st, p, d, [ranges], engine="numpy")
     spec = ranges.spec()
-    acc = OutcomeAccumulator(st, p.R)
-    hist = HistogramObserver(st, spec, P, runs, st.T)
+    acc = OutcomeWatcher(st, p.R)
+    hist = HistogramWatcher(st, spec, P, runs, st.T)
     rec = SeriesRecorder(st, p.R)
     if engine == "compiled":
         final = simulate_compiled(st, p, d, [acc, hist, rec], block=block)

@@ -1,4 +1,4 @@
-"""Tests for the claim expression language (spillover.analysis.expr)."""
+"""Tests for the claim expression language (spillover.scenario.expr)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spillover.analysis import expr as expr_module
-from spillover.analysis.expr import (
+from spillover.scenario import expr as expr_module
+from spillover.scenario.expr import (
     MAX_DEPTH,
     MAX_LENGTH,
     Arith,

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from spillover.engine.histogram import BINS, QUANTILES, DailyHistogram
 from spillover.ensemble.chunks import pilot_spec, run_chunk
-from spillover.ensemble.design import MemoryDesign, sample_inputs
-from spillover.ensemble.run import plan
+from spillover.ensemble.design import MemoryDesign
+from spillover.ensemble.runner import plan
 from spillover.ensemble.variants import Variant
-from spillover.results.quantiles import BINS, QUANTILES, DailyHistogram
+
+
+def _chunk(batch, source, a: int, b: int):
+    return run_chunk(batch, a, source.seeds(a, b), source.rows(a, b))
 
 
 def test_histogram_quantiles_are_within_one_bin_of_exact(mini) -> None:
     runs = 10_000
-    pl = plan(mini, runs, 21, variants=[Variant("status-quo", "status-quo")], save_series=True)
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, runs, 21))
+    pl = plan(mini, 21, variants=[Variant("status-quo", "status-quo")], save_series=True)
+    source = MemoryDesign(pl.structure.inputs, runs, 21)
+    source.prepare()
     spec = pilot_spec(pl.batch, source)
     pl.batch.spec = spec
     # Two chunks merged, as a run would: the merge is part of what is tested.
-    a = run_chunk(pl.batch, np.arange(0, 4000), source.rows(np.arange(0, 4000)))
-    b = run_chunk(pl.batch, np.arange(4000, runs), source.rows(np.arange(4000, runs)))
+    a = _chunk(pl.batch, source, 0, 4000)
+    b = _chunk(pl.batch, source, 4000, runs)
     hist: DailyHistogram = a.hist
     hist.merge(b.hist)
     approx = hist.quantiles(spec)[:, 0]  # (T, N, Q)
@@ -37,10 +42,11 @@ def test_histogram_quantiles_are_within_one_bin_of_exact(mini) -> None:
 
 
 def test_merge_order_does_not_matter(mini) -> None:
-    pl = plan(mini, 300, 2, variants=[Variant("status-quo", "status-quo")])
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, 300, 2))
+    pl = plan(mini, 2, variants=[Variant("status-quo", "status-quo")])
+    source = MemoryDesign(pl.structure.inputs, 300, 2)
+    source.prepare()
     pl.batch.spec = pilot_spec(pl.batch, source)
-    parts = [run_chunk(pl.batch, r, source.rows(r)) for r in np.array_split(np.arange(300), 3)]
+    parts = [_chunk(pl.batch, source, a, a + 100) for a in (0, 100, 200)]
     T, P, N, _ = parts[0].hist.counts.shape
     one, two = DailyHistogram.empty(P, T, N), DailyHistogram.empty(P, T, N)
     for p in parts:

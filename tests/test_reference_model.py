@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.richardson_loop import hand_loop
+from spillover.engine.draws import draw
+from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import build_params
 from spillover.engine.simulate import simulate
 from spillover.engine.structure import build_structure
-from spillover.ensemble.chunks import chunk_frames
 from spillover.ensemble.design import sample_inputs
-from spillover.ensemble.seeds import draw
-from spillover.results.accumulate import OutcomeAccumulator
 from spillover.scenario.load import load_scenario
 from tests.conftest import HERE
 
@@ -23,8 +22,8 @@ def test_engine_matches_the_hand_written_loop_on_20_parameter_sets() -> None:
     st = build_structure(sc)
     assert len(st.inputs) == 18
     exp = sample_inputs(st.inputs, 20, seed=9)
-    p = build_params(st, chunk_frames(exp, np.arange(20)), 20)
-    acc = OutcomeAccumulator(st, 20)
+    p = build_params(st, {c: exp[c].to_numpy()[:20] for c in exp.columns if c != 'run'}, 20)
+    acc = OutcomeWatcher(st, 20)
     out = acc.finish(simulate(st, p, draw(st, 9, np.arange(20)), [acc]))
     want = hand_loop(exp)
     assert len(want) == 36

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spillover.ensemble.run import run_ensemble
+from tests.conftest import ensemble
 
 
 def _run(sc, **kw):
-    return run_ensemble(sc, runs=kw.pop("runs", 90), seed=kw.pop("seed", 11), **kw)
+    return ensemble(sc, runs=kw.pop("runs", 90), seed=kw.pop("seed", 11), **kw)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 64])
@@ -71,8 +71,8 @@ def test_design_columns_follow_their_distributions(mini) -> None:
 def test_policies_differing_only_in_transfer_levers_share_one_counterfactual(mini) -> None:
     """Without transfers, transparency, caps and sanctions change nothing (checked, not assumed)."""
     from spillover.ensemble.chunks import run_chunk
-    from spillover.ensemble.design import MemoryDesign, sample_inputs
-    from spillover.ensemble.run import plan
+    from spillover.ensemble.design import MemoryDesign
+    from spillover.ensemble.runner import plan
     from spillover.ensemble.variants import Variant, policy_variants
 
     shared = policy_variants(mini, list(mini.policies))
@@ -82,9 +82,10 @@ def test_policies_differing_only_in_transfer_levers_share_one_counterfactual(min
     every = tuple(mini.transfers)
     separate = [Variant(p, p) for p in mini.policies] + [
         Variant(f"{p}|cf", p, ablate_transfers=every) for p in mini.policies]
-    pl = plan(mini, 40, 3, variants=separate)
-    source = MemoryDesign(sample_inputs(pl.structure.inputs, 40, 3))
-    res = run_chunk(pl.batch, np.arange(40), source.rows(np.arange(40)))
+    pl = plan(mini, 3, variants=separate)
+    source = MemoryDesign(pl.structure.inputs, 40, 3)
+    source.prepare()
+    res = run_chunk(pl.batch, 0, source.seeds(0, 40), source.rows(0, 40))
     names = [v.name for v in separate]
     for col, values in res.outcomes.items():
         block = {n: values[i * 40:(i + 1) * 40] for i, n in enumerate(names)}
@@ -93,16 +94,17 @@ def test_policies_differing_only_in_transfer_levers_share_one_counterfactual(min
 
 def test_assembled_outcomes_equal_the_sorted_table_whatever_the_arrival_order(mini) -> None:
     from spillover.ensemble.chunks import run_chunk
-    from spillover.ensemble.design import MemoryDesign, sample_inputs
-    from spillover.ensemble.run import plan
+    from spillover.ensemble.design import MemoryDesign
+    from spillover.ensemble.flight import chunk_ranges
+    from spillover.ensemble.runner import plan
     from spillover.results.assemble import Assembler, canonical
 
-    pl = plan(mini, 30, 5, list(mini.policies), "lhs", 7)
-    design = MemoryDesign(sample_inputs(pl.structure.inputs, 30, 5))
-    chunks = [np.arange(a, min(a + 7, 30)) for a in range(0, 30, 7)]
+    pl = plan(mini, 5, list(mini.policies))
+    design = MemoryDesign(pl.structure.inputs, 30, 5)
+    design.prepare()
     asm = Assembler(pl.batch)
-    for runs in reversed(chunks):  # the last chunk arrives first
-        asm.add(run_chunk(pl.batch, runs, design.rows(runs)))
+    for a, b in reversed(chunk_ranges(30, 7)):  # the last chunk arrives first
+        asm.add(run_chunk(pl.batch, a, design.seeds(a, b), design.rows(a, b)))
     order = list(reversed(pl.policies))
     got = asm.outcomes(order)
     want = canonical(pd.concat([pd.DataFrame(p) for p in asm.parts], ignore_index=True), order)

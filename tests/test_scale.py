@@ -17,9 +17,8 @@ import pytest
 
 import spillover
 from spillover.ensemble import design as design_mod
-from spillover.ensemble.run import run_ensemble
 from spillover.results.folder import ResumeRefused, RunFolder, partial_of
-from tests.conftest import MINI
+from tests.conftest import MINI, ensemble
 
 RUNS, SEED, CHUNK = 120, 4, 15
 
@@ -29,7 +28,7 @@ def _outcomes(path: Path) -> pd.DataFrame:
 
 
 def _reference(mini, runs: int = RUNS) -> pd.DataFrame:
-    ens = run_ensemble(mini, runs=runs, seed=SEED, chunk_size=1000)
+    ens = ensemble(mini, runs=runs, seed=SEED, chunk_size=1000)
     return ens.outcomes.sort_values(["policy", "run"]).reset_index(drop=True)
 
 
@@ -148,10 +147,10 @@ def test_file_design_equals_memory_design(mini, tmp_path, design) -> None:
     from spillover.ensemble.design import FileDesign, sample_inputs
 
     st = build_structure(mini)
-    fd = FileDesign(tmp_path / "d", st.inputs, 90)
-    fd.write(3, design)
+    fd = FileDesign(tmp_path / "d", st.inputs, 90, 3, design)
+    fd.prepare()
     mem = sample_inputs(st.inputs, 90, 3, design)
-    got = fd.rows(np.arange(30, 60))
+    got = fd.rows(30, 60)
     for name, values in got.items():
         assert np.array_equal(values, mem[name].to_numpy()[30:60])
 
@@ -159,7 +158,7 @@ def test_file_design_equals_memory_design(mini, tmp_path, design) -> None:
 def test_large_folder_runs_keep_a_sample_in_memory_but_analyse_every_run(mini, tmp_path, monkeypatch) -> None:
     import spillover.api as api
 
-    monkeypatch.setattr(api, "IN_MEMORY_RUNS", 50)
+    monkeypatch.setattr(api, "IN_MEMORY_RUNS", 50)  # the name api reads
     res = spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
     assert res.extra["outcomes_sample_runs"] == 50
     assert res.outcomes["run"].max() == 49 and len(res.experiments) == 50

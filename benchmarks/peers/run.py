@@ -110,12 +110,11 @@ def case_reference(a: argparse.Namespace) -> tuple[Timing, Shared]:
 
 def case_kernel(a: argparse.Namespace) -> tuple[Timing, Shared]:
     """The engine alone: parameters, the daily step and the outcome accumulator, chunk by chunk."""
+    from spillover.engine.draws import draw
+    from spillover.engine.outcomes import OutcomeWatcher
     from spillover.engine.params import build_params
     from spillover.engine.simulate import simulate
     from spillover.engine.structure import build_structure
-    from spillover.ensemble.chunks import chunk_frames
-    from spillover.ensemble.seeds import draw
-    from spillover.results.accumulate import OutcomeAccumulator
     from spillover.scenario.load import load_scenario
 
     st = build_structure(load_scenario(SCENARIO))
@@ -125,8 +124,8 @@ def case_kernel(a: argparse.Namespace) -> tuple[Timing, Shared]:
         parts = []
         for lo in range(0, a.n, a.chunk_size):
             runs = np.arange(lo, min(lo + a.chunk_size, a.n))
-            p = build_params(st, chunk_frames(exp, runs), len(runs))
-            acc = OutcomeAccumulator(st, len(runs))
+            p = build_params(st, {c: exp[c].to_numpy()[runs] for c in exp.columns if c != "run"}, len(runs))
+            acc = OutcomeWatcher(st, len(runs))
             parts.append(acc.finish(simulate(st, p, draw(st, a.seed, runs), [acc])))
         return parts
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,10 @@ from spillover.analysis.evaluate import nominal_values
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
 from spillover.engine.structure import build_structure
-from spillover.ensemble.chunks import pilot_spec
-from spillover.ensemble.design import Design, MemoryDesign, sample_inputs
-from spillover.ensemble.run import Ensemble, plan, run_plan
-from spillover.results.assemble import Assembler
+from spillover.ensemble.design import Design, sample_inputs
+from spillover.ensemble.runner import plan
+from spillover.ensemble.settings import Execution
+from spillover.results.assemble import Ensemble, run_in_memory
 from spillover.scenario.model import Scenario
 
 __all__ = ["MIN_ACCEPTED", "Abc", "abc", "check_posterior", "posterior_design", "read_posterior",
@@ -206,23 +205,14 @@ def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int
 def run_posterior(
     sc: Scenario,
     posterior: pd.DataFrame,
-    runs: int = 1000,
-    seed: int = 0,
+    settings: Execution | None = None,
+    *,
     policies: Sequence[str] | None = None,
-    chunk_size: int = 1000,
-    workers: int = 1,
     counterfactual: bool = True,
-    pool: Executor | None = None,
+    **options: Any,
 ) -> Ensemble:
-    """Run the ensemble with the posterior in place of the prior design.
-
-    The same steps as :func:`spillover.ensemble.run.run_ensemble` (plan, pilot series
-    ranges, chunks, assembly), reading the runs' inputs from :func:`posterior_design`.
-    """
-    pl = plan(sc, runs, seed, policies, "lhs", chunk_size, counterfactual=counterfactual)
-    source = MemoryDesign(posterior_design(posterior, sc, runs, seed))
-    pl.batch.spec = pilot_spec(pl.batch, source)
-    asm = Assembler(pl.batch)
-    run_plan(pl, source, asm, workers=workers, pool=pool)
-    return Ensemble(structure=pl.structure, experiments=source.experiments,
-                    outcomes=asm.outcomes(pl.policies), series=asm.series(sc.start), policies=pl.policies)
+    """Run the ensemble in memory with the posterior in place of the prior design
+    (:func:`posterior_design`): the same runner, pilot and assembly as every run."""
+    ex = Execution.of(settings, options)
+    pl = plan(sc, ex.seed, policies, counterfactual=counterfactual)
+    return run_in_memory(pl, ex, posterior_design(posterior, sc, ex.runs, ex.seed, ex.design))

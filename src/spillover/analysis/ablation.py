@@ -9,18 +9,21 @@ difference, summarised with a t interval by :func:`spillover.analysis.compare.pa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from spillover.analysis.claims import claims_of
 from spillover.analysis.compare import paired_differences, paired_summary
 from spillover.analysis.evaluate import policy_variants_for, run_rows
 from spillover.analysis.graph import Chain, channels, influence_graph
 from spillover.engine.structure import build_structure
 from spillover.ensemble.chunks import Batch
-from spillover.ensemble.design import Design, sample_inputs
+from spillover.ensemble.design import sample_inputs
+from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import Variant
 from spillover.scenario.errors import did_you_mean
 from spillover.scenario.model import Scenario
@@ -115,27 +118,26 @@ class Ablation:
 
 def ablate(
     sc: Scenario,
-    runs: int = 200,
-    seed: int = 0,
+    settings: Execution | None = None,
+    *,
     policy: str | None = None,
     items: Sequence[Item] | None = None,
     claims: bool = True,
-    design: Design = "lhs",
-    chunk_size: int | None = None,
-    workers: int = 1,
     level: float = 0.9,
-    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
 ) -> Ablation:
     """Remove each item in turn, in one batch that shares every run's draws, and measure.
 
     Parameters
     ----------
+    settings, options
+        How to run (:class:`~spillover.ensemble.settings.Execution` and/or its fields:
+        ``runs`` (default 200), ``seed``, ``design``, ``workers``, ``progress``; by default
+        a chunk holds about 8,000 rows of runs × variants).
     items
         What to remove (default: every transfer and channel, :func:`ablation_items`).
     claims
         Also compare the scenario's claims (as 0/1 per run).
-    chunk_size
-        Runs per chunk (default: about 8,000 rows of runs × variants).
 
     Examples
     --------
@@ -151,18 +153,16 @@ def ablate(
         raise ValueError("nothing to ablate: the scenario has no transfers or channels")
     base = policy_variants_for(sc, policy)[0]
     variants = [base, *(it.variant(base.policy) for it in chosen)]
+    defaults = {"runs": 200, "chunk_size": max(16, ROWS_PER_CHUNK // len(variants))}
+    ex = Execution.of(settings, {**({} if settings else defaults), **options})
     st = build_structure(sc)
-    exp = sample_inputs(st.inputs, runs, seed, design)
+    exp = sample_inputs(st.inputs, ex.runs, ex.seed, ex.design)
     values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
-    size = chunk_size or max(16, ROWS_PER_CHUNK // len(variants))
     t0 = time.perf_counter()
-    frame = run_rows(Batch(st=st, variants=variants, seed=seed), values, np.arange(runs), size, workers,
-                     progress)
+    frame = run_rows(Batch(st=st, variants=variants, seed=ex.seed), values, np.arange(ex.runs), ex)
     seconds = time.perf_counter() - t0
     outcomes = frame.rename(columns={"row": "run", "variant": "policy"})
-    spec = list(sc.claims.items()) if claims else []
-    claim_specs = [_ClaimSpec(c, x.text, x.expr) for c, x in spec]
-    diffs = paired_differences(outcomes, base.name, None, claim_specs, level=level)
+    diffs = paired_differences(outcomes, base.name, None, claims_of(sc) if claims else [], level=level)
     labels = {it.variant(base.policy).name: it for it in chosen}
     effects = pd.DataFrame({
         "item": [labels[v].label for v in diffs["policy"]],
@@ -173,14 +173,7 @@ def ablate(
     for col in ("n", "mean_diff", "lo", "hi", "share_lower", "share_higher"):
         effects[col] = diffs[col].to_numpy()
     return Ablation(effects=effects, outcomes=outcomes, policy=base.policy,
-                    runs=runs, items=chosen, seconds=seconds, level=level)
-
-
-@dataclass(frozen=True)
-class _ClaimSpec:
-    id: str
-    text: str
-    expr: str
+                    runs=ex.runs, items=chosen, seconds=seconds, level=level)
 
 
 def _end_quantity(chain: Chain) -> str:

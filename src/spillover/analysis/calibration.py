@@ -23,9 +23,10 @@ from scipy import optimize, stats
 from spillover.analysis.evaluate import TraceTarget, nominal_values, policy_variants_for, trace_rows
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
-from spillover.engine.structure import Input, Structure, build_structure
+from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.variants import Variant
 from spillover.scenario.errors import did_you_mean
+from spillover.scenario.inputs import Input
 from spillover.scenario.model import Scenario
 
 __all__ = ["Fit", "Problem", "fit_inputs", "fit_least_squares"]

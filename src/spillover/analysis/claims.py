@@ -1,6 +1,6 @@
 """Claims: the probability that a stated outcome holds, with an interval and a word.
 
-A claim is a yes/no expression over per-run outcomes (see :mod:`spillover.analysis.expr`),
+A claim is a yes/no expression over per-run outcomes (see :mod:`spillover.scenario.expr`),
 e.g. ``days_of_fire.prk_rus_shells > 365`` for "the transfers keep Russia firing for over a
 year".  For each policy, the share of runs in which it holds estimates its probability;
 :func:`binomial_interval` gives the uncertainty due to the finite number of runs, and
@@ -10,22 +10,29 @@ year".  For each policy, the share of runs in which it holds estimates its proba
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow.dataset as ds
 from scipy import stats
 
-from spillover.analysis.expr import ExprError, compile_expr
+from spillover.scenario.expr import ExprError, compile_expr, parse
+from spillover.scenario.model import Scenario
 
 __all__ = [
     "CLAIM_COLUMNS",
     "ESTIMATIVE_BANDS",
     "ClaimLike",
+    "ClaimSpec",
     "binomial_interval",
+    "claim_columns",
     "claim_counts",
     "claim_indicator",
+    "claims_of",
+    "claims_over",
     "claims_table",
     "estimative_word",
     "evaluate_claims",
@@ -242,7 +249,7 @@ def claim_indicator(outcomes: pd.DataFrame, claim: ClaimLike) -> npt.NDArray[np.
     """Whether the claim holds, one boolean per row of ``outcomes``.
 
     A row where the expression meets NaN counts as "does not hold" under the NaN rules of
-    :mod:`spillover.analysis.expr` (comparisons with NaN are False, except ``!=``).
+    :mod:`spillover.scenario.expr` (comparisons with NaN are False, except ``!=``).
 
     Raises
     ------
@@ -379,3 +386,42 @@ def _policy_codes(outcomes: pd.DataFrame) -> tuple[list[Any], npt.NDArray[np.int
         raise ValueError("the outcomes table has rows without a policy")
     codes, uniques = pd.factorize(labels, sort=False)
     return list(uniques), codes.astype(np.intp)
+
+
+# --------------------------------------------------------------------------- a scenario's claims
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A claim of a scenario: its id, its sentence and the expression that tests it."""
+
+    id: str
+    text: str
+    expr: str
+
+
+def claims_of(sc: Scenario) -> list[ClaimSpec]:
+    """The scenario's claims in file order."""
+    return [ClaimSpec(c, x.text, x.expr) for c, x in sc.claims.items()]
+
+
+def claim_columns(claims: Sequence[ClaimLike]) -> list[str]:
+    """The outcome columns the claims read."""
+    return sorted(set().union(*(parse(c.expr).columns() for c in claims))) if claims else []
+
+
+def claims_over(data: ds.Dataset, claims: Sequence[ClaimLike], policies: Sequence[str]) -> pd.DataFrame:
+    """The claims table counted over every run of a (large) outcomes dataset, a batch at a time.
+
+    Counts are integers, so the table equals :func:`evaluate_claims` over the whole table.
+    """
+    n = np.zeros(len(policies), dtype=np.int64)
+    k = np.zeros((len(claims), len(policies)), dtype=np.int64)
+    for batch in data.to_batches(columns=["policy", *claim_columns(claims)], batch_size=1 << 16):
+        if batch.num_rows == 0:
+            continue
+        seen, nb, kb = claim_counts(batch.to_pandas(), claims)
+        at = [list(policies).index(p) for p in seen]
+        n[at] += nb
+        k[:, at] += kb
+    return claims_table(claims, policies, n, k)

@@ -16,10 +16,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from spillover.analysis.claims import ClaimLike, claim_indicator, outcome_columns
-from spillover.analysis.expr import Column, Expr, ExprError, compile_expr
+from spillover.analysis.claims import ClaimLike, claim_indicator, claims_of, outcome_columns
+from spillover.scenario.expr import Column, Expr, ExprError, compile_expr, parse
+from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import compared_columns
 
-__all__ = ["COMPARISON_COLUMNS", "paired_differences", "paired_summary"]
+__all__ = ["COMPARISON_COLUMNS", "analysed_columns", "compare_policies", "key_quantities",
+           "paired_differences", "paired_summary"]
 
 COMPARISON_COLUMNS = (
     "policy",
@@ -98,7 +101,7 @@ def paired_differences(
     baseline
         The policy the others are compared with.
     quantities
-        Name -> expression (see :mod:`spillover.analysis.expr`), numeric or yes/no; a
+        Name -> expression (see :mod:`spillover.scenario.expr`), numeric or yes/no; a
         yes/no expression counts as 0/1.  None (the default) compares every numeric or
         boolean outcome column as it is; pass ``{}`` for none.
     claims
@@ -237,3 +240,27 @@ def _table(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
         else:
             data[name] = np.asarray(values, dtype=np.float64)
     return pd.DataFrame(data)
+
+
+def key_quantities(sc: Scenario) -> dict[str, str]:
+    """The outcomes policies are compared on (the catalogue's ``compared`` families).
+
+    >>> from spillover.scenario.load import load_scenario
+    >>> list(key_quantities(load_scenario("nk-russia-2023")))[:2]
+    ['days_of_fire.prk_rus_shells', 'days_of_fire.west_ukr_shells']
+    """
+    return {c: c for c in compared_columns(sc)}
+
+
+def analysed_columns(sc: Scenario) -> list[str]:
+    """The outcome columns that the claims and the policy comparison read."""
+    exprs = [c.expr for c in claims_of(sc)] + list(key_quantities(sc).values())
+    return sorted(set().union(*(parse(e).columns() for e in exprs))) if exprs else []
+
+
+def compare_policies(outcomes: pd.DataFrame, sc: Scenario, policies: Sequence[str]) -> pd.DataFrame:
+    """The paired comparison of every policy with the first, on the key quantities and claims
+    (an empty table with its columns when there is one policy)."""
+    if len(policies) < 2:
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+    return paired_differences(outcomes, policies[0], key_quantities(sc), claims_of(sc))

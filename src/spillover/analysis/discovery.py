@@ -9,29 +9,42 @@ with PRIM (:mod:`spillover.analysis.prim`) and a classification tree
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spillover.analysis.cart import cart
 from spillover.analysis.evaluate import policy_variants_for, run_rows, select
-from spillover.analysis.expr import ExprError
 from spillover.analysis.prim import Prim, prim
 from spillover.analysis.sensitivity import input_labels
 from spillover.engine.structure import build_structure
 from spillover.ensemble.chunks import Batch
-from spillover.ensemble.design import Design, sample_inputs
+from spillover.ensemble.design import sample_inputs
+from spillover.ensemble.settings import Execution
 from spillover.scenario.errors import did_you_mean
+from spillover.scenario.expr import ExprError
 from spillover.scenario.model import Scenario
 
-__all__ = ["MIN_HITS", "MIN_RUNS", "Discovery", "discover"]
+__all__ = ["MIN_HITS", "MIN_RUNS", "Discovery", "Limits", "discover"]
 
 MIN_RUNS = 100
 """Fewest runs :func:`discover` accepts: PRIM peels 5% at a time and needs room to do so."""
 MIN_HITS = 20
 """Fewer runs than this where the condition holds (or fails) make boxes unreliable."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """PRIM's peeling share (``alpha``), smallest box (``min_mass``) and the coverage the
+    chosen box keeps (``min_coverage``), and the classification tree's depth."""
+
+    alpha: float = 0.05
+    min_mass: float = 0.05
+    min_coverage: float = 0.5
+    max_depth: int = 3
 
 
 @dataclass
@@ -89,18 +102,12 @@ def _condition(frame: pd.DataFrame, text: str, sel_eval: np.ndarray) -> np.ndarr
 def discover(
     sc: Scenario,
     where: str,
-    runs: int = 1000,
-    seed: int = 0,
+    settings: Execution | None = None,
+    *,
     policy: str | None = None,
     inputs: Sequence[str] | None = None,
-    design: Design = "lhs",
-    alpha: float = 0.05,
-    min_mass: float = 0.05,
-    min_coverage: float = 0.5,
-    max_depth: int = 3,
-    chunk_size: int = 1000,
-    workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    limits: Limits | None = None,
+    **options: Any,
 ) -> Discovery:
     """Find the input regions where ``where`` holds, with PRIM and a classification tree.
 
@@ -109,12 +116,14 @@ def discover(
     where
         A yes/no expression over the outcomes (or a claim id), e.g.
         ``fired('kor_arms_ukraine') and peak('chn_rus_friction') > 0.6``.
+    settings, options
+        How to run (:class:`~spillover.ensemble.settings.Execution` and/or its fields:
+        ``runs``, ``seed``, ``design``, ``chunk_size``, ``workers``, ``progress``).
     inputs
         Inputs the boxes may restrict (default: every sampled input).
-    alpha, min_mass, min_coverage
-        PRIM's peeling share, smallest box, and the coverage the chosen box keeps.
-    max_depth
-        Depth of the classification tree.
+    limits
+        PRIM's peeling share, smallest box and the coverage the chosen box keeps, and the
+        classification tree's depth (:class:`Limits`).
 
     Examples
     --------
@@ -124,20 +133,22 @@ def discover(
     >>> "fullness" in set(d.prim.box["input"])
     True
     """
-    if runs < MIN_RUNS:
-        raise ValueError(f"discover needs --runs of at least {MIN_RUNS}, got {runs}")
+    ex = Execution.of(settings, options)
+    lim = limits or Limits()
+    if ex.runs < MIN_RUNS:
+        raise ValueError(f"discover needs --runs of at least {MIN_RUNS}, got {ex.runs}")
     t0 = time.perf_counter()
     sel = select(sc, where, "--where")
     st = build_structure(sc)
-    exp = sample_inputs(st.inputs, runs, seed, design)
+    exp = sample_inputs(st.inputs, ex.runs, ex.seed, ex.design)
     X = _inputs(exp, inputs)
-    batch = Batch(st=st, variants=policy_variants_for(sc, policy, sel.counterfactual), seed=seed)
+    batch = Batch(st=st, variants=policy_variants_for(sc, policy, sel.counterfactual), seed=ex.seed)
     values = {c: exp[c].to_numpy() for c in exp.columns if c != "run"}
-    frame = run_rows(batch, values, np.arange(runs), chunk_size, workers, progress, keep=sel.expr.columns())
+    frame = run_rows(batch, values, np.arange(ex.runs), ex, keep=sel.expr.columns())
     y = _condition(frame, sel.text, sel.evaluate(frame))
-    box = prim(X, y, alpha=alpha, min_mass=min_mass, min_coverage=min_coverage)
-    tree = cart(X, y, max_depth=max_depth)
-    return Discovery(where=sel.text, policy=batch.variants[0].policy, runs=runs, share=float(y.mean()),
+    box = prim(X, y, alpha=lim.alpha, min_mass=lim.min_mass, min_coverage=lim.min_coverage)
+    tree = cart(X, y, max_depth=lim.max_depth)
+    return Discovery(where=sel.text, policy=batch.variants[0].policy, runs=ex.runs, share=float(y.mean()),
                      prim=box, tree=tree, labels=input_labels(sc, st), seconds=time.perf_counter() - t0,
                      warnings=_warnings(y, box))
 

@@ -1,35 +1,36 @@
 """Run given rows of inputs (a sensitivity design, an ABC prior, a fit) through the engine.
 
-:func:`spillover.ensemble.run.run_ensemble` samples its own design and numbers its runs
-0..N-1. The analyses need two things it does not offer: rows whose input values come from
-somewhere else (SALib's sample matrix, an optimiser), and rows that share a run's random
-draws (every row of a Saltelli group uses the same perception noise and event
-thresholds). Both go through the same worker as every ensemble,
-:func:`spillover.ensemble.chunks.run_chunk`, whose ``runs`` argument is the seed index of
-each row.
+:func:`spillover.run` samples its own design and numbers its runs 0..N-1. The analyses need
+rows whose input values come from somewhere else (SALib's sample matrix, an optimiser), and
+rows that share a run's random draws (every row of a Saltelli group uses the same
+perception noise and event thresholds). They go through the same runner as every
+ensemble (:func:`spillover.ensemble.runner.execute`), with a
+:class:`~spillover.ensemble.design.RowsDesign` and the rows sink.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from spillover.analysis.claims import RESERVED_COLUMNS
-from spillover.analysis.expr import Expr, ExprError, compile_expr
+from spillover.engine.draws import Draws, draw
 from spillover.engine.params import build_params
-from spillover.engine.simulate import Draws, simulate
+from spillover.engine.simulate import simulate
 from spillover.engine.state import State
-from spillover.engine.structure import Input, Structure
-from spillover.ensemble.chunks import Batch, run_chunk
-from spillover.ensemble.executor import starting_pool
-from spillover.ensemble.seeds import draw
-from spillover.ensemble.variants import WITHOUT_TRANSFERS, Variant, apply_variants, check_policies
-from spillover.results.assemble import COUNTERFACTUAL
-from spillover.results.names import outcome_names
+from spillover.engine.structure import Structure
+from spillover.ensemble.chunks import Batch
+from spillover.ensemble.design import RowsDesign
+from spillover.ensemble.runner import Plan, execute
+from spillover.ensemble.settings import Execution
+from spillover.ensemble.variants import Variant, apply_variants, check_policies
+from spillover.results.rows import RowsSink
+from spillover.scenario.expr import Expr, ExprError, compile_expr
+from spillover.scenario.inputs import Input
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import WITHOUT_TRANSFERS, is_twin, outcome_names
 
 __all__ = [
     "EDGE",
@@ -47,7 +48,6 @@ __all__ = [
 EDGE = 1e-6
 """Unit design values are kept inside [EDGE, 1 - EDGE], so unbounded inputs stay finite."""
 
-Progress = Callable[[int, int], None]
 
 
 def unit_values(inputs: Sequence[Input], u: np.ndarray) -> dict[str, np.ndarray]:
@@ -95,7 +95,7 @@ def select(sc: Scenario, text: str, option: str = "--outcome") -> Selection:
     """Compile an outcome or condition against the scenario's outcome names.
 
     A claim's id stands for its expression. Unknown names raise an
-    :class:`~spillover.analysis.expr.ExprError` naming the closest valid names; syntax
+    :class:`~spillover.scenario.expr.ExprError` naming the closest valid names; syntax
     errors point at their column.
 
     >>> from spillover.scenario.load import load_scenario
@@ -105,7 +105,7 @@ def select(sc: Scenario, text: str, option: str = "--outcome") -> Selection:
     >>> select(sc, "peak(chn_rus_fricton)")
     Traceback (most recent call last):
     ...
-    spillover.analysis.expr.ExprError: --outcome, column 1: unknown outcome 'peak.chn_rus_fricton' (did you mean 'peak.chn_rus_friction', 'miscalc_peak.chn_rus_friction' or 'final.chn_rus_friction'?)
+    spillover.scenario.expr.ExprError: --outcome, column 1: unknown outcome 'peak.chn_rus_fricton' (did you mean 'peak.chn_rus_friction', 'miscalc_peak.chn_rus_friction' or 'final.chn_rus_friction'?)
     """  # noqa: E501
     raw = text.strip()
     if raw in sc.claims:
@@ -114,7 +114,7 @@ def select(sc: Scenario, text: str, option: str = "--outcome") -> Selection:
         expr = compile_expr(raw, outcome_names(sc))
     except ExprError as err:
         raise err.with_source(option) from None
-    needs = any(c.partition(".")[0] in COUNTERFACTUAL.values() for c in expr.columns())
+    needs = any(is_twin(c) for c in expr.columns())
     return Selection(raw, expr, needs)
 
 
@@ -130,53 +130,12 @@ def policy_variants_for(sc: Scenario, policy: str | None, counterfactual: bool =
 
 # --------------------------------------------------------------------------- execution
 
-def _work(batch: Batch, seeds: np.ndarray, values: dict[str, np.ndarray],
-          keep: Collection[str] | None) -> dict[str, np.ndarray]:
-    return _kept(run_chunk(batch, seeds, values).outcomes, keep)
-
-
-def _kept(outcomes: dict[str, np.ndarray], keep: Collection[str] | None) -> dict[str, np.ndarray]:
-    """Only the outcome columns in ``keep`` (and the ones their counterfactual comes from)."""
-    if keep is None:
-        return outcomes
-    want = set(keep)
-    back = {v: k for k, v in COUNTERFACTUAL.items()}
-    for c in keep:
-        family, _, rest = c.partition(".")
-        if family in back:
-            want.add(f"{back[family]}.{rest}")
-    return {k: v for k, v in outcomes.items() if k in want}
-
-
-def _frame(batch: Batch, parts: list[dict[str, np.ndarray]], n: int) -> pd.DataFrame:
-    """Rows in design order; ``row``, ``variant`` and the outcomes (counterfactual folded in)."""
-    V = len(batch.variants)
-    keys = list(parts[0])
-    sizes = [len(p[keys[0]]) // V for p in parts]
-    blocks: dict[str, dict[str, np.ndarray]] = {}
-    for v, var in enumerate(batch.variants):
-        pieces = list(zip(parts, sizes, strict=True))
-        blocks[var.name] = {k: np.concatenate([p[k][v * m:(v + 1) * m] for p, m in pieces]) for k in keys}
-    for var in batch.variants:
-        if not var.counterfactual_for:
-            continue
-        cf = blocks.pop(var.name)
-        for base in var.counterfactual_for:
-            for k in keys:
-                family, _, rest = k.partition(".")
-                if family in COUNTERFACTUAL:
-                    blocks[base][f"{COUNTERFACTUAL[family]}.{rest}"] = cf[k]
-    frames = [pd.DataFrame({"row": np.arange(n), "variant": name, **cols}) for name, cols in blocks.items()]
-    return pd.concat(frames, ignore_index=True)
-
 
 def run_rows(
     batch: Batch,
     values: Mapping[str, np.ndarray],
     seeds: np.ndarray,
-    chunk_size: int = 1000,
-    workers: int = 1,
-    progress: Progress | None = None,
+    settings: Execution | None = None,
     keep: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Simulate each row of ``values`` under every variant of ``batch``.
@@ -188,8 +147,9 @@ def run_rows(
     seeds
         The run index whose SeedSequence gives each row its random draws; rows with the
         same index share perception noise and event thresholds.
-    chunk_size, workers
-        Rows per chunk and worker processes (spawned; results do not depend on either).
+    settings
+        How to run: ``chunk_size``, ``workers``, ``executor``, ``progress`` (results do
+        not depend on them); its runs, seed and design are not used.
     keep
         Outcome columns to keep (default all): less memory for long designs.
 
@@ -204,31 +164,10 @@ def run_rows(
     n = len(seeds)
     if n == 0:
         raise ValueError("no rows to run")
-    bounds = [(a, min(a + chunk_size, n)) for a in range(0, n, max(chunk_size, 1))]
-    jobs = [(seeds[a:b], {k: np.asarray(v)[a:b] for k, v in values.items()}) for a, b in bounds]
-    parts: list[dict[str, np.ndarray]] = [{} for _ in jobs]
-    done = 0
-    if workers <= 1 or len(jobs) == 1:
-        for i, (s, v) in enumerate(jobs):
-            parts[i] = _kept(run_chunk(batch, s, v).outcomes, keep)
-            done += len(s)
-            if progress:
-                progress(done, n)
-    else:
-        with starting_pool(workers) as pool:
-            assert pool is not None
-            futures = [pool.submit(_work, batch, s, v, keep) for s, v in jobs]
-            for i, fut in enumerate(futures):
-                parts[i] = fut.result()
-                done += len(jobs[i][0])
-                if progress:
-                    progress(done, n)
-    return _frame(batch, parts, n)
-
-
-def outcome_columns_of(frame: pd.DataFrame) -> list[str]:
-    """The outcome columns of a :func:`run_rows` frame."""
-    return [c for c in frame.columns if c not in (*RESERVED_COLUMNS, "row", "variant")]
+    ex = (settings or Execution()).but(runs=n)
+    sink = RowsSink(batch, keep)
+    execute(Plan(batch.st.scenario, batch.st, batch, series=False), RowsDesign(values, seeds), sink, ex)
+    return sink.frame(n)
 
 
 # --------------------------------------------------------------------------- traces

@@ -11,17 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spillover.analysis.sections import enrich, write_sections
-from spillover.results.result import RunResult
-from spillover.results.store import read_result
+from spillover.analysis.sections import enrich
+from spillover.results.store import read_result, write_sections
 from spillover.scenario.model import Scenario
 
-__all__ = ["add_section", "load_result"]
-
-
-def load_result(folder: str | Path) -> RunResult:
-    """The tables of a finished run folder, with its saved analysis sections in ``extra``."""
-    return read_result(folder)
+__all__ = ["add_section"]
 
 
 def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenario) -> Path:
@@ -32,7 +26,7 @@ def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenari
     """
     from spillover.report.html import write_report
 
-    result = load_result(folder)
+    result = read_result(folder)
     sha = result.manifest.get("scenario_sha256")
     if sha and sc.sha256 and sha != sc.sha256:
         raise ValueError(f"{folder} was run from another version of scenario '{sc.name}' "

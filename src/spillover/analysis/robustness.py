@@ -8,15 +8,21 @@ paired). A robust policy keeps its regret small in every run, not only on averag
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spillover.analysis.claims import outcome_columns
-from spillover.analysis.expr import ExprError, compile_expr
+from spillover.ensemble.runner import plan
+from spillover.ensemble.settings import Execution
+from spillover.results.assemble import run_in_memory
+from spillover.scenario.expr import ExprError, compile_expr
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import preferred
 
-__all__ = ["REGRET_COLUMNS", "default_quantities", "regret_summary", "regret_table"]
+__all__ = ["REGRET_COLUMNS", "default_higher", "default_quantities", "regret_summary", "regret_table",
+           "robust"]
 
 REGRET_COLUMNS = ("quantity", "better", "policy", "n", "mean", "best_runs", "best_share", "mean_regret",
                   "p90_regret", "max_regret", "minimax")
@@ -24,16 +30,19 @@ REGRET_COLUMNS = ("quantity", "better", "policy", "n", "mean", "best_runs", "bes
 
 
 def default_quantities(sc: Scenario) -> dict[str, str]:
-    """The escalation outcomes, where lower is better: miscalculation, peaks and events.
+    """The compared outcomes whose better direction is declared: escalation peaks,
+    miscalculation and events, where lower is better (see the outcome catalogue).
 
     >>> from spillover.scenario.load import load_scenario
     >>> list(default_quantities(load_scenario("nk-russia-2023")))[:2]
-    ['miscalc_peak', 'peak.ukr_pressure']
+    ['peak.ukr_pressure', 'peak.kor_threat']
     """
-    q = {"miscalc_peak": "miscalc_peak"}
-    q.update({f"peak.{k}": f"peak.{k}" for k in sc.indicators})
-    q.update({f"fired.{e}": f"fired.{e}" for e in sc.events})
-    return q
+    return {c: c for c in preferred(sc)}
+
+
+def default_higher(sc: Scenario) -> list[str]:
+    """The default quantities where more is better."""
+    return [c for c, side in preferred(sc).items() if side == "higher"]
 
 
 def _matrix(outcomes: pd.DataFrame, values: np.ndarray, policies: list[str]) -> np.ndarray:
@@ -139,3 +148,29 @@ def regret_summary(table: pd.DataFrame) -> pd.DataFrame:
                      "quantities": ", ".join(mine["quantity"])})
     return pd.DataFrame(rows).sort_values(["minimax", "most_often_best"], ascending=False,
                                           kind="stable").reset_index(drop=True)
+
+
+def robust(
+    sc: Scenario,
+    settings: Execution | None = None,
+    *,
+    outcomes: pd.DataFrame | None = None,
+    quantities: Mapping[str, str] | None = None,
+    higher_is_better: Collection[str] | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """The regret table of the scenario's policies (``spillover robust``).
+
+    Runs every policy on the same runs (``settings``/``options``: ``runs``, ``seed``,
+    ``workers``, ``progress``…), unless ``outcomes`` of a finished run are given. The
+    quantities default to :func:`default_quantities`, with their declared directions.
+    """
+    if outcomes is None:
+        ex = Execution.of(settings, options)
+        pl = plan(sc, ex.seed, counterfactual=False, series=False)
+        outcomes = run_in_memory(pl, ex).outcomes
+    qs = dict(quantities) if quantities else {k: v for k, v in default_quantities(sc).items()
+                                              if v in outcomes.columns}
+    higher = list(higher_is_better) if higher_is_better is not None else \
+        [q for q in default_higher(sc) if q in qs]
+    return regret_table(outcomes, qs, higher)

@@ -3,18 +3,14 @@
 Each section is a dict of plain values and DataFrames, keyed by its name (``orders``,
 ``ablation``, ``sensitivity``, ``discovery``, ``calibration``, ``regret``). The report
 renders a section only when it is present. Sections are saved in a run folder as
-``analysis/<name>.json`` (:func:`write_sections`) and read back with
-:func:`read_sections`.
+``analysis/<name>.json`` and read back by :mod:`spillover.results.store`.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from spillover.analysis.graph import (
@@ -35,10 +31,8 @@ __all__ = [
     "discovery_section",
     "enrich",
     "orders_section",
-    "read_sections",
     "regret_section",
     "sensitivity_section",
-    "write_sections",
 ]
 
 SECTIONS = ("orders", "ablation", "sensitivity", "discovery", "calibration", "regret")
@@ -129,63 +123,13 @@ def enrich(result: RunResult, scenario: Scenario) -> RunResult:
     >>> sorted(res.extra["analysis"])
     ['orders', 'regret']
     """
-    from spillover.analysis.robustness import default_quantities, regret_table
+    from spillover.analysis.robustness import default_higher, default_quantities, regret_table
 
     sections = result.extra.setdefault("analysis", {})
     sections["orders"] = orders_section(scenario)
     out = result.outcomes
     if "policy" in out.columns and out["policy"].nunique() > 1:
         qs = {k: v for k, v in default_quantities(scenario).items() if v in out.columns}
-        sections["regret"] = regret_section(regret_table(out, qs))
+        higher = [q for q in default_higher(scenario) if q in qs]
+        sections["regret"] = regret_section(regret_table(out, qs, higher))
     return result
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, pd.DataFrame):
-        return {"__frame__": json.loads(obj.to_json(orient="split", index=False, default_handler=str))}
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _unplain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        if set(obj) == {"__frame__"}:
-            spec = obj["__frame__"]
-            return pd.DataFrame(spec["data"], columns=spec["columns"])
-        return {k: _unplain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_unplain(v) for v in obj]
-    return obj
-
-
-def write_sections(sections: dict[str, Section], folder: str | Path) -> list[Path]:
-    """Write each section as ``<folder>/analysis/<name>.json``; returns the paths."""
-    base = Path(folder) / "analysis"
-    base.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, data in sections.items():
-        p = base / f"{name}.json"
-        p.write_text(json.dumps(_plain(data), indent=1, allow_nan=False) + "\n", encoding="utf-8")
-        paths.append(p)
-    return paths
-
-
-def read_sections(folder: str | Path) -> dict[str, Section]:
-    """The sections saved in a run folder (none when it has no ``analysis/``)."""
-    base = Path(folder) / "analysis"
-    out: dict[str, Section] = {}
-    for name in SECTIONS:
-        p = base / f"{name}.json"
-        if p.is_file():
-            out[name] = _unplain(json.loads(p.read_text(encoding="utf-8")))
-    return out

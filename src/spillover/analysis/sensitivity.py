@@ -30,10 +30,12 @@ from spillover.analysis.evaluate import (
     select,
     unit_values,
 )
-from spillover.engine.structure import Input, Structure, build_structure
+from spillover.engine.structure import Structure, build_structure
 from spillover.ensemble.chunks import Batch
 from spillover.ensemble.design import unit_design
+from spillover.ensemble.settings import Execution
 from spillover.scenario.errors import did_you_mean
+from spillover.scenario.inputs import Input
 from spillover.scenario.model import Scenario
 
 __all__ = [
@@ -332,7 +334,8 @@ def sensitivity(
         values = {**nominal_values(st.inputs, len(X)), **unit_values(factors, X[:, :len(factors)])}
         seeds = _seeds(X[:, -1]) if rand else np.zeros(len(X), np.int64)
         batch = Batch(st=st, variants=policy_variants_for(sc, policy, sel.counterfactual), seed=seed)
-        frame = run_rows(batch, values, seeds, chunk_size, workers, progress, keep=sel.expr.columns())
+        ex = Execution(chunk_size=chunk_size, workers=workers, progress=progress)
+        frame = run_rows(batch, values, seeds, ex, keep=sel.expr.columns())
         Y = _outcome(frame, sel)
         res = _analyze(method, problem, X, Y, seed, second_order, resamples, level)
     caught += sorted({str(w.message) for w in log})

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spillover.analysis.expr import ExprError
+from spillover.scenario.expr import ExprError
 from spillover.scenario.load import load_scenario, resolve
 from spillover.scenario.model import Scenario
 
@@ -149,7 +149,7 @@ def discover_cmd(
     into: Into = None,
 ) -> None:
     """Scenario discovery: the input regions where a condition holds (PRIM and CART)."""
-    from spillover.analysis.discovery import discover
+    from spillover.analysis.discovery import Limits, discover
     from spillover.analysis.sections import discovery_section
     from spillover.cli.analysis_render import render_box, render_tradeoff, render_tree
 
@@ -158,8 +158,8 @@ def discover_cmd(
                                  param_hint="--where")
     sc = _scenario(scenario)
     with _caret(), _bar(f"running {sc.name}") as tick:
-        d = discover(sc, where, runs, seed, policy, alpha=alpha, min_coverage=min_coverage, max_depth=depth,
-                     workers=workers, progress=tick)
+        d = discover(sc, where, runs=runs, seed=seed, policy=policy, workers=workers, progress=tick,
+                     limits=Limits(alpha=alpha, min_coverage=min_coverage, max_depth=depth))
     console.print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
     for w in d.warnings:
         console.print(f"[yellow]{w}[/yellow]")
@@ -220,31 +220,20 @@ def robust_cmd(
     into: Into = None,
 ) -> None:
     """The regret table: which policy is best in how many runs, and the minimax-regret choice."""
-    from spillover.analysis.robustness import default_quantities, regret_summary, regret_table
+    from spillover.analysis.robustness import regret_summary, robust
     from spillover.analysis.sections import regret_section
     from spillover.cli.analysis_render import render_regret, render_regret_summary
 
     sc = _scenario(scenario)
+    outcomes = None
     if run_folder is not None:
-        from spillover.analysis.folder import load_result
+        from spillover.results.store import read_result
 
-        outcomes = load_result(run_folder).outcomes
-    else:
-        from spillover.ensemble.run import run_ensemble
-
-        with _bar(f"running {sc.name}") as tick:
-            done = [0]
-
-            def chunk(res: Any) -> None:
-                done[0] += len(res.runs)
-                tick(done[0], runs)
-
-            outcomes = run_ensemble(sc, runs, seed, workers=workers, series=False, counterfactual=False,
-                                    on_chunk=chunk).outcomes
-    qs = {o: o for o in outcome} if outcome else {k: v for k, v in default_quantities(sc).items()
-                                                  if v in outcomes.columns}
-    with _caret():
-        table = regret_table(outcomes, qs, higher_is_better or ())
+        outcomes = read_result(run_folder).outcomes
+    with _bar(f"running {sc.name}") as tick, _caret():
+        table = robust(sc, outcomes=outcomes, quantities={o: o for o in outcome} if outcome else None,
+                       higher_is_better=higher_is_better or None, runs=runs, seed=seed, workers=workers,
+                       progress=tick)
     console.print(render_regret(table))
     console.print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
     _into(into, "regret", regret_section(table), sc)

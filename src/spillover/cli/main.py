@@ -82,7 +82,8 @@ def run_cmd(
             result = api.run(scenario, runs=total, seed=seed or 0, policies=policy or None,
                              design=design or "lhs", chunk_size=chunk_size or 1000,  # type: ignore[arg-type]
                              workers=workers, out=out or "auto", save_series=save_series, report=report,
-                             progress=tick, executor=executor, scheduler=scheduler, experiments=experiments)
+                             progress=tick, executor=executor, scheduler=scheduler, experiments=experiments,
+                             command=command_line())
     for table in render_summary(result):
         console.print(table)
     m = result.manifest
@@ -91,6 +92,13 @@ def run_cmd(
     console.print(f"results: {result.path}")
     if report:
         console.print(f"report:  {result.path / 'report.html'}")  # type: ignore[operator]
+
+
+def command_line() -> str:
+    """The ``spillover …`` command this process runs, for the run's manifest."""
+    import shlex
+
+    return shlex.join(["spillover", *sys.argv[1:]])
 
 
 def _posterior(scenario: str, path: Path, runs: int, seed: int, design: str) -> object:
@@ -175,9 +183,6 @@ _mount_optional()
 
 def main() -> None:
     """Entry point: run the app, turning known errors into one line and exit code 2."""
-    from spillover.results.store import set_cli_command
-
-    set_cli_command(sys.argv[1:])
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

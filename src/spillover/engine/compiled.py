@@ -1,8 +1,8 @@
 """The compiled engine: packs a compiled scenario for :func:`spillover.engine.jit.run_days`.
 
-:func:`simulate_compiled` gives the same final state and fills the same observers as the
-NumPy step in :mod:`spillover.engine.simulate`, many times faster. It knows the observers
-of a run (outcomes, daily histograms, recorded series, series ranges); any other observer
+:func:`simulate_compiled` gives the same final state and fills the same watchers as the
+NumPy step in :mod:`spillover.engine.simulate`, many times faster. It knows the watchers
+of a run (outcomes, daily histograms, recorded series, series ranges); any other watcher
 needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses.
 """
 
@@ -13,26 +13,22 @@ from collections.abc import Sequence
 import numpy as np
 
 from spillover.engine import jit
+from spillover.engine.draws import Draws, draw
+from spillover.engine.kinds import EffectKind, SignalKind
+from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
-from spillover.engine.simulate import Draws, Observer, _Kernel, _kernel, initial_state
+from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
+from spillover.engine.simulate import _Kernel, _kernel, initial_state
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
-from spillover.results.accumulate import OutcomeAccumulator
-from spillover.results.quantiles import BINS
-from spillover.results.series import HistogramObserver, RangeObserver, SeriesRecorder, series_stocks
+from spillover.engine.watch import Watcher
 
 CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
-KNOWN = (OutcomeAccumulator, HistogramObserver, SeriesRecorder, RangeObserver)
-_EFFECT_KIND = {"start": 0, "add_beta": 1, "scale_transfer": 2, "scale_series": 3,
-                "scale_w": 4, "scale_v": 4}
+KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher)
 
-if BINS != jit.BINS:  # pragma: no cover - a guard against editing one and not the other
-    raise ImportError("spillover.engine.jit.BINS must equal spillover.results.quantiles.BINS")
-
-
-def supports(observers: Sequence[Observer]) -> bool:
-    """True when the compiled engine can fill every observer (at most one of each kind)."""
-    kinds = [type(o) for o in observers]
+def supports(watchers: Sequence[Watcher]) -> bool:
+    """True when the compiled engine can fill every watcher (at most one of each kind)."""
+    kinds = [type(o) for o in watchers]
     return all(k in KNOWN for k in kinds) and len(set(kinds)) == len(kinds)
 
 
@@ -68,24 +64,12 @@ def _flows(k: _Kernel) -> jit.Flows:
 
 
 def _signals(k: _Kernel) -> jit.Signals:
-    st, sc = k.st, k.st.scenario
-    S = len(st.signals)
-    kind, index = np.zeros(S, np.int64), np.zeros(S, np.int64)
-    measure, pair = np.full(S, 3, np.int64), np.full(S, -1, np.int64)
-    for i, name in enumerate(st.signals):
-        sig = sc.signals[name]
-        if sig.flow is not None:
-            kind[i], index[i] = 0, st.transfers.index(sig.flow)
-            measure[i] = 4 if sig.measure == "delivered" else 3
-        elif sig.stock is not None:
-            flat = st.actors.index(sig.stock.actor) * st.M + st.munitions.index(sig.stock.munition)
-            kind[i], index[i] = 1, flat
-            pair[i] = k.dem_index.get(flat, -1)  # type: ignore[union-attr]
-        elif sig.event is not None:
-            kind[i], index[i] = 2, st.events.index(sig.event)
-        else:
-            kind[i], index[i] = 3, st.levers.index(sig.lever)  # type: ignore[arg-type]
-    return jit.Signals(kind=kind, index=index, measure=measure, pair=pair, ref=_c(k.ref),
+    st = k.st
+    stock = st.sig_kind == SignalKind.STOCK
+    pair = np.array([k.dem_index.get(int(j), -1) if is_stock else -1  # type: ignore[union-attr]
+                     for j, is_stock in zip(st.sig_target, stock, strict=True)], np.int64)
+    return jit.Signals(kind=_c(st.sig_kind, np.int64), index=_c(st.sig_target, np.int64),
+                       measure=_c(st.sig_measure, np.int64), pair=pair, ref=_c(k.ref),
                        lever_values=_c(k.p.lever_values.T))
 
 
@@ -126,14 +110,14 @@ def _events(k: _Kernel) -> jit.Events:
         hazard[e] = trig.hazard is not None
         days[e] = trig.threshold.days if trig.threshold is not None else 0
     effs = p.effects
-    target = [k.edges.index[(f.target[0], f.target[1])] if f.kind in ("scale_w", "scale_v")
+    target = [k.edges.index[(f.target[0], f.target[1])] if f.kind is EffectKind.SCALE_EDGE
               else f.target[0] for f in effs]
     return jit.Events(
         indicator=indicator, hazard=hazard, days=days,
         theta=_c(p.theta.T), rate=_c(p.hazard_rate.T), width=_c(p.width.T),
         thresholds=_c(k.draws.thresholds.T),
         eff_event=np.array([f.event for f in effs], np.int64),
-        eff_kind=np.array([_EFFECT_KIND[f.kind] for f in effs], np.int64),
+        eff_kind=np.array([int(f.kind) for f in effs], np.int64),
         eff_target=np.array(target, np.int64),
         eff_value=_c(np.stack([f.value for f in effs]) if effs else np.zeros((0, p.R))),
         newly=np.zeros(nE, np.bool_),
@@ -170,12 +154,12 @@ def _unpack(x: jit.Stocks, s: State) -> None:
     s.z[...] = x.z
 
 
-def _watch(st: Structure, observers: Sequence[Observer]) -> jit.Watch:
-    by = {type(o): o for o in observers}
-    acc = by.get(OutcomeAccumulator)
-    hist = by.get(HistogramObserver)
+def _watch(st: Structure, watchers: Sequence[Watcher]) -> jit.Watch:
+    by = {type(o): o for o in watchers}
+    acc = by.get(OutcomeWatcher)
+    hist = by.get(HistogramWatcher)
     rec = by.get(SeriesRecorder)
-    rng = by.get(RangeObserver)
+    rng = by.get(RangeWatcher)
     K = len(st.indicators)
     stocks = series_stocks(st)
     N = len(stocks) + 2 * K
@@ -193,7 +177,7 @@ def _watch(st: Structure, observers: Sequence[Observer]) -> jit.Watch:
         series_stock=stocks,
         hist=hist is not None, hist_rows=hist.P * hist.n if hist else 0,
         hist_n=max(hist.n, 1) if hist else 1,
-        lo=_c(lo), width=_c((hi - lo) / BINS),
+        lo=_c(lo), width=_c((hi - lo) / jit.BINS),
         counts=hist.hist.counts if hist else np.zeros((0, 0, 0, 0), np.uint32),
         vmin=hist.hist.vmin if hist else np.zeros((0, 0, 0)),
         vmax=hist.hist.vmax if hist else np.zeros((0, 0, 0)),
@@ -219,28 +203,28 @@ def _row_bytes(R: int, *groups: tuple) -> float:
     return total / max(R, 1)
 
 
-def simulate_compiled(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = (),
+def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
                       block: int | None = None) -> State:
     """Run every row of ``p`` over the horizon with the compiled step; see ``simulate``.
 
     ``block`` rows are stepped together (default: :func:`block_size`); it changes the
     speed, never the results.
     """
-    if not supports(observers):
-        raise ValueError("the compiled engine fills only outcome, histogram, series and range observers")
+    if not supports(watchers):
+        raise ValueError("the compiled engine fills only outcome, histogram, series and range watchers")
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact
     s.delay[...] = k.lev.delay.T
     x = _stocks(s)
-    w = _watch(st, observers)
+    w = _watch(st, watchers)
     groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), x, w)
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
     jit.run_days(st.T, int(block), *groups)
     _unpack(x, s)
     s.t = st.T - 1
-    acc = next((o for o in observers if isinstance(o, OutcomeAccumulator)), None)
+    acc = next((o for o in watchers if isinstance(o, OutcomeWatcher)), None)
     if acc is not None:
         acc.first_short[...] = w.first_short.T
         acc.short_days[...] = w.short_days.T
@@ -266,9 +250,8 @@ def warm() -> None:
     so that a new worker process is ready before its first chunk arrives."""
     from spillover.engine.params import build_params
     from spillover.engine.structure import build_structure
-    from spillover.ensemble.seeds import draw
     from spillover.scenario.load import loads_scenario
 
     st = build_structure(loads_scenario(_WARM))
     p = build_params(st, {}, 1)
-    simulate_compiled(st, p, draw(st, 0, np.arange(1)), [OutcomeAccumulator(st, 1)])
+    simulate_compiled(st, p, draw(st, 0, np.arange(1)), [OutcomeWatcher(st, 1)])

@@ -20,7 +20,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-BINS = 128  # must equal spillover.results.quantiles.BINS (checked by the caller)
+from spillover.engine.histogram import BINS
+from spillover.engine.kinds import (
+    ADD_BETA,
+    EVENT,
+    FLOW,
+    SCALE_SERIES,
+    SCALE_TRANSFER,
+    START,
+    STOCK,
+)
 
 
 class Sched(NamedTuple):
@@ -57,7 +66,7 @@ class Flows(NamedTuple):
 
 
 class Signals(NamedTuple):
-    kind: np.ndarray  # (S,) 0 flow, 1 stock, 2 event, 3 lever
+    kind: np.ndarray  # (S,) SignalKind
     index: np.ndarray  # (S,) transfer, flat stock, event or lever
     measure: np.ndarray  # (S,) flows row: 3 shipped today, 4 delivered today
     pair: np.ndarray  # (S,) demand pair of a stock signal, or -1
@@ -99,7 +108,7 @@ class Events(NamedTuple):
     width: np.ndarray  # (nE, R)
     thresholds: np.ndarray  # (nE, R) Exp(1) draws
     eff_event: np.ndarray  # (nF,)
-    eff_kind: np.ndarray  # (nF,) 0 start, 1 add_beta, 2 scale_transfer, 3 scale_series, 4 scale edge
+    eff_kind: np.ndarray  # (nF,) EffectKind
     eff_target: np.ndarray  # (nF,) transfer, indicator, series or edge
     eff_value: np.ndarray  # (nF, R)
     newly: np.ndarray  # (nE,) bool work array
@@ -245,12 +254,12 @@ def _signals(sg: Signals, x: Stocks, a: int, b: int) -> None:
     for i in range(len(sg.kind)):
         kind, j = sg.kind[i], sg.index[i]
         for r in range(a, b):
-            if kind == 0:
+            if kind == FLOW:
                 x.z[i, r] = x.flows[sg.measure[i], j, r] / sg.ref[i, r]
-            elif kind == 1:
+            elif kind == STOCK:
                 demand = x.demand_today[sg.pair[i], r] if sg.pair[i] >= 0 else 0.0
                 x.z[i, r] = x.S[j, r] / max(30.0 * demand, 1.0)
-            elif kind == 2:
+            elif kind == EVENT:
                 x.z[i, r] = 1.0 if x.fired_flag[j, r] else 0.0
             else:
                 x.z[i, r] = sg.lever_values[j, r]
@@ -322,19 +331,19 @@ def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
         if not ev.newly[ev.eff_event[i]]:
             continue
         kind, j, v = ev.eff_kind[i], ev.eff_target[i], ev.eff_value[i, r]
-        if kind == 0:
+        if kind == START:
             fl.active[j, r] = v
-        elif kind == 1:
+        elif kind == ADD_BETA:
             net.beta[j, r] += v
-        elif kind == 2:
+        elif kind == SCALE_TRANSFER:
             fl.tmult[j, r] *= v
-        elif kind == 3:
+        elif kind == SCALE_SERIES:
             sc.smult[j, r] *= v
             dirty = True
-        else:
+        else:  # SCALE_EDGE
             net.w_true[j, r] *= v
             net.w_seen[j, r] *= v
-        if kind == 0 or kind == 2:
+        if kind == START or kind == SCALE_TRANSFER:  # noqa: SIM109 (plain compares in the kernel)
             for f in range(fl.mult.shape[0]):
                 fl.mult[f, r] = fl.active[f, r] * fl.tmult[f, r] * fl.levcap[f, r]
     return dirty

@@ -25,7 +25,7 @@ class Edges:
     is_signal: np.ndarray  # (E,) bool
     targets: np.ndarray  # indicators with at least one edge
     offsets: np.ndarray  # start of each target's edges
-    index: dict[tuple[int, int], int]  # (k, j in its own space) -> edge, j signal when is_signal
+    index: dict[tuple[int, int], int]  # (k, source into [indicators | signals]) -> edge
     summer: sparse.csr_matrix  # (targets, E) ones: adds each target's edges, in edge order
 
     @property
@@ -48,7 +48,7 @@ def build_edges(st: Structure) -> Edges:
     source = np.array([r[1] for r in rows], dtype=np.int64)
     is_signal = np.array([r[2] for r in rows], dtype=bool)
     targets, offsets = np.unique(target, return_index=True)
-    index = {(int(k), int(j - K if sig else j)): e for e, (k, j, sig) in enumerate(rows)}
+    index = {(int(k), int(j)): e for e, (k, j, _) in enumerate(rows)}
     summer = sparse.csr_matrix(
         (np.ones(len(rows)), (np.searchsorted(targets, target), np.arange(len(rows)))),
         shape=(len(targets), len(rows)),

@@ -7,7 +7,9 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from spillover.engine.kinds import EffectKind
 from spillover.engine.structure import Structure
+from spillover.scenario.model import Effect as EffectSpec
 from spillover.scenario.quantity import Quantity
 from spillover.scenario.walk import input_name
 
@@ -16,10 +18,15 @@ Path_ = tuple[str | int, ...]
 
 @dataclass
 class Effect:
-    """One event effect, compiled: what it touches and its per-row value."""
+    """One event effect, compiled: what it touches and its per-row value.
+
+    ``target`` is a transfer (start, scale_transfer), an indicator (add_beta), a scheduled
+    series (scale_series), or an edge ``(indicator, source)`` whose source indexes the
+    indicators followed by the signals (scale_edge).
+    """
 
     event: int
-    kind: str  # start | add_beta | scale_transfer | scale_series | scale_w | scale_v
+    kind: EffectKind
     target: tuple[int, ...]
     value: np.ndarray  # (R,)
 
@@ -193,28 +200,30 @@ def _events(st: Structure, val: _Values) -> tuple[dict[str, np.ndarray], list[Ef
     return out, effects
 
 
-def _effect(st: Structure, val: _Values, e: int, eff: object, p: Path_) -> Effect:
-    one = np.ones(val.R)
-    if eff.start is not None:  # type: ignore[attr-defined]
-        return Effect(e, "start", (st.transfers.index(eff.start),), one)  # type: ignore[attr-defined]
-    if eff.add_beta is not None:  # type: ignore[attr-defined]
-        ab = eff.add_beta  # type: ignore[attr-defined]
+def _effect(st: Structure, val: _Values, e: int, eff: EffectSpec, p: Path_) -> Effect:
+    if eff.start is not None:
+        return Effect(e, EffectKind.START, (st.transfers.index(eff.start),), np.ones(val.R))
+    if eff.add_beta is not None:
+        ab = eff.add_beta
         k = st.indicators.index(ab.indicator)
-        return Effect(e, "add_beta", (k,), val((*p, "add_beta", "value"), ab.value))
-    if eff.scale_weight is not None:  # type: ignore[attr-defined]
-        sw = eff.scale_weight  # type: ignore[attr-defined]
+        return Effect(e, EffectKind.ADD_BETA, (k,), val((*p, "add_beta", "value"), ab.value))
+    if eff.scale_weight is not None:
+        sw = eff.scale_weight
         k = st.indicators.index(sw.indicator)
         factor = val((*p, "scale_weight", "factor"), sw.factor)
-        if sw.input in st.indicators:
-            return Effect(e, "scale_w", (k, st.indicators.index(sw.input)), factor)
-        return Effect(e, "scale_v", (k, st.signals.index(sw.input)), factor)
-    sr = eff.scale_rate  # type: ignore[attr-defined]
+        K = len(st.indicators)
+        source = (st.indicators.index(sw.input) if sw.input in st.indicators
+                  else K + st.signals.index(sw.input))
+        return Effect(e, EffectKind.SCALE_EDGE, (k, source), factor)
+    sr = eff.scale_rate
+    assert sr is not None
     factor = val((*p, "scale_rate", "factor"), sr.factor)
     if sr.transfer is not None:
-        return Effect(e, "scale_transfer", (st.transfers.index(sr.transfer),), factor)
+        return Effect(e, EffectKind.SCALE_TRANSFER, (st.transfers.index(sr.transfer),), factor)
     kind = "production" if sr.production is not None else "demand"
     ref = sr.production or sr.demand
-    return Effect(e, "scale_series", (st.series_index(kind, ref.actor, ref.munition),), factor)
+    assert ref is not None
+    return Effect(e, EffectKind.SCALE_SERIES, (st.series_index(kind, ref.actor, ref.munition),), factor)
 
 
 def _levers(st: Structure, val: _Values) -> dict[str, np.ndarray]:

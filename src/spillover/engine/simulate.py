@@ -9,35 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from scipy.special import expit
 
+from spillover.engine.draws import Draws
+from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.levers import LeverEffects, lever_effects
 from spillover.engine.network import Edges, build_edges, edge_weights, weighted_input
 from spillover.engine.params import Params
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
-
-
-@dataclass
-class Draws:
-    """Each row's random inputs, drawn at set-up from its run's own stream.
-
-    ``noise`` is (R, O, S) standard normals, or (T, R, O, S) AR(1) innovations when the
-    scenario's perception process is ``ar1``; ``thresholds`` is (R, E) Exp(1) draws for
-    hazard events.
-    """
-
-    noise: np.ndarray
-    thresholds: np.ndarray
-
-
-class Observer(Protocol):
-    """Something that watches the state after every day (outcomes, quantile series)."""
-
-    def observe(self, state: State) -> None: ...
+from spillover.engine.watch import Watcher
 
 
 @dataclass
@@ -87,11 +70,9 @@ def _pairs(st: Structure, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _signal_covertness(st: Structure, p: Params, lev: LeverEffects) -> np.ndarray:
     cov = p.sig_cov.copy()
-    for i, s in enumerate(st.signals):
-        sig = st.scenario.signals[s]
-        if sig.flow is not None:
-            f = st.transfers.index(sig.flow)
-            cov[:, i] = p.cov[:, f] * (1.0 - lev.transparency[:, f])
+    for i in np.flatnonzero(st.sig_kind == SignalKind.FLOW):
+        f = st.sig_target[i]
+        cov[:, i] = p.cov[:, f] * (1.0 - lev.transparency[:, f])
     return cov
 
 
@@ -239,23 +220,19 @@ def _produce_consume(k: _Kernel, s: State, prod: np.ndarray, demand: np.ndarray)
 
 
 def _signals(k: _Kernel, s: State) -> np.ndarray:
-    st, sc = k.st, k.st.scenario
-    z = s.z
-    for i, name in enumerate(st.signals):
-        sig = sc.signals[name]
-        if sig.flow is not None:
-            f = st.transfers.index(sig.flow)
-            flow = s.flows[4 if sig.measure == "delivered" else 3, f]
-            z[i] = flow / k.ref[i]
-        elif sig.stock is not None:
-            a, m = st.actors.index(sig.stock.actor), st.munitions.index(sig.stock.munition)
-            j = k.dem_index.get(a * st.M + m)
-            demand = s.demand_today[:, j] if j is not None else 0.0
-            z[i] = s.S[:, a, m] / np.maximum(30.0 * demand, 1.0)
-        elif sig.event is not None:
-            z[i] = s.E[:, st.events.index(sig.event)]
+    st, z = k.st, s.z
+    R = s.S.shape[0]
+    for i, (kind, j) in enumerate(zip(st.sig_kind, st.sig_target, strict=True)):
+        if kind == SignalKind.FLOW:
+            z[i] = s.flows[st.sig_measure[i], j] / k.ref[i]
+        elif kind == SignalKind.STOCK:
+            pair = k.dem_index.get(int(j))  # type: ignore[union-attr]
+            demand = s.demand_today[:, pair] if pair is not None else 0.0
+            z[i] = s.S.reshape(R, -1)[:, j] / np.maximum(30.0 * demand, 1.0)
+        elif kind == SignalKind.EVENT:
+            z[i] = s.E[:, j]
         else:
-            z[i] = k.p.lever_values[:, st.levers.index(sig.lever)]  # type: ignore[arg-type]
+            z[i] = k.p.lever_values[:, j]
     return z
 
 
@@ -307,18 +284,18 @@ def _apply_effects(k: _Kernel, newly: np.ndarray) -> None:
         if not rows.any():
             continue
         v = eff.value[rows]
-        if eff.kind == "start":
+        if eff.kind is EffectKind.START:
             k.active[rows, eff.target[0]] = v
             k.fl = _flows(k)
-        elif eff.kind == "add_beta":
+        elif eff.kind is EffectKind.ADD_BETA:
             k.beta[eff.target[0], rows] += v
-        elif eff.kind == "scale_transfer":
+        elif eff.kind is EffectKind.SCALE_TRANSFER:
             k.tmult[rows, eff.target[0]] *= v
             k.fl = _flows(k)
-        elif eff.kind == "scale_series":
+        elif eff.kind is EffectKind.SCALE_SERIES:
             k.smult[rows, eff.target[0]] *= v
             k.cache = None
-        else:  # scale_w / scale_v: one edge
+        else:  # SCALE_EDGE: one edge
             edge = k.edges.index[(eff.target[0], eff.target[1])]
             k.w_true[edge, rows] *= v
             k.w_seen[edge, rows] *= v
@@ -345,20 +322,20 @@ def engine_name(requested: str | None = None) -> str:
     return name
 
 
-def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observer] = (),
+def simulate(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
              engine: str | None = None) -> State:
     """Run every row of ``p`` over the horizon and return the final state.
 
-    Each observer sees the state after every day. The compiled engine fills the run's own
-    observers (outcomes, histograms, recorded series, ranges) inside its loop; with any
-    other observer, or with ``engine="numpy"``, each observer's ``observe(state)`` is
+    Each watcher sees the state after every day. The compiled engine fills the run's own
+    watchers (outcomes, histograms, recorded series, ranges) inside its loop; with any
+    other watcher, or with ``engine="numpy"``, each watcher's ``observe(state)`` is
     called after every day by the NumPy step.
     """
     if engine_name(engine) == "compiled":
         from spillover.engine.compiled import simulate_compiled, supports
 
-        if supports(observers):
-            return simulate_compiled(st, p, draws, observers)
+        if supports(watchers):
+            return simulate_compiled(st, p, draws, watchers)
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact
@@ -374,6 +351,6 @@ def simulate(st: Structure, p: Params, draws: Draws, observers: Sequence[Observe
         z = _signals(k, s)
         _indicators(k, s, z)
         _triggers(k, s, t)
-        for ob in observers:
-            ob.observe(s)
+        for w in watchers:
+            w.observe(s)
     return s

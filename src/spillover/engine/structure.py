@@ -9,21 +9,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spillover.engine.kinds import SignalKind
 from spillover.engine.schedule import basis
+from spillover.scenario.inputs import Input, scenario_inputs
 from spillover.scenario.model import Scenario
 from spillover.scenario.quantity import Quantity
-from spillover.scenario.walk import input_name, quantities
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Input:
-    """One sampled (uncertain) input of the scenario: a column of ``experiments``."""
-
-    name: str
-    quantity: Quantity
-    paths: tuple[Path_, ...]
 
 
 @dataclass
@@ -61,6 +53,9 @@ class Structure:
     ind_logistic: np.ndarray  # (K,) bool
     events: list[str]
     levers: list[str]
+    sig_kind: np.ndarray  # (S,) SignalKind
+    sig_target: np.ndarray  # (S,) transfer, flat stock a·M+m, event or lever
+    sig_measure: np.ndarray  # (S,) flows row a flow signal reads: 3 shipped today, 4 delivered today
     inputs: list[Input] = field(default_factory=list)
 
     @property
@@ -113,18 +108,22 @@ def _series(sc: Scenario) -> list[Series]:
     return out
 
 
-def _inputs(sc: Scenario) -> list[Input]:
-    by_name: dict[str, Input] = {}
-    for path, q in quantities(sc):
-        if not q.uncertain:
-            continue
-        name = input_name(path, q)
-        if name in by_name:
-            prev = by_name[name]
-            by_name[name] = Input(name, prev.quantity, (*prev.paths, path))
+def _signal_index(sc: Scenario, actors: list[str], muns: list[str]) -> tuple[np.ndarray, ...]:
+    """Each signal's kind, what it reads, and (flows) which measure."""
+    S = len(sc.signals)
+    kind, target, measure = np.zeros(S, np.int64), np.zeros(S, np.int64), np.full(S, 3, np.int64)
+    for i, sig in enumerate(sc.signals.values()):
+        if sig.flow is not None:
+            kind[i], target[i] = SignalKind.FLOW, list(sc.transfers).index(sig.flow)
+            measure[i] = 4 if sig.measure == "delivered" else 3
+        elif sig.stock is not None:
+            kind[i] = SignalKind.STOCK
+            target[i] = actors.index(sig.stock.actor) * len(muns) + muns.index(sig.stock.munition)
+        elif sig.event is not None:
+            kind[i], target[i] = SignalKind.EVENT, list(sc.events).index(sig.event)
         else:
-            by_name[name] = Input(name, q, (path,))
-    return list(by_name.values())
+            kind[i], target[i] = SignalKind.LEVER, list(sc.levers).index(str(sig.lever))
+    return kind, target, measure
 
 
 def build_structure(sc: Scenario) -> Structure:
@@ -142,6 +141,7 @@ def build_structure(sc: Scenario) -> Structure:
         [observers.index(i.observer) if i.observer in observers else -1 for i in sc.indicators.values()],
         dtype=np.int64,
     )
+    sig_kind, sig_target, sig_measure = _signal_index(sc, actors, muns)
     return Structure(
         scenario=sc,
         T=sc.horizon,
@@ -163,5 +163,8 @@ def build_structure(sc: Scenario) -> Structure:
         ind_logistic=np.array([i.kind == "logistic" for i in sc.indicators.values()], dtype=bool),
         events=list(sc.events),
         levers=list(sc.levers),
-        inputs=_inputs(sc),
+        sig_kind=sig_kind,
+        sig_target=sig_target,
+        sig_measure=sig_measure,
+        inputs=scenario_inputs(sc),
     )

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
-
-import numpy as np
 
 from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
 from spillover.ensemble.design import DesignSource
-from spillover.ensemble.executor import drain
+from spillover.ensemble.flight import Chunk, drain
 
 
 class SchedulerUnreachable(OSError):
@@ -54,25 +52,22 @@ def close(client: Any) -> None:
             cluster.close()
 
 
-def execute_dask(
-    batch: Batch,
-    design: DesignSource,
-    chunks: list[np.ndarray],
-    workers: int,
-    on_chunk: Callable[[ChunkResult], None] | None,
-    scheduler: str | None,
-    client: Any = None,
-) -> Iterator[ChunkResult]:
-    """Run every chunk as a task; yield results as they finish."""
-    own = client is None
-    client = client or connect(scheduler, workers)
-    try:
+class DaskRunner:
+    """Chunks as tasks on a cluster; the batch is scattered once per run."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
+        client = self.client
         n = max(len(client.scheduler_info().get("workers", {})), 1)
         remote = client.scatter(batch, broadcast=True, hash=False)
 
-        def submit(runs: np.ndarray, values: dict[str, np.ndarray]) -> Any:
-            key = f"spillover-chunk-{int(runs[0])}-{batch.seed}-{id(batch)}"
-            return client.submit(run_chunk, remote, runs, values, key=key, retries=3, pure=False)
+        def submit(chunk: Chunk) -> Any:
+            start, stop = chunk
+            key = f"spillover-chunk-{start}-{batch.seed}-{id(batch)}"
+            return client.submit(run_chunk, remote, start, source.seeds(start, stop),
+                                 source.rows(start, stop), key=key, retries=3, pure=False)
 
         def wait_any(fs: set[Any]) -> tuple[set[Any], set[Any]]:
             while True:  # the client is not the default one, so poll its futures
@@ -81,7 +76,14 @@ def execute_dask(
                     return done, fs - done
                 time.sleep(0.002)
 
-        yield from drain(chunks, design, 2 * n, on_chunk, submit, wait_any)
+        yield from drain(chunks, 2 * n, submit, wait_any)
+
+
+@contextlib.contextmanager
+def open_dask(scheduler: str | None, workers: int) -> Iterator[DaskRunner]:
+    """A runner on the scheduler (or a new local cluster), closed afterwards."""
+    client = connect(scheduler, workers)
+    try:
+        yield DaskRunner(client)
     finally:
-        if own:
-            close(client)
+        close(client)

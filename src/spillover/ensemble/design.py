@@ -1,30 +1,36 @@
 """The experimental design: one (runs × inputs) matrix, made once from the seed.
 
-Latin hypercube and Monte Carlo designs are made column by column (each input from its own
-stream spawned from the seed), and Sobol in row blocks of one sequence, so that a design
-of millions of runs never needs the whole matrix in memory. In memory or on disk, the
-values are the same; chunking only reads them.
+A design method (:data:`DESIGNS`) makes the unit design in [0, 1) in blocks, so that a
+design of millions of runs never needs the whole matrix in memory: Latin hypercube and
+Monte Carlo column by column (each input from its own stream spawned from the seed),
+Sobol in row blocks of one sequence. Each input's quantile function then maps its unit
+column to values. A design source (:class:`MemoryDesign`, :class:`FileDesign`,
+:class:`RowsDesign`) holds the values and hands chunks their rows; in memory or on disk the
+values are the same, and chunking only reads them.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spillover.engine.structure import Input
+from spillover.scenario.inputs import Input
 
-Design = Literal["lhs", "sobol", "mc"]
-DESIGNS: tuple[str, ...] = ("lhs", "sobol", "mc")
 _DESIGN_KEY = 0x5EED  # spawn key of the design's streams; runs use (run,)
 BLOCK = 1 << 16
+
+Block = tuple[int, list[int], np.ndarray]
+"""A piece of a unit design: its first row, its columns, and the (rows × columns) values."""
 
 
 def _qmc() -> ModuleType:
@@ -40,29 +46,69 @@ def design_rng(seed: int, column: int | None = None) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
-def _check(design: str) -> None:
-    if design not in DESIGNS:
-        raise ValueError(f"unknown design '{design}' (use one of {', '.join(DESIGNS)})")
+class DesignMethod(Protocol):
+    """How a unit design is made: its name, a sentence, and its blocks."""
+
+    name: str
+    description: str
+
+    def blocks(self, n_runs: int, n_inputs: int, seed: int) -> Iterator[Block]: ...
 
 
-def unit_columns(n_runs: int, n_inputs: int, seed: int, design: Design) -> Iterator[tuple[int, np.ndarray]]:
-    """Each column of the unit design in [0, 1), for ``lhs`` and ``mc`` (one at a time)."""
-    _check(design)
-    for j in range(n_inputs):
-        rng = design_rng(seed, j)
-        if design == "lhs":
-            yield j, _qmc().LatinHypercube(d=1, rng=rng).random(n_runs)[:, 0]
-        else:
-            yield j, rng.random(n_runs)
+@dataclass(frozen=True)
+class LatinHypercube:
+    """Each input's range cut in ``runs`` equal strata, one run in each (the default)."""
+
+    name: str = "lhs"
+    description: str = "Latin hypercube: every input's range is evenly covered"
+
+    def blocks(self, n_runs: int, n_inputs: int, seed: int) -> Iterator[Block]:
+        for j in range(n_inputs):
+            col = _qmc().LatinHypercube(d=1, rng=design_rng(seed, j)).random(n_runs)
+            yield 0, [j], col
 
 
-def sobol_blocks(n_runs: int, n_inputs: int, seed: int) -> Iterator[np.ndarray]:
-    """Consecutive row blocks of one scrambled Sobol sequence."""
-    engine = _qmc().Sobol(d=n_inputs, scramble=True, rng=design_rng(seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # balance needs 2^k runs; said in docs
-        for start in range(0, n_runs, BLOCK):
-            yield engine.random(min(BLOCK, n_runs - start))
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Independent uniform draws."""
+
+    name: str = "mc"
+    description: str = "Monte Carlo: independent draws"
+
+    def blocks(self, n_runs: int, n_inputs: int, seed: int) -> Iterator[Block]:
+        for j in range(n_inputs):
+            yield 0, [j], design_rng(seed, j).random(n_runs)[:, None]
+
+
+@dataclass(frozen=True)
+class Sobol:
+    """One scrambled Sobol sequence (balanced when the runs are a power of two)."""
+
+    name: str = "sobol"
+    description: str = "scrambled Sobol sequence (best with a power of two runs)"
+
+    def blocks(self, n_runs: int, n_inputs: int, seed: int) -> Iterator[Block]:
+        if n_inputs == 0:
+            return
+        engine = _qmc().Sobol(d=n_inputs, scramble=True, rng=design_rng(seed))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # balance needs 2^k runs; said in docs
+            for start in range(0, n_runs, BLOCK):
+                yield start, list(range(n_inputs)), engine.random(min(BLOCK, n_runs - start))
+
+
+DESIGNS: Mapping[str, DesignMethod] = {m.name: m for m in (LatinHypercube(), Sobol(), MonteCarlo())}
+"""The design methods by name; ``spillover run --design`` takes these names."""
+
+Design = str
+"""A design method's name, one of :data:`DESIGNS`."""
+
+
+def design_method(name: str) -> DesignMethod:
+    """The design method called ``name``; ValueError naming the valid ones otherwise."""
+    if name not in DESIGNS:
+        raise ValueError(f"unknown design '{name}' (use one of {', '.join(DESIGNS)})")
+    return DESIGNS[name]
 
 
 def unit_design(n_runs: int, n_inputs: int, seed: int, design: Design = "lhs") -> np.ndarray:
@@ -71,14 +117,10 @@ def unit_design(n_runs: int, n_inputs: int, seed: int, design: Design = "lhs") -
     >>> unit_design(4, 2, seed=1).shape
     (4, 2)
     """
-    _check(design)
-    if n_inputs == 0:
-        return np.zeros((n_runs, 0))
-    if design == "sobol":
-        return np.concatenate(list(sobol_blocks(n_runs, n_inputs, seed)))
+    method = design_method(design)
     out = np.empty((n_runs, n_inputs))
-    for j, col in unit_columns(n_runs, n_inputs, seed, design):
-        out[:, j] = col
+    for start, cols, block in method.blocks(n_runs, n_inputs, seed):
+        out[start:start + len(block), cols] = block
     return out
 
 
@@ -89,83 +131,6 @@ def sample_inputs(inputs: list[Input], n_runs: int, seed: int, design: Design = 
     for j, inp in enumerate(inputs):
         data[inp.name] = inp.quantity.ppf(u[:, j])
     return pd.DataFrame(data)
-
-
-class DesignSource(Protocol):
-    """Where chunks read their runs' input values from."""
-
-    n_runs: int
-
-    def rows(self, runs: np.ndarray) -> dict[str, np.ndarray]: ...
-
-
-class MemoryDesign:
-    """A design held in memory as the experiments table."""
-
-    def __init__(self, experiments: pd.DataFrame) -> None:
-        self.experiments = experiments
-        self.n_runs = len(experiments)
-
-    def rows(self, runs: np.ndarray) -> dict[str, np.ndarray]:
-        sub = self.experiments.iloc[runs]
-        return {c: sub[c].to_numpy() for c in self.experiments.columns if c != "run"}
-
-
-class FileDesign:
-    """A design on disk, one raw float64 file per input: memory stays flat in the runs.
-
-    Chunks are contiguous runs, so each read is one slice per input.
-    """
-
-    def __init__(self, folder: Path, inputs: list[Input], n_runs: int) -> None:
-        self.folder, self.inputs, self.n_runs = folder, inputs, n_runs
-
-    def _path(self, j: int) -> Path:
-        return self.folder / f"input-{j:04d}.f8"
-
-    def complete(self) -> bool:
-        """True when every input's file exists with the right size."""
-        return all(self._path(j).exists() and self._path(j).stat().st_size == 8 * self.n_runs
-                   for j in range(len(self.inputs)))
-
-    def write(self, seed: int, design: Design) -> None:
-        """Make the design (values after each input's distribution) and write it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        d = len(self.inputs)
-        if design == "sobol" and d:
-            files = [open(self._path(j), "wb") for j in range(d)]  # noqa: SIM115
-            try:
-                for block in sobol_blocks(self.n_runs, d, seed):
-                    for j, inp in enumerate(self.inputs):
-                        inp.quantity.ppf(block[:, j]).tofile(files[j])
-            finally:
-                for f in files:
-                    f.close()
-            return
-        for j, col in unit_columns(self.n_runs, d, seed, design):
-            self.inputs[j].quantity.ppf(col).tofile(self._path(j))
-
-    def write_table(self, experiments: pd.DataFrame) -> None:
-        """Write a given experiments table (e.g. drawn from a posterior) as the design."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for j, inp in enumerate(self.inputs):
-            experiments[inp.name].to_numpy(dtype=np.float64).tofile(self._path(j))
-
-    def rows(self, runs: np.ndarray) -> dict[str, np.ndarray]:
-        start, count = int(runs[0]), len(runs)
-        if count and int(runs[-1]) - start + 1 != count:
-            raise ValueError("a chunk's runs must be contiguous")
-        return {inp.name: np.fromfile(self._path(j), dtype=np.float64, count=count, offset=8 * start)
-                for j, inp in enumerate(self.inputs)}
-
-    def write_parquet(self, path: Path) -> None:
-        """``experiments.parquet``: ``run`` plus one column per input, in row groups."""
-        schema = pa.schema([("run", pa.int64())] + [(i.name, pa.float64()) for i in self.inputs])
-        with pq.ParquetWriter(path, schema) as writer:
-            for start in range(0, self.n_runs, BLOCK * 4):
-                runs = np.arange(start, min(start + BLOCK * 4, self.n_runs))
-                cols = {"run": runs, **self.rows(runs)}
-                writer.write_table(pa.table(cols, schema=schema))
 
 
 def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame:
@@ -180,3 +145,136 @@ def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame
     cols = {"run": np.arange(len(experiments), dtype=np.int64)}
     cols.update({i.name: experiments[i.name].to_numpy(dtype=np.float64) for i in inputs})
     return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class DesignSource(Protocol):
+    """Where chunks read their rows' input values and seeds from.
+
+    A chunk is a range of consecutive rows ``[start, stop)``. ``seeds`` gives each row the
+    run whose SeedSequence draws its randomness: the row itself in a design, any run in
+    :class:`RowsDesign` (rows of one Saltelli group share their run's draws).
+    """
+
+    n_runs: int
+
+    def prepare(self) -> None: ...
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]: ...
+
+    def seeds(self, start: int, stop: int) -> np.ndarray: ...
+
+
+class MemoryDesign:
+    """A design held in memory as the experiments table, sampled on :meth:`prepare`
+    unless given."""
+
+    def __init__(self, inputs: list[Input], n_runs: int, seed: int = 0, design: Design = "lhs",
+                 experiments: pd.DataFrame | None = None) -> None:
+        self.inputs, self.n_runs, self.seed, self.design = inputs, n_runs, seed, design
+        self.experiments = experiments if experiments is None else given_design(inputs, experiments)
+
+    def prepare(self) -> None:
+        if self.experiments is None:
+            self.experiments = sample_inputs(self.inputs, self.n_runs, self.seed, self.design)
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        assert self.experiments is not None, "prepare() the design first"
+        return {i.name: self.experiments[i.name].to_numpy()[start:stop] for i in self.inputs}
+
+    def seeds(self, start: int, stop: int) -> np.ndarray:
+        return np.arange(start, stop, dtype=np.int64)
+
+
+class RowsDesign:
+    """Given rows of input values, each drawing its randomness from a given run's seed."""
+
+    def __init__(self, values: Mapping[str, np.ndarray], seeds: np.ndarray) -> None:
+        self.values = {k: np.asarray(v) for k, v in values.items()}
+        self.run_seeds = np.asarray(seeds, dtype=np.int64)
+        self.n_runs = len(self.run_seeds)
+
+    def prepare(self) -> None:
+        return None
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        return {k: v[start:stop] for k, v in self.values.items()}
+
+    def seeds(self, start: int, stop: int) -> np.ndarray:
+        return self.run_seeds[start:stop]
+
+
+class FileDesign:
+    """A design on disk, one raw float64 file per input: memory stays flat in the runs.
+
+    Chunks are consecutive runs, so each read is one slice per input. Written on
+    :meth:`prepare` (from the seed, or from a given experiments table) unless complete.
+    """
+
+    def __init__(self, folder: Path, inputs: list[Input], n_runs: int, seed: int = 0,
+                 design: Design = "lhs", experiments: pd.DataFrame | None = None,
+                 parquet: Path | None = None) -> None:
+        self.folder, self.inputs, self.n_runs = folder, inputs, n_runs
+        self.seed, self.design, self.parquet = seed, design, parquet
+        self.given = experiments if experiments is None else given_design(inputs, experiments)
+
+    def _path(self, j: int) -> Path:
+        return self.folder / f"input-{j:04d}.f8"
+
+    def complete(self) -> bool:
+        """True when every input's file exists with the right size."""
+        return all(self._path(j).exists() and self._path(j).stat().st_size == 8 * self.n_runs
+                   for j in range(len(self.inputs)))
+
+    def prepare(self) -> None:
+        """Write the design unless complete, then ``experiments.parquet`` if asked and missing."""
+        if not self.complete():
+            self.write()
+        if self.parquet is not None and not self.parquet.exists():
+            self.write_parquet(self.parquet)
+
+    def write(self) -> None:
+        """Make the design (values after each input's distribution) and write it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.given is not None:
+            for j, inp in enumerate(self.inputs):
+                self.given[inp.name].to_numpy(dtype=np.float64).tofile(self._path(j))
+            return
+        files = [open(self._path(j), "wb") for j in range(len(self.inputs))]  # noqa: SIM115
+        try:
+            blocks = design_method(self.design).blocks(self.n_runs, len(self.inputs), self.seed)
+            for start, cols, block in blocks:
+                for i, j in enumerate(cols):
+                    files[j].seek(8 * start)
+                    self.inputs[j].quantity.ppf(block[:, i]).tofile(files[j])
+        finally:
+            for f in files:
+                f.close()
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        count = stop - start
+        return {inp.name: np.fromfile(self._path(j), dtype=np.float64, count=count, offset=8 * start)
+                for j, inp in enumerate(self.inputs)}
+
+    def seeds(self, start: int, stop: int) -> np.ndarray:
+        return np.arange(start, stop, dtype=np.int64)
+
+    def write_parquet(self, path: Path) -> None:
+        """``experiments.parquet``: ``run`` plus one column per input, in row groups; written
+        to a temporary name and renamed, so an interrupted write never leaves a broken file."""
+        schema = pa.schema([("run", pa.int64())] + [(i.name, pa.float64()) for i in self.inputs])
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for start in range(0, self.n_runs, BLOCK * 4):
+                    stop = min(start + BLOCK * 4, self.n_runs)
+                    cols = {"run": np.arange(start, stop), **self.rows(start, stop)}
+                    writer.write_table(pa.table(cols, schema=schema))
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()

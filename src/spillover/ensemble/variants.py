@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spillover.engine.kinds import EffectKind
 from spillover.engine.params import Params
 from spillover.engine.structure import Structure
 from spillover.scenario.errors import did_you_mean
 from spillover.scenario.model import Scenario
-
-WITHOUT_TRANSFERS = "without_transfers"
+from spillover.scenario.outcomes import WITHOUT_TRANSFERS
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def apply_variants(st: Structure, runs: Params, variants: Sequence[Variant]) -> 
         if var.ablate_transfers:
             drop = [st.transfers.index(f) for f in var.ablate_transfers]
             for eff in p.effects:
-                if eff.kind == "start" and eff.target[0] in drop:
+                if eff.kind is EffectKind.START and eff.target[0] in drop:
                     eff.value[block] = 0.0
         for k_name, j_name in var.ablate_inputs:
             k = st.indicators.index(k_name)

@@ -1,19 +1,53 @@
-"""Turn chunk results into the two aligned tables and the daily quantile series."""
+"""Turn chunk results into the two aligned tables and the daily quantile series.
+
+:class:`Assembler` is the in-memory sink of :func:`spillover.ensemble.runner.execute`; a
+run folder's sink (:class:`spillover.results.folder.FolderSink`) uses it for each part.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from spillover.engine.histogram import QUANTILES, DailyHistogram, SeriesSpec
+from spillover.engine.structure import Structure
 from spillover.ensemble.chunks import Batch, ChunkResult
-from spillover.results.quantiles import QUANTILES, DailyHistogram
+from spillover.ensemble.design import MemoryDesign
+from spillover.ensemble.runner import Plan, execute
+from spillover.ensemble.settings import Execution
+from spillover.scenario.outcomes import twins
 
-COUNTERFACTUAL = {
-    family: f"{family}_without_transfers" for family in ("first_shortfall", "peak", "final", "fired")
-}
+
+@dataclass
+class Ensemble:
+    """What an ensemble run produced before any analysis."""
+
+    structure: Structure
+    experiments: pd.DataFrame
+    outcomes: pd.DataFrame
+    series: pd.DataFrame
+    policies: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_in_memory(pl: Plan, ex: Execution, experiments: pd.DataFrame | None = None) -> Ensemble:
+    """Run ``pl`` with every result kept in memory: the design of ``ex`` (or the given
+    ``experiments``), outcomes, and daily quantile series when ``pl.series``."""
+    source = MemoryDesign(pl.structure.inputs, ex.runs if experiments is None else len(experiments),
+                          ex.seed, ex.design, experiments)
+    asm = Assembler(pl.batch)
+    timings = execute(pl, source, asm, ex)
+    t = time.perf_counter()
+    assert source.experiments is not None
+    out = Ensemble(structure=pl.structure, experiments=source.experiments, outcomes=asm.outcomes(pl.policies),
+                   series=asm.series(pl.scenario.start), policies=pl.policies)
+    out.timings = {**timings, "assemble": time.perf_counter() - t}
+    return out
 
 
 class Assembler:
@@ -23,6 +57,19 @@ class Assembler:
         self.batch = batch
         self.parts: list[dict[str, np.ndarray]] = []
         self.hist: DailyHistogram | None = None
+        self.twins = twins()
+
+    def saved_spec(self) -> SeriesSpec | None:
+        return None
+
+    def save_spec(self, spec: SeriesSpec) -> None:
+        return None
+
+    def finished(self) -> set[int]:
+        return set()
+
+    def close(self) -> None:
+        return None
 
     def add(self, res: ChunkResult) -> None:
         """Keep the chunk's outcome columns in memory and merge its histogram."""
@@ -54,9 +101,9 @@ class Assembler:
             if cf is not None:
                 cblock = slice(cf * n, (cf + 1) * n)
                 for k, a in res.outcomes.items():
-                    family, _, rest = k.partition(".")
-                    if family in COUNTERFACTUAL:
-                        cols[f"{COUNTERFACTUAL[family]}.{rest}"] = a[cblock]
+                    family, dot, rest = k.partition(".")
+                    if family in self.twins and dot:
+                        cols[f"{self.twins[family]}.{rest}"] = a[cblock]
             blocks.append(cols)
         return _concat(blocks)
 

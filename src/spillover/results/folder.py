@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,15 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from spillover.results.quantiles import DailyHistogram, SeriesSpec
-from spillover.results.store import write_json
+from spillover.engine.histogram import DailyHistogram, SeriesSpec
+from spillover.ensemble.chunks import ChunkResult
+from spillover.results.assemble import Assembler, canonical
+from spillover.results.store import atomic_write, write_json, write_table
 
 PARTIAL = ".partial"
 PARTS = "outcomes.parquet"
+IN_MEMORY_RUNS = 20_000  # a folder run's RunResult.outcomes holds at most these runs
+SERIES_FULL = "series_full"
 
 
 class ResumeRefused(ValueError):
@@ -36,16 +40,6 @@ class ResumeRefused(ValueError):
 
 def partial_of(final: Path) -> Path:
     return final.with_name(final.name + PARTIAL)
-
-
-def _atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class RunFolder:
@@ -105,14 +99,13 @@ class RunFolder:
         return set(self.manifest.get("finished_chunks", []))
 
     def save_manifest(self) -> None:
-        _atomic(self.path / "manifest.json", lambda p: write_json(p, self.manifest))
+        write_json(self.path / "manifest.json", self.manifest)
 
     def part(self, first_run: int) -> Path:
         return self.path / PARTS / f"part-{first_run:012d}.parquet"
 
     def write_part(self, first_run: int, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        _atomic(self.part(first_run), lambda p: pq.write_table(table, p))
+        write_table(self.part(first_run), frame)
 
     def discard_unfinished_parts(self) -> None:
         done = self.finished
@@ -122,7 +115,7 @@ class RunFolder:
 
     def save_spec(self, spec: SeriesSpec) -> None:
         data = {"names": spec.names, "lo": spec.lo.tolist(), "hi": spec.hi.tolist()}
-        _atomic(self.path / "series-bins.json", lambda p: write_json(p, data))
+        write_json(self.path / "series-bins.json", data)
 
     def load_spec(self) -> SeriesSpec | None:
         p = self.path / "series-bins.json"
@@ -134,13 +127,12 @@ class RunFolder:
     def checkpoint(self, hist: DailyHistogram | None, finished: set[int]) -> None:
         """Histogram counts first, then the manifest naming the chunks they include."""
         if hist is not None:
-            def save(p: Path) -> None:
+            def save(f: BinaryIO) -> None:
                 small = int(hist.n.max(initial=0)) < 2**32  # no count can exceed its variant's rows
                 counts = hist.counts.astype(np.uint32) if small else hist.counts
-                with open(p, "wb") as f:
-                    np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
-                             finished=np.array(sorted(finished), dtype=np.int64))
-            _atomic(self.path / "series-counts.npz", save)
+                np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
+                         finished=np.array(sorted(finished), dtype=np.int64))
+            atomic_write(self.path / "series-counts.npz", save)
         self.manifest["finished_chunks"] = sorted(finished)
         self.save_manifest()
 
@@ -172,6 +164,23 @@ class RunFolder:
                        if int(p.stem.split("-")[1]) < below)
         return ds.dataset(files, format="parquet")
 
+    def sample(self, max_runs: int | None, policies: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The experiments and outcomes of the first ``max_runs`` runs (all with None), the
+        outcomes in canonical order: only the parts that hold those runs are read."""
+        exp = pq.read_table(self.path / "experiments.parquet",
+                            filters=[("run", "<", max_runs)] if max_runs is not None else None)
+        kept = ds.field("run") < max_runs if max_runs is not None else None
+        table = self.outcomes_dataset(max_runs).to_table(filter=kept)
+        return exp.to_pandas(), canonical(table.to_pandas(), policies)
+
+    def columns(self, names: list[str], policies: list[str]) -> pd.DataFrame:
+        """``run``, ``policy`` and the given outcome columns of every run, the policy
+        dictionary-encoded (a category in pandas, not a string per row)."""
+        table = self.outcomes_dataset().to_table(columns=["run", "policy", *names])
+        i = table.schema.get_field_index("policy")
+        table = table.set_column(i, "policy", table.column(i).dictionary_encode())
+        return canonical(table.to_pandas(), policies)
+
     def complete(self) -> Path:
         """Mark complete and move into place: the run now looks finished."""
         self.manifest["status"] = "complete"
@@ -188,29 +197,59 @@ class RunFolder:
 
 
 class FolderSink:
-    """Receives chunk results: writes each part at once, merges histograms, checkpoints.
+    """The run folder's sink: writes each chunk's part at once, merges histograms, checkpoints.
 
     A checkpoint writes the merged histogram, so its cost grows with the scenario, not the
-    runs; checkpoints are spaced so that they take at most ``share`` of the time.
+    runs; checkpoints are spaced so that they take at most ``share`` of the time. With
+    ``--save-series``, every run's daily series go to ``series_full/`` as a part per chunk.
     """
 
-    def __init__(self, folder: RunFolder, assembler: Any, share: float = 0.05) -> None:
+    def __init__(self, folder: RunFolder, assembler: Assembler, policies: list[str],
+                 series_names: list[str] | None = None, share: float = 0.05) -> None:
         self.folder, self.asm, self.share = folder, assembler, share
+        self.policies, self.series_names = policies, series_names
         self.done = folder.finished
         self.asm.hist = folder.load_histogram()
         self.last = time.monotonic()
         self.cost = 0.0
+        if series_names is not None:
+            (folder.path / SERIES_FULL).mkdir(exist_ok=True)
 
-    def add(self, res: Any) -> None:
-        frame = self.asm.frame(res)
-        self.folder.write_part(int(res.runs[0]), frame)
+    def saved_spec(self) -> SeriesSpec | None:
+        return self.folder.load_spec()
+
+    def save_spec(self, spec: SeriesSpec) -> None:
+        self.folder.save_spec(spec)
+
+    def finished(self) -> set[int]:
+        return set(self.done)
+
+    def add(self, res: ChunkResult) -> None:
+        if self.series_names is not None and res.series is not None:
+            self._write_series(res)
+        self.folder.write_part(res.start, self.asm.frame(res))
         self.asm.merge(res)
-        self.done.add(int(res.runs[0]))
+        self.done.add(res.start)
         if time.monotonic() - self.last >= self.cost / self.share:
-            self.flush()
+            self.close()
 
-    def flush(self) -> None:
+    def close(self) -> None:
         start = time.monotonic()
         self.folder.checkpoint(self.asm.hist, self.done)
         self.last = time.monotonic()
         self.cost = self.last - start
+
+    def _write_series(self, res: ChunkResult) -> None:
+        """Every run's daily series of the chunk: ``run``, ``policy``, ``day`` and one column each."""
+        assert res.series is not None and self.series_names is not None
+        T, rows, _ = res.series.shape
+        n = len(res.runs)
+        cols: dict[str, Any] = {
+            "run": np.tile(res.runs, len(self.policies) * T),
+            "policy": np.tile(np.repeat(np.array(self.policies, dtype=object), n), T),
+            "day": np.repeat(np.arange(T), rows),
+        }
+        cols.update({name: res.series[:, :, j].ravel() for j, name in enumerate(self.series_names)})
+        table = pa.table(cols)
+        atomic_write(self.folder.path / SERIES_FULL / f"part-{res.start:012d}.parquet",
+                     lambda f: pq.write_table(table, f))

@@ -1,14 +1,19 @@
-"""Write a run folder atomically: manifest, Parquet tables, claims and the report."""
+"""Write and read a run folder's files: every file written atomically, read back as a RunResult.
+
+Each file is written to a temporary name beside it, flushed to disk (fsync) and renamed
+into place, so a crash or a full disk never leaves a half-written file under its real
+name. Analysis sections (plain data and tables) are kept as ``analysis/<name>.json``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import platform
-import shlex
-from importlib import metadata
+import math
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -17,24 +22,27 @@ import pyarrow.parquet as pq
 
 from spillover.results.result import RunResult
 
-PACKAGES = ("spillover", "numpy", "numba", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "plotly")
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the packages a result depends on."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+Section = dict[str, Any]
 
 
 def default_out(scenario: str, root: str | Path = "runs") -> Path:
     """``runs/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path(root) / f"{scenario}-{stamp}"
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write ``path`` through ``write(file)`` as a whole or not at all (temp file, fsync, rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _json_default(x: Any) -> Any:
@@ -46,11 +54,15 @@ def _json_default(x: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    """``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, default=_json_default) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def write_table(path: Path, df: pd.DataFrame) -> None:
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
+    """``df`` as a Parquet file, atomically."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    atomic_write(path, lambda f: pq.write_table(table, f))
 
 
 def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None:
@@ -67,22 +79,7 @@ def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None
     write_json(folder / "scenario.json", result.scenario_summary)
     write_json(folder / "manifest.json", result.manifest)
     if result.extra.get("analysis"):
-        from spillover.analysis.sections import write_sections
-
         write_sections(result.extra["analysis"], folder)
-
-
-_CLI: list[str] = []
-
-
-def set_cli_command(args: list[str]) -> None:
-    """Record the ``spillover`` command line this process runs (called by the CLI)."""
-    _CLI[:] = ["spillover", *args]
-
-
-def command_line(call: str = "") -> str:
-    """The ``spillover …`` command that started this run, or the Python call that did."""
-    return shlex.join(_CLI) if _CLI else call
 
 
 def read_result(folder: str | Path) -> RunResult:
@@ -90,9 +87,6 @@ def read_result(folder: str | Path) -> RunResult:
 
     Raises FileNotFoundError when the folder holds no finished run (no ``manifest.json``).
     """
-    import pyarrow.parquet as pq
-
-    from spillover.analysis.sections import read_sections
     from spillover.results.assemble import canonical
 
     f = Path(folder)
@@ -117,3 +111,53 @@ def read_result(folder: str | Path) -> RunResult:
     result.extra["analysis"] = read_sections(f)
     result.path = f
     return result
+
+
+# --------------------------------------------------------------------------- analysis sections
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, pd.DataFrame):
+        return {"__frame__": json.loads(obj.to_json(orient="split", index=False, default_handler=str))}
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _plain(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _unplain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__frame__"}:
+            spec = obj["__frame__"]
+            return pd.DataFrame(spec["data"], columns=spec["columns"])
+        return {k: _unplain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unplain(v) for v in obj]
+    return obj
+
+
+def write_sections(sections: dict[str, Section], folder: str | Path) -> list[Path]:
+    """Write each analysis section as ``<folder>/analysis/<name>.json``; returns the paths."""
+    base = Path(folder) / "analysis"
+    base.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in sections.items():
+        p = base / f"{name}.json"
+        text = json.dumps(_plain(data), indent=1, allow_nan=False) + "\n"
+        atomic_write(p, lambda f, text=text: f.write(text.encode("utf-8")))  # type: ignore[misc]
+        paths.append(p)
+    return paths
+
+
+def read_sections(folder: str | Path) -> dict[str, Section]:
+    """The analysis sections saved in a run folder, by name (none without ``analysis/``)."""
+    base = Path(folder) / "analysis"
+    if not base.is_dir():
+        return {}
+    return {p.stem: _unplain(json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted(base.glob("*.json")) if p.is_file()}

@@ -169,8 +169,8 @@ class _Checker:
                 self.bad(("claims", c), "this claim has no source (strict mode)")
 
     def claims(self) -> None:
-        from spillover.analysis.expr import Column, ExprError, compile_expr
-        from spillover.results.names import outcome_names
+        from spillover.scenario.expr import Column, ExprError, compile_expr
+        from spillover.scenario.outcomes import outcome_names
 
         available = outcome_names(self.sc)
         for c, claim in self.sc.claims.items():

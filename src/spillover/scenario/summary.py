@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spillover.engine.structure import build_structure
+from spillover.scenario.inputs import scenario_inputs
 from spillover.scenario.model import Effect, Scenario
 
 
@@ -43,9 +43,8 @@ def summarize(sc: Scenario) -> dict[str, Any]:
     >>> summarize(load_scenario("nk-russia-2023"))["start"]
     '2023-08-01'
     """
-    st = build_structure(sc)
     inputs = []
-    for inp in st.inputs:
+    for inp in scenario_inputs(sc):
         q = inp.quantity
         inputs.append({
             "name": inp.name, "distribution": q.describe(), "source": q.source,

@@ -17,8 +17,7 @@ import pandas as pd
 import plotly.io as pio
 import pyarrow.parquet as pq
 
-from spillover.analysis.claims import evaluate_claims
-from spillover.api import ClaimSpec
+from spillover.analysis.claims import ClaimSpec, evaluate_claims
 from spillover.report import figures as F
 from spillover.report import tables as T
 from spillover.report.html import figure_json, write_report
@@ -104,7 +103,7 @@ def key_outcomes(result: RunResult) -> list[dict[str, Any]]:
 def query(result: RunResult, expr: str) -> list[dict[str, Any]]:
     """Share of runs per policy where ``expr`` holds, parsed by the safe expression parser.
 
-    Raises :class:`spillover.analysis.expr.ExprError` for an invalid expression.
+    Raises :class:`spillover.scenario.expr.ExprError` for an invalid expression.
     """
     table = evaluate_claims(result.outcomes, [ClaimSpec("query", expr, expr)])
     return json.loads(table.to_json(orient="records"))

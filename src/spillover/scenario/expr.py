@@ -954,7 +954,7 @@ def parse(text: str) -> Expr:
     >>> parse("days_of_fire.prk_rus_shells >")
     Traceback (most recent call last):
     ...
-    spillover.analysis.expr.ExprError: column 30: expected a name or number after '>'
+    spillover.scenario.expr.ExprError: column 30: expected a name or number after '>'
     """
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, not {type(text).__name__}")
@@ -1020,7 +1020,7 @@ def check_columns(expr: Expr, available: Iterable[str], text: str | None = None)
     >>> check_columns(parse("peak.chn_rus_fricton > 1"), names)
     Traceback (most recent call last):
     ...
-    spillover.analysis.expr.ExprError: column 1: unknown outcome 'peak.chn_rus_fricton' (did you mean 'peak.chn_rus_friction'?)
+    spillover.scenario.expr.ExprError: column 1: unknown outcome 'peak.chn_rus_fricton' (did you mean 'peak.chn_rus_friction'?)
     """  # noqa: E501 - the error in the example is one long line
     valid = [name for name in dict.fromkeys(available) if isinstance(name, str)]
     known = set(valid)

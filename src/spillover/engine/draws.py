@@ -1,12 +1,34 @@
-"""One SeedSequence per run: a run's random inputs never depend on chunking or workers."""
+"""Each run's random inputs, from one SeedSequence per run: they never depend on chunking or workers."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtri
 
-from spillover.engine.simulate import Draws
 from spillover.engine.structure import Structure
+
+
+@dataclass
+class Draws:
+    """Each row's random inputs, drawn at set-up from its run's own stream.
+
+    ``noise`` is (R, O, S) standard normals, or (T, R, O, S) AR(1) innovations when the
+    scenario's perception process is ``ar1``; ``thresholds`` is (R, E) Exp(1) draws for
+    hazard events.
+    """
+
+    noise: np.ndarray
+    thresholds: np.ndarray
+
+    def tile(self, copies: int) -> Draws:
+        """The draws of every row repeated ``copies`` times, block after block (one block
+        per variant: every variant of a run shares the run's draws)."""
+        n = self.thresholds.shape[0]
+        rows = np.tile(np.arange(n), copies)
+        noise = self.noise[:, rows] if self.noise.ndim == 4 else self.noise[rows]
+        return Draws(noise=noise, thresholds=self.thresholds[rows])
 
 
 def run_seed(seed: int, run: int) -> np.random.SeedSequence:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from spillover.engine.histogram import DailyHistogram, SeriesSpec
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
-from spillover.results.quantiles import DailyHistogram, SeriesSpec
 
 
 def series_names(st: Structure) -> list[str]:
@@ -31,7 +31,7 @@ def series_values(st: Structure, s: State) -> np.ndarray:
     return np.concatenate([stocks, s.I, s.I - s.I_true], axis=1)
 
 
-class RangeObserver:
+class RangeWatcher:
     """Smallest and largest value of each series over all rows and days (for bin ranges)."""
 
     def __init__(self, st: Structure) -> None:
@@ -64,7 +64,7 @@ class RangeObserver:
         return SeriesSpec(names=names, lo=lo, hi=hi)
 
 
-class HistogramObserver:
+class HistogramWatcher:
     """Adds the policy variants' rows (the first P blocks of n rows) to the daily histogram."""
 
     def __init__(self, st: Structure, spec: SeriesSpec, P: int, n: int, T: int) -> None:

@@ -1,0 +1,124 @@
+"""Where chunks run: executors behind one small protocol, chosen by name.
+
+Results never depend on the executor, the chunk size or the number of workers: the design
+is made once, each run draws from its own SeedSequence, and every row is computed on its
+own. :data:`EXECUTORS` maps a name to a context manager that starts the executor (a pool
+of processes starts at once, so that its workers load the engine while this process makes
+the design) and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import TYPE_CHECKING, Protocol
+
+from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
+from spillover.ensemble.design import DesignSource
+from spillover.ensemble.flight import Chunk, drain
+
+if TYPE_CHECKING:
+    from spillover.ensemble.settings import Execution
+
+
+class ChunkRunner(Protocol):
+    """Runs chunks of a batch and yields each result as it finishes (in any order)."""
+
+    def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]: ...
+
+
+def _chunk(batch: Batch, source: DesignSource, chunk: Chunk) -> tuple[Batch, int, object, object]:
+    start, stop = chunk
+    return batch, start, source.seeds(start, stop), source.rows(start, stop)
+
+
+class InProcess:
+    """Chunks run one after another in this process."""
+
+    def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
+        for c in chunks:
+            yield run_chunk(*_chunk(batch, source, c))  # type: ignore[arg-type]
+
+
+class PoolRunner:
+    """Chunks run on a pool of processes, at most two per worker in flight (bounded memory);
+    each chunk carries the batch (a few hundred kB at most)."""
+
+    def __init__(self, pool: Executor, workers: int) -> None:
+        self.pool, self.workers = pool, workers
+
+    def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
+        yield from drain(chunks, 2 * max(self.workers, 2),
+                         lambda c: self.pool.submit(run_chunk, *_chunk(batch, source, c)))
+
+
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    """End this worker when the process that started it is gone (even after ``kill -9``)."""
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _start_worker(parent: int) -> None:
+    """Worker start-up: die with the parent, and load the compiled engine before the first chunk."""
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    from spillover.engine.compiled import warm
+
+    with suppress(Exception):  # only a head start: a chunk would load the engine anyway
+        warm()
+
+
+def _noop() -> None:
+    return None
+
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` spawned processes, started at once, each ending with this process."""
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                               initargs=(os.getpid(),))
+    try:
+        for _ in range(workers):  # each submit with no idle worker spawns one
+            pool.submit(_noop)
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def local(ex: Execution) -> Iterator[ChunkRunner]:
+    """This machine: in this process with one worker, else a pool of processes (or ``ex.pool``)."""
+    if ex.pool is not None:
+        yield PoolRunner(ex.pool, ex.workers)
+    elif ex.workers <= 1:
+        yield InProcess()
+    else:
+        with process_pool(ex.workers) as pool:
+            yield PoolRunner(pool, ex.workers)
+
+
+@contextmanager
+def dask(ex: Execution) -> Iterator[ChunkRunner]:
+    """A ``dask.distributed`` cluster: ``ex.scheduler``, or a local one of ``ex.workers`` processes."""
+    from spillover.ensemble.dask_executor import open_dask
+
+    with open_dask(ex.scheduler, ex.workers) as runner:
+        yield runner
+
+
+EXECUTORS: Mapping[str, Callable[[Execution], AbstractContextManager[ChunkRunner]]] = {
+    "local": local,
+    "dask": dask,
+}
+"""Executors by name; ``spillover run --executor`` takes these names."""
+
+
+def open_executor(ex: Execution) -> AbstractContextManager[ChunkRunner]:
+    """Start the executor ``ex`` names; use it in a ``with`` block."""
+    return EXECUTORS[ex.executor](ex)

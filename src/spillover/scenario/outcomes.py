@@ -1,0 +1,223 @@
+"""The outcome catalogue: every outcome family a scenario produces, declared once.
+
+An *outcome* is one number per run and policy, one column of ``outcomes.parquet``. Its
+column name is the family's name, then the key of what it measures: a transfer
+(``days_of_fire.prk_rus_shells``), an actor and munition (``first_shortfall.RUS.shell152``),
+an indicator (``peak.kor_threat``) or an event (``fired.kor_arms_ukraine``); a family of the
+whole run has no key (``miscalc_peak``).
+
+Each :class:`Family` says which keys it has, whether it has a counterfactual twin (the
+same runs under the same policy with every transfer removed, ``<family>_without_transfers``),
+its report group and label, whether it is a headline (the terminal's key outcomes),
+whether policies are compared on it, and which direction is better when that does not
+depend on whose side one takes. The engine computes each family
+(:data:`spillover.engine.outcomes.COMPUTE`, one function per family name); everything else
+(claim checking, the report, the CLI, the web app, robustness) reads this catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from spillover.scenario.model import Scenario
+
+WITHOUT_TRANSFERS = "without_transfers"
+"""Suffix of a counterfactual twin's family name, and of the counterfactual variant."""
+
+Prefer = Literal["lower", "higher"]
+
+
+class Scope(Enum):
+    """What a family's keys name."""
+
+    TRANSFER = "transfer"
+    DEMAND = "demand"  # an (actor, munition) pair with a declared demand: "A.m"
+    STOCK = "stock"  # an (actor, munition) pair with a declared stock: "A.m"
+    INDICATOR = "indicator"
+    RUN = "run"  # the whole run: no key
+    EVENT = "event"
+
+
+@dataclass(frozen=True)
+class Family:
+    """One outcome family: how its columns are named and how they are read.
+
+    Attributes
+    ----------
+    name
+        The column prefix, e.g. ``days_of_fire``.
+    scope
+        What its keys are (:class:`Scope`).
+    label
+        A short phrase for reports, with ``{key}`` where the key's readable name goes.
+    group
+        The report's group of outcome tables.
+    kind
+        ``number``, ``day`` (a day index, the horizon when it never happens) or ``flag``
+        (true/false, read as a share of runs).
+    twin
+        True when the counterfactual without transfers gives a ``*_without_transfers``
+        column too.
+    headline
+        Shown in the terminal's key outcomes table (``twin``: its twin too).
+    compared
+        Policies are compared on it (the paired comparison table).
+    prefer
+        ``lower`` or ``higher`` when that is better whoever reads it; None when it depends
+        on the side (a scenario declares it for its claims).
+    applies
+        For families that exist for only some keys (days of fire needs a demand).
+    """
+
+    name: str
+    scope: Scope
+    label: str
+    group: str
+    kind: Literal["number", "day", "flag"] = "number"
+    twin: bool = False
+    headline: bool | Literal["twin"] = False
+    compared: bool = False
+    prefer: Prefer | None = None
+    applies: Callable[[Scenario, str], bool] | None = None
+
+    def column(self, key: str) -> str:
+        """The column name for one key."""
+        return f"{self.name}.{key}" if key else self.name
+
+    def twin_column(self, key: str) -> str:
+        """The counterfactual twin's column name for one key."""
+        twin = f"{self.name}_{WITHOUT_TRANSFERS}"
+        return f"{twin}.{key}" if key else twin
+
+
+def demand_pairs(scenario: Scenario) -> list[tuple[str, str]]:
+    """(actor, munition) pairs with a declared demand, in file order."""
+    return [(a, m) for a, by in scenario.demand.items() for m in by]
+
+
+def _feeds_demand(sc: Scenario, transfer: str) -> bool:
+    tr = sc.transfers[transfer]
+    return (tr.recipient, tr.munition) in set(demand_pairs(sc))
+
+
+_T, _D, _S, _I, _R, _E = Scope.TRANSFER, Scope.DEMAND, Scope.STOCK, Scope.INDICATOR, Scope.RUN, Scope.EVENT
+
+FAMILIES: tuple[Family, ...] = (
+    Family("shipped", _T, "shipped by {key}", "flows"),
+    Family("delivered", _T, "delivered by {key}", "flows"),
+    Family("lost", _T, "lost on the way by {key}", "flows"),
+    Family("days_of_fire", _T, "days of fire bought by {key}", "sustainment", headline=True, compared=True,
+           applies=_feeds_demand),
+    Family("fired_total", _D, "fired by {key}", "sustainment"),
+    Family("shortfall", _D, "unmet demand of {key}", "sustainment"),
+    Family("first_shortfall", _D, "first day of shortfall of {key}", "sustainment", kind="day", twin=True,
+           headline="twin"),
+    Family("shortfall_days", _D, "days of shortfall of {key}", "sustainment"),
+    Family("final_stock", _S, "final stock of {key}", "stocks"),
+    Family("final", _I, "{key} at the horizon", "escalation", twin=True),
+    Family("peak", _I, "peak of {key}", "escalation", twin=True, compared=True, prefer="lower"),
+    Family("days_above", _I, "days {key} is at or over its threshold", "escalation"),
+    Family("miscalc_peak", _I, "largest gap between perceived and true {key}", "miscalculation"),
+    Family("miscalc_mean", _I, "mean gap between perceived and true {key}", "miscalculation"),
+    Family("miscalc_peak", _R, "largest perception gap of any indicator", "miscalculation", headline=True,
+           compared=True, prefer="lower"),
+    Family("miscalc_mean", _R, "largest mean perception gap of any indicator", "miscalculation",
+           compared=True, prefer="lower"),
+    Family("fired", _E, "{key} happens", "events", kind="flag", twin=True, headline=True, compared=True,
+           prefer="lower"),
+    Family("fired_day", _E, "day {key} happens", "events", kind="day"),
+)
+"""Every outcome family, in the order of the columns a run writes."""
+
+
+def keys(sc: Scenario, scope: Scope) -> list[str]:
+    """The keys of one scope in ``sc``, in file order."""
+    if scope is Scope.TRANSFER:
+        return list(sc.transfers)
+    if scope is Scope.DEMAND:
+        return [f"{a}.{m}" for a, m in demand_pairs(sc)]
+    if scope is Scope.STOCK:
+        return [f"{a}.{m}" for a, by in sc.stocks.items() for m in by]
+    if scope is Scope.INDICATOR:
+        return list(sc.indicators)
+    if scope is Scope.EVENT:
+        return list(sc.events)
+    return [""]
+
+
+def columns(sc: Scenario) -> Iterator[tuple[Family, str]]:
+    """Every (family, key) a run computes, in column order: by scope, then key, then family."""
+    for scope in Scope:
+        fams = [f for f in FAMILIES if f.scope is scope]
+        for key in keys(sc, scope):
+            for fam in fams:
+                if fam.applies is None or fam.applies(sc, key):
+                    yield fam, key
+
+
+def outcome_names(sc: Scenario, counterfactual: bool = True) -> list[str]:
+    """Every outcome column of a run of ``sc``, in the order a run writes them.
+
+    The run's own columns come first; with ``counterfactual`` (the default of
+    :func:`spillover.run`), each family with a twin then adds its ``*_without_transfers``
+    columns, from the same runs under the same policy with every transfer removed.
+
+    >>> from spillover.scenario.load import load_scenario
+    >>> names = outcome_names(load_scenario("nk-russia-2023"))
+    >>> names[:3], names[-1]
+    (['shipped.prk_rus_shells', 'delivered.prk_rus_shells', 'lost.prk_rus_shells'], \
+'fired_without_transfers.chn_opposes_russia')
+    """
+    own = list(columns(sc))
+    names = [fam.column(key) for fam, key in own]
+    if counterfactual:
+        names += [fam.twin_column(key) for fam, key in own if fam.twin]
+    return names
+
+
+def family_of(column: str) -> Family | None:
+    """The family of an outcome column (its own or its twin's), or None.
+
+    >>> family_of("peak_without_transfers.kor_threat").name
+    'peak'
+    """
+    head, _, rest = column.partition(".")
+    base = head.removesuffix(f"_{WITHOUT_TRANSFERS}")
+    scope_run = not rest
+    for fam in FAMILIES:
+        if fam.name == base and (fam.scope is Scope.RUN) == scope_run:
+            return fam
+    return None
+
+
+def is_twin(column: str) -> bool:
+    """True for a counterfactual ``*_without_transfers`` column."""
+    return column.partition(".")[0].endswith(f"_{WITHOUT_TRANSFERS}")
+
+
+def twins() -> dict[str, str]:
+    """Family name → its twin's family name, for families with a twin."""
+    return {f.name: f"{f.name}_{WITHOUT_TRANSFERS}" for f in FAMILIES if f.twin}
+
+
+def headline_columns(names: list[str]) -> list[str]:
+    """The columns among ``names`` that the terminal's key outcomes table shows (twins too)."""
+    out = []
+    for c in names:
+        fam = family_of(c)
+        if fam is not None and fam.headline and (fam.headline == "twin" or not is_twin(c)):
+            out.append(c)
+    return out
+
+
+def compared_columns(sc: Scenario) -> list[str]:
+    """The outcome columns that policies are compared on, in column order."""
+    return [fam.column(key) for fam, key in columns(sc) if fam.compared]
+
+
+def preferred(sc: Scenario) -> dict[str, Prefer]:
+    """The compared columns whose better direction does not depend on the reader's side."""
+    return {fam.column(key): fam.prefer for fam, key in columns(sc) if fam.compared and fam.prefer}
