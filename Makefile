@@ -20,9 +20,11 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 test: lint
-	$(PY) -m pytest -q -m "not slow" -n 2
+	$(PY) -m pytest -q -m "not slow" -n 2 --doctest-modules src/spillover tests
 
 bench: $(VENV)/.installed
 	PYTHONPATH=. $(PY) benchmarks/run.py

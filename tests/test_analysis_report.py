@@ -13,7 +13,6 @@ from spillover.analysis.abc import abc
 from spillover.analysis.ablation import ablate, check_chains
 from spillover.analysis.calibration import Problem, fit_least_squares
 from spillover.analysis.discovery import discover
-from spillover.analysis.folder import add_section
 from spillover.analysis.graph import influence_graph, strongest_chains
 from spillover.analysis.observed import Observation
 from spillover.analysis.sections import (
@@ -24,6 +23,7 @@ from spillover.analysis.sections import (
     sensitivity_section,
 )
 from spillover.analysis.sensitivity import sensitivity
+from spillover.report.folder import add_section
 from spillover.report.html import render_report
 from spillover.results.store import read_result, read_sections, write_sections
 from tests.test_report import _check, _figures

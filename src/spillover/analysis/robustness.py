@@ -122,7 +122,7 @@ def _rows(name: str, m: np.ndarray, policies: list[str], higher: bool) -> list[d
     mx, mean = regret.max(axis=0), regret.mean(axis=0)
     order = np.lexsort((mean, mx))
     choice = int(order[0])
-    out = []
+    out: list[dict[str, object]] = []
     for j, p in enumerate(policies):
         wins = int((regret[:, j] == 0).sum())
         out.append({"quantity": name, "better": "higher" if higher else "lower", "policy": p, "n": len(m),

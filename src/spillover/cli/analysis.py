@@ -61,7 +61,7 @@ def _caret() -> Iterator[None]:
 def _into(folder: Path | None, name: str, data: dict[str, Any], sc: Scenario) -> None:
     if folder is None:
         return
-    from spillover.analysis.folder import add_section
+    from spillover.report.folder import add_section
 
     console.print(f"report: {add_section(folder, name, data, sc)}")
 

@@ -1,7 +1,7 @@
 """The compiled engine: packs a compiled scenario for :func:`spillover.engine.jit.run_days`.
 
 :func:`simulate_compiled` gives the same final state and fills the same watchers as the
-NumPy step in :mod:`spillover.engine.simulate`, many times faster. It knows the watchers
+NumPy step in :mod:`spillover.engine.step`, many times faster. It knows the watchers
 of a run (outcomes, daily histograms, recorded series, series ranges); any other watcher
 needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses.
 """
@@ -9,6 +9,7 @@ needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -18,8 +19,8 @@ from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
-from spillover.engine.simulate import _Kernel, _kernel, initial_state
 from spillover.engine.state import State
+from spillover.engine.step import _Kernel, _kernel, initial_state
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 
@@ -38,7 +39,7 @@ def _c(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
 
 def _sched(k: _Kernel) -> jit.Sched:
     st, p = k.st, k.p
-    changes = ~k.steady  # type: ignore[operator]
+    changes = ~k.steady
     return jit.Sched(
         B=_c(k.B), changes=_c(changes, np.bool_),
         offsets=_c(np.r_[k.offsets[: len(st.series)], k.B.shape[1]], np.int64),  # no series: [0]
@@ -51,9 +52,8 @@ def _sched(k: _Kernel) -> jit.Sched:
 
 def _flows(k: _Kernel) -> jit.Flows:
     st, fl, lev = k.st, k.fl, k.lev
-    assert fl is not None
     return jit.Flows(
-        order=_c(st.tr_order, np.int64),
+        order=_c(np.asarray(st.tr_order), np.int64),
         sup=_c(st.tr_sup * st.M + st.tr_mun, np.int64), rcp=_c(st.tr_rcp * st.M + st.tr_mun, np.int64),
         stocked=_c(st.stocked[st.tr_mun], np.bool_) if st.F else np.zeros(0, np.bool_),
         parent=_c(st.tr_parent, np.int64), series=_c(k.tr_series, np.int64),
@@ -66,9 +66,9 @@ def _flows(k: _Kernel) -> jit.Flows:
 def _signals(k: _Kernel) -> jit.Signals:
     st = k.st
     stock = st.sig_kind == SignalKind.STOCK
-    pair = np.array([k.dem_index.get(int(j), -1) if is_stock else -1  # type: ignore[union-attr]
+    pair = np.array([k.dem_index.get(int(j), -1) if is_stock else -1
                      for j, is_stock in zip(st.sig_target, stock, strict=True)], np.int64)
-    return jit.Signals(kind=_c(st.sig_kind, np.int64), index=_c(st.sig_target, np.int64),
+    return jit.Signals(kind=_c(st.sig_kind, np.int64), target=_c(st.sig_target, np.int64),
                        measure=_c(st.sig_measure, np.int64), pair=pair, ref=_c(k.ref),
                        lever_values=_c(k.p.lever_values.T))
 
@@ -154,12 +154,18 @@ def _unpack(x: jit.Stocks, s: State) -> None:
     s.z[...] = x.z
 
 
+W = TypeVar("W")
+
+
+def _one(watchers: Sequence[Watcher], kind: type[W]) -> W | None:
+    return next((w for w in watchers if isinstance(w, kind)), None)
+
+
 def _watch(st: Structure, watchers: Sequence[Watcher]) -> jit.Watch:
-    by = {type(o): o for o in watchers}
-    acc = by.get(OutcomeWatcher)
-    hist = by.get(HistogramWatcher)
-    rec = by.get(SeriesRecorder)
-    rng = by.get(RangeWatcher)
+    acc = _one(watchers, OutcomeWatcher)
+    hist = _one(watchers, HistogramWatcher)
+    rec = _one(watchers, SeriesRecorder)
+    rng = _one(watchers, RangeWatcher)
     K = len(st.indicators)
     stocks = series_stocks(st)
     N = len(stocks) + 2 * K

@@ -1,6 +1,6 @@
 """The daily step (MODEL §3) compiled with Numba: every stage fused into one loop over days.
 
-Same arithmetic, in the same order, as the NumPy step in :mod:`spillover.engine.simulate`
+Same arithmetic, in the same order, as the NumPy step in :mod:`spillover.engine.step`
 (the reference), so the two agree bit for bit except where a perception process ``ar1``
 recomputes ``exp`` each day (NumPy's vectorised ``exp`` and the C library's may differ
 in the last bit). Rows are independent, so they are stepped in blocks of a few hundred:
@@ -67,7 +67,7 @@ class Flows(NamedTuple):
 
 class Signals(NamedTuple):
     kind: np.ndarray  # (S,) SignalKind
-    index: np.ndarray  # (S,) transfer, flat stock, event or lever
+    target: np.ndarray  # (S,) transfer, flat stock, event or lever
     measure: np.ndarray  # (S,) flows row: 3 shipped today, 4 delivered today
     pair: np.ndarray  # (S,) demand pair of a stock signal, or -1
     ref: np.ndarray  # (S, R)
@@ -252,7 +252,7 @@ def _produce_consume(sc: Sched, x: Stocks, a: int, b: int) -> None:
 @njit(cache=True, nogil=True)
 def _signals(sg: Signals, x: Stocks, a: int, b: int) -> None:
     for i in range(len(sg.kind)):
-        kind, j = sg.kind[i], sg.index[i]
+        kind, j = sg.kind[i], sg.target[i]
         for r in range(a, b):
             if kind == FLOW:
                 x.z[i, r] = x.flows[sg.measure[i], j, r] / sg.ref[i, r]

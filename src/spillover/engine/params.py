@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class Params:
 
     def take(self, rows: np.ndarray) -> Params:
         """The parameters of the given rows (e.g. runs repeated once per variant)."""
-        out = {}
+        out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "effects":

@@ -15,6 +15,8 @@ from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
 from spillover.ensemble.design import DesignSource
 from spillover.ensemble.flight import Chunk, drain
 
+_CLUSTER = "_spillover_cluster"  # the local cluster a client started, kept on the client
+
 
 class SchedulerUnreachable(OSError):
     """The dask scheduler at the given address did not answer."""
@@ -39,13 +41,13 @@ def connect(scheduler: str | None, workers: int, timeout: float = 5.0) -> Any:
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                dashboard_address=":0")
     client = Client(cluster, set_as_default=False)
-    client._spillover_cluster = cluster  # closed with the client
+    setattr(client, _CLUSTER, cluster)  # closed with the client
     return client
 
 
 def close(client: Any) -> None:
     """Close a client and the local cluster it started, if any."""
-    cluster = getattr(client, "_spillover_cluster", None)
+    cluster = getattr(client, _CLUSTER, None)
     client.close()
     if cluster is not None:
         with contextlib.suppress(Exception):

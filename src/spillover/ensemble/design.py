@@ -49,8 +49,11 @@ def design_rng(seed: int, column: int | None = None) -> np.random.Generator:
 class DesignMethod(Protocol):
     """How a unit design is made: its name, a sentence, and its blocks."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
     def blocks(self, n_runs: int, n_inputs: int, seed: int) -> Iterator[Block]: ...
 
@@ -97,7 +100,8 @@ class Sobol:
                 yield start, list(range(n_inputs)), engine.random(min(BLOCK, n_runs - start))
 
 
-DESIGNS: Mapping[str, DesignMethod] = {m.name: m for m in (LatinHypercube(), Sobol(), MonteCarlo())}
+_METHODS: tuple[DesignMethod, ...] = (LatinHypercube(), Sobol(), MonteCarlo())
+DESIGNS: Mapping[str, DesignMethod] = {m.name: m for m in _METHODS}
 """The design methods by name; ``spillover run --design`` takes these names."""
 
 Design = str

@@ -18,6 +18,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from spillover.ensemble.chunks import Batch, ChunkResult, run_chunk
 from spillover.ensemble.design import DesignSource
 from spillover.ensemble.flight import Chunk, drain
@@ -32,7 +34,8 @@ class ChunkRunner(Protocol):
     def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]: ...
 
 
-def _chunk(batch: Batch, source: DesignSource, chunk: Chunk) -> tuple[Batch, int, object, object]:
+def _chunk(batch: Batch, source: DesignSource, chunk: Chunk) -> tuple[Batch, int, np.ndarray,
+                                                                   dict[str, np.ndarray]]:
     start, stop = chunk
     return batch, start, source.seeds(start, stop), source.rows(start, stop)
 
@@ -42,7 +45,7 @@ class InProcess:
 
     def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
         for c in chunks:
-            yield run_chunk(*_chunk(batch, source, c))  # type: ignore[arg-type]
+            yield run_chunk(*_chunk(batch, source, c))
 
 
 class PoolRunner:

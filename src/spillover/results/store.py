@@ -45,6 +45,10 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             tmp.unlink()
 
 
+def _write_bytes(f: BinaryIO, data: bytes) -> None:
+    f.write(data)
+
+
 def _json_default(x: Any) -> Any:
     if isinstance(x, np.generic):
         return x.item()
@@ -56,7 +60,7 @@ def _json_default(x: Any) -> Any:
 def write_json(path: Path, data: Any) -> None:
     """``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, default=_json_default) + "\n"
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    atomic_write(path, lambda f: _write_bytes(f, text.encode("utf-8")))
 
 
 def write_table(path: Path, df: pd.DataFrame) -> None:
@@ -149,7 +153,7 @@ def write_sections(sections: dict[str, Section], folder: str | Path) -> list[Pat
     for name, data in sections.items():
         p = base / f"{name}.json"
         text = json.dumps(_plain(data), indent=1, allow_nan=False) + "\n"
-        atomic_write(p, lambda f, text=text: f.write(text.encode("utf-8")))  # type: ignore[misc]
+        atomic_write(p, lambda f, text=text: _write_bytes(f, text.encode("utf-8")))  # type: ignore[misc]
         paths.append(p)
     return paths
 
