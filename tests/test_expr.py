@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import inspect
 import math
 import pickle
@@ -16,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spillover.scenario import expr as expr_module
 from spillover.scenario.expr import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -51,12 +49,6 @@ OUTCOMES = [
     "fired.kor_arms_ukraine",
     "fired_day.kor_arms_ukraine",
 ]
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(expr_module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 10
-    assert result.failed == 0
 
 
 # --------------------------------------------------------------------------- parsing

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from spillover.engine import jit
+from spillover.engine import kernel_args as args
 from spillover.engine.draws import Draws, draw
 from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.outcomes import OutcomeWatcher
@@ -37,10 +38,10 @@ def _c(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def _sched(k: _Kernel) -> jit.Sched:
+def _sched(k: _Kernel) -> args.Sched:
     st, p = k.st, k.p
     changes = ~k.steady
-    return jit.Sched(
+    return args.Sched(
         B=_c(k.B), changes=_c(changes, np.bool_),
         offsets=_c(np.r_[k.offsets[: len(st.series)], k.B.shape[1]], np.int64),  # no series: [0]
         V=_c(p.V.T), scale=_c(p.scale.T), smult=_c(k.smult.T),
@@ -50,9 +51,9 @@ def _sched(k: _Kernel) -> jit.Sched:
     )
 
 
-def _flows(k: _Kernel) -> jit.Flows:
+def _flows(k: _Kernel) -> args.Flows:
     st, fl, lev = k.st, k.fl, k.lev
-    return jit.Flows(
+    return args.Flows(
         order=_c(np.asarray(st.tr_order), np.int64),
         sup=_c(st.tr_sup * st.M + st.tr_mun, np.int64), rcp=_c(st.tr_rcp * st.M + st.tr_mun, np.int64),
         stocked=_c(st.stocked[st.tr_mun], np.bool_) if st.F else np.zeros(0, np.bool_),
@@ -63,19 +64,19 @@ def _flows(k: _Kernel) -> jit.Flows:
     )
 
 
-def _signals(k: _Kernel) -> jit.Signals:
+def _signals(k: _Kernel) -> args.Signals:
     st = k.st
     stock = st.sig_kind == SignalKind.STOCK
     pair = np.array([k.dem_index.get(int(j), -1) if is_stock else -1
                      for j, is_stock in zip(st.sig_target, stock, strict=True)], np.int64)
-    return jit.Signals(kind=_c(st.sig_kind, np.int64), target=_c(st.sig_target, np.int64),
+    return args.Signals(kind=_c(st.sig_kind, np.int64), target=_c(st.sig_target, np.int64),
                        measure=_c(st.sig_measure, np.int64), pair=pair, ref=_c(k.ref),
                        lever_values=_c(k.p.lever_values.T))
 
 
-def _net(k: _Kernel) -> jit.Net:
+def _net(k: _Kernel) -> args.Net:
     e = k.edges
-    return jit.Net(
+    return args.Net(
         source=_c(e.source, np.int64), targets=_c(e.targets, np.int64),
         offsets=_c(np.r_[e.offsets, e.n], np.int64),
         w_seen=_c(k.w_seen), w_true=_c(k.w_true), beta=_c(k.beta), tau=_c(k.tau),
@@ -84,7 +85,7 @@ def _net(k: _Kernel) -> jit.Net:
     )
 
 
-def _noise(k: _Kernel, draws: Draws) -> jit.Noise:
+def _noise(k: _Kernel, draws: Draws) -> args.Noise:
     st, p, e = k.st, k.p, k.edges
     K = len(st.indicators)
     obs = st.ind_observer[e.target] if e.n else np.zeros(0, np.int64)
@@ -92,7 +93,7 @@ def _noise(k: _Kernel, draws: Draws) -> jit.Noise:
     edge_sig = np.where(e.is_signal, e.source - K, 0) if e.n else np.zeros(0, np.int64)
     ar1 = draws.noise.ndim == 4
     n = draws.noise[0] if ar1 else draws.noise  # (R, O, S)
-    return jit.Noise(
+    return args.Noise(
         ar1=ar1, edge_obs=_c(edge_obs, np.int64), edge_sig=_c(edge_sig, np.int64),
         sig_cov=_c(k.sig_cov.T), bias=_c(p.bias.T), sd=_c(p.noise.T), phi=_c(p.persistence),
         n=_c(np.transpose(n, (1, 2, 0))),
@@ -100,7 +101,7 @@ def _noise(k: _Kernel, draws: Draws) -> jit.Noise:
     )
 
 
-def _events(k: _Kernel) -> jit.Events:
+def _events(k: _Kernel) -> args.Events:
     st, p, sc = k.st, k.p, k.st.scenario
     nE = len(st.events)
     indicator, hazard, days = np.zeros(nE, np.int64), np.zeros(nE, np.bool_), np.zeros(nE, np.int64)
@@ -112,7 +113,7 @@ def _events(k: _Kernel) -> jit.Events:
     effs = p.effects
     target = [k.edges.index[(f.target[0], f.target[1])] if f.kind is EffectKind.SCALE_EDGE
               else f.target[0] for f in effs]
-    return jit.Events(
+    return args.Events(
         indicator=indicator, hazard=hazard, days=days,
         theta=_c(p.theta.T), rate=_c(p.hazard_rate.T), width=_c(p.width.T),
         thresholds=_c(k.draws.thresholds.T),
@@ -124,13 +125,13 @@ def _events(k: _Kernel) -> jit.Events:
     )
 
 
-def _stocks(s: State) -> jit.Stocks:
+def _stocks(s: State) -> args.Stocks:
     R = s.S.shape[0]
 
     def rows_last(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
         return _c(a.reshape(R, -1).T, dtype)
 
-    return jit.Stocks(
+    return args.Stocks(
         S=rows_last(s.S), pipe=_c(s.pipe), levels=_c(s.levels),
         fired_flag=rows_last(s.E, np.bool_), fired_at=rows_last(s.fired_at),
         hazard=rows_last(s.hazard), above=rows_last(s.above, np.int64),
@@ -140,7 +141,7 @@ def _stocks(s: State) -> jit.Stocks:
     )
 
 
-def _unpack(x: jit.Stocks, s: State) -> None:
+def _unpack(x: args.Stocks, s: State) -> None:
     for name, arr in (("S", x.S), ("produced", x.produced), ("fired", x.fired),
                       ("demanded", x.demanded), ("shortfall", x.shortfall),
                       ("E", x.fired_flag), ("fired_at", x.fired_at), ("hazard", x.hazard),
@@ -161,7 +162,7 @@ def _one(watchers: Sequence[Watcher], kind: type[W]) -> W | None:
     return next((w for w in watchers if isinstance(w, kind)), None)
 
 
-def _watch(st: Structure, watchers: Sequence[Watcher]) -> jit.Watch:
+def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     acc = _one(watchers, OutcomeWatcher)
     hist = _one(watchers, HistogramWatcher)
     rec = _one(watchers, SeriesRecorder)
@@ -173,7 +174,7 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> jit.Watch:
     spec = hist.spec if hist is not None else None
     lo = spec.lo if spec is not None else np.zeros(N)
     hi = spec.hi if spec is not None else np.ones(N)
-    return jit.Watch(
+    return args.Watch(
         acc=acc is not None,
         threshold=_c(acc.thresholds[:, 0] if acc else np.zeros(K)),
         peak=acc.peak if acc else nothing, days_above=acc.days_above if acc else nothing.astype(np.int64),

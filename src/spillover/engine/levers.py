@@ -1,4 +1,4 @@
-"""Levers: how a row's lever values change its transfers and what observers see."""
+"""Levers: how a row's lever values change its transfers and what perception observers see."""
 
 from __future__ import annotations
 

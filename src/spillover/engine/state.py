@@ -1,4 +1,10 @@
-"""The engine's state: every array has the leading row axis R."""
+"""The engine's state: every array has a row axis R (one row per run and variant).
+
+The row axis leads in the per-actor arrays (stocks and counters, ``(R, A, M)``) and in the
+event arrays ``(R, E)``; it comes last in the arrays the daily step walks one item at a
+time (``pipe``, ``levels``, ``flows``, ``z``), so that each item's rows are contiguous.
+The properties give every quantity as ``(R, ·)``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import numpy as np
 class State:
     """Stocks, flows in transit, indicators, events and cumulative counters of R rows.
 
-    The ``*_today`` arrays hold the flows of the day just stepped, for observers.
+    The ``*_today`` arrays hold the flows of the day just stepped, for watchers.
     """
 
     t: int
