@@ -21,6 +21,8 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "analyse": "spillover.api",
+    "Execution": "spillover.ensemble.settings",
+    "outcomes": "spillover.api",
     "resume": "spillover.api",
     "run": "spillover.api",
     "scenarios": "spillover.api",

@@ -28,7 +28,7 @@ from spillover.scenario.load import builtin_names, builtin_path, load_scenario, 
 from spillover.scenario.model import Scenario
 from spillover.scenario.summary import summarize
 
-__all__ = ["Execution", "analyse", "resume", "run", "scenarios", "validate"]
+__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate"]
 
 
 def scenarios() -> pd.DataFrame:
@@ -38,6 +38,32 @@ def scenarios() -> pd.DataFrame:
         sc = load_scenario(name)
         rows.append({"name": name, "title": sc.title, "file": str(builtin_path(name))})
     return pd.DataFrame(rows, columns=["name", "title", "file"])
+
+
+def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame:
+    """Every outcome column a run of the scenario writes, with what it measures.
+
+    One row per column: ``column``, ``family``, ``group``, ``kind`` (number, day or flag),
+    ``counterfactual`` (a ``*_without_transfers`` twin), ``headline``, ``compared``,
+    ``prefer`` and ``description``.
+
+    >>> outcomes("nk-russia-2023").iloc[0][["column", "group"]].tolist()
+    ['shipped.prk_rus_shells', 'flows']
+    """
+    from spillover.scenario.outcomes import family_of, is_twin, outcome_names
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    rows = []
+    for column in outcome_names(sc):
+        fam = family_of(column)
+        assert fam is not None
+        twin = is_twin(column)
+        headline = bool(fam.headline) and (fam.headline == "twin" or not twin)
+        note = " In the counterfactual without transfers." if twin else ""
+        rows.append({"column": column, "family": fam.name, "group": fam.group, "kind": fam.kind,
+                     "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
+                     "prefer": fam.prefer, "description": fam.description + note})
+    return pd.DataFrame(rows)
 
 
 def validate(path: str | Path, strict: bool = False) -> Scenario:

@@ -138,6 +138,21 @@ def validate_cmd(
                   f"{len(sc.claims)} claims")
 
 
+@app.command("outcomes")
+def outcomes_cmd(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")] = "nk-russia-2023",
+) -> None:
+    """List every outcome column of a scenario, with what it measures."""
+    from rich.table import Table
+
+    table = Table(title=f"Outcomes of {scenario} (claims refer to these columns)")
+    for col in ("column", "group", "what it measures"):
+        table.add_column(col, overflow="fold")
+    for row in api.outcomes(scenario).itertuples():
+        table.add_row(str(row.column), str(row.group), str(row.description))
+    console.print(table)
+
+
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """List the built-in scenarios."""

@@ -96,6 +96,15 @@ def _days_of_fire(c: Final, key: str) -> np.ndarray:
         return np.where(mean_demand > 0, c.s.delivered[:, f] / mean_demand, np.nan)
 
 
+def _days_of_fire_total(c: Final, key: str) -> np.ndarray:
+    """Delivered by every transfer into the (actor, munition), over its mean daily demand."""
+    a, m = c.cell(key)
+    into = (c.st.tr_rcp == a) & (c.st.tr_mun == m)
+    mean_demand = c.s.demanded[:, a, m] / c.st.T
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf days is right
+        return np.where(mean_demand > 0, c.s.delivered[:, into].sum(axis=1) / mean_demand, np.nan)
+
+
 def _gap_max(c: Final, key: str) -> np.ndarray:
     R = c.s.S.shape[0]
     return c.w.mis_peak.max(axis=0, initial=0.0) if c.st.indicators else np.zeros(R)
@@ -117,6 +126,7 @@ COMPUTE: dict[tuple[str, Scope], Compute] = {
     ("shortfall", Scope.DEMAND): lambda c, k: c.s.shortfall[:, *c.cell(k)].copy(),
     ("first_shortfall", Scope.DEMAND): lambda c, k: c.w.first_short[:, c.pair(k)].copy(),
     ("shortfall_days", Scope.DEMAND): lambda c, k: c.w.short_days[:, c.pair(k)].astype(float),
+    ("days_of_fire_total", Scope.DEMAND): _days_of_fire_total,
     ("final_stock", Scope.STOCK): lambda c, k: c.s.S[:, *c.cell(k)].copy(),
     ("final", Scope.INDICATOR): lambda c, k: c.s.I[:, c.indicator(k)].copy(),
     ("peak", Scope.INDICATOR): lambda c, k: c.w.peak[c.indicator(k)].copy(),

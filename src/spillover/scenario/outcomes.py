@@ -70,12 +70,15 @@ class Family:
         on the side (a scenario declares it for its claims).
     applies
         For families that exist for only some keys (days of fire needs a demand).
+    description
+        What the outcome measures, for ``spillover outcomes`` and the docs.
     """
 
     name: str
     scope: Scope
     label: str
     group: str
+    description: str
     kind: Literal["number", "day", "flag"] = "number"
     twin: bool = False
     headline: bool | Literal["twin"] = False
@@ -103,32 +106,50 @@ def _feeds_demand(sc: Scenario, transfer: str) -> bool:
     return (tr.recipient, tr.munition) in set(demand_pairs(sc))
 
 
+def _receives(sc: Scenario, pair: str) -> bool:
+    return any(f"{t.recipient}.{t.munition}" == pair for t in sc.transfers.values())
+
+
 _T, _D, _S, _I, _R, _E = Scope.TRANSFER, Scope.DEMAND, Scope.STOCK, Scope.INDICATOR, Scope.RUN, Scope.EVENT
 
 FAMILIES: tuple[Family, ...] = (
-    Family("shipped", _T, "shipped by {key}", "flows"),
-    Family("delivered", _T, "delivered by {key}", "flows"),
-    Family("lost", _T, "lost on the way by {key}", "flows"),
-    Family("days_of_fire", _T, "days of fire bought by {key}", "sustainment", headline=True, compared=True,
-           applies=_feeds_demand),
-    Family("fired_total", _D, "fired by {key}", "sustainment"),
-    Family("shortfall", _D, "unmet demand of {key}", "sustainment"),
-    Family("first_shortfall", _D, "first day of shortfall of {key}", "sustainment", kind="day", twin=True,
+    Family("shipped", _T, "shipped by {key}", "flows", "Total shipped by the transfer over the horizon."),
+    Family("delivered", _T, "delivered by {key}", "flows",
+           "Total delivered by the transfer (shipped, less losses, after the delay)."),
+    Family("lost", _T, "lost on the way by {key}", "flows", "Total lost on the way."),
+    Family("days_of_fire", _T, "days of fire bought by {key}", "sustainment",
+           "Delivered by the transfer divided by the recipient's mean daily demand for the munition "
+           "over the horizon: the days of its fire the transfer paid for. Exists when the recipient "
+           "has such a demand.", headline=True, compared=True, applies=_feeds_demand),
+    Family("fired_total", _D, "fired by {key}", "sustainment", "Rounds fired over the horizon."),
+    Family("shortfall", _D, "unmet demand of {key}", "sustainment", "Demand not met, summed over days."),
+    Family("first_shortfall", _D, "first day of shortfall of {key}", "sustainment",
+           "First day (0-based) with unmet demand; the horizon when there is none.", kind="day", twin=True,
            headline="twin"),
-    Family("shortfall_days", _D, "days of shortfall of {key}", "sustainment"),
-    Family("final_stock", _S, "final stock of {key}", "stocks"),
-    Family("final", _I, "{key} at the horizon", "escalation", twin=True),
-    Family("peak", _I, "peak of {key}", "escalation", twin=True, compared=True, prefer="lower"),
-    Family("days_above", _I, "days {key} is at or over its threshold", "escalation"),
-    Family("miscalc_peak", _I, "largest gap between perceived and true {key}", "miscalculation"),
-    Family("miscalc_mean", _I, "mean gap between perceived and true {key}", "miscalculation"),
-    Family("miscalc_peak", _R, "largest perception gap of any indicator", "miscalculation", headline=True,
+    Family("shortfall_days", _D, "days of shortfall of {key}", "sustainment", "Days with unmet demand."),
+    Family("days_of_fire_total", _D, "days of fire bought by every supplier of {key}", "sustainment",
+           "Delivered to the actor by all of its transfers of the munition, divided by its mean daily "
+           "demand over the horizon: the days of fire all its suppliers together paid for.",
+           applies=_receives),
+    Family("final_stock", _S, "final stock of {key}", "stocks", "Stock at the horizon."),
+    Family("final", _I, "{key} at the horizon", "escalation", "The indicator on the last day.", twin=True),
+    Family("peak", _I, "peak of {key}", "escalation",
+           "The indicator's largest value over the horizon (its initial value excluded).", twin=True,
            compared=True, prefer="lower"),
+    Family("days_above", _I, "days {key} is at or over its threshold", "escalation",
+           "Days with the indicator at or over its threshold."),
+    Family("miscalc_peak", _I, "largest gap between perceived and true {key}", "miscalculation",
+           "Largest gap |I - I_true| between the indicator driven by perceived and by true signals."),
+    Family("miscalc_mean", _I, "mean gap between perceived and true {key}", "miscalculation",
+           "Mean gap |I - I_true| over the horizon."),
+    Family("miscalc_peak", _R, "largest perception gap of any indicator", "miscalculation",
+           "The largest miscalc_peak over all indicators.", headline=True, compared=True, prefer="lower"),
     Family("miscalc_mean", _R, "largest mean perception gap of any indicator", "miscalculation",
-           compared=True, prefer="lower"),
-    Family("fired", _E, "{key} happens", "events", kind="flag", twin=True, headline=True, compared=True,
-           prefer="lower"),
-    Family("fired_day", _E, "day {key} happens", "events", kind="day"),
+           "The largest miscalc_mean over all indicators.", compared=True, prefer="lower"),
+    Family("fired", _E, "{key} happens", "events", "True if the event fired.", kind="flag", twin=True,
+           headline=True, compared=True, prefer="lower"),
+    Family("fired_day", _E, "day {key} happens", "events",
+           "The day (0-based) the event fired; empty (NaN) if it did not.", kind="day"),
 )
 """Every outcome family, in the order of the columns a run writes."""
 
