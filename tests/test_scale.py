@@ -54,8 +54,11 @@ def test_a_full_disk_leaves_a_resumable_run(mini, tmp_path, monkeypatch) -> None
         return real(self, first_run, frame)
 
     monkeypatch.setattr(RunFolder, "write_part", failing)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError) as caught:
         spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    want = (f"no space left on device while writing {partial_of(tmp_path / 'r')}; free some space, then "
+            f"finish the run with: spillover run --resume {tmp_path / 'r'}")
+    assert str(caught.value) == want
     assert partial_of(tmp_path / "r").exists() and not (tmp_path / "r").exists()
     monkeypatch.setattr(RunFolder, "write_part", real)
     spillover.resume(tmp_path / "r", report=False)

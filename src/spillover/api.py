@@ -8,6 +8,7 @@ executed by the one runner (:func:`spillover.ensemble.runner.execute`) into a si
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import add_policies
 from spillover.results.assemble import Assembler, Ensemble, run_in_memory
-from spillover.results.folder import IN_MEMORY_RUNS, FolderSink, ResumeRefused, RunFolder
+from spillover.results.folder import IN_MEMORY_RUNS, FolderSink, NoSpace, ResumeRefused, RunFolder, no_space
 from spillover.results.manifest import build_manifest, peak_rss_mb, versions
 from spillover.results.result import RunResult
 from spillover.results.store import default_out, write_result
@@ -187,6 +188,16 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     another version of spillover.
     """
     folder = RunFolder.open(Path(path))
+    try:
+        pl, source, ex = _resumable(folder, Execution.of(settings, options))
+    except BaseException:
+        folder.unlock()
+        raise
+    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter())
+
+
+def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign, Execution]:
+    """Check an interrupted run against its scenario and repair it; its plan, design and settings."""
     m = folder.manifest
     sc = load_scenario(resolve(m["scenario_file"]))
     if any(p not in sc.policies for p in m["policies"]):
@@ -194,8 +205,8 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
         raise ResumeRefused(f"cannot resume {folder.path}: it ran policies set at run time "
                             f"({', '.join(extra)}), which the scenario file does not hold")
     given = m["design"] not in DESIGNS
-    ex = Execution.of(settings, options).but(runs=m["runs"], seed=m["seed"], chunk_size=m["chunk_size"],
-                                             design="lhs" if given else m["design"])
+    ex = settings.but(runs=m["runs"], seed=m["seed"], chunk_size=m["chunk_size"],
+                      design="lhs" if given else m["design"])
     pl = plan(sc, ex.seed, m["policies"], counterfactual=any("|" in n for n in m["variants"]),
               save_series=m.get("save_series", False))
     folder.check_resume({"scenario_sha256": sc.sha256, "variants": [v.name for v in pl.batch.variants],
@@ -206,13 +217,31 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
         raise ResumeRefused(f"cannot resume {folder.path}: its experiments were given, and their copy in "
                             f"{folder.path / 'design'} is incomplete; run it again")
     folder.reconcile()
+    folder.repair()
     folder.discard_unfinished_parts()
-    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter())
+    return pl, source, ex
 
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                    started: float) -> RunResult:
-    """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename."""
+    """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
+
+    A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
+    folder to resume once there is room.
+    """
+    try:
+        return _fill_folder(pl, folder, source, ex, report, started)
+    except OSError as exc:
+        if no_space(exc, folder.path):
+            raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
+                          f"space, then finish the run with: spillover run --resume {folder.final}") from exc
+        raise
+    finally:
+        folder.unlock()
+
+
+def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
+                 started: float) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)

@@ -113,7 +113,7 @@ def _posterior(scenario: str, path: Path, runs: int, seed: int, design: str) -> 
 def _manifest_of(path: Path) -> dict:
     from spillover.results.folder import RunFolder
 
-    return RunFolder.open(path).manifest
+    return RunFolder.open(path, lock=False).manifest
 
 
 def _check_resume_options(path: Path, **given: object) -> None:

@@ -10,6 +10,8 @@ gives the same values.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shutil
@@ -32,10 +34,48 @@ PARTIAL = ".partial"
 PARTS = "outcomes.parquet"
 IN_MEMORY_RUNS = 20_000  # a folder run's RunResult.outcomes holds at most these runs
 SERIES_FULL = "series_full"
+LOCK = ".lock"
 
 
 class ResumeRefused(ValueError):
     """A run folder that cannot be resumed with this scenario, seed or version."""
+
+
+class FolderBusy(ResumeRefused):
+    """Another process is writing the run folder."""
+
+
+class NoSpace(OSError):
+    """The disk filled up while a run folder was written; the run can be resumed."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def no_space(exc: BaseException, path: Path) -> bool:
+    """True when ``exc`` comes from a full disk (errno ENOSPC or a short write with little free)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    if isinstance(exc, OSError) and "requested and" in str(exc) and "written" in str(exc):
+        return True  # NumPy's tofile reports a short write this way
+    try:
+        return isinstance(exc, OSError) and shutil.disk_usage(path).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _readable(path: Path) -> bool:
+    """True for a missing file (it will be made) or one that reads whole; False if damaged."""
+    if not path.exists():
+        return True
+    try:
+        if path.suffix == ".parquet":
+            pq.read_metadata(path)
+        else:
+            json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return False
+    return True
 
 
 def partial_of(final: Path) -> Path:
@@ -49,6 +89,26 @@ class RunFolder:
         self.final = final
         self.path = partial_of(final)
         self.manifest = manifest
+        self._lock_fd: int | None = None
+
+    def lock(self) -> None:
+        """Hold the folder for this process: a second run or resume of it is refused at once."""
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise FolderBusy(f"{self.path} is being written by another spillover process (pid {holder}); "
+                             "wait for it to finish, or stop it before resuming") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- creation and resume -------------------------------------------------------------
     @classmethod
@@ -59,13 +119,15 @@ class RunFolder:
         if folder.path.exists():
             raise FileExistsError(f"{folder.path} exists: resume it with --resume {final}, or remove it")
         folder.path.mkdir(parents=True)
+        folder.lock()
         (folder.path / PARTS).mkdir()
         folder.save_manifest()
         return folder
 
     @classmethod
-    def open(cls, path: Path) -> RunFolder:
-        """An interrupted run, given its final or ``.partial`` path."""
+    def open(cls, path: Path, lock: bool = True) -> RunFolder:
+        """An interrupted run, given its final or ``.partial`` path; held by this process
+        unless ``lock`` is False (to read its manifest only)."""
         final = path.with_name(path.name[: -len(PARTIAL)]) if path.name.endswith(PARTIAL) else path
         partial = partial_of(final)
         if not partial.exists():
@@ -75,8 +137,31 @@ class RunFolder:
         try:
             manifest = json.loads((partial / "manifest.json").read_text())
         except (OSError, ValueError) as exc:
-            raise ResumeRefused(f"{partial}/manifest.json cannot be read ({exc})") from None
-        return cls(final, manifest)
+            raise ResumeRefused(f"{partial}/manifest.json cannot be read ({exc}); the run cannot be "
+                                f"resumed: delete {partial} and start it again") from None
+        folder = cls(final, manifest)
+        if lock:
+            folder.lock()
+        return folder
+
+    def repair(self) -> list[str]:
+        """Remove the files of an interrupted run that are damaged, so the run rebuilds them
+        (they all follow from the seed); returns what was removed.
+
+        ``experiments.parquet`` and the series' bin ranges are made again; a damaged part of
+        a finished chunk sends every chunk back to run (their histogram counts cannot be
+        separated), which gives the same results.
+        """
+        removed = [n for n in ("experiments.parquet", "series-bins.json") if not _readable(self.path / n)]
+        for name in removed:
+            (self.path / name).unlink()
+        bad = [c for c in self.finished if not (self.part(c).exists() and _readable(self.part(c)))]
+        if bad:
+            removed += [self.part(c).name for c in bad]
+            self.manifest["finished_chunks"] = []
+            (self.path / "series-counts.npz").unlink(missing_ok=True)
+            self.save_manifest()
+        return removed
 
     def check_resume(self, expected: dict[str, Any]) -> None:
         """Refuse to resume when the scenario, seed, design, engine or spillover version differ."""
@@ -184,7 +269,7 @@ class RunFolder:
     def complete(self) -> Path:
         """Mark complete and move into place: the run now looks finished."""
         self.manifest["status"] = "complete"
-        for scratch in ("series-counts.npz", "design"):
+        for scratch in ("series-counts.npz", "design", LOCK):
             target = self.path / scratch
             if target.is_dir():
                 shutil.rmtree(target)
@@ -192,6 +277,7 @@ class RunFolder:
                 target.unlink()
         self.save_manifest()
         os.replace(self.path, self.final)
+        self.unlock()
         self.path = self.final
         return self.final
 

@@ -1,0 +1,135 @@
+"""Run folders under faults: a kill mid-write, a dead parent, another cwd, two resumes, a full disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pyarrow.parquet as pq
+import pytest
+
+import spillover
+from spillover.results.folder import FolderBusy, RunFolder, partial_of
+from tests.conftest import MINI, ensemble
+
+RUNS, SEED, CHUNK = 60, 4, 10
+CLI = [sys.executable, "-c", "from spillover.cli.main import main; main()"]
+
+
+def _outcomes(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path / "outcomes.parquet").sort_values(["policy", "run"]).reset_index(drop=True)
+
+
+def _reference(mini) -> pd.DataFrame:
+    ens = ensemble(mini, runs=RUNS, seed=SEED, chunk_size=1000)
+    return ens.outcomes.sort_values(["policy", "run"]).reset_index(drop=True)
+
+
+def test_a_kill_while_experiments_are_written_leaves_a_resumable_run(mini, tmp_path, monkeypatch) -> None:
+    real = pq.ParquetWriter.write_table
+
+    def killed(self, table, *a, **k):
+        real(self, table, *a, **k)
+        raise KeyboardInterrupt  # the process dies after the first row group
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", killed)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", real)
+    partial = partial_of(tmp_path / "r")
+    assert (partial / "manifest.json").exists() and not (partial / "experiments.parquet").exists()
+    assert not [p for p in partial.iterdir() if ".tmp-" in p.name]  # nothing half-written is left
+    spillover.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_a_damaged_file_from_an_older_run_is_rebuilt(mini, tmp_path, monkeypatch) -> None:
+    real = RunFolder.write_part
+
+    def stop(self, first_run, frame):
+        if first_run >= 30:
+            raise KeyboardInterrupt
+        return real(self, first_run, frame)
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(RunFolder, "write_part", real)
+    partial = partial_of(tmp_path / "r")
+    (partial / "experiments.parquet").write_bytes(b"PAR1")  # as a kill mid-write used to leave it
+    (partial / "outcomes.parquet" / "part-000000000010.parquet").write_bytes(b"\0" * 7)
+    res = spillover.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+    assert len(res.experiments) == RUNS
+
+
+def test_resume_works_from_another_working_directory(mini, tmp_path, monkeypatch) -> None:
+    here, there = tmp_path / "a", tmp_path / "b"
+    here.mkdir(), there.mkdir()
+    (here / "mini.yaml").write_text(MINI.read_text())
+    monkeypatch.chdir(here)
+    real = RunFolder.write_part
+
+    def stop(self, first_run, frame):
+        if first_run >= 30:
+            raise KeyboardInterrupt
+        return real(self, first_run, frame)
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run("mini.yaml", runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(RunFolder, "write_part", real)
+    manifest = json.loads((partial_of(tmp_path / "r") / "manifest.json").read_text())
+    assert manifest["scenario_file"] == str(here / "mini.yaml")
+    monkeypatch.chdir(there)
+    spillover.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_a_second_resume_of_the_same_folder_is_refused_at_once(mini, tmp_path, monkeypatch) -> None:
+    real = RunFolder.write_part
+
+    def stop(self, first_run, frame):
+        if first_run >= 30:
+            raise KeyboardInterrupt
+        return real(self, first_run, frame)
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(RunFolder, "write_part", real)
+    first = RunFolder.open(tmp_path / "r")  # a resume in progress holds the folder
+    with pytest.raises(FolderBusy, match=rf"another spillover process \(pid {os.getpid()}\)"):
+        spillover.resume(tmp_path / "r", report=False)
+    done = subprocess.run([*CLI, "run", "--resume", str(tmp_path / "r"), "--no-report"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "being written by another spillover process" in done.stderr
+    first.unlock()
+    spillover.resume(tmp_path / "r", report=False)  # once the first is gone, it goes ahead
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_pool_workers_die_with_a_killed_parent(tmp_path) -> None:
+    out = tmp_path / "r"
+    args = ["run", str(MINI), "--runs", "400000", "--chunk-size", "500", "--workers", "2", "--out", str(out),
+            "--no-report"]
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and len(workers) < 3:  # two workers and the resource tracker
+        workers = parent.children(recursive=True)
+        time.sleep(0.2)
+    assert len(workers) >= 2, "the pool never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive, f"{len(alive)} process(es) outlived their parent by 15 s"
