@@ -35,7 +35,8 @@ def _setup(sc: Scenario, runs: int, seed: int = 11):
     return st, p, d, sum(v.is_policy for v in variants)
 
 
-def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int | None = None):
+def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int | None = None,
+                sampled: int | None = None):
     ranges = RangeWatcher(st)
     if engine == "compiled":
         simulate_compiled(st, p, d, [ranges], block=block)
@@ -43,7 +44,7 @@ def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int 
         simulate(st, p, d, [ranges], engine="numpy")
     spec = ranges.spec()
     acc = OutcomeWatcher(st, p.R)
-    hist = HistogramWatcher(st, spec, P, runs, st.T)
+    hist = HistogramWatcher(st, spec, P, runs, st.T, sampled)
     rec = SeriesRecorder(st, p.R)
     if engine == "compiled":
         final = simulate_compiled(st, p, d, [acc, hist, rec], block=block)
@@ -92,6 +93,15 @@ def test_events_fire_and_their_effects_apply_in_the_compiled_engine() -> None:
     for name in st.events:  # every event fires in some rows and not in others
         fired = out[f"fired.{name}"]
         assert 0 < fired.sum() < len(fired), name
+
+
+@pytest.mark.parametrize("sampled", [0, 1, 17])
+def test_a_sampled_histogram_counts_the_first_runs_in_both_engines(sampled: int) -> None:
+    st, p, d, P = _setup(load_scenario(MINI), 40)
+    numpy_ = _everything(st, p, d, P, 40, "numpy", sampled=sampled)
+    compiled = _everything(st, p, d, P, 40, "compiled", block=8, sampled=sampled)
+    _assert_same(numpy_, compiled)
+    assert (compiled["counts"].sum(axis=-1) == sampled).all()
 
 
 @pytest.mark.parametrize("block", [1, 7, 64, 4096])

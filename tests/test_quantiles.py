@@ -55,3 +55,35 @@ def test_merge_order_does_not_matter(mini) -> None:
         two.merge(p.hist)
     assert np.array_equal(one.counts, two.counts)
     assert np.array_equal(one.quantiles(pl.batch.spec), two.quantiles(pl.batch.spec))
+
+
+def test_the_sampled_quantiles_are_within_the_dkw_bound_of_every_runs_quantiles(mini) -> None:
+    """Daily quantiles from the first S runs against the exact quantiles of all N runs.
+
+    With probability 1 - alpha the sample's distribution function is within
+    eps = sqrt(ln(2 / alpha) / (2 S)) of the whole ensemble's (Dvoretzky–Kiefer–Wolfowitz,
+    Massart's constant), so the sample's q-quantile lies between the whole ensemble's
+    (q - eps)- and (q + eps)-quantiles, up to the histogram's bin error.
+    """
+    runs, sample, alpha = 12_000, 3_000, 1e-3
+    pl = plan(mini, 21, variants=[Variant("status-quo", "status-quo")], save_series=True)
+    pl.batch.sample_runs = sample
+    source = MemoryDesign(pl.structure.inputs, runs, 21)
+    source.prepare()
+    spec = pilot_spec(pl.batch, source)
+    pl.batch.spec = spec
+    parts = [_chunk(pl.batch, source, a, min(a + 2500, runs)) for a in range(0, runs, 2500)]
+    hist = parts[0].hist
+    for part in parts[1:2]:
+        hist.merge(part.hist)
+    assert all(part.hist is None for part in parts[2:])  # runs from 5,000 on are not binned
+    assert hist.n.tolist() == [sample]
+    approx = hist.quantiles(spec)[:, 0]  # (T, N, Q)
+    values = np.concatenate([p.series for p in parts], axis=1).astype(float)  # (T, runs, N)
+    eps = np.sqrt(np.log(2 / alpha) / (2 * sample))
+    width = (spec.hi - spec.lo) / BINS
+    for i, q in enumerate(QUANTILES):
+        lo = np.quantile(values, max(q - eps, 0.0), axis=1, method="inverted_cdf")
+        hi = np.quantile(values, min(q + eps, 1.0), axis=1, method="inverted_cdf")
+        slack = 1.05 * width[None, :] + 1e-6 * np.abs(hi)
+        assert (approx[:, :, i] >= lo - slack).all() and (approx[:, :, i] <= hi + slack).all(), q

@@ -110,3 +110,17 @@ def test_assembled_outcomes_equal_the_sorted_table_whatever_the_arrival_order(mi
     want = canonical(pd.concat([pd.DataFrame(p) for p in asm.parts], ignore_index=True), order)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert list(got["policy"].unique()) == order and got["run"].is_monotonic_increasing is False
+
+
+@pytest.mark.parametrize("chunk_size", [7, 64])
+def test_the_series_sample_does_not_depend_on_chunks(mini, chunk_size) -> None:
+    from spillover.ensemble.runner import plan
+    from spillover.ensemble.settings import Execution
+    from spillover.results.assemble import run_in_memory
+
+    def series(chunk: int) -> pd.DataFrame:
+        pl = plan(mini, 11)
+        pl.batch.sample_runs = 37  # a sample that ends inside a chunk
+        return run_in_memory(pl, Execution(runs=90, seed=11, chunk_size=chunk)).series
+
+    pd.testing.assert_frame_equal(series(1000), series(chunk_size), check_exact=True)

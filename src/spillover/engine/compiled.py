@@ -183,7 +183,7 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
         short_days=_c(acc.short_days.T, np.int64) if acc else nothing.astype(np.int64),
         series_stock=stocks,
         hist=hist is not None, hist_rows=hist.P * hist.n if hist else 0,
-        hist_n=max(hist.n, 1) if hist else 1,
+        hist_n=max(hist.n, 1) if hist else 1, hist_m=hist.m if hist else 0,
         lo=_c(lo), width=_c((hi - lo) / jit.BINS),
         counts=hist.hist.counts if hist else np.zeros((0, 0, 0, 0), np.uint32),
         vmin=hist.hist.vmin if hist else np.zeros((0, 0, 0)),

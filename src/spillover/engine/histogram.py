@@ -16,6 +16,11 @@ import numpy as np
 
 BINS = 128
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SAMPLE_RUNS = 20_000
+"""The daily quantile series come from the runs numbered below this (every policy's), a
+fixed, seed-independent sample: claims, outcomes and comparisons still use every run. By
+the Dvoretzky–Kiefer–Wolfowitz inequality, the sample's quantiles lie within ±1.2
+percentage points of the whole ensemble's with 99% probability (plus the bin error)."""
 
 
 @dataclass

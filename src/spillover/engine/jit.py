@@ -274,11 +274,22 @@ def _bin(v: float, lo: float, width: float) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _sampled(w: Watch, a: int, end: int) -> bool:
+    """True when rows a..end hold a row the histogram counts (the first m of a variant's n)."""
+    for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
+        if min(end, p * w.hist_n + w.hist_m) > max(a, p * w.hist_n):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def _add_zeros(w: Watch, t: int, n: int, a: int, end: int) -> None:
-    """Rows a..end all have the value 0 in series n: count them per variant at once."""
+    """Rows a..end all have the value 0 in series n: count the sampled ones per variant at once."""
     idx = _bin(0.0, w.lo[n], w.width[n])
     for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
-        rows = min(end, (p + 1) * w.hist_n) - max(a, p * w.hist_n)
+        rows = min(end, p * w.hist_n + w.hist_m) - max(a, p * w.hist_n)
+        if rows <= 0:
+            continue
         w.counts[t, p, n, idx] += np.uint32(rows)
         if w.vmin[t, p, n] > 0.0:
             w.vmin[t, p, n] = 0.0
@@ -365,7 +376,7 @@ def _observe(w: Watch, x: Stocks, exact: bool, t: int, T: float, a: int, b: int)
     N = len(w.lo)
     work = np.empty(m)
     end = min(b, w.hist_rows)
-    if w.hist and a < end:
+    if w.hist and a < end and _sampled(w, a, end):
         idx = np.empty(m, np.int64)
         sub = np.empty((4, BINS), np.int64)
         for n in range(N):
@@ -374,8 +385,9 @@ def _observe(w: Watch, x: Stocks, exact: bool, t: int, T: float, a: int, b: int)
                 continue
             v = _series_rows(w, x, n, a, end, work)
             for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
-                r0, r1 = max(a, p * w.hist_n) - a, min(end, (p + 1) * w.hist_n) - a
-                _count(w, t, p, n, v[r0:r1], idx, sub)
+                r0, r1 = max(a, p * w.hist_n) - a, min(end, p * w.hist_n + w.hist_m) - a
+                if r1 > r0:
+                    _count(w, t, p, n, v[r0:r1], idx, sub)
     if w.record:
         for n in range(N):
             v = _series_rows(w, x, n, a, b, work)

@@ -126,6 +126,7 @@ class Watch(NamedTuple):
     hist: bool
     hist_rows: int  # rows of the policy variants (P·n)
     hist_n: int  # rows per variant
+    hist_m: int  # rows per variant counted in the histogram (the first m: the sampled runs)
     lo: np.ndarray  # (N,)
     width: np.ndarray  # (N,)
     counts: np.ndarray  # (T, P, N, BINS) uint32

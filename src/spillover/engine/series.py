@@ -65,21 +65,29 @@ class RangeWatcher:
 
 
 class HistogramWatcher:
-    """Adds the policy variants' rows (the first P blocks of n rows) to the daily histogram."""
+    """Adds the sampled rows of the policy variants to the daily histogram.
 
-    def __init__(self, st: Structure, spec: SeriesSpec, P: int, n: int, T: int) -> None:
+    The policy variants are the first P blocks of n rows; in each, the first ``m`` rows
+    (``m`` <= n: the chunk's runs inside the histogram sample) are counted.
+    """
+
+    def __init__(self, st: Structure, spec: SeriesSpec, P: int, n: int, T: int,
+                 m: int | None = None) -> None:
         self.st, self.spec, self.P, self.n = st, spec, P, n
+        self.m = n if m is None else m
         self.hist = DailyHistogram.empty(P, T, len(spec.names), dtype=np.uint32)
-        self.hist.n[:] = n
+        self.hist.n[:] = self.m
 
     def observe(self, s: State) -> None:
+        if self.m == 0:
+            return
         v = series_values(self.st, s)[: self.P * self.n]
-        self.hist.add(s.t, v.reshape(self.P, self.n, -1), self.spec)
+        self.hist.add(s.t, v.reshape(self.P, self.n, -1)[:, : self.m], self.spec)
 
     def compact(self) -> DailyHistogram:
         """The histogram to send: counts as ``uint16`` when a variant has under 65,536 rows
         (no count can exceed them), halving what travels from a worker to the client."""
-        if self.n < 2**16:
+        if self.m < 2**16:
             self.hist.counts = self.hist.counts.astype(np.uint16)
         return self.hist
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spillover.engine.draws import draw
-from spillover.engine.histogram import DailyHistogram, SeriesSpec
+from spillover.engine.histogram import SAMPLE_RUNS, DailyHistogram, SeriesSpec
 from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import build_params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder
@@ -28,6 +28,11 @@ class Batch:
     spec: SeriesSpec | None = None
     save_series: bool = False
     engine: str = field(default_factory=engine_name)  # resolved where the batch is made
+    sample_runs: int = SAMPLE_RUNS  # runs below this index feed the daily quantile series
+
+    def sampled(self, runs: np.ndarray) -> int:
+        """How many of a chunk's consecutive runs feed the daily quantile series."""
+        return int(np.count_nonzero(runs < self.sample_runs))
 
     @property
     def policy_blocks(self) -> list[int]:
@@ -62,8 +67,9 @@ def run_chunk(batch: Batch, start: int, runs: np.ndarray, values: dict[str, np.n
     acc = OutcomeWatcher(st, p.R)
     watchers: list[Watcher] = [acc]
     hist = None
-    if batch.spec is not None:
-        hist = HistogramWatcher(st, batch.spec, len(batch.policy_blocks), n, st.T)
+    m = batch.sampled(runs)
+    if batch.spec is not None and m:
+        hist = HistogramWatcher(st, batch.spec, len(batch.policy_blocks), n, st.T, m)
         watchers.append(hist)
     recorder = SeriesRecorder(st, p.R) if batch.save_series else None
     if recorder is not None:

@@ -49,6 +49,7 @@ def build_manifest(pl: Plan, ex: Execution, command: str | None = None) -> dict[
         "seed": ex.seed, "design": ex.design, "runs": ex.runs, "policies": pl.policies,
         "chunk_size": ex.chunk_size, "workers": ex.workers, "engine": pl.batch.engine, "versions": versions(),
         "command": command or python_call(sc, ex),
+        "series_sample_runs": min(ex.runs, pl.batch.sample_runs),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
