@@ -119,8 +119,8 @@ def test_a_second_resume_of_the_same_folder_is_refused_at_once(mini, tmp_path, m
 
 def test_pool_workers_die_with_a_killed_parent(tmp_path) -> None:
     out = tmp_path / "r"
-    args = ["run", str(MINI), "--runs", "400000", "--chunk-size", "500", "--workers", "2", "--out", str(out),
-            "--no-report"]
+    args = ["run", str(MINI), "--runs", "400000", "--chunk-size", "500", "--workers", "2",
+            "--executor", "processes", "--out", str(out), "--no-report"]
     proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 120

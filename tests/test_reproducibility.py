@@ -22,11 +22,20 @@ def test_chunk_size_does_not_change_results(mini, chunk_size) -> None:
     pd.testing.assert_frame_equal(ref.experiments, got.experiments, check_exact=True)
 
 
-def test_workers_do_not_change_results(mini) -> None:
+@pytest.mark.parametrize("executor", ["local", "processes"])
+def test_workers_do_not_change_results(mini, executor) -> None:
+    """Two threads (local) or two processes give what one thread gives."""
     ref = _run(mini, chunk_size=25)
-    got = _run(mini, chunk_size=25, workers=2)
+    got = _run(mini, chunk_size=25, workers=2, executor=executor)
     pd.testing.assert_frame_equal(ref.outcomes, got.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(ref.series, got.series, check_exact=True)
+
+
+def test_threads_give_the_numpy_engine_results_too(mini, monkeypatch) -> None:
+    monkeypatch.setenv("SPILLOVER_ENGINE", "numpy")
+    ref = _run(mini, chunk_size=25)
+    got = _run(mini, chunk_size=7, workers=2)
+    pd.testing.assert_frame_equal(ref.outcomes, got.outcomes, check_exact=True)
 
 
 def test_same_seed_same_results_other_seed_differs(mini) -> None:

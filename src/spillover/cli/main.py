@@ -42,19 +42,21 @@ def run_cmd(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed [default: 0].")] = None,
     policy: Annotated[list[str] | None, typer.Option(help="Policy to run (repeatable; default all).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<scenario>-<UTC time>).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes [default: one per core].")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Threads or processes [default: cores].")] = None,
     chunk_size: Annotated[int | None, typer.Option(min=1, help="Runs per chunk [default: 1000].")] = None,
     design: Annotated[str | None, typer.Option(help="lhs, sobol or mc [default: lhs].")] = None,
     save_series: Annotated[bool, typer.Option(help="Also write every run's daily series.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    executor: Annotated[str, typer.Option(help="local (threads), processes or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Address of a dask scheduler.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
-    if executor not in ("local", "dask"):
-        raise Fail(f"unknown executor '{executor}' (use local or dask)")
+    from spillover.ensemble.executors import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise Fail(f"unknown executor '{executor}' (use {', '.join(EXECUTORS)})")
     if scheduler and executor != "dask":
         raise Fail("--scheduler goes with --executor dask")
     if design not in (None, "lhs", "sobol", "mc"):

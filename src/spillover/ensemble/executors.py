@@ -2,9 +2,15 @@
 
 Results never depend on the executor, the chunk size or the number of workers: the design
 is made once, each run draws from its own SeedSequence, and every row is computed on its
-own. :data:`EXECUTORS` maps a name to a context manager that starts the executor (a pool
-of processes starts at once, so that its workers load the engine while this process makes
-the design) and stops it afterwards.
+own. :data:`EXECUTORS` maps a name to a context manager that starts the executor and
+stops it afterwards:
+
+- ``local`` (the default): threads in this process. The compiled step releases the GIL,
+  so threads share the cores without copying the batch or the results, and the step is
+  compiled (or loaded from Numba's cache) once, here, before they start.
+- ``processes``: a pool of spawned processes, started at once so that they load the engine
+  while this process makes the design; for the NumPy engine, or to keep runs apart.
+- ``dask``: tasks on a ``dask.distributed`` cluster.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Protocol
 
@@ -94,16 +100,39 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def warm_engine() -> None:
+    """Load the compiled step here, once (from Numba's cache, or compiling it), before any
+    thread needs it; nothing with the NumPy engine."""
+    from spillover.engine.simulate import engine_name
+
+    if engine_name() == "compiled":
+        from spillover.engine.compiled import warm
+
+        warm()
+
+
 @contextmanager
 def local(ex: Execution) -> Iterator[ChunkRunner]:
-    """This machine: in this process with one worker, else a pool of processes (or ``ex.pool``)."""
+    """This process: one thread per worker (the compiled step releases the GIL), the
+    chunks in this thread with one worker, or ``ex.pool`` when one is given."""
     if ex.pool is not None:
         yield PoolRunner(ex.pool, ex.workers)
     elif ex.workers <= 1:
         yield InProcess()
     else:
-        with process_pool(ex.workers) as pool:
+        warm_engine()
+        with ThreadPoolExecutor(ex.workers, thread_name_prefix="spillover") as pool:
             yield PoolRunner(pool, ex.workers)
+
+
+@contextmanager
+def processes(ex: Execution) -> Iterator[ChunkRunner]:
+    """A pool of ``ex.workers`` spawned processes on this machine, each ending with this one."""
+    if ex.pool is not None:
+        yield PoolRunner(ex.pool, ex.workers)
+        return
+    with process_pool(max(ex.workers, 1)) as pool:
+        yield PoolRunner(pool, ex.workers)
 
 
 @contextmanager
@@ -117,6 +146,7 @@ def dask(ex: Execution) -> Iterator[ChunkRunner]:
 
 EXECUTORS: Mapping[str, Callable[[Execution], AbstractContextManager[ChunkRunner]]] = {
     "local": local,
+    "processes": processes,
     "dask": dask,
 }
 """Executors by name; ``spillover run --executor`` takes these names."""

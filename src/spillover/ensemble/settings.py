@@ -34,9 +34,10 @@ class Execution:
     workers
         Processes (local) or the size of a local Dask cluster.
     executor, scheduler
-        A name of :data:`spillover.ensemble.executors.EXECUTORS`: ``local`` (this process,
-        or a pool of ``workers`` processes) or ``dask``; with ``dask``, an existing
-        scheduler's address, or None for a local cluster of ``workers`` processes.
+        A name of :data:`spillover.ensemble.executors.EXECUTORS`: ``local`` (``workers``
+        threads in this process), ``processes`` (a pool of ``workers`` processes) or
+        ``dask``; with ``dask``, an existing scheduler's address, or None for a local
+        cluster of ``workers`` processes.
     pool
         An existing executor to run chunks on (a server's warm process pool).
     progress
