@@ -113,3 +113,19 @@ def test_mesa_update_is_synchronous_whatever_the_activation_order(
         assert model.steps == 365
         finals.append([a.x for a in model.actors] + [a.stock for a in model.actors])
     assert finals[0] == finals[1] == finals[2]
+
+
+def test_the_fused_kernel_is_the_hand_loop_bit_for_bit() -> None:
+    """The limit bench-peers measures against computes exactly the model the others do."""
+    from benchmarks.peers.fused_model import fused
+    from benchmarks.richardson_loop import hand_loop
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.design import sample_inputs
+    from spillover.scenario.load import load_scenario
+
+    exp = sample_inputs(build_structure(load_scenario(RICHARDSON)).inputs, 300, 5)
+    got, want = fused(exp), hand_loop(exp)
+    assert list(got) == OUTCOMES
+    for name in OUTCOMES:
+        assert np.array_equal(got[name], want[name]), name
+    assert (got["first_shortfall.A6.arms"] < 365).any()  # shortfalls are exercised
