@@ -168,13 +168,14 @@ def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> No
 
 @njit(cache=True, nogil=True)
 def _indicators(net: Net, x: Stocks, a: int, b: int) -> None:
-    _update(net, x, 0, net.w_seen, a, b)
+    # One loop over the sides, not two calls with the constants 0 and 1: Numba would compile
+    # _update once per constant.
+    for side in range(1 if net.exact else 2):
+        _update(net, x, side, net.w_seen if side == 0 else net.w_true, a, b)
     if net.exact:
         for k in range(net.beta.shape[0]):
             for r in range(a, b):
                 x.levels[1, k, r] = x.levels[0, k, r]
-    else:
-        _update(net, x, 1, net.w_true, a, b)
 
 
 @njit(cache=True, nogil=True)
