@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from spillover.analysis.claims import binomial_interval
 from spillover.report import figures as F
 from spillover.report import html as H
 from spillover.report import tables as T
@@ -606,7 +607,8 @@ def test_claim_probabilities_formatted(page: str, result: RunResult) -> None:
         assert expected in text, expected
         assert row.word in text
         assert f"{row.k} of {row.n}" in text
-    assert "almost no chance 1–5%" in text
+    assert "almost no chance 0–5%" in text
+    assert "almost certain 95–100%" in text
     assert "Jeffreys" in text
 
 
@@ -623,8 +625,8 @@ def test_outcome_numbers_match_frames(page: str, result: RunResult) -> None:
         assert f"{lo:,.0f} to {hi:,.0f}" in text
         fired = o.loc[o.policy == policy, "fired.kor_arms_ukraine"]
         assert f"fired in {int(fired.sum())} of {RUNS} runs" in text
-        lo, hi = F.jeffreys_interval([fired.sum()], RUNS)
-        assert T.fmt_prob_interval(fired.mean(), lo[0], hi[0]) in text
+        lo, hi = binomial_interval(int(fired.sum()), RUNS)
+        assert T.fmt_prob_interval(fired.mean(), lo, hi) in text
         days = o.loc[o.policy == policy, "fired_day.kor_arms_ukraine"].dropna()
         median_date = (date(2023, 8, 1) + timedelta(days=int(np.floor(days.median())))).isoformat()
         assert median_date in text
@@ -884,8 +886,10 @@ def test_event_probability_curve(result: RunResult) -> None:
     assert curves[0].y[-1] == pytest.approx(share, rel=1e-3)
     assert curves[0].x[-1] == "2025-07-31"
     assert list(curves[0].y) == sorted(curves[0].y)
-    lo, hi = F.jeffreys_interval(np.array([0, 10, 200]), 200)
-    assert lo[0] == 0 and hi[-1] == 1 and 0 < lo[1] < 0.05 < hi[1]
+    # The band is the Jeffreys interval of spillover.analysis.claims at each date.
+    band_hi = next(t for t in fig.data if t.fill == "tonexty" and t.legendgroup == "policy-status-quo")
+    fired = o.loc[o.policy == "status-quo", "fired.kor_arms_ukraine"].sum()
+    assert band_hi.y[-1] == pytest.approx(binomial_interval(int(fired), RUNS)[1], rel=1e-3)
 
 
 def test_firing_day_histogram(result: RunResult) -> None:
@@ -944,7 +948,7 @@ def test_outcome_grouping() -> None:
         "shipped.t1",
         "mystery.x",
     ]
-    groups = dict(T._group_columns(cols))
+    groups = dict(T.group_columns(cols))
     assert groups["Sustainment"] == [
         "shipped.t1",
         "first_shortfall.RUS.shell152",

@@ -1,0 +1,168 @@
+"""The report before and after its split into modules per topic: nothing was lost.
+
+``tests/data/report_before_split.json`` is the fingerprint (section ids, every table's
+cells, every figure's title, traces and a digest of their data) of the built-in scenario's
+report, ``spillover.run("nk-russia-2023", runs=40, seed=1)``, rendered by the report code
+before the split (commit b05c77c). The current report of the same run must hold the same
+sections, tables and figures; the only differences allowed are the fixes made since, each
+checked here for what it may change.
+
+When the engine's results for that run change (the digest of the run's tables differs),
+the old report's numbers no longer apply: then only the structure is compared (sections,
+table headers and sizes, figure titles and traces). To remake the fingerprint, render the
+run with the old code and call :func:`fingerprint` on the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import spillover
+from spillover.report.html import render_report
+
+BEFORE = Path(__file__).parent / "data" / "report_before_split.json"
+LONG = 60  # cells longer than this are kept as a digest of their text
+
+
+def digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _cell(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= LONG else f"#{digest(text)}"
+
+
+class _Reader(HTMLParser):
+    """Section ids, every table's cells (with the section it is in) and where each plot sits."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[str] = []
+        self.stack: list[tuple[str, str]] = []
+        self.tables: list[dict[str, Any]] = []
+        self.table: dict[str, Any] | None = None
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.plots: dict[str, str] = {}
+
+    def _section(self) -> str:
+        return next((s for _, s in reversed(self.stack) if s), "")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in ("br", "wbr", "meta", "img", "input", "hr", "link"):
+            if tag == "br" and self.cell is not None:
+                self.cell.append(" ")
+            return
+        sid = (a.get("id") or "") if tag in ("section", "header") else ""
+        if sid:
+            self.sections.append(sid)
+        self.stack.append((tag, sid))
+        if tag == "table":
+            self.table = {"section": self._section(), "rows": []}
+        elif tag == "tr" and self.table is not None:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+        elif tag == "div" and "plot" in (a.get("class") or "").split() and a.get("id"):
+            self.plots[str(a["id"])] = self._section()
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+        if tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row.append(_cell("".join(self.cell)))
+            self.cell = None
+        elif tag == "tr" and self.row is not None and self.table is not None:
+            self.table["rows"].append(self.row)
+            self.row = None
+        elif tag == "table" and self.table is not None:
+            self.tables.append(self.table)
+            self.table = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _trace(t: dict[str, Any]) -> dict[str, Any]:
+    data = {k: t.get(k) for k in ("x", "y", "x0", "dx", "z", "text", "customdata") if k in t}
+    ys = [v for v in (t.get("y") or []) if isinstance(v, int | float)]
+    return {"name": t.get("name"), "type": t.get("type", "scatter"), "data": digest(data),
+            "constant": bool(ys) and min(ys) == max(ys)}
+
+
+def fingerprint(page: str) -> dict[str, Any]:
+    """Section ids, table cells and figure data of a rendered report."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+    reader = _Reader()
+    reader.feed(body)
+    figures = []
+    pattern = r'<script type="application/json" class="fig-data" data-target="([^"]+)">(.*?)</script>'
+    for target, blob in re.findall(pattern, page, flags=re.S):
+        spec = json.loads(blob)
+        title = (spec.get("layout") or {}).get("title") or {}
+        figures.append({"section": reader.plots.get(target, ""),
+                        "title": title.get("text") if isinstance(title, dict) else title,
+                        "traces": [_trace(t) for t in spec.get("data") or []]})
+    return {"sections": reader.sections, "tables": reader.tables, "figures": figures}
+
+
+def inputs_digest(result: Any) -> list[str]:
+    """A digest of each table the report is made from (outcomes, series, claims, comparison)."""
+    parts = [result.outcomes, result.series, result.claims, result.comparison]
+    return [str(int(pd.util.hash_pandas_object(p, index=False).sum() % (1 << 60))) for p in parts]
+
+
+def structure(fp: dict[str, Any]) -> dict[str, Any]:
+    """What does not depend on the numbers: sections, table headers and sizes, figure traces."""
+    return {
+        "sections": fp["sections"],
+        "tables": [(t["section"], t["rows"][0] if t["rows"] else [], len(t["rows"])) for t in fp["tables"]],
+        "figures": [(f["section"], f["title"], [(t["name"], t["type"]) for t in f["traces"]])
+                    for f in fp["figures"]],
+    }
+
+
+@pytest.fixture(scope="module")
+def builtin() -> tuple[dict[str, Any], list[str]]:
+    result = spillover.run("nk-russia-2023", runs=40, seed=1)
+    result.manifest["created"] = "2024-01-01T00:00:00Z"
+    result.manifest["timings"] = {"total": 1.0}
+    return fingerprint(render_report(result)), inputs_digest(result)
+
+
+@pytest.fixture(scope="module")
+def before() -> dict[str, Any]:
+    return json.loads(BEFORE.read_text(encoding="utf-8"))
+
+
+def test_same_sections(builtin, before) -> None:
+    now, _ = builtin
+    assert now["sections"] == before["sections"]
+
+
+def test_same_structure(builtin, before) -> None:
+    now, _ = builtin
+    assert structure(now) == structure(before)
+
+
+def test_same_tables_and_figures(builtin, before) -> None:
+    now, inputs = builtin
+    if inputs != before["inputs"]:
+        pytest.skip("the engine's results for this run changed; test_same_structure still applies")
+    for old, new in zip(before["tables"], now["tables"], strict=True):
+        assert new == old
+    for old, new in zip(before["figures"], now["figures"], strict=True):
+        assert new == old
