@@ -482,6 +482,12 @@ def _visible_text(page: str) -> str:
     return re.sub(r"\s+", " ", _html.unescape(body))
 
 
+def section_html(page: str, sid: str) -> str:
+    """The HTML of section ``sid``, from its opening tag to its end."""
+    start = page.index(f'<section id="{sid}"')
+    return page[start : page.index("</section>", start)]
+
+
 def _figures(page: str) -> list[dict]:
     blocks = re.findall(
         r'<script type="application/json" class="fig-data"[^>]*>(.*?)</script>', page, flags=re.S

@@ -15,6 +15,7 @@ run with the old code and call :func:`fingerprint` on the page.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -26,7 +27,9 @@ import pandas as pd
 import pytest
 
 import spillover
+from spillover.analysis.graph import influence_graph, order_table
 from spillover.report.html import render_report
+from spillover.scenario.load import load_scenario
 
 BEFORE = Path(__file__).parent / "data" / "report_before_split.json"
 LONG = 60  # cells longer than this are kept as a digest of their text
@@ -135,6 +138,32 @@ def structure(fp: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- the fixes since
+
+
+def _fix_orders(tables: list[dict[str, Any]]) -> None:
+    """Orders of effect: the name of each indicator and event, not its row number."""
+    table = order_table(influence_graph(load_scenario("nk-russia-2023")))
+    names = dict(zip(table["id"], table["name"], strict=True))
+    for t in tables:
+        if t["section"] == "orders" and t["rows"][0][0] == "Indicator or event":
+            for row in t["rows"][1:]:
+                ident, _, number = row[0].partition(" ")
+                assert number.isdigit()
+                row[0] = _cell(f"{ident} {names[ident]}")
+
+
+FIXES = (_fix_orders,)
+
+
+def expected_now(before: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint before the split with each fix made since applied to it."""
+    now = copy.deepcopy(before)
+    for fix in FIXES:
+        fix(now["tables"])
+    return now
+
+
 @pytest.fixture(scope="module")
 def builtin() -> tuple[dict[str, Any], list[str]]:
     result = spillover.run("nk-russia-2023", runs=40, seed=1)
@@ -155,14 +184,15 @@ def test_same_sections(builtin, before) -> None:
 
 def test_same_structure(builtin, before) -> None:
     now, _ = builtin
-    assert structure(now) == structure(before)
+    assert structure(now) == structure(expected_now(before))
 
 
 def test_same_tables_and_figures(builtin, before) -> None:
     now, inputs = builtin
     if inputs != before["inputs"]:
         pytest.skip("the engine's results for this run changed; test_same_structure still applies")
-    for old, new in zip(before["tables"], now["tables"], strict=True):
+    expected = expected_now(before)
+    for old, new in zip(expected["tables"], now["tables"], strict=True):
         assert new == old
-    for old, new in zip(before["figures"], now["figures"], strict=True):
+    for old, new in zip(expected["figures"], now["figures"], strict=True):
         assert new == old

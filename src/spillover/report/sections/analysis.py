@@ -42,9 +42,10 @@ def _limit(x: Any) -> str:
 
 
 def _order_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{"id": r.id, "kind": r.kind, "name": r.name,
-             "order": "—" if pd.isna(r.order) else f"{r.order:g}", "via": r["from"] or "—"}
-            for _, r in table.iterrows()]
+    """Each indicator and event with its name (a row's ``.name`` would be its index)."""
+    return [{"id": r["id"], "kind": r["kind"], "name": r["name"],
+             "order": "—" if pd.isna(r["order"]) else f"{r['order']:g}", "via": r["from"] or "—"}
+            for r in table.to_dict("records")]
 
 
 def _check_rows(check: pd.DataFrame) -> list[dict[str, Any]]:
