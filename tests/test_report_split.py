@@ -153,7 +153,22 @@ def _fix_orders(tables: list[dict[str, Any]]) -> None:
                 row[0] = _cell(f"{ident} {names[ident]}")
 
 
-FIXES = (_fix_orders,)
+def _sci(match: re.Match[str]) -> str:
+    sign, digits = match.group(1), match.group(2)
+    mantissa, _, exponent = f"{float('0.' + digits):.2e}".partition("e")
+    sup = str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{sign}{mantissa}×10{sup}"
+
+
+def _fix_tiny_numbers(tables: list[dict[str, Any]]) -> None:
+    """Numbers below 0.0001 in scientific notation ("0.0000608" became "6.08×10⁻⁵")."""
+    for t in tables:
+        for row in t["rows"]:
+            for i, cell in enumerate(row):
+                row[i] = re.sub(r"([−+]?)0\.(0000\d+)", _sci, cell)
+
+
+FIXES = (_fix_orders, _fix_tiny_numbers)
 
 
 def expected_now(before: dict[str, Any]) -> dict[str, Any]:

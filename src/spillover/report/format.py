@@ -28,6 +28,8 @@ __all__ = [
 EN_DASH = "–"
 MINUS = "−"
 _LARGE = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_TINY = 1e-4  # below this, numbers are written as 3.92×10⁻⁸
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def is_missing(x: Any) -> bool:
@@ -83,12 +85,19 @@ def _sig(x: float, digits: int) -> str:
     return f"{x:,.{decimals}f}"
 
 
+def _scientific(x: float, digits: int) -> str:
+    """``3.92e-08 -> "3.92×10⁻⁸"``."""
+    mantissa, _, exponent = f"{x:.{digits - 1}e}".partition("e")
+    return f"{mantissa.replace('-', MINUS)}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
 def fmt_number(x: Any, digits: int = 3) -> str:
     """A number for a table: thousands separators, about ``digits`` significant digits.
 
     Millions and more are written in words (``8660552 -> "8.66 million"``); from 100
     (with ``digits=3``) to a million, whole numbers (``123456.7 -> "123,457"``); smaller
-    values keep ``digits`` significant digits (``0.45231 -> "0.452"``).
+    values keep ``digits`` significant digits (``0.45231 -> "0.452"``), and values below
+    0.0001 are written in scientific notation (``3.92e-08 -> "3.92×10⁻⁸"``).
     """
     if is_missing(x):
         return "—"
@@ -97,6 +106,8 @@ def fmt_number(x: Any, digits: int = 3) -> str:
         return "∞" if x > 0 else f"{MINUS}∞"
     if x == 0:
         return "0"
+    if abs(x) < _TINY:
+        return _scientific(x, digits)
     for scale, word in _LARGE:
         if abs(x) >= scale:
             return f"{_sig(x / scale, digits)} {word}".replace("-", MINUS)
