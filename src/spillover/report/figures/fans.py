@@ -24,9 +24,10 @@ from spillover.report.figures.style import (
 )
 from spillover.report.outcome_labels import SERIES_GROUPS, series_label
 
-__all__ = ["fan_chart", "series_figures", "thin"]
+__all__ = ["constant_value", "fan_chart", "identical_policies", "series_figures", "thin"]
 
 _HOVER = ",.4~r"
+_QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 
 
 def thin(n: int, max_points: int) -> np.ndarray:
@@ -42,6 +43,54 @@ def _xspec(start: Any, days: np.ndarray) -> dict[str, Any]:
     if len(days) > 1 and np.allclose(steps, steps[0]) and float(steps[0]).is_integer():
         return {"x0": dates(start, days[:1])[0], "dx": int(steps[0]) * DAY_MS}
     return {"x": dates(start, days)}
+
+
+def _drawn(sub: pd.DataFrame, max_points: int) -> tuple[Any, ...]:
+    """What a policy's lines would show: its days and quantiles, thinned and rounded."""
+    days = sub["day"].to_numpy(dtype=float)
+    idx = thin(len(days), max_points)
+    cols = [round_sig(sub[q].to_numpy(dtype=float)[idx]) for q in _QUANTILES if q in sub.columns]
+    return tuple(tuple(c) for c in [round_sig(days[idx]), *cols])
+
+
+def _by_policy(df: pd.DataFrame, order: Sequence[str]) -> dict[str, pd.DataFrame]:
+    subs = {p: df[df["policy"].astype(str) == p].sort_values("day") for p in order}
+    return {p: sub for p, sub in subs.items() if not sub.empty}
+
+
+def _same_lines(subs: Mapping[str, pd.DataFrame], max_points: int) -> list[list[str]]:
+    """Policies grouped by what their lines would show, in order of first appearance."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for policy, sub in subs.items():
+        groups.setdefault(_drawn(sub, max_points), []).append(policy)
+    return list(groups.values())
+
+
+def identical_policies(series_df: pd.DataFrame, series_name: str, policies: Sequence[str] | None = None,
+                       max_points: int = 400) -> list[list[str]]:
+    """Groups of two or more policies whose fan charts of ``series_name`` would be identical.
+
+    Compared as drawn: the same days and the same quantiles to four significant digits.
+    """
+    if series_df is None or series_df.empty or "series" not in series_df.columns:
+        return []
+    df = series_df[series_df["series"] == series_name]
+    subs = _by_policy(df, policies_in(df, policies))
+    return [g for g in _same_lines(subs, max_points) if len(g) > 1]
+
+
+def constant_value(series_df: pd.DataFrame, series_name: str) -> float | None:
+    """The one value ``series_name`` takes on every day under every policy, if it is constant.
+
+    Quantiles are compared to four significant digits, as drawn; ``None`` when they vary,
+    are all missing or the series is absent.
+    """
+    if series_df is None or series_df.empty or "series" not in series_df.columns:
+        return None
+    df = series_df[series_df["series"] == series_name]
+    cols = [q for q in _QUANTILES if q in df.columns]
+    values = {v for v in round_sig(df[cols].to_numpy(dtype=float).ravel()) if v is not None}
+    return values.pop() if len(values) == 1 else None
 
 
 def _bands(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], policy: str,
@@ -70,14 +119,15 @@ def _bands(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], policy: st
     return traces
 
 
-def _median(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], policy: str,
+def _median(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], group: list[str],
             color: str) -> go.Scatter | None:
+    """The median line, named after every policy in ``group`` (their lines are identical)."""
     if "q50" not in sub.columns:
         return None
     return go.Scatter(
         **xspec, y=round_sig(sub["q50"].to_numpy(dtype=float)[idx]), mode="lines",
-        line={"color": color, "width": 2.4}, name=esc(policy), legendgroup=f"policy-{policy}",
-        showlegend=True, yhoverformat=_HOVER,
+        line={"color": color, "width": 2.4}, name=" = ".join(esc(p) for p in group),
+        legendgroup=f"policy-{group[0]}", showlegend=True, yhoverformat=_HOVER,
     )  # fmt: skip
 
 
@@ -98,7 +148,8 @@ def fan_chart(
     Each policy gets its median (``q50``) as a line, the 50 % band (``q25``–``q75``)
     as a shaded area and the 90 % band (``q05``–``q95``) as dotted edges. The x axis is in dates,
     ``start + day``. Long series are thinned to at most ``max_points`` evenly spaced
-    days so the figure stays small.
+    days so the figure stays small. Policies whose lines would be identical (see
+    :func:`identical_policies`) are drawn once, under one legend entry ``a = b``.
     """
     title = title or series_name
     if series_df is None or series_df.empty or "series" not in series_df.columns:
@@ -108,18 +159,18 @@ def fan_chart(
         return empty_figure(title, "No data for this series.")
     order = policies_in(df, policies)
     colors = dict(colors or policy_colors(order))
+    subs = _by_policy(df, order)
     fig = go.Figure()
     medians: list[go.Scatter] = []  # drawn last, on top of every policy's bands
-    for i, policy in enumerate(order):
-        sub = df[df["policy"].astype(str) == policy].sort_values("day")
-        if sub.empty:
-            continue
-        color = colors.get(policy, PALETTE[i % len(PALETTE)])
+    # Policies whose lines would coincide are drawn once, in the first one's colour.
+    for group in _same_lines(subs, max_points):
+        policy, sub = group[0], subs[group[0]]
+        color = colors.get(policy, PALETTE[order.index(policy) % len(PALETTE)])
         days = sub["day"].to_numpy(dtype=float)
         idx = thin(len(days), max_points)
         xspec = _xspec(start, days[idx])
         fig.add_traces(_bands(sub, idx, xspec, policy, color))
-        median = _median(sub, idx, xspec, policy, color)
+        median = _median(sub, idx, xspec, group, color)
         if median is not None:
             medians.append(median)
     for trace in medians:

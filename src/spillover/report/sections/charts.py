@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 from spillover.report.figures.events import event_probability_figure, firing_day_histogram
-from spillover.report.figures.fans import series_figures
+from spillover.report.figures.fans import constant_value, identical_policies, series_figures
 from spillover.report.figures.network import network_figure
-from spillover.report.outcome_labels import SERIES_GROUPS
+from spillover.report.format import fmt_number
+from spillover.report.outcome_labels import SERIES_GROUPS, series_label
 from spillover.report.page import Page
 
 __all__ = ["MAX_POINTS", "MIN_POINTS", "SERIES_VALUE_BUDGET", "events", "network", "series"]
@@ -37,18 +38,34 @@ def network(page: Page) -> dict[str, Any] | None:
     return {"figure": page.add(network_figure(page.summary), "network")}
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _same_caption(page: Page, name: str, points: int) -> str:
+    """Which policies' lines coincide in this chart, if any."""
+    groups = identical_policies(page.series, name, page.policies, max_points=points)
+    return " ".join(f"{_and(g)} give the same series: drawn once, in the colour of {g[0]}."
+                    for g in groups)
+
+
 def series(page: Page) -> dict[str, Any] | None:
-    """Fan charts of every daily series, grouped by kind."""
+    """Fan charts of every daily series, grouped by kind; constant series named, not drawn."""
     if page.summary.get("start") is None:
         return None
     titles = {kind: title for kind, title, _ in SERIES_GROUPS}
     points = series_points(page.series, page.policies)
     groups: list[dict[str, Any]] = []
-    for kind, _name, fig in series_figures(page.series, page.summary, policies=page.policies,
-                                           colors=page.colors, max_points=points):
+    for kind, name, fig in series_figures(page.series, page.summary, policies=page.policies,
+                                          colors=page.colors, max_points=points):
         if not groups or groups[-1]["kind"] != kind:
-            groups.append({"kind": kind, "title": titles[kind], "figures": []})
-        groups[-1]["figures"].append(page.add(fig, "series"))
+            groups.append({"kind": kind, "title": titles[kind], "figures": [], "constant": []})
+        value = constant_value(page.series, name)
+        if value is not None:
+            groups[-1]["constant"].append(f"{series_label(page.summary, name)} ({fmt_number(value)})")
+        else:
+            caption = _same_caption(page, name, points)
+            groups[-1]["figures"].append({**page.add(fig, "series"), "caption": caption})
     return {"groups": groups} if groups else None
 
 
@@ -83,7 +100,10 @@ def events(page: Page) -> dict[str, Any] | None:
     prob = page.add(event_probability_figure(page.outcomes, ids, start, horizon, policies=page.policies,
                                              colors=page.colors, event_names=names,
                                              max_points=MAX_POINTS), "events")
+    fired = [e for e in ids if page.outcomes[f"fired_day.{e}"].notna().any()]
     hists = [page.add(firing_day_histogram(page.outcomes, e, start, horizon=horizon, policies=page.policies,
                                            colors=page.colors, event_name=names.get(e, e)), "events")
-             for e in ids]
-    return {"probability": prob, "histograms": hists}
+             for e in fired]
+    notes = [f"No run fired {names.get(e, e)} within the horizon, under any policy: its histogram "
+             "is not drawn." for e in ids if e not in fired]
+    return {"probability": prob, "histograms": hists, "notes": notes}
