@@ -663,7 +663,7 @@ def test_scenario_and_sources(page: str) -> None:
     assert 'id="src-perera-2024"' in page
     assert 'href="https://example.org/perera-2024"' in page
     # The judgment input is visibly labelled.
-    row = re.search(r"<tr><td><code>noise\.kor</code>.*?</tr>", page, flags=re.S)
+    row = re.search(r"<tr><td><code>noise\.<wbr>kor</code>.*?</tr>", page, flags=re.S)
     assert row and "judgment" in row.group(0)
     # A non-http link is shown as text, never as a link.
     assert 'href="javascript:' not in page

@@ -168,7 +168,21 @@ def _fix_tiny_numbers(tables: list[dict[str, Any]]) -> None:
                 row[i] = re.sub(r"([−+]?)0\.(0000\d+)", _sci, cell)
 
 
-TABLE_FIXES = (_fix_orders, _fix_tiny_numbers)
+def _fix_comparison_policy(tables: list[dict[str, Any]]) -> None:
+    """Comparison: with one baseline, "vs <baseline>" is said once, in the header."""
+    for t in tables:
+        if t["section"] != "comparison":
+            continue
+        header, rows = t["rows"][0], t["rows"][1:]
+        baselines = {cell.rpartition(" vs ")[2] for row in rows for cell in row if " vs " in cell}
+        assert len(baselines) == 1
+        baseline = baselines.pop()
+        header[header.index("Policy")] = f"Policy vs {baseline}"
+        for row in rows:
+            row[:] = [c.removesuffix(f" vs {baseline}") for c in row]
+
+
+TABLE_FIXES = (_fix_orders, _fix_tiny_numbers, _fix_comparison_policy)
 
 
 def _constant(figure: dict[str, Any]) -> bool:

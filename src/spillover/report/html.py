@@ -9,12 +9,14 @@ are those of :data:`spillover.report.sections.SECTIONS`, in that order.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from spillover.report.embed import figure_json, template_json
 from spillover.report.page import Page
@@ -22,14 +24,23 @@ from spillover.report.sections import build
 from spillover.report.sections.head import report_title
 from spillover.results.result import RunResult
 
-__all__ = ["figure_json", "render_report", "write_report"]
+__all__ = ["breakable_id", "figure_json", "render_report", "write_report"]
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
+def breakable_id(text: Any) -> Markup:
+    """An id, escaped, that may break only after a dot or an underscore.
+
+    >>> str(breakable_id("rus_production_2024"))
+    'rus_<wbr>production_<wbr>2024'
+    """
+    return Markup(re.sub(r"([._])(?=.)", r"\1<wbr>", str(escape(str(text)))))
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(_TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -37,6 +48,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["ident"] = breakable_id
+    return env
 
 
 @lru_cache(maxsize=1)
