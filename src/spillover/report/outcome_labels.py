@@ -11,7 +11,7 @@ from typing import Any
 
 from spillover.report.names import actor_munition, by_id, indicator_name, name_of, transfer_label
 
-__all__ = ["OUTCOME_GROUPS", "SERIES_GROUPS", "group_columns", "outcome_label", "series_label"]
+__all__ = ["OUTCOME_GROUPS", "SERIES_GROUPS", "group_columns", "is_headline", "outcome_label", "series_label"]
 
 #: Outcome column prefixes, grouped as the report shows them (others go under "Other").
 OUTCOME_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -41,6 +41,11 @@ SERIES_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("indicator", "Indicators", "index (0–1)"),
     ("miscalc", "Miscalculation", "miscalculation"),
 )
+
+#: Outcome families the report shows first, before the (collapsed) full groups: per part
+#: (``days_of_fire.<transfer>``) and as one number (``miscalc_peak``).
+_HEADLINE_FAMILIES = ("days_of_fire", "first_shortfall", "fired")
+_HEADLINE_AGGREGATES = ("miscalc_peak", "miscalc_mean")
 
 _TWINS = {"first_shortfall": "first_shortfall_without_transfers", "fired": "fired_day"}
 
@@ -105,6 +110,14 @@ def group_columns(columns: Iterable[Any]) -> list[tuple[str, list[str]]]:
     if rest:
         groups.append(("Other", rest))
     return groups
+
+
+def is_headline(column: str) -> bool:
+    """Whether the report shows ``column`` among the headline outcomes."""
+    if column in _HEADLINE_AGGREGATES:
+        return True
+    prefix, _, part = column.partition(".")
+    return bool(part) and prefix in _HEADLINE_FAMILIES
 
 
 def outcome_label(summary: Mapping[str, Any], column: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spillover.report.outcome_labels import is_headline
 from spillover.report.page import Page
 from spillover.report.tables.claims import claim_tables, estimative_scale
 from spillover.report.tables.comparison import comparison_rows, group_rows, level_text
@@ -34,8 +35,9 @@ def comparison(page: Page) -> dict[str, Any] | None:
 
 
 def outcomes(page: Page) -> dict[str, Any] | None:
-    """Mean, median and range of every outcome per policy, in groups."""
+    """Mean, median and range of every outcome per policy: the headline ones, then all in groups."""
     groups = outcome_groups(page.outcomes, page.summary, page.policies)
     if not groups:
         return None
-    return {"groups": groups, "sample_runs": page.extra.get("outcomes_sample_runs")}
+    headline = [q for g in groups for q in g["quantities"] if is_headline(q["column"])]
+    return {"headline": headline, "groups": groups, "sample_runs": page.extra.get("outcomes_sample_runs")}
