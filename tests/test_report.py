@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from spillover.analysis.claims import binomial_interval
 from spillover.report import figures as F
 from spillover.report import html as H
 from spillover.report import tables as T
@@ -481,6 +482,12 @@ def _visible_text(page: str) -> str:
     return re.sub(r"\s+", " ", _html.unescape(body))
 
 
+def section_html(page: str, sid: str) -> str:
+    """The HTML of section ``sid``, from its opening tag to its end."""
+    start = page.index(f'<section id="{sid}"')
+    return page[start : page.index("</section>", start)]
+
+
 def _figures(page: str) -> list[dict]:
     blocks = re.findall(
         r'<script type="application/json" class="fig-data"[^>]*>(.*?)</script>', page, flags=re.S
@@ -606,7 +613,8 @@ def test_claim_probabilities_formatted(page: str, result: RunResult) -> None:
         assert expected in text, expected
         assert row.word in text
         assert f"{row.k} of {row.n}" in text
-    assert "almost no chance 1–5%" in text
+    assert "almost no chance 0–5%" in text
+    assert "almost certain 95–100%" in text
     assert "Jeffreys" in text
 
 
@@ -623,8 +631,8 @@ def test_outcome_numbers_match_frames(page: str, result: RunResult) -> None:
         assert f"{lo:,.0f} to {hi:,.0f}" in text
         fired = o.loc[o.policy == policy, "fired.kor_arms_ukraine"]
         assert f"fired in {int(fired.sum())} of {RUNS} runs" in text
-        lo, hi = F.jeffreys_interval([fired.sum()], RUNS)
-        assert T.fmt_prob_interval(fired.mean(), lo[0], hi[0]) in text
+        lo, hi = binomial_interval(int(fired.sum()), RUNS)
+        assert T.fmt_prob_interval(fired.mean(), lo, hi) in text
         days = o.loc[o.policy == policy, "fired_day.kor_arms_ukraine"].dropna()
         median_date = (date(2023, 8, 1) + timedelta(days=int(np.floor(days.median())))).isoformat()
         assert median_date in text
@@ -655,7 +663,7 @@ def test_scenario_and_sources(page: str) -> None:
     assert 'id="src-perera-2024"' in page
     assert 'href="https://example.org/perera-2024"' in page
     # The judgment input is visibly labelled.
-    row = re.search(r"<tr><td><code>noise\.kor</code>.*?</tr>", page, flags=re.S)
+    row = re.search(r"<tr><td><code>noise\.<wbr>kor</code>.*?</tr>", page, flags=re.S)
     assert row and "judgment" in row.group(0)
     # A non-http link is shown as text, never as a link.
     assert 'href="javascript:' not in page
@@ -884,8 +892,10 @@ def test_event_probability_curve(result: RunResult) -> None:
     assert curves[0].y[-1] == pytest.approx(share, rel=1e-3)
     assert curves[0].x[-1] == "2025-07-31"
     assert list(curves[0].y) == sorted(curves[0].y)
-    lo, hi = F.jeffreys_interval(np.array([0, 10, 200]), 200)
-    assert lo[0] == 0 and hi[-1] == 1 and 0 < lo[1] < 0.05 < hi[1]
+    # The band is the Jeffreys interval of spillover.analysis.claims at each date.
+    band_hi = next(t for t in fig.data if t.fill == "tonexty" and t.legendgroup == "policy-status-quo")
+    fired = o.loc[o.policy == "status-quo", "fired.kor_arms_ukraine"].sum()
+    assert band_hi.y[-1] == pytest.approx(binomial_interval(int(fired), RUNS)[1], rel=1e-3)
 
 
 def test_firing_day_histogram(result: RunResult) -> None:
@@ -944,7 +954,7 @@ def test_outcome_grouping() -> None:
         "shipped.t1",
         "mystery.x",
     ]
-    groups = dict(T._group_columns(cols))
+    groups = dict(T.group_columns(cols))
     assert groups["Sustainment"] == [
         "shipped.t1",
         "first_shortfall.RUS.shell152",

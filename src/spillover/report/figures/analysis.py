@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
+import pandas as pd  # type: ignore[import-untyped]
+import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-from spillover.report.figures import _base_layout, _empty, _esc, round_sig
+from spillover.report.figures.style import base_layout as _base_layout
+from spillover.report.figures.style import empty_figure as _empty
+from spillover.report.figures.style import esc as _esc
+from spillover.report.figures.style import round_sig
 
 __all__ = [
     "LABEL_COLORS",

@@ -1,0 +1,120 @@
+"""The look every report figure shares: colours, template, title and legend, and small helpers."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped]
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+from spillover.report.format import to_date
+
+__all__ = [
+    "DAY_MS",
+    "PALETTE",
+    "TEMPLATE",
+    "base_layout",
+    "dates",
+    "empty_figure",
+    "esc",
+    "policies_in",
+    "policy_colors",
+    "rgba",
+    "round_sig",
+]
+
+#: Colour-blind-safe colours (Okabe–Ito) assigned to policies in order.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#999933",
+)
+#: The plotly template every figure uses (the report embeds it once).
+TEMPLATE = "plotly_white"
+#: One day in milliseconds, plotly's unit for steps along a date axis.
+DAY_MS = 86_400_000
+_FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+
+
+def round_sig(values: Iterable[Any], digits: int = 4) -> list[float | None]:
+    """Round each value to ``digits`` significant digits; NaN and None become None."""
+    out: list[float | None] = []
+    for v in values:
+        x = float("nan") if v is None else float(v)
+        out.append(None if math.isnan(x) or math.isinf(x) else float(f"{x:.{digits}g}"))
+    return out
+
+
+def esc(text: Any) -> str:
+    """Escape text for plotly labels, which understand a small subset of HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def rgba(color: str, alpha: float) -> str:
+    """``#RRGGBB`` with an opacity, as plotly's ``rgba(r,g,b,a)``."""
+    c = color.lstrip("#")
+    r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def policy_colors(policies: Sequence[str]) -> dict[str, str]:
+    """A stable colour for each policy, by position."""
+    return {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(policies)}
+
+
+def policies_in(frame: pd.DataFrame, policies: Sequence[str] | None) -> list[str]:
+    """The policies ``frame`` holds: those of ``policies`` first, in that order."""
+    present = [str(p) for p in pd.unique(frame["policy"])] if "policy" in frame.columns else []
+    if policies is None:
+        return present
+    ordered = [p for p in policies if p in present]
+    return ordered + [p for p in present if p not in ordered]
+
+
+def dates(start: Any, days: Iterable[float]) -> list[str]:
+    """ISO dates ``start + day`` (fractions of a day floor)."""
+    d0 = to_date(start)
+    return [(d0 + timedelta(days=math.floor(float(d)))).isoformat() for d in days]
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A short figure that only says why there is nothing to draw."""
+    fig = go.Figure()
+    note = {"text": esc(message), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+    fig.update_layout(
+        template=TEMPLATE,
+        title=esc(title),
+        height=200,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[note],
+    )
+    return fig
+
+
+def base_layout(fig: go.Figure, title: str, height: int, *, legend_below: bool = False) -> None:
+    """Shared look: title over the plot's left edge, legend above (or below) the plot."""
+    margin = {"l": 60, "r": 20, "t": 80, "b": 40}
+    legend = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"}
+    if legend_below:
+        margin = {"l": 60, "r": 20, "t": 60, "b": 90}
+        plot_height = max(height - margin["t"] - margin["b"], 50)
+        # About 36 px under the plot area, below the date ticks.
+        legend = {**legend, "yanchor": "top", "y": round(-36 / plot_height, 3)}
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": esc(title), "x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 15}},
+        height=height,
+        margin=margin,
+        legend=legend,
+        font={"family": _FONT, "size": 12},
+    )
