@@ -8,9 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-import plotly.io as pio  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 
 from spillover.report.figures.style import TEMPLATE
 

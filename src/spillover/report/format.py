@@ -9,7 +9,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 __all__ = [
     "EN_DASH",

@@ -54,7 +54,7 @@ def _environment() -> Environment:
 
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs
 
     # plotly.js contains no "</script"; make sure it never closes our tag early.
     return str(get_plotlyjs()).replace("</script", "<\\/script")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
 
 from spillover.report.embed import figure_json
 from spillover.report.figures.style import policy_colors

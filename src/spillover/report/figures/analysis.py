@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
 
 from spillover.report.figures.style import base_layout as _base_layout
 from spillover.report.figures.style import empty_figure as _empty

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from spillover.analysis.claims import binomial_interval
 from spillover.report.figures.style import (

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
 
 from spillover.report.figures.style import (
     DAY_MS,

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
-import plotly.graph_objects as go  # type: ignore[import-untyped]
+import pandas as pd
+import plotly.graph_objects as go
 
 from spillover.report.format import to_date
 

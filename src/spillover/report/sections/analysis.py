@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from spillover.report.figures import analysis as AF
 from spillover.report.format import fmt_count, fmt_number, fmt_pct, fmt_signed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from spillover.report.figures.events import event_probability_figure, firing_day_histogram
 from spillover.report.figures.fans import constant_value, identical_policies, series_figures

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from spillover.analysis.claims import binomial_interval
 from spillover.report.format import fmt_count, fmt_date, fmt_number, fmt_pct, fmt_prob_interval
