@@ -85,3 +85,25 @@ def test_ids_break_only_between_their_parts(page: str) -> None:
 )
 def test_breakable_id(text: str, expected: str) -> None:
     assert str(breakable_id(text)) == expected
+
+
+def test_every_outcome_of_a_real_run_has_a_group_and_a_readable_label() -> None:
+    """The report groups and names outcomes from the catalogue: nothing left under "Other"
+    or shown by its raw column name, twins beside their own column."""
+    import spillover
+    from spillover.report.outcome_labels import group_columns, outcome_label
+
+    res = spillover.run("nk-russia-2023", runs=8, seed=1)
+    columns = [c for c in res.outcomes.columns if c not in ("run", "policy")]
+    groups = group_columns(columns)
+    shown = [c for _, cols in groups for c in cols]
+    assert sorted(shown) == sorted(columns) and len(shown) == len(set(shown))
+    assert "Other" not in dict(groups)
+    for c in columns:
+        label = outcome_label(res.scenario_summary, c)
+        assert label != c and "{" not in label, c
+    sustain = dict(groups)["Sustainment"]
+    at = sustain.index("first_shortfall.RUS.shell152")
+    assert sustain[at + 1] == "first_shortfall_without_transfers.RUS.shell152"
+    twin = outcome_label(res.scenario_summary, sustain[at + 1])
+    assert twin.startswith("First shortfall (day) without transfers:")

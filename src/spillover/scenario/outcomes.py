@@ -52,9 +52,9 @@ class Family:
     scope
         What its keys are (:class:`Scope`).
     label
-        A short phrase for reports, with ``{key}`` where the key's readable name goes.
+        A short label for reports, with ``{key}`` where the key's readable name goes.
     group
-        The report's group of outcome tables.
+        The report's group of outcome tables (:data:`GROUPS`).
     kind
         ``number``, ``day`` (a day index, the horizon when it never happens) or ``flag``
         (true/false, read as a share of runs).
@@ -112,43 +112,51 @@ def _receives(sc: Scenario, pair: str) -> bool:
 
 _T, _D, _S, _I, _R, _E = Scope.TRANSFER, Scope.DEMAND, Scope.STOCK, Scope.INDICATOR, Scope.RUN, Scope.EVENT
 
+GROUPS: dict[str, str] = {
+    "sustainment": "Sustainment",
+    "escalation": "Escalation",
+    "miscalculation": "Miscalculation",
+    "events": "Events",
+}
+"""The report's groups of outcomes, in order: key and title."""
+
 FAMILIES: tuple[Family, ...] = (
-    Family("shipped", _T, "shipped by {key}", "flows", "Total shipped by the transfer over the horizon."),
-    Family("delivered", _T, "delivered by {key}", "flows",
+    Family("shipped", _T, "Shipped: {key}", "sustainment", "Total shipped by the transfer over the horizon."),
+    Family("delivered", _T, "Delivered: {key}", "sustainment",
            "Total delivered by the transfer (shipped, less losses, after the delay)."),
-    Family("lost", _T, "lost on the way by {key}", "flows", "Total lost on the way."),
-    Family("days_of_fire", _T, "days of fire bought by {key}", "sustainment",
+    Family("lost", _T, "Lost: {key}", "sustainment", "Total lost on the way."),
+    Family("days_of_fire", _T, "Days of fire supplied: {key}", "sustainment",
            "Delivered by the transfer divided by the recipient's mean daily demand for the munition "
            "over the horizon: the days of its fire the transfer paid for. Exists when the recipient "
            "has such a demand.", headline=True, compared=True, applies=_feeds_demand),
-    Family("fired_total", _D, "fired by {key}", "sustainment", "Rounds fired over the horizon."),
-    Family("shortfall", _D, "unmet demand of {key}", "sustainment", "Demand not met, summed over days."),
-    Family("first_shortfall", _D, "first day of shortfall of {key}", "sustainment",
+    Family("fired_total", _D, "Rounds fired: {key}", "sustainment", "Rounds fired over the horizon."),
+    Family("shortfall", _D, "Total shortfall: {key}", "sustainment", "Demand not met, summed over days."),
+    Family("first_shortfall", _D, "First shortfall (day): {key}", "sustainment",
            "First day (0-based) with unmet demand; the horizon when there is none.", kind="day", twin=True,
            headline="twin"),
-    Family("shortfall_days", _D, "days of shortfall of {key}", "sustainment", "Days with unmet demand."),
-    Family("days_of_fire_total", _D, "days of fire bought by every supplier of {key}", "sustainment",
+    Family("shortfall_days", _D, "Days in shortfall: {key}", "sustainment", "Days with unmet demand."),
+    Family("days_of_fire_total", _D, "Days of fire supplied by every supplier: {key}", "sustainment",
            "Delivered to the actor by all of its transfers of the munition, divided by its mean daily "
            "demand over the horizon: the days of fire all its suppliers together paid for.",
            applies=_receives),
-    Family("final_stock", _S, "final stock of {key}", "stocks", "Stock at the horizon."),
-    Family("final", _I, "{key} at the horizon", "escalation", "The indicator on the last day.", twin=True),
-    Family("peak", _I, "peak of {key}", "escalation",
+    Family("final_stock", _S, "Final stock: {key}", "sustainment", "Stock at the horizon."),
+    Family("final", _I, "Final value: {key}", "escalation", "The indicator on the last day.", twin=True),
+    Family("peak", _I, "Peak: {key}", "escalation",
            "The indicator's largest value over the horizon (its initial value excluded).", twin=True,
            compared=True, prefer="lower"),
-    Family("days_above", _I, "days {key} is at or over its threshold", "escalation",
+    Family("days_above", _I, "Days above threshold: {key}", "escalation",
            "Days with the indicator at or over its threshold."),
-    Family("miscalc_peak", _I, "largest gap between perceived and true {key}", "miscalculation",
+    Family("miscalc_peak", _I, "Peak miscalculation: {key}", "miscalculation",
            "Largest gap |I - I_true| between the indicator driven by perceived and by true signals."),
-    Family("miscalc_mean", _I, "mean gap between perceived and true {key}", "miscalculation",
+    Family("miscalc_mean", _I, "Mean miscalculation: {key}", "miscalculation",
            "Mean gap |I - I_true| over the horizon."),
-    Family("miscalc_peak", _R, "largest perception gap of any indicator", "miscalculation",
+    Family("miscalc_peak", _R, "Peak miscalculation, any indicator", "miscalculation",
            "The largest miscalc_peak over all indicators.", headline=True, compared=True, prefer="lower"),
-    Family("miscalc_mean", _R, "largest mean perception gap of any indicator", "miscalculation",
-           "The largest miscalc_mean over all indicators.", compared=True, prefer="lower"),
-    Family("fired", _E, "{key} happens", "events", "True if the event fired.", kind="flag", twin=True,
-           headline=True, compared=True, prefer="lower"),
-    Family("fired_day", _E, "day {key} happens", "events",
+    Family("miscalc_mean", _R, "Mean miscalculation, the largest of any indicator", "miscalculation",
+           "The largest miscalc_mean over all indicators.", headline=True, compared=True, prefer="lower"),
+    Family("fired", _E, "Fires within the horizon: {key}", "events", "True if the event fired.", kind="flag",
+           twin=True, headline=True, compared=True, prefer="lower"),
+    Family("fired_day", _E, "Date it fires (runs where it fires): {key}", "events",
            "The day (0-based) the event fired; empty (NaN) if it did not.", kind="day"),
 )
 """Every outcome family, in the order of the columns a run writes."""
