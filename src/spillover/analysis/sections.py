@@ -64,7 +64,10 @@ def orders_section(sc: Scenario, top: int = 10, check: pd.DataFrame | None = Non
     chain_rows = [{"chain": c.text(), "strength": c.strength, "sign": c.sign, "source": c.source,
                    "target": c.target.partition(":")[2], "nodes": list(c.nodes)} for c in chains]
     cols = ["chain", "strength", "sign", "source", "target", "nodes"]
-    return {"table": order_table(g), "nodes": pd.DataFrame(nodes), "edges": pd.DataFrame(edges),
+    node_cols = ["key", "kind", "id", "label", "dormant", "order", "root"]
+    edge_cols = ["source", "target", "kind", "weight", "lo", "hi", "sign"]
+    return {"table": order_table(g), "nodes": pd.DataFrame(nodes, columns=node_cols),
+            "edges": pd.DataFrame(edges, columns=edge_cols),
             "chains": pd.DataFrame(chain_rows, columns=cols), "max_steps": default_steps(g), "roots": base,
             "check": check}
 
