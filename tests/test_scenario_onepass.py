@@ -166,3 +166,15 @@ def test_problems_come_once_per_place_in_file_order() -> None:
     assert [p.message.split(" (")[0] for p in found] == [
         "Input should be greater than 0", "unknown actor 'SS'", "dormant transfer 'o_r_aid' is started by no "
         "event; add an effect 'start: o_r_aid' to an event or drop dormant", "unknown transfer 'nothing'"]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("actors:", "actros:", ["unknown key 'actros' (did you mean 'actors'?)"]),
+    ("transfers:", "transfer:", ["unknown key 'transfer' (did you mean 'transfers'?)"]),
+    ("actors:", "actors: 5\nold_actors:", ["Input should be a valid dictionary (got 5)",
+                                           "unknown key 'old_actors' (did you mean 'actors'?)"]),
+])
+def test_a_broken_section_does_not_flood_the_report(old: str, new: str, expected: list[str]) -> None:
+    """A misspelt section still declares its names; one that is not a mapping is not checked against."""
+    found = problems(edit(old, new))
+    assert [p.split(": ", 1)[1] for p in found] == expected

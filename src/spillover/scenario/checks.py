@@ -14,6 +14,7 @@ from typing import Any
 from spillover.scenario.errors import Problem, ScenarioWarning, Suggestions
 from spillover.scenario.model import Scenario, Schedule
 from spillover.scenario.refs import ANY, RefChecker, declared, match
+from spillover.scenario.refs import section as raw_section
 from spillover.scenario.source import SourceDoc
 from spillover.scenario.walk import input_name, quantities
 
@@ -25,7 +26,7 @@ class _Checker:
     def __init__(self, sc: Scenario, doc: SourceDoc, hints: Suggestions) -> None:
         self.sc, self.doc, self.hints = sc, doc, hints
         self.data: dict[str, Any] = doc.data
-        self.names = declared(self.data)
+        self.names = declared(self.data)  # None for a section that is not a mapping
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -38,7 +39,8 @@ class _Checker:
 
     def complete(self, section: str) -> bool:
         """True when every entry the file declares in ``section`` validated."""
-        return len(getattr(self.sc, section)) == len(self.names[section])
+        names = self.names[section]
+        return names is not None and len(getattr(self.sc, section)) == len(names)
 
     def transfers(self) -> None:
         sc = self.sc
@@ -65,7 +67,7 @@ class _Checker:
             mun = self.sc.munitions.get(tr.munition)
             if mun is None or mun.kind != "munition" or (tr.supplier, tr.munition) in held:
                 continue
-            if tr.supplier not in self.names["actors"]:
+            if tr.supplier not in (self.names["actors"] or ()):
                 continue
             self.warn(("transfers", f, "supplier"),
                       f"'{tr.supplier}' never holds '{tr.munition}' (no stock, production or incoming "
@@ -87,8 +89,8 @@ class _Checker:
         return held
 
     def signals(self) -> None:
-        for s in self.names["signals"]:
-            if s in self.names["indicators"]:
+        for s in self.names["signals"] or ():
+            if s in (self.names["indicators"] or ()):
                 self.bad(("signals", s), f"'{s}' names both a signal and an indicator; rename one", key=True)
 
     def events(self) -> None:
@@ -171,7 +173,10 @@ class _Checker:
         from spillover.analysis.expr import Column, ExprError, compile_expr
         from spillover.results.names import outcome_names
 
-        available = outcome_names(_outcome_view(self.data))  # type: ignore[arg-type]
+        view = _outcome_view(self.data)
+        if view is None:
+            return  # a section the outcomes come from is not a mapping: their names are unknown
+        available = outcome_names(view)  # type: ignore[arg-type]
         for path, text in match(self.data, ("claims", ANY, "expr")):
             c = path[1]
             if not isinstance(text, str):
@@ -191,25 +196,27 @@ class _Checker:
                          "e.g. 'days_of_fire[prk_rus_shells] > 365'")
 
 
-def _outcome_view(data: dict[str, Any]) -> SimpleNamespace:
-    """The names :func:`outcome_names` reads, as the file declares them (valid or not)."""
+def _outcome_view(data: dict[str, Any]) -> SimpleNamespace | None:
+    """The names :func:`outcome_names` reads, as the file declares them (valid or not).
 
-    def table(section: str) -> dict[str, dict[str, None]]:
-        raw = data.get(section)
+    None when one of the sections they come from is there but is not a mapping.
+    """
+    raw = {s: raw_section(data, s) for s in ("transfers", "demand", "stocks", "indicators", "events")}
+    if any(v is not None and not isinstance(v, dict) for v in raw.values()):
+        return None
+    raw = {s: v or {} for s, v in raw.items()}
+
+    def table(s: str) -> dict[str, dict[str, None]]:
         return {a: dict.fromkeys(k for k in by if isinstance(k, str))
-                for a, by in (raw.items() if isinstance(raw, dict) else ()) if isinstance(by, dict)}
+                for a, by in raw[s].items() if isinstance(by, dict)}
 
     def name(value: Any) -> str | None:
         return value if isinstance(value, str) else None
 
-    raw_transfers = data.get("transfers")
     transfers = {f: SimpleNamespace(recipient=name(t.get("recipient")), munition=name(t.get("munition")))
-                 for f, t in (raw_transfers.items() if isinstance(raw_transfers, dict) else ())
-                 if isinstance(t, dict)}
-    names = {s: dict.fromkeys(k for k in (data.get(s) or {}) if isinstance(k, str))
-             for s in ("indicators", "events") if isinstance(data.get(s), dict)}
+                 for f, t in raw["transfers"].items() if isinstance(t, dict)}
     return SimpleNamespace(transfers=transfers, demand=table("demand"), stocks=table("stocks"),
-                           indicators=names.get("indicators", {}), events=names.get("events", {}))
+                           indicators=dict.fromkeys(raw["indicators"]), events=dict.fromkeys(raw["events"]))
 
 
 def check(sc: Scenario, doc: SourceDoc, strict: bool = False,

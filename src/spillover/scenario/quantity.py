@@ -190,6 +190,35 @@ def _check(kind: str, p: tuple[float, ...], bounds: tuple[float, float] | None) 
         raise ValueError("bounds need low < high")
 
 
+def _kind(raw: dict[Any, Any]) -> str:
+    """The one distribution key of a number's mapping; unknown keys get a suggestion."""
+    unknown = [k for k in raw if k not in KINDS and k not in META_KEYS]
+    if unknown:
+        close = NameSet([*KINDS, *META_KEYS]).closest(str(unknown[0]))
+        hint = f" (did you mean '{close}'?)" if close else (
+            f" (use one of {', '.join(KINDS)}, with source, judgment, note, name, bounds, weights)")
+        raise unknown_key(str(unknown[0]), hint)
+    kinds = [k for k in raw if k in KINDS]
+    if len(kinds) != 1:
+        raise ValueError(f"a number needs exactly one of {', '.join(KINDS)}")
+    return str(kinds[0])
+
+
+def _params(kind: str, spec: Any) -> tuple[float, ...]:
+    """A distribution's parameters, from its list or its mapping of named parameters."""
+    if kind == "value":
+        return _numbers([spec], "value", 1)
+    if kind == "triangular":
+        if isinstance(spec, dict):
+            spec = [spec.get("low"), spec.get("mode"), spec.get("high")]
+        return _numbers(spec, "triangular", 3)
+    named = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "lognormal": ("median", "sigma"),
+             "beta": ("a", "b")}
+    if kind in named:
+        return _named(spec, kind, named[kind])
+    return _numbers(spec, "choice")
+
+
 def parse_quantity(raw: Any) -> Quantity | Any:
     """Turn the YAML form of a number into a :class:`Quantity`.
 
@@ -209,34 +238,8 @@ def parse_quantity(raw: Any) -> Quantity | Any:
             "expected a number or a mapping such as {value: 3, source: KEY} or "
             "{uniform: [1, 5], judgment: true}"
         )
-    kinds = [k for k in raw if k in KINDS]
-    unknown = [k for k in raw if k not in KINDS and k not in META_KEYS]
-    if unknown:
-        close = NameSet([*KINDS, *META_KEYS]).closest(str(unknown[0]))
-        hint = f" (did you mean '{close}'?)" if close else (
-            f" (use one of {', '.join(KINDS)}, with source, judgment, note, name, bounds, weights)")
-        raise unknown_key(str(unknown[0]), hint)
-    if len(kinds) != 1:
-        raise ValueError(f"a number needs exactly one of {', '.join(KINDS)}")
-    kind = kinds[0]
-    spec = raw[kind]
-    params: tuple[float, ...]
-    if kind == "value":
-        params = _numbers([spec], "value", 1)
-    elif kind == "uniform":
-        params = _named(spec, "uniform", ("low", "high"))
-    elif kind == "triangular":
-        if isinstance(spec, dict):
-            spec = [spec.get("low"), spec.get("mode"), spec.get("high")]
-        params = _numbers(spec, "triangular", 3)
-    elif kind == "normal":
-        params = _named(spec, "normal", ("mean", "sd"))
-    elif kind == "lognormal":
-        params = _named(spec, "lognormal", ("median", "sigma"))
-    elif kind == "beta":
-        params = _named(spec, "beta", ("a", "b"))
-    else:
-        params = _numbers(spec, "choice")
+    kind = _kind(raw)
+    params = _params(kind, raw[kind])
     bounds = _numbers(raw["bounds"], "bounds", 2) if "bounds" in raw else None
     weights = _numbers(raw["weights"], "weights", len(params)) if "weights" in raw else None
     if weights is not None and (min(weights) < 0 or sum(weights) <= 0):

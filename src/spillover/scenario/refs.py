@@ -71,23 +71,43 @@ def _keys(value: Any) -> list[str]:
     return [k for k in value if isinstance(k, str)] if isinstance(value, dict) else []
 
 
-def declared(data: dict[str, Any]) -> dict[str, NameSet]:
-    """The names each section declares in the file (whether or not their entries validate)."""
-    names = {s: NameSet(_keys(data.get(s))) for s in SECTIONS}
-    names["signals+indicators"] = NameSet([*names["signals"], *names["indicators"]])
+def section(data: dict[str, Any], name: str) -> Any:
+    """The section ``name`` as read, or the one under a misspelt top-level key standing for it."""
+    if name in data:
+        return data[name]
+    from spillover.scenario.model import Scenario
+
+    strays = NameSet(k for k in data if k not in Scenario.model_fields)
+    stray = strays.closest(name) if len(strays) else None
+    return data[stray] if stray is not None and NameSet([name]).closest(stray) == name else None
+
+
+def declared(data: dict[str, Any]) -> dict[str, NameSet | None]:
+    """The names each section declares in the file, whether or not their entries validate.
+
+    A section under a misspelt key (``actros:``) declares its names all the same, and a
+    section that is not a mapping gives None: its names are unknown, so references to it
+    are not checked (the shape error is enough).
+    """
+    names: dict[str, NameSet | None] = {}
+    for s in SECTIONS:
+        value = section(data, s)
+        names[s] = NameSet(_keys(value)) if value is None or isinstance(value, dict) else None
+    both = (names["signals"], names["indicators"])
+    names["signals+indicators"] = NameSet([*both[0], *both[1]]) if None not in both else None
     return names
 
 
 class RefChecker:
     """Every unknown name in the file, each with the closest declared name."""
 
-    def __init__(self, doc: SourceDoc, names: dict[str, NameSet], hints: Suggestions) -> None:
+    def __init__(self, doc: SourceDoc, names: dict[str, NameSet | None], hints: Suggestions) -> None:
         self.doc, self.names, self.hints = doc, names, hints
         self.data: dict[str, Any] = doc.data
         self.problems: list[Problem] = []
 
-    def ref(self, name: Any, names: NameSet, what: str, path: Path_, key: bool = False) -> bool:
-        if not isinstance(name, str) or name in names:
+    def ref(self, name: Any, names: NameSet | None, what: str, path: Path_, key: bool = False) -> bool:
+        if names is None or not isinstance(name, str) or name in names:
             return True
         self.problems.append(self.doc.problem(path, f"unknown {what} '{name}'"
                                               f"{self.hints.did_you_mean(name, names)}", key=key))
