@@ -256,3 +256,16 @@ def test_mutant_through_the_cli(index: int, tmp_path: Path, capsys: pytest.Captu
         assert re.match(rf"{re.escape(str(path))}:\d+:\d+: ", err), (names, err)
     else:
         assert "valid (strict)" in out, (names, out)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_every_valid_mutant_runs() -> None:
+    """The other half of the promise: what validates, runs (a few runs of each)."""
+    import spillover
+
+    valid = [text for _, text in MUTANTS if check_outcome(text) == "valid"]
+    assert valid
+    for text in valid:
+        res = spillover.run(loads_scenario(text, "mutant.yaml"), runs=8, seed=1)
+        assert len(res.outcomes) > 0
