@@ -178,3 +178,9 @@ def test_a_broken_section_does_not_flood_the_report(old: str, new: str, expected
     """A misspelt section still declares its names; one that is not a mapping is not checked against."""
     found = problems(edit(old, new))
     assert [p.split(": ", 1)[1] for p in found] == expected
+
+
+def test_a_transfer_at_rate_zero_does_not_warn() -> None:
+    text = edit("  O: {shell: {value: 1000, source: test}}\n", "").replace(
+        "rate: {value: 50, source: test}\n    dormant", "rate: {value: 0, source: test}\n    dormant")
+    assert loads_scenario(text, "ok.yaml").warnings == ()

@@ -61,12 +61,14 @@ class _Checker:
                 parent = comp.of if comp else None
 
     def holdings(self) -> None:
-        """A transfer whose supplier never holds its munition ships nothing: a warning."""
+        """A transfer that would ship, but whose supplier never holds its munition: a warning."""
         held = self._held()
         for f, tr in self.sc.transfers.items():
             mun = self.sc.munitions.get(tr.munition)
             if mun is None or mun.kind != "munition" or (tr.supplier, tr.munition) in held:
                 continue
+            if tr.rate is not None and not _may_flow(tr.rate):
+                continue  # its rate is zero throughout: it ships nothing whatever the supplier holds
             if tr.supplier not in (self.names["actors"] or ()):
                 continue
             self.warn(("transfers", f, "supplier"),
@@ -194,6 +196,14 @@ class _Checker:
             if not (expr.is_predicate or flag):
                 self.bad(path, f"claim '{c}' needs a true/false expression, "
                          "e.g. 'days_of_fire[prk_rus_shells] > 365'")
+
+
+def _may_flow(schedule: Schedule) -> bool:
+    """True when some rate of the schedule, scaled, can be above zero."""
+    steps = schedule.piecewise or schedule.ramp or []
+    rates = [schedule.constant] if schedule.constant is not None else [s.rate for s in steps]
+    top = max((q.support()[1] for q in rates if q is not None), default=0.0)
+    return top > 0 and all(q.support()[1] > 0 for q in schedule.scale)
 
 
 def _outcome_view(data: dict[str, Any]) -> SimpleNamespace | None:
