@@ -8,6 +8,7 @@ the raw tables, independently of the drafting code.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,6 +186,18 @@ def test_years_without_deliveries_and_after_the_data(store: data.Store) -> None:
         steps[2]["rate"]["value"] == 0 and "no deliveries recorded in 2023-2024" in steps[2]["rate"]["note"]
     )
     assert steps[3]["rate"]["judgment"] and "the SIPRI data end in 2024" in steps[3]["rate"]["note"]
+
+
+@pytest.mark.parametrize(("start", "horizon", "end"), [("2022-01-01", 365, "2024-12-31"),
+                                                     ("2019-06-01", 30, "2025-12-31")])
+def test_a_data_window_past_the_horizon_gives_no_step_after_it(store: data.Store, start: str, horizon: int,
+                                                               end: str) -> None:
+    draft = build_draft(store, ACTORS, start, horizon, end=end)
+    last = dt.date.fromisoformat(start) + dt.timedelta(days=horizon - 1)
+    doc = yaml.safe_load(draft.text)
+    steps = [s for t in doc["transfers"].values() if "rate" in t for s in t["rate"].get("piecewise", [])]
+    assert steps and all(s["from"] <= last for s in steps)
+    spillover.loads_scenario(draft.text, strict=True)
 
 
 def test_gdelt_window_inside_the_period_has_no_fallback(store: data.Store) -> None:

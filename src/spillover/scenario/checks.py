@@ -1,205 +1,248 @@
-"""Cross-reference checks on a validated scenario, each located in the file."""
+"""The checks beyond the schema, each located in the file: references, logic, strict mode, claims.
+
+:func:`check` runs them all on the validated scenario, or on the partial scenario that
+shape validation leaves when the file has shape errors (see :mod:`spillover.scenario.shape`),
+so that one pass reports every problem. It returns errors and warnings apart.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
 
-from spillover.scenario.errors import Problem, did_you_mean
-from spillover.scenario.model import Scenario
+from spillover.scenario.errors import Problem, ScenarioWarning, Suggestions
+from spillover.scenario.model import Scenario, Schedule
+from spillover.scenario.refs import ANY, RefChecker, declared, match
+from spillover.scenario.refs import section as raw_section
 from spillover.scenario.source import SourceDoc
 from spillover.scenario.walk import input_name, quantities
 
 Path_ = tuple[str | int, ...]
+RESERVED_INPUTS = ("run", "policy")  # columns of the experiments and outcomes tables
 
 
 class _Checker:
-    def __init__(self, sc: Scenario, doc: SourceDoc) -> None:
-        self.sc, self.doc = sc, doc
+    def __init__(self, sc: Scenario, doc: SourceDoc, hints: Suggestions) -> None:
+        self.sc, self.doc, self.hints = sc, doc, hints
+        self.data: dict[str, Any] = doc.data
+        self.names = declared(self.data)  # None for a section that is not a mapping
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def bad(self, path: Path_, message: str, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
 
-    def ref(self, name: str, valid: Iterable[str], what: str, path: Path_, key: bool = False) -> bool:
-        valid = list(valid)
-        if name in valid:
-            return True
-        self.bad(path, f"unknown {what} '{name}'{did_you_mean(name, valid)}", key=key)
-        return False
+    def warn(self, path: Path_, message: str) -> None:
+        p = self.doc.problem(path, message)
+        self.warnings.append(ScenarioWarning(p.file, p.line, p.col, p.message))
 
-    def stock_table(self, section: str) -> None:
-        table = getattr(self.sc, section)
-        for a, by in table.items():
-            self.ref(a, self.sc.actors, "actor", (section, a), key=True)
-            for m in by:
-                self.ref(m, self.sc.munitions, "munition", (section, a, m), key=True)
+    def complete(self, section: str) -> bool:
+        """True when every entry the file declares in ``section`` validated."""
+        names = self.names[section]
+        return names is not None and len(getattr(self.sc, section)) == len(names)
 
     def transfers(self) -> None:
         sc = self.sc
         for f, tr in sc.transfers.items():
-            p: Path_ = ("transfers", f)
-            self.ref(tr.supplier, sc.actors, "actor", (*p, "supplier"))
-            self.ref(tr.recipient, sc.actors, "actor", (*p, "recipient"))
-            self.ref(tr.munition, sc.munitions, "munition", (*p, "munition"))
             if tr.supplier == tr.recipient:
-                self.bad((*p, "recipient"), "a transfer needs a recipient other than its supplier")
-            if tr.compensation is not None:
-                parent = tr.compensation.of
-                cp = (*p, "compensation", "for")
-                if self.ref(parent, [g for g in sc.transfers if g != f], "transfer", cp):
-                    seen = {f}
-                    while parent is not None and parent in sc.transfers:
-                        if parent in seen:
-                            self.bad(cp, "compensation flows form a cycle")
-                            break
-                        seen.add(parent)
-                        comp = sc.transfers[parent].compensation
-                        parent = comp.of if comp else None
+                self.bad(("transfers", f, "recipient"),
+                         "a transfer needs a recipient other than its supplier")
+            if tr.compensation is None or tr.compensation.of == f:
+                continue
+            parent: str | None = tr.compensation.of
+            seen = {f}
+            while parent is not None and parent in sc.transfers:
+                if parent in seen:
+                    self.bad(("transfers", f, "compensation", "for"), "compensation flows form a cycle")
+                    break
+                seen.add(parent)
+                comp = sc.transfers[parent].compensation
+                parent = comp.of if comp else None
+
+    def holdings(self) -> None:
+        """A transfer that would ship, but whose supplier never holds its munition: a warning."""
+        held = self._held()
+        for f, tr in self.sc.transfers.items():
+            mun = self.sc.munitions.get(tr.munition)
+            if mun is None or mun.kind != "munition" or (tr.supplier, tr.munition) in held:
+                continue
+            if tr.rate is not None and not _may_flow(tr.rate):
+                continue  # its rate is zero throughout: it ships nothing whatever the supplier holds
+            if tr.supplier not in (self.names["actors"] or ()):
+                continue
+            self.warn(("transfers", f, "supplier"),
+                      f"'{tr.supplier}' never holds '{tr.munition}' (no stock, production or incoming "
+                      f"transfer of it), so transfer '{f}' ships nothing; add a stock or production, "
+                      "or make the munition kind: good")
+
+    def _held(self) -> set[tuple[str, str]]:
+        """(actor, munition) pairs with a stock above zero, a production or an incoming transfer."""
+        held: set[tuple[str, str]] = set()
+        for section in ("stocks", "production"):
+            for path, _ in match(self.data, (section, ANY, ANY)):
+                a, m = str(path[1]), str(path[2])
+                q = self.sc.stocks.get(a, {}).get(m) if section == "stocks" else None
+                if q is None or q.support()[1] > 0:
+                    held.add((a, m))
+        for _, spec in match(self.data, ("transfers", ANY)):
+            if isinstance(spec, dict) and isinstance(spec.get("recipient"), str):
+                held.add((spec["recipient"], str(spec.get("munition"))))
+        return held
 
     def signals(self) -> None:
-        sc = self.sc
-        for s, sig in sc.signals.items():
-            p: Path_ = ("signals", s)
-            if s in sc.indicators:
-                self.bad(p, f"'{s}' names both a signal and an indicator; rename one", key=True)
-            if sig.flow is not None:
-                self.ref(sig.flow, sc.transfers, "transfer", (*p, "flow"))
-            if sig.stock is not None:
-                self.ref(sig.stock.actor, sc.actors, "actor", (*p, "stock", "actor"))
-                self.ref(sig.stock.munition, sc.munitions, "munition", (*p, "stock", "munition"))
-            if sig.event is not None:
-                self.ref(sig.event, sc.events, "event", (*p, "event"))
-            if sig.lever is not None:
-                self.ref(sig.lever, sc.levers, "lever", (*p, "lever"))
-
-    def indicators(self) -> None:
-        sc = self.sc
-        for o in sc.perception.observers:
-            self.ref(o, sc.actors, "actor", ("perception", "observers", o), key=True)
-        for k, ind in sc.indicators.items():
-            p: Path_ = ("indicators", k)
-            self.ref(ind.observer, sc.actors, "actor", (*p, "observer"))
-            valid = [*sc.signals, *sc.indicators]
-            for j in ind.inputs:
-                self.ref(j, valid, "signal or indicator", (*p, "inputs", j), key=True)
+        for s in self.names["signals"] or ():
+            if s in (self.names["indicators"] or ()):
+                self.bad(("signals", s), f"'{s}' names both a signal and an indicator; rename one", key=True)
 
     def events(self) -> None:
         sc = self.sc
         started = set()
         for e, ev in sc.events.items():
-            p: Path_ = ("events", e)
-            kind = "hazard" if ev.trigger.hazard else "threshold"
-            self.ref(ev.trigger.indicator, sc.indicators, "indicator",
-                     (*p, "trigger", kind, "indicator"))
             for i, eff in enumerate(ev.effects):
-                ep: Path_ = (*p, "effects", i)
-                if eff.start is not None:
-                    started.add(eff.start)
-                    if self.ref(eff.start, sc.transfers, "transfer", (*ep, "start")) and not (
-                        sc.transfers[eff.start].dormant
-                    ):
-                        self.bad((*ep, "start"), f"transfer '{eff.start}' already flows from "
-                                 "day 0; mark it dormant: true so that this event starts it")
-                if eff.add_beta is not None:
-                    self.ref(eff.add_beta.indicator, sc.indicators, "indicator",
-                             (*ep, "add_beta", "indicator"))
-                if eff.scale_weight is not None:
-                    sw = eff.scale_weight
-                    wp: Path_ = (*ep, "scale_weight")
-                    if self.ref(sw.indicator, sc.indicators, "indicator", (*wp, "indicator")):
-                        self.ref(sw.input, sc.indicators[sw.indicator].inputs,
-                                 f"input of indicator '{sw.indicator}'", (*wp, "input"))
-                if eff.scale_rate is not None:
-                    self.scale_rate(eff.scale_rate, (*ep, "scale_rate"))
+                if eff.start is None:
+                    continue
+                started.add(eff.start)
+                tr = sc.transfers.get(eff.start)
+                if tr is not None and not tr.dormant:
+                    self.bad(("events", e, "effects", i, "start"), f"transfer '{eff.start}' already flows "
+                             "from day 0; mark it dormant: true so that this event starts it")
+        if not self.complete("events"):
+            return  # an event that failed validation may start a dormant transfer
         for f, tr in sc.transfers.items():
             if tr.dormant and f not in started:
                 self.bad(("transfers", f, "dormant"),
                          f"dormant transfer '{f}' is started by no event; add an effect "
                          f"'start: {f}' to an event or drop dormant")
 
-    def scale_rate(self, sr: object, p: Path_) -> None:
-        sc = self.sc
-        if sr.transfer is not None:  # type: ignore[attr-defined]
-            self.ref(sr.transfer, sc.transfers, "transfer", (*p, "transfer"))  # type: ignore[attr-defined]
-        for section in ("production", "demand"):
-            ref = getattr(sr, section)
-            if ref is None:
-                continue
-            table = getattr(sc, section)
-            if self.ref(ref.actor, table, f"actor with {section}", (*p, section, "actor")):
-                self.ref(ref.munition, table[ref.actor], f"{section} of {ref.actor}",
-                         (*p, section, "munition"))
-
-    def levers_policies(self) -> None:
-        sc = self.sc
-        for name, lv in sc.levers.items():
-            for i, f in enumerate(lv.transfers):
-                self.ref(f, sc.transfers, "transfer", ("levers", name, "transfers", i))
-        if not sc.policies:
-            self.bad(("policies",) if "policies" in self.doc.data else (),
+    def policies(self) -> None:
+        if not self.data.get("policies"):
+            self.bad(("policies",) if "policies" in self.data else (),
                      "the scenario declares no policy; add at least one, e.g. "
                      "'policies: {status-quo: {levers: {}}}'")
-        for pol, spec in sc.policies.items():
+        for pol, spec in self.sc.policies.items():
             for lever, value in spec.levers.items():
-                lp: Path_ = ("policies", pol, "levers", lever)
-                if self.ref(lever, sc.levers, "lever", lp, key=True) and not 0 <= value <= 1:
-                    self.bad(lp, f"lever values lie between 0 and 1, got {value:g}")
+                if not 0 <= value <= 1:
+                    self.bad(("policies", pol, "levers", lever),
+                             f"lever values lie between 0 and 1, got {value:g}")
 
-    def sources(self, strict: bool) -> None:
+    def dates(self) -> None:
+        """The run ends by 9999-12-31, and every schedule step starts within the horizon."""
+        start, horizon = self.sc.start, self.sc.horizon
+        if start is None or horizon is None:
+            return
+        if start.toordinal() + horizon > dt.date.max.toordinal():
+            self.bad(("horizon",), f"the run would end after 9999-12-31 (start {start} plus {horizon} days); "
+                     "choose an earlier start or a shorter horizon")
+            return
+        last = start + dt.timedelta(days=horizon - 1)
+        for path, schedule in self._schedules():
+            for i, step in enumerate(schedule.piecewise or []):
+                if step.start > last:
+                    self.bad((*path, "piecewise", i, "from"), f"this step starts on {step.start}, after the "
+                             f"horizon's last day {last} (start {start} plus {horizon} days); it never "
+                             "takes effect")
+
+    def _schedules(self) -> list[tuple[Path_, Schedule]]:
         sc = self.sc
-        names: dict[str, object] = {}
-        for path, q in quantities(sc):
-            if q.sources:
-                listed = (*path, "source", 0) in self.doc.values
-                for i, key in enumerate(q.sources):
-                    where = (*path, "source", i) if listed else (*path, "source")
-                    self.ref(key, sc.sources, "source", where)
-            elif strict and not q.judgment and path in self.doc.values:
+        out: list[tuple[Path_, Schedule]] = []
+        for section in ("production", "demand"):
+            out += [((section, a, m), s) for a, by in getattr(sc, section).items() for m, s in by.items()]
+        out += [(("transfers", f), tr.rate) for f, tr in sc.transfers.items() if tr.rate is not None]
+        return [(p if p[0] != "transfers" else (*p, "rate"), s) for p, s in out]
+
+    def inputs(self, strict: bool) -> None:
+        """Strict sources, and input names: unique per number, and not a table's own column."""
+        seen: dict[str, object] = {}
+        for path, q in quantities(self.sc):
+            if strict and not q.sources and not q.judgment and path in self.doc.values:
                 self.bad(path, "this number has no source; add 'source: KEY' (a key of "
                          "sources) or 'judgment: true' (strict mode)")
-            if q.name:
-                other = names.setdefault(q.name, q)
+            if q.name in RESERVED_INPUTS:
+                self.bad((*path, "name"), f"the input name '{q.name}' is reserved (a column of the "
+                         "experiments and outcomes tables); choose another name")
+            elif q.name:
+                other = seen.setdefault(q.name, q)
                 if other != q:
                     self.bad(path, f"input name '{q.name}' is used for a different number")
             input_name(path, q)
-        for c, claim in sc.claims.items():
-            if claim.source is not None:
-                self.ref(claim.source, sc.sources, "source", ("claims", c, "source"))
-            elif strict:
-                self.bad(("claims", c), "this claim has no source (strict mode)")
+        if strict:
+            for c, claim in self.sc.claims.items():
+                if claim.source is None:
+                    self.bad(("claims", c), "this claim has no source (strict mode)")
 
     def claims(self) -> None:
         from spillover.scenario.expr import Column, ExprError, compile_expr
         from spillover.scenario.outcomes import outcome_names
 
-        available = outcome_names(self.sc)
-        for c, claim in self.sc.claims.items():
+        view = _outcome_view(self.data)
+        if view is None:
+            return  # a section the outcomes come from is not a mapping: their names are unknown
+        available = outcome_names(view)  # type: ignore[arg-type]
+        for path, text in match(self.data, ("claims", ANY, "expr")):
+            c = path[1]
+            if not isinstance(text, str):
+                continue
             try:
-                expr = compile_expr(claim.expr, available)
+                expr = compile_expr(text, available)
             except ExprError as exc:
-                line, col = self.doc.where(("claims", c, "expr"))
+                line, col = self.doc.where(path)
                 raw = self.doc.text.splitlines()[line - 1] if self.doc.text else ""
-                quoted = 1 if raw[col - 1 : col] in ("'", '"') else 0
-                self.problems.append(Problem(self.doc.file, line, col + quoted + exc.column - 1,
+                quoted = 1 if raw[col - 1: col] in ("'", '"') else 0
+                self.problems.append(Problem(self.doc.file, line, col + quoted + max(exc.column, 1) - 1,
                                              f"claim '{c}': {exc.message}"))
                 continue
             flag = isinstance(expr, Column) and expr.name.startswith("fired.")
             if not (expr.is_predicate or flag):
-                self.bad(("claims", c, "expr"), f"claim '{c}' needs a true/false expression, "
+                self.bad(path, f"claim '{c}' needs a true/false expression, "
                          "e.g. 'days_of_fire[prk_rus_shells] > 365'")
 
 
-def check(sc: Scenario, doc: SourceDoc, strict: bool = False) -> list[Problem]:
-    """Every cross-reference problem in ``sc`` (empty when the scenario is usable)."""
-    c = _Checker(sc, doc)
-    for section in ("stocks", "production", "demand"):
-        c.stock_table(section)
+def _may_flow(schedule: Schedule) -> bool:
+    """True when some rate of the schedule, scaled, can be above zero."""
+    steps = schedule.piecewise or schedule.ramp or []
+    rates = [schedule.constant] if schedule.constant is not None else [s.rate for s in steps]
+    top = max((q.support()[1] for q in rates if q is not None), default=0.0)
+    return top > 0 and all(q.support()[1] > 0 for q in schedule.scale)
+
+
+def _outcome_view(data: dict[str, Any]) -> SimpleNamespace | None:
+    """The names :func:`outcome_names` reads, as the file declares them (valid or not).
+
+    None when one of the sections they come from is there but is not a mapping.
+    """
+    raw = {s: raw_section(data, s) for s in ("transfers", "demand", "stocks", "indicators", "events")}
+    if any(v is not None and not isinstance(v, dict) for v in raw.values()):
+        return None
+    raw = {s: v or {} for s, v in raw.items()}
+
+    def table(s: str) -> dict[str, dict[str, None]]:
+        return {a: dict.fromkeys(k for k in by if isinstance(k, str))
+                for a, by in raw[s].items() if isinstance(by, dict)}
+
+    def name(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    transfers = {f: SimpleNamespace(recipient=name(t.get("recipient")), munition=name(t.get("munition")))
+                 for f, t in raw["transfers"].items() if isinstance(t, dict)}
+    return SimpleNamespace(transfers=transfers, demand=table("demand"), stocks=table("stocks"),
+                           indicators=dict.fromkeys(raw["indicators"]), events=dict.fromkeys(raw["events"]))
+
+
+def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
+          hints: Suggestions | None = None) -> tuple[list[Problem], list[Problem]]:
+    """Every problem beyond the schema in ``sc``: (errors, warnings); under strict, no warnings."""
+    c = _Checker(sc, doc, hints or Suggestions())
+    c.problems += RefChecker(doc, c.names, c.hints).run()
     c.transfers()
+    c.holdings()
     c.signals()
-    c.indicators()
     c.events()
-    c.levers_policies()
-    c.sources(strict)
-    if not c.problems:
-        c.claims()
-    return c.problems
+    c.policies()
+    c.dates()
+    c.inputs(strict)
+    c.claims()
+    if strict:
+        strict_errors = [Problem(w.file, w.line, w.col, f"{w.message} (strict mode)") for w in c.warnings]
+        return c.problems + strict_errors, []
+    return c.problems, c.warnings

@@ -7,11 +7,10 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from spillover.scenario.checks import check
-from spillover.scenario.errors import Problem, ScenarioError, did_you_mean
+from spillover.scenario.errors import Problem, ScenarioError, Suggestions, did_you_mean
 from spillover.scenario.model import Scenario
+from spillover.scenario.shape import validate_shape
 from spillover.scenario.source import SourceDoc, read_yaml
 
 _BUILTIN = "spillover.scenario.builtin"
@@ -41,55 +40,31 @@ def resolve(name_or_path: str | Path) -> Path:
     return builtin_path(str(name_or_path))
 
 
-def _message(err: dict[str, object], model_doc: SourceDoc) -> tuple[tuple[str | int, ...], str, bool]:
-    loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and "[" in x))  # type: ignore[union-attr]
-    kind = err["type"]
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind == "extra_forbidden":
-        return loc, f"unknown key '{loc[-1]}'", True
-    if kind == "missing":
-        return loc, f"missing required key '{loc[-1]}'", False
-    if kind == "string_pattern_mismatch":
-        return loc, "names use letters, digits and underscores, and start with a letter", True
-    value = err.get("input")
-    if kind.startswith(("float", "int", "date", "string", "bool", "dict", "list")) and not isinstance(
-        value, dict | list
-    ):
-        msg = f"{msg} (got {value!r})"
-    return loc, msg, False
-
-
-def _suggest_key(loc: tuple[str | int, ...], sc_fields: list[str]) -> str:
-    return did_you_mean(str(loc[-1]), sc_fields) if len(loc) == 1 else ""
-
-
 def parse_scenario(doc: SourceDoc, strict: bool = False) -> Scenario:
-    """Validate a :class:`SourceDoc` into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    """Validate a :class:`SourceDoc` into a :class:`Scenario`, or raise :class:`ScenarioError`.
+
+    One pass: the problems found while reading, the shape (schema) problems, and the
+    reference, logic, strict and claim checks are reported together. Warnings go to
+    :attr:`Scenario.warnings` (or :attr:`ScenarioError.warnings`); under ``strict`` they are
+    errors.
+    """
     if not isinstance(doc.data, dict):
-        raise ScenarioError([Problem(doc.file, 1, 1, "a scenario file is a YAML mapping "
-                                     "(name:, title:, start:, horizon:, actors:, …)")])
-    try:
-        sc = Scenario.model_validate(doc.data)
-    except ValidationError as exc:
-        problems = []
-        fields = [f.alias or n for n, f in Scenario.model_fields.items()]
-        for err in exc.errors():
-            loc, msg, at_key = _message(err, doc)  # type: ignore[arg-type]
-            if err["type"] == "extra_forbidden":
-                msg += _suggest_key(loc, fields)
-            problems.append(doc.problem(loc, msg, key=at_key))
-        raise ScenarioError(_dedupe(problems)) from None
-    problems = check(sc, doc, strict=strict)
+        raise ScenarioError([*doc.problems, Problem(doc.file, *doc.where(()), "a scenario file is a YAML "
+                                                    "mapping (name:, title:, start:, horizon:, actors:, …)")])
+    hints = Suggestions()
+    sc, problems = validate_shape(doc, hints)
+    errors, warnings = check(sc, doc, strict=strict, hints=hints)
+    problems = _dedupe([*doc.problems, *problems, *errors])
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, warnings)
     sc._origin = doc.file
     sc._sha256 = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    sc._warnings = tuple(sorted(warnings))
     return sc
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """One problem per place: the first found (reading, then shape, then the checks)."""
     seen: dict[tuple[int, int], Problem] = {}
     for p in problems:
         seen.setdefault((p.line, p.col), p)

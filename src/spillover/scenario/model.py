@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -14,10 +16,29 @@ from pydantic import (
     model_validator,
 )
 
-from spillover.scenario.quantity import AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q
+from spillover.scenario.errors import NameSet, Problem
+from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q, unknown_key
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(raw: Any) -> Any:
+    """A date written YYYY-MM-DD; not a number of seconds, which pydantic would also take."""
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValueError(f"'{raw}' is not a date: {exc}") from None
+    shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:37] + "…"
+    raise ValueError(f"a date is written YYYY-MM-DD, from 0001-01-01 to 9999-12-31 (got {shown})")
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class Strict(BaseModel):
@@ -48,12 +69,12 @@ class Munition(Strict):
 
 
 class Step(Strict):
-    start: dt.date = Field(alias="from")
+    start: Date = Field(alias="from")
     rate: NonNegQ
 
 
 class Point(Strict):
-    at: dt.date
+    at: Date
     rate: NonNegQ
 
 
@@ -71,7 +92,13 @@ class Schedule(Strict):
     @model_validator(mode="before")
     @classmethod
     def _bare(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict) or not ({"constant", "piecewise", "ramp", "scale"} & set(raw)):
+        forms = ("constant", "piecewise", "ramp", "scale")
+        if isinstance(raw, dict) and not (set(forms) & set(raw)) and not (set(KINDS) & set(raw)):
+            for k in raw:  # neither a schedule nor a number: a misspelt form?
+                close = NameSet(forms).closest(str(k))
+                if close is not None:
+                    raise unknown_key(str(k), f" (did you mean '{close}'?)", "in a schedule")
+        if not isinstance(raw, dict) or not (set(forms) & set(raw)):
             return {"constant": raw}
         if "scale" in raw and not isinstance(raw["scale"], list):
             raw = {**raw, "scale": [raw["scale"]]}
@@ -178,7 +205,7 @@ class Indicator(Strict):
     tau: AtLeastOneQ
     beta: Q
     initial: Q | None = None
-    threshold: float = 0.5
+    threshold: FiniteFloat = 0.5
     inputs: dict[Id, Q] = Field(default_factory=dict)
     gain: Q | None = None
     description: str | None = None
@@ -194,7 +221,7 @@ class Hazard(Strict):
 class Threshold(Strict):
     indicator: Id
     theta: Q
-    days: int = Field(default=1, ge=1)
+    days: int = Field(default=1, ge=1, le=36500)
 
 
 class Trigger(Strict):
@@ -262,7 +289,7 @@ class Lever(Strict):
 
     kind: Literal["transparency", "cap", "channel", "sanctions"]
     transfers: list[Id] = Field(default_factory=list)
-    default: float = Field(default=-1.0, le=1.0)  # -1: the kind's own default
+    default: FiniteFloat = Field(default=-1.0, le=1.0)  # -1: the kind's own default
     delay: NonNegQ | None = None
     loss: FractionQ | None = None
     description: str | None = None
@@ -292,7 +319,7 @@ class Lever(Strict):
 
 class Policy(Strict):
     description: str | None = None
-    levers: dict[Id, float] = Field(default_factory=dict)
+    levers: dict[Id, FiniteFloat] = Field(default_factory=dict)
 
 
 class Claim(Strict):
@@ -307,7 +334,7 @@ class Scenario(Strict):
     name: PolicyId
     title: str
     description: str = ""
-    start: dt.date
+    start: Date
     horizon: int = Field(gt=0, le=36500)
     sources: dict[str, Source] = Field(default_factory=dict)
     limitations: list[str] = Field(default_factory=list)
@@ -327,6 +354,7 @@ class Scenario(Strict):
 
     _origin: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")
+    _warnings: tuple[Problem, ...] = PrivateAttr(default=())
 
     @property
     def origin(self) -> str:
@@ -337,3 +365,12 @@ class Scenario(Strict):
     def sha256(self) -> str:
         """The sha256 of the scenario file's bytes."""
         return self._sha256
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """What validation found suspicious but not wrong (:class:`ScenarioWarning` objects).
+
+        Each prints as ``FILE:LINE:COL: warning: message``. Under ``strict=True`` they are
+        errors instead, so a scenario loaded strictly has none.
+        """
+        return self._warnings

@@ -8,10 +8,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from spillover.scenario.errors import NameSet
 
 Kind = Literal["value", "uniform", "triangular", "normal", "lognormal", "beta", "choice"]
 KINDS: tuple[str, ...] = ("value", "uniform", "triangular", "normal", "lognormal", "beta", "choice")
-_META = {"source", "judgment", "note", "name", "bounds", "weights"}
+META_KEYS = frozenset({"source", "judgment", "note", "name", "bounds", "weights"})
 
 
 class Quantity(BaseModel):
@@ -137,13 +140,28 @@ def _numbers(value: Any, what: str, n: int | None = None) -> tuple[float, ...]:
     out = []
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ValueError(f"{what} needs numbers, got {v!r}")
-        if not math.isfinite(v):
+            raise ValueError(f"{what} needs numbers, got {_shown(v)}")
+        try:
+            x = float(v)
+        except OverflowError:  # an integer beyond the range of a float
+            raise ValueError(f"{what} needs numbers within ±1e308, got one far beyond") from None
+        if not math.isfinite(x):
             raise ValueError(f"{what} needs finite numbers, got {v!r}")
-        out.append(float(v))
+        out.append(x)
     if n is not None and len(out) != n:
         raise ValueError(f"{what} needs {n} numbers, got {len(out)}")
     return tuple(out)
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def unknown_key(key: str, hint: str, where: str = "in a number") -> PydanticCustomError:
+    """The error for an unknown key in a mapping the schema parses by hand; the key is in ctx."""
+    return PydanticCustomError("unknown_key", "unknown key '{key}' {where}{hint}",
+                               {"key": key, "where": where, "hint": hint})
 
 
 def _named(value: Any, what: str, names: tuple[str, str]) -> tuple[float, ...]:
@@ -172,6 +190,35 @@ def _check(kind: str, p: tuple[float, ...], bounds: tuple[float, float] | None) 
         raise ValueError("bounds need low < high")
 
 
+def _kind(raw: dict[Any, Any]) -> str:
+    """The one distribution key of a number's mapping; unknown keys get a suggestion."""
+    unknown = [k for k in raw if k not in KINDS and k not in META_KEYS]
+    if unknown:
+        close = NameSet([*KINDS, *META_KEYS]).closest(str(unknown[0]))
+        hint = f" (did you mean '{close}'?)" if close else (
+            f" (use one of {', '.join(KINDS)}, with source, judgment, note, name, bounds, weights)")
+        raise unknown_key(str(unknown[0]), hint)
+    kinds = [k for k in raw if k in KINDS]
+    if len(kinds) != 1:
+        raise ValueError(f"a number needs exactly one of {', '.join(KINDS)}")
+    return str(kinds[0])
+
+
+def _params(kind: str, spec: Any) -> tuple[float, ...]:
+    """A distribution's parameters, from its list or its mapping of named parameters."""
+    if kind == "value":
+        return _numbers([spec], "value", 1)
+    if kind == "triangular":
+        if isinstance(spec, dict):
+            spec = [spec.get("low"), spec.get("mode"), spec.get("high")]
+        return _numbers(spec, "triangular", 3)
+    named = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "lognormal": ("median", "sigma"),
+             "beta": ("a", "b")}
+    if kind in named:
+        return _named(spec, kind, named[kind])
+    return _numbers(spec, "choice")
+
+
 def parse_quantity(raw: Any) -> Quantity | Any:
     """Turn the YAML form of a number into a :class:`Quantity`.
 
@@ -191,34 +238,8 @@ def parse_quantity(raw: Any) -> Quantity | Any:
             "expected a number or a mapping such as {value: 3, source: KEY} or "
             "{uniform: [1, 5], judgment: true}"
         )
-    kinds = [k for k in raw if k in KINDS]
-    unknown = [k for k in raw if k not in KINDS and k not in _META]
-    if unknown:
-        raise ValueError(
-            f"unknown key '{unknown[0]}' in a number (use one of {', '.join(KINDS)}, "
-            "with source, judgment, note, name, bounds, weights)"
-        )
-    if len(kinds) != 1:
-        raise ValueError(f"a number needs exactly one of {', '.join(KINDS)}")
-    kind = kinds[0]
-    spec = raw[kind]
-    params: tuple[float, ...]
-    if kind == "value":
-        params = _numbers([spec], "value", 1)
-    elif kind == "uniform":
-        params = _named(spec, "uniform", ("low", "high"))
-    elif kind == "triangular":
-        if isinstance(spec, dict):
-            spec = [spec.get("low"), spec.get("mode"), spec.get("high")]
-        params = _numbers(spec, "triangular", 3)
-    elif kind == "normal":
-        params = _named(spec, "normal", ("mean", "sd"))
-    elif kind == "lognormal":
-        params = _named(spec, "lognormal", ("median", "sigma"))
-    elif kind == "beta":
-        params = _named(spec, "beta", ("a", "b"))
-    else:
-        params = _numbers(spec, "choice")
+    kind = _kind(raw)
+    params = _params(kind, raw[kind])
     bounds = _numbers(raw["bounds"], "bounds", 2) if "bounds" in raw else None
     weights = _numbers(raw["weights"], "weights", len(params)) if "weights" in raw else None
     if weights is not None and (min(weights) < 0 or sum(weights) <= 0):
@@ -231,6 +252,9 @@ def parse_quantity(raw: Any) -> Quantity | Any:
     judgment = raw.get("judgment", False)
     if not isinstance(judgment, bool):
         raise ValueError("judgment needs true or false")
+    for text in ("note", "name"):
+        if raw.get(text) is not None and not isinstance(raw[text], str):
+            raise ValueError(f"{text} needs text, got {_shown(raw[text])}")
     return Quantity(
         kind=kind,  # type: ignore[arg-type]
         params=params,
