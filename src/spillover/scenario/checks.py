@@ -189,7 +189,7 @@ class _Checker:
                 line, col = self.doc.where(path)
                 raw = self.doc.text.splitlines()[line - 1] if self.doc.text else ""
                 quoted = 1 if raw[col - 1: col] in ("'", '"') else 0
-                self.problems.append(Problem(self.doc.file, line, col + quoted + max(exc.column, 1) - 1,
+                self.problems.append(Problem(self.doc.file, line, col + quoted + max(exc.column or 1, 1) - 1,
                                              f"claim '{c}': {exc.message}"))
                 continue
             flag = isinstance(expr, Column) and expr.name.startswith("fired.")

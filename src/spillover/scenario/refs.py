@@ -93,8 +93,8 @@ def declared(data: dict[str, Any]) -> dict[str, NameSet | None]:
     for s in SECTIONS:
         value = section(data, s)
         names[s] = NameSet(_keys(value)) if value is None or isinstance(value, dict) else None
-    both = (names["signals"], names["indicators"])
-    names["signals+indicators"] = NameSet([*both[0], *both[1]]) if None not in both else None
+    sig, ind = names["signals"], names["indicators"]
+    names["signals+indicators"] = NameSet([*sig, *ind]) if sig is not None and ind is not None else None
     return names
 
 

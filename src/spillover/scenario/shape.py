@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import types
 from collections import defaultdict
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
@@ -33,7 +33,7 @@ def _partial_model() -> type[Scenario]:
     for name, info in Scenario.model_fields.items():
         if info.is_required():
             default: Any = {} if get_origin(info.annotation) is dict else None
-            fields[name] = (info.annotation | None, Field(default=default, alias=info.alias))
+            fields[name] = (Optional[info.annotation], Field(default=default, alias=info.alias))  # noqa: UP045
     return create_model("PartialScenario", __base__=Scenario, **fields)
 
 

@@ -149,7 +149,7 @@ def _character_problems(file: str, text: str) -> list[Problem]:
     big = size_problem(file, len(text))
     if big is not None:
         return [big]
-    problems = []
+    problems: list[Problem] = []
     for n, m in enumerate(NOT_ALLOWED.finditer(text)):
         if n == _SHOWN_CHARACTERS:
             rest = sum(1 for _ in NOT_ALLOWED.finditer(text, m.start()))
