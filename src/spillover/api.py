@@ -49,7 +49,7 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
     ``prefer`` and ``description``.
 
     >>> outcomes("nk-russia-2023").iloc[0][["column", "group"]].tolist()
-    ['shipped.prk_rus_shells', 'flows']
+    ['shipped.prk_rus_shells', 'sustainment']
     """
     from spillover.scenario.outcomes import family_of, is_twin, outcome_names
 
