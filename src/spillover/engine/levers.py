@@ -31,11 +31,11 @@ def lever_effects(st: Structure, p: Params) -> LeverEffects:
         lv = st.scenario.levers[name]
         v = p.lever_values[:, i]
         for f in (st.transfers.index(x) for x in lv.transfers):
-            if lv.kind == "transparency":
+            if lv.mechanism == "transparency":
                 transparency[:, f] = np.maximum(transparency[:, f], v)
-            elif lv.kind == "cap":
+            elif lv.mechanism == "cap":
                 cap[:, f] *= v
-            elif lv.kind == "sanctions":
+            elif lv.mechanism == "sanctions":
                 delay[:, f] += v * p.sanction_delay[:, i]
                 loss[:, f] += v * p.sanction_loss[:, i]
     return LeverEffects(

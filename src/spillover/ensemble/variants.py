@@ -89,7 +89,7 @@ def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool 
     groups: dict[tuple[float, ...], list[str]] = {}
     for p in policies:
         levers = sc.policies[p].levers
-        key = tuple(levers.get(n, lv.default) for n, lv in sc.levers.items() if lv.kind == "channel")
+        key = tuple(levers.get(n, lv.default) for n, lv in sc.levers.items() if lv.mechanism == "channel")
         groups.setdefault(key, []).append(p)
     every = tuple(sc.transfers)
     out += [Variant(f"{ps[0]}|{WITHOUT_TRANSFERS}", ps[0], ablate_transfers=every,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -13,10 +14,11 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
-from spillover.scenario.errors import NameSet, Problem
+from spillover.scenario.errors import NameSet, Problem, did_you_mean
 from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q, unknown_key
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -284,36 +286,72 @@ class Event(Strict):
     description: str | None = None
 
 
+Mechanism = Literal["transparency", "cap", "channel", "sanctions"]
+
+
+@dataclass(frozen=True)
+class LeverKind:
+    """A kind of lever: the engine mechanism it works through, its default and what it does."""
+
+    mechanism: Mechanism
+    default: float
+    description: str
+
+
+LEVER_KINDS: dict[str, LeverKind] = {
+    "transparency": LeverKind("transparency", 0.0, "declares the transfers: at 1 observers see them exactly"),
+    "cap": LeverKind("cap", 1.0, "scales the transfers' scheduled rates: 1 leaves them, 0 stops them"),
+    "channel": LeverKind("channel", 0.0, "a communication channel, read by indicators as a lever signal"),
+    "sanctions": LeverKind("sanctions", 0.0, "enforcement: adds its delay and loss to the transfers at 1"),
+}
+"""The lever kinds a scenario may use, by name. A new kind that works like an existing one is
+one entry here: its mechanism says what the engine does with it."""
+
+
 class Lever(Strict):
     """A setting the analyst controls, with a value between 0 and 1."""
 
-    kind: Literal["transparency", "cap", "channel", "sanctions"]
+    kind: str
     transfers: list[Id] = Field(default_factory=list)
     default: FiniteFloat = Field(default=-1.0, le=1.0)  # -1: the kind's own default
     delay: NonNegQ | None = None
     loss: FractionQ | None = None
     description: str | None = None
 
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, kind: str) -> str:
+        if kind not in LEVER_KINDS:
+            raise ValueError(f"unknown kind '{kind}'{did_you_mean(kind, LEVER_KINDS)}")
+        return kind
+
+    @property
+    def mechanism(self) -> Mechanism:
+        """What the engine does with this lever (see :data:`LEVER_KINDS`)."""
+        return LEVER_KINDS[self.kind].mechanism
+
     @model_validator(mode="before")
     @classmethod
     def _kind_default(cls, raw: Any) -> Any:
-        """A cap is open (1) unless set; transparency, channels and sanctions start at 0."""
+        """The kind's own default unless set: a cap is open (1), the others start at 0."""
         if isinstance(raw, dict) and "default" not in raw:
-            return {**raw, "default": 1.0 if raw.get("kind") == "cap" else 0.0}
+            known = LEVER_KINDS.get(str(raw.get("kind")))
+            return {**raw, "default": known.default if known else 0.0}
         if isinstance(raw, dict) and isinstance(raw.get("default"), int | float) and raw["default"] < 0:
             raise ValueError("a lever's default lies between 0 and 1")
         return raw
 
     @model_validator(mode="after")
     def _fields(self) -> Lever:
-        if self.kind in ("transparency", "cap", "sanctions") and not self.transfers:
+        mech = self.mechanism
+        if mech in ("transparency", "cap", "sanctions") and not self.transfers:
             raise ValueError(f"a {self.kind} lever needs the transfers it acts on")
-        if self.kind == "channel" and self.transfers:
-            raise ValueError("a channel lever acts through signals, not transfers")
-        if self.kind != "sanctions" and (self.delay is not None or self.loss is not None):
+        if mech == "channel" and self.transfers:
+            raise ValueError(f"a {self.kind} lever acts through signals, not transfers")
+        if mech != "sanctions" and (self.delay is not None or self.loss is not None):
             raise ValueError("only a sanctions lever takes delay and loss")
-        if self.kind == "sanctions" and self.delay is None and self.loss is None:
-            raise ValueError("a sanctions lever needs delay (days) or loss (fraction) at full enforcement")
+        if mech == "sanctions" and self.delay is None and self.loss is None:
+            raise ValueError(f"a {self.kind} lever needs delay (days) or loss (fraction) at full enforcement")
         return self
 
 

@@ -153,7 +153,7 @@ def _message(err: Any) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     value = err.get("input")
-    if not isinstance(value, dict | list) and "(got " not in msg:
+    if not isinstance(value, dict | list) and "(got " not in msg and _shown(value) not in msg:
         msg = f"{msg} (got {_shown(value)})"
     return msg
 
