@@ -35,7 +35,7 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def client(dirs: tuple[Path, Path]):
-    app = create_app(*dirs, workers=0, max_runs=5000, max_queued=2)
+    app = create_app(*dirs, workers=0, max_runs=5000, max_queued=2, list_wait=120)
     with TestClient(app, base_url=BASE) as c:
         yield c
 

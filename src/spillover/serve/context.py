@@ -16,7 +16,7 @@ from spillover.scenario.model import Scenario
 from spillover.serve.catalog import Catalog
 from spillover.serve.manager import RunManager, RunSpec
 from spillover.serve.models import RunRequest
-from spillover.serve.paths import run_folder
+from spillover.serve.paths import relative_message, run_folder, sealed
 from spillover.serve.results import NotARun, read_run, result_figures
 
 CUSTOM = "custom"
@@ -45,10 +45,15 @@ class Context:
             raise HTTPException(409, f"run '{run_id}' is still {job.state}")
         if job is not None and job.state in ("failed", "cancelled"):
             raise HTTPException(404, f"run '{run_id}' {job.state}: {job.error or 'no results were written'}")
+        if not sealed(folder):
+            raise HTTPException(404, f"no run '{run_id}' in the runs directory")
         try:
             res = read_run(folder)
         except NotARun:
             raise HTTPException(404, f"no run '{run_id}'") from None
+        except Exception as exc:  # a damaged folder is refused with its reason
+            what = relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], self.runs_dir)[:200]
+            raise HTTPException(422, f"run '{run_id}' cannot be read ({what})") from None
         self.manager.remember(run_id, res)
         return res
 

@@ -95,6 +95,7 @@ class ScenarioOut(BaseModel):
     name: str | None = None
     title: str | None = None
     problems: list[ProblemOut] = Field(default_factory=list)
+    checking: bool = Field(False, description="Still being checked: reload the list in a moment.")
 
 
 class RunRow(BaseModel):

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -25,7 +26,8 @@ from spillover.serve import history as H
 from spillover.serve import results as R
 from spillover.serve.catalog import problem_dicts
 from spillover.serve.context import Context, get_ctx
-from spillover.serve.paths import DOWNLOADS, run_folder
+from spillover.serve.paths import DOWNLOADS, BadName, relative_message, run_folder
+from spillover.serve.respond import SafeHTMLResponse
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[Context, Depends(get_ctx)]
@@ -50,7 +52,7 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     if context["plotly"]:
         context.setdefault("template_json", R.template_json().replace("<", "\\u003c"))
     html = environment().get_template(name).render(**context)
-    return HTMLResponse(html, status_code=status)
+    return SafeHTMLResponse(html, status_code=status)
 
 
 @router.get("/")
@@ -62,7 +64,16 @@ def home() -> RedirectResponse:
 def scenarios_page(ctx: Ctx) -> HTMLResponse:
     return render("scenarios.html.j2", title="Scenarios", page="scenarios",
                   entries=[e.to_dict() for e in ctx.catalog.entries()],
-                  writable=True, scenarios_dir=str(ctx.catalog.dir), scripts=["scenarios.js"])
+                  writable=True, scenarios_dir=shown_dir(ctx.catalog.dir), scripts=["scenarios.js"])
+
+
+def shown_dir(folder: Path) -> str:
+    """A folder as the page shows it: as configured when relative, else its name only.
+
+    >>> shown_dir(Path("scenarios")), shown_dir(Path("/home/ana/work/scenarios"))
+    ('scenarios', 'scenarios')
+    """
+    return str(folder) if not folder.is_absolute() else (folder.name or ".")
 
 
 @router.get("/scenarios/new")
@@ -132,6 +143,11 @@ def compare_page(ctx: Ctx, a: Annotated[str, Query(max_length=160)],
         data = H.compare_runs(ctx.runs_dir, a, b)
     except FileNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
+    except BadName:
+        raise
+    except (ValueError, OSError, duckdb.Error) as exc:  # a damaged run folder: refused with the reason
+        what = relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], ctx.runs_dir)[:200]
+        raise HTTPException(422, f"the runs cannot be compared ({what})") from None
     return render("compare.html.j2", title="Compare runs", page="compare", c=data)
 
 

@@ -6,6 +6,14 @@
   const form = document.getElementById("upload-form");
   const out = document.getElementById("upload-result");
   const list = document.getElementById("upload-problems");
+
+  // Files still being checked when the page was made: reload once their checks are done.
+  async function whenChecked() {
+    const r = await S.api("GET", "/api/scenarios");
+    if (r.ok && !r.data.some(function (e) { return e.checking; })) { window.location.reload(); return; }
+    window.setTimeout(whenChecked, 2000);
+  }
+  if (document.querySelector(".badge.checking")) window.setTimeout(whenChecked, 2000);
   form.addEventListener("submit", async function (ev) {
     ev.preventDefault();
     const file = document.getElementById("upload-file").files[0];
