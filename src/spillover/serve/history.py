@@ -218,3 +218,23 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records")) if not df.empty else []
+
+
+def pairing_candidates(runs_dir: Path, run_id: str, manifest: dict[str, Any], keys: tuple[str, ...],
+                       limit: int = 3) -> list[str]:
+    """Runs whose preset can pair with a run of one policy: the same ``keys`` in their
+    manifests (scenario, runs, seed, design) and more than one policy; newest first."""
+    out = []
+    for folder in run_folders(runs_dir):
+        if folder.name == run_id:
+            continue
+        try:
+            m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isinstance(m, dict) and len(m.get("policies") or []) > 1
+                and all(m.get(k) == manifest.get(k) for k in keys)):
+            out.append(folder.name)
+            if len(out) == limit:
+                break
+    return out

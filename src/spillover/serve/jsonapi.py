@@ -19,7 +19,7 @@ from spillover.scenario.summary import summarize
 from spillover.serve import history as H
 from spillover.serve import results as R
 from spillover.serve.catalog import problem_dicts
-from spillover.serve.context import Context, get_ctx
+from spillover.serve.context import Context, check_run_numbers, get_ctx
 from spillover.serve.manager import Busy
 from spillover.serve.models import (
     MAX_TEXT,
@@ -47,6 +47,9 @@ router = APIRouter(prefix="/api", responses={400: {"model": Message}, 404: {"mod
 Ctx = Annotated[Context, Depends(get_ctx)]
 RunId = Annotated[str, Path(max_length=160, description="A run folder name.")]
 Ref = Annotated[str, Path(max_length=80, description="Built-in name or file name (name.yaml).")]
+Paired = Annotated[str | None, Query(
+    max_length=160, description="For a run of the custom setting alone (a lever-only rerun): the earlier "
+                                "paired run (same scenario, runs and seed) whose preset to show beside it.")]
 
 
 class QueryRequest(BaseModel):
@@ -154,6 +157,10 @@ def start_run(body: RunRequest, ctx: Ctx) -> dict[str, Any]:
     Returns at once; poll ``GET /api/runs/{id}`` for progress.
     """
     try:
+        check_run_numbers(body.runs, body.seed, ctx.max_runs)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    try:
         sc = ctx.catalog.load(body.scenario)
     except ScenarioError as exc:
         raise HTTPException(422, {"message": "the scenario has problems",
@@ -202,28 +209,28 @@ def cancel_run(run_id: RunId, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}/claims", response_model=list[ClaimRow], summary="Claims of a run")
-def run_claims(run_id: RunId, ctx: Ctx) -> list[dict[str, Any]]:
+def run_claims(run_id: RunId, ctx: Ctx, paired: Paired = None) -> list[dict[str, Any]]:
     """Probability of each claim under each policy, with its 90% interval and estimative word."""
-    return R.claim_records(ctx.result(run_id))
+    return R.claim_records(ctx.paired(run_id, paired))
 
 
 @router.get("/runs/{run_id}/comparison", summary="Paired policy comparison")
-def run_comparison(run_id: RunId, ctx: Ctx) -> list[dict[str, Any]]:
+def run_comparison(run_id: RunId, ctx: Ctx, paired: Paired = None) -> list[dict[str, Any]]:
     """Per-run differences of each policy from the baseline (the run's first policy)."""
-    return R.comparison_view(ctx.result(run_id))
+    return R.comparison_view(ctx.paired(run_id, paired))
 
 
 @router.get("/runs/{run_id}/outcomes", summary="Key outcomes per policy")
-def run_outcomes(run_id: RunId, ctx: Ctx) -> list[dict[str, Any]]:
+def run_outcomes(run_id: RunId, ctx: Ctx, paired: Paired = None) -> list[dict[str, Any]]:
     """Mean, median and 5-95% range of miscalculation, days of fire, peaks and events."""
-    return R.key_outcomes(ctx.result(run_id))
+    return R.key_outcomes(ctx.paired(run_id, paired))
 
 
 @router.get("/runs/{run_id}/figures", summary="Figures of a run (plotly JSON)",
             response_class=Response, responses={200: {"content": {"application/json": {}}}})
-def run_figures(run_id: RunId, ctx: Ctx) -> Response:
+def run_figures(run_id: RunId, ctx: Ctx, paired: Paired = None) -> Response:
     """Fan charts of stocks, indicators and miscalculation, and event probability over time."""
-    figs = ctx.figures(run_id)
+    figs = ctx.figures(run_id, paired)
     fans = ",".join(f'{{"name":{_q(f["name"])},"kind":{_q(f["kind"])},"figure":{f["json"]}}}'
                     for f in figs["fans"])
     body = f'{{"fans":[{fans}],"events":{figs["events"] or "null"},"template":{R.template_json()}}}'
@@ -232,9 +239,9 @@ def run_figures(run_id: RunId, ctx: Ctx) -> Response:
 
 @router.post("/runs/{run_id}/query", response_model=list[ClaimRow], summary="Ask a yes/no question",
              responses={422: {"model": Message}})
-def run_query(run_id: RunId, body: QueryRequest, ctx: Ctx) -> list[dict[str, Any]]:
+def run_query(run_id: RunId, body: QueryRequest, ctx: Ctx, paired: Paired = None) -> list[dict[str, Any]]:
     """Share of runs per policy where an expression holds (safe parser; no eval)."""
-    res = ctx.result(run_id)
+    res = ctx.paired(run_id, paired)
     try:
         return R.query(res, body.expr)
     except ValueError as exc:

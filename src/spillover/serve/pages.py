@@ -8,6 +8,7 @@ interactive parts (running, polling, validating).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from spillover.report import figures as F
 from spillover.report import tables as T
@@ -26,6 +28,7 @@ from spillover.serve import history as H
 from spillover.serve import results as R
 from spillover.serve.catalog import problem_dicts
 from spillover.serve.context import Context, get_ctx
+from spillover.serve.models import MAX_SEED
 from spillover.serve.paths import DOWNLOADS, BadName, relative_message, run_folder
 from spillover.serve.respond import SafeHTMLResponse
 
@@ -42,7 +45,22 @@ def environment() -> Environment:
     env.filters["pct"] = T.fmt_pct
     env.filters["num"] = T.fmt_number
     env.filters["tojson_safe"] = lambda x: json.dumps(x).replace("<", "\\u003c").replace(">", "\\u003e")
+    env.filters["rst"] = rst_inline
     return env
+
+
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def rst_inline(text: str) -> Markup:
+    """A docstring as HTML: escaped, ````literal```` as ``<code>``, blank lines as paragraphs.
+
+    >>> str(rst_inline("Poll ``GET /api/runs/{id}`` <now>.\\n\\nThen read."))
+    '<p>Poll <code>GET /api/runs/{id}</code> &lt;now&gt;.</p><p>Then read.</p>'
+    """
+    html = _LITERAL.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text)))
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", html) if p.strip()]
+    return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -77,7 +95,12 @@ def shown_dir(folder: Path) -> str:
 
 
 @router.get("/scenarios/new")
-def new_scenario(ctx: Ctx, base: Annotated[str, Query(max_length=80)] = "nk-russia-2023") -> HTMLResponse:
+def new_scenario(ctx: Ctx, base: Annotated[str, Query(max_length=80)] = "nk-russia-2023",
+                 upload: bool = False) -> HTMLResponse:
+    """The editor on a copy of ``base``; with ``upload``, on the file the Scenarios page just
+    failed to upload (the browser hands its text over: it was not saved on the server)."""
+    if upload:
+        return _editor(ctx, "uploaded.yaml", "", None, from_upload=True)
     text = ctx.catalog.text(base)
     return _editor(ctx, f"my-{base.split('.')[0]}.yaml", text, None)
 
@@ -89,9 +112,10 @@ def edit_scenario(ref: str, ctx: Ctx) -> HTMLResponse:
     return _editor(ctx, name, ctx.catalog.text(ref), entry.to_dict())
 
 
-def _editor(ctx: Ctx, file_name: str, text: str, entry: dict[str, Any] | None) -> HTMLResponse:
+def _editor(ctx: Ctx, file_name: str, text: str, entry: dict[str, Any] | None,
+            from_upload: bool = False) -> HTMLResponse:
     return render("editor.html.j2", title="Edit scenario", page="editor", file_name=file_name, text=text,
-                  entry=entry, max_upload=ctx.max_upload, scripts=["editor.js"])
+                  entry=entry, max_upload=ctx.max_upload, scripts=["editor.js"], from_upload=from_upload)
 
 
 @router.get("/scenarios/{ref}")
@@ -127,6 +151,7 @@ def explore_page(ctx: Ctx, scenario: Annotated[str, Query(max_length=80)] = "nk-
         levers.update(next(p["levers"] for p in policies if p["id"] == chosen))
     return render("explore.html.j2", title=f"Explore · {summary['title']}", page="explore", ref=scenario,
                   s=summary, scenarios=valid, preset=chosen, values=levers, max_runs=ctx.max_runs,
+                  max_seed=MAX_SEED,
                   claims=summary["claims"], scripts=["explore.js"])
 
 
@@ -148,22 +173,46 @@ def compare_page(ctx: Ctx, a: Annotated[str, Query(max_length=160)],
     except (ValueError, OSError, duckdb.Error) as exc:  # a damaged run folder: refused with the reason
         what = relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], ctx.runs_dir)[:200]
         raise HTTPException(422, f"the runs cannot be compared ({what})") from None
-    return render("compare.html.j2", title="Compare runs", page="compare", c=data)
+    return render("compare.html.j2", title="Compare runs", page="compare", c=data,
+                  claim_groups=grouped(data["claims"], "claim"),
+                  outcome_groups=grouped(data["outcomes"], "quantity"))
+
+
+def grouped(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
+    """Consecutive rows with the same ``key`` together (a claim's rows, one per policy), so
+    the page states each claim once.
+
+    >>> [len(g) for g in grouped([{"c": 1}, {"c": 1}, {"c": 2}], "c")]
+    [2, 1]
+    """
+    groups: list[list[dict[str, Any]]] = []
+    for row in rows:
+        if groups and groups[-1][0].get(key) == row.get(key):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 @router.get("/runs/{run_id}")
-def results_page(run_id: str, ctx: Ctx) -> HTMLResponse:
-    res = ctx.result(run_id)
+def results_page(run_id: str, ctx: Ctx,
+                 paired: Annotated[str | None, Query(max_length=160)] = None) -> HTMLResponse:
+    res = ctx.paired(run_id, paired)
     summary, manifest = res.scenario_summary, res.manifest
     policies = R.policies_of(res)
     folder = run_folder(ctx.runs_dir, run_id)
     files = [n for n in DOWNLOADS if (folder / n).exists() or n == "report.html"]
     own = {k: v for k, v in summary.items() if k != "policies"}  # list the run's policies only
+    candidates = [] if paired or len(policies) > 1 else \
+        H.pairing_candidates(ctx.runs_dir, run_id, manifest, R.PAIRING_KEYS)
     return render("results.html.j2", title=f"Results · {run_id}", page="results", run_id=run_id,
-                  s=summary, metadata=T.metadata_rows(manifest, own), policies=policies,
+                  s=summary, policies=policies,
+                  metadata=[(k, relative_message(str(v), ctx.runs_dir, ctx.catalog.dir))
+                            for k, v in T.metadata_rows(manifest, own)],
                   claims=T.claim_tables(res.claims, summary, policies),
                   comparison=R.comparison_view(res), outcomes=R.key_outcomes(res),
-                  files=files, plotly=True, scripts=["results.js"])
+                  files=files, plotly=True, scripts=["results.js"], paired=paired or "",
+                  candidates=candidates)
 
 
 @router.get("/api-docs")
