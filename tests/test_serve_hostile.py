@@ -190,6 +190,18 @@ def test_a_check_over_its_budget_is_stopped_and_its_worker_replaced() -> None:
         box.close()
 
 
+def test_a_worker_that_died_while_idle_is_replaced() -> None:
+    box = Sandbox(workers=1, budget=60.0)
+    try:
+        assert box.check(MINI_TEXT, "mini.yaml").valid
+        (idle,) = box._idle
+        idle.proc.kill()  # e.g. the system's out-of-memory killer
+        idle.proc.join(10)
+        assert box.check(MINI_TEXT, "mini.yaml").valid and box.stopped == 0
+    finally:
+        box.close()
+
+
 def test_a_check_over_budget_is_answered_422(dirs) -> None:
     app = create_app(*dirs, workers=0, list_wait=120)
     app.state.ctx.catalog.sandbox = Sandbox(workers=1, budget=1.0, target=spin_on_marker)

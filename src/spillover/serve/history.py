@@ -23,8 +23,9 @@ from spillover.serve.paths import PARTIAL, RUN_ID, inside, run_folder, sealed
 KEY_PREFIXES = ("miscalc_peak", "miscalc_mean", "days_of_fire.", "peak.", "fired.")
 
 
-def run_folders(runs_dir: Path) -> list[Path]:
-    """Folders of finished runs, newest first (by name, which starts with a UTC time)."""
+def run_folders(runs_dir: Path, limit: int | None = None) -> list[Path]:
+    """Folders of finished runs, newest first (at most ``limit``), each inside the runs
+    directory with nothing in it linking out (see :func:`~spillover.serve.paths.sealed`)."""
     if not runs_dir.is_dir():
         return []
     found = []
@@ -35,9 +36,16 @@ def run_folders(runs_dir: Path) -> list[Path]:
             folder = inside(runs_dir, p.name)  # a link out of the runs directory is refused
         except ValueError:
             continue
-        if (folder / "manifest.json").is_file() and sealed(folder):
+        if (folder / "manifest.json").is_file():
             found.append(p)
-    return sorted(found, key=_mtime, reverse=True)
+    found.sort(key=_mtime, reverse=True)
+    out = []
+    for p in found:  # the costlier check, newest first, only as far as needed
+        if sealed(p):
+            out.append(p)
+            if limit is not None and len(out) == limit:
+                break
+    return out
 
 
 def _mtime(p: Path) -> float:
@@ -72,7 +80,7 @@ def history(runs_dir: Path, limit: int = 200) -> list[dict[str, Any]]:
     >>> history(Path("/nonexistent"))
     []
     """
-    folders = run_folders(runs_dir)[:limit]
+    folders = run_folders(runs_dir, limit)
     manifests = _readable_manifests(folders)
     if not manifests:
         return []

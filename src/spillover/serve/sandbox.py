@@ -37,6 +37,10 @@ class Busy(RuntimeError):
     """Every checking worker stayed busy for longer than the wait."""
 
 
+class _Gone(Exception):
+    """An idle worker was found dead before it was given the check."""
+
+
 Check = Callable[[str, str, bool], Checked]
 
 
@@ -75,7 +79,10 @@ class _Worker:
                 raise OverBudget(f"the checking process did not start within {startup:.0f} s")
             self.conn.recv()
             self.ready = True
-        self.conn.send(args)
+        try:
+            self.conn.send(args)
+        except OSError:  # the idle worker had died (e.g. killed for memory): not this check's doing
+            raise _Gone() from None
         if not self.conn.poll(budget):
             raise OverBudget(f"checking this scenario took over {budget:g} s, the server's limit "
                              "for one scenario, and was stopped: fix its first problems "
@@ -148,6 +155,9 @@ class Sandbox:
         worker = self._take()
         try:
             result = worker.call(args, self.budget, self.startup)
+        except _Gone:
+            self._discard(worker)
+            return self._run(args)
         except (OverBudget, EOFError, OSError) as exc:
             self._discard(worker)
             self.stopped += 1
