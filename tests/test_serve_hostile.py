@@ -355,6 +355,22 @@ def test_paths_are_relative_to_the_configured_folders(client: TestClient, dirs) 
     assert pages.shown_dir(Path("/srv/x/scenarios")) == "scenarios"
 
 
+def test_a_scenario_of_many_actors_is_shown_without_its_network(client: TestClient, dirs) -> None:
+    """The network layout of 800 actors took 22 s of the request's CPU; a valid 1 MB file can
+    declare thousands. The page lists them and skips the drawing."""
+    extra = "".join(f"  X{i}: {{name: Extra {i}}}\n" for i in range(400))
+    text = MINI_TEXT.replace("  O: {name: Observer}\n", "  O: {name: Observer}\n" + extra, 1)
+    (dirs[1] / "crowd.yaml").write_text(text, encoding="utf-8")
+    try:
+        page = client.get("/scenarios/crowd.yaml", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and 'id="network-skipped"' in page.text
+        assert "this one has 403" in page.text and 'data-figure="network"' not in page.text
+        small = client.get("/scenarios/mini.yaml", headers={"Accept": "text/html"}).text
+        assert 'data-figure="network"' in small
+    finally:
+        (dirs[1] / "crowd.yaml").unlink()
+
+
 # -- run folders ------------------------------------------------------------------------------------
 
 
