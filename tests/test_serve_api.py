@@ -35,7 +35,7 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def client(dirs: tuple[Path, Path]):
-    app = create_app(*dirs, workers=0, max_runs=5000, max_queued=2)
+    app = create_app(*dirs, workers=0, max_runs=5000, max_queued=2, list_wait=120)
     with TestClient(app, base_url=BASE) as c:
         yield c
 
@@ -182,9 +182,13 @@ def test_custom_only_run_and_presets_by_name(client: TestClient) -> None:
     ({"levers": {"cap": -0.1}}, "greater than or equal to 0"),
     ({"levers": {"cap": "half"}}, "valid number"),
     ({"baseline": "status-qo"}, "did you mean 'status-quo'"),
-    ({"runs": 0}, "greater than or equal to 1"),
-    ({"runs": 10**9}, "at most 5000 runs"),
-    ({"seed": -1}, "greater than or equal to 0"),
+    ({"runs": 0}, "runs must be a whole number from 1 to 5,000 (got 0)"),
+    ({"runs": -5}, "runs must be a whole number from 1 to 5,000 (got -5)"),
+    ({"runs": 200000}, "runs must be a whole number from 1 to 5,000 (got 200,000)"),
+    ({"runs": 10**9}, "from 1 to 5,000"),
+    ({"runs": 2.5}, "fractional part"),
+    ({"seed": -1}, "seed must be a whole number from 0 to 4,294,967,295 (got -1)"),
+    ({"seed": 2**32}, "seed must be a whole number from 0 to 4,294,967,295"),
     ({"colour": "red"}, "Extra inputs"),
     ({"scenario": "../../etc/passwd"}, "not a valid name"),
 ])

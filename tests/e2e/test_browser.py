@@ -30,6 +30,16 @@ def custom_mean(page, quantity: str, col: str = "custom") -> float:
                                     "data-mean"))
 
 
+#: Plotly never wraps a title; the page must. Returns the titles that do not fit their figure.
+CLIPPED_TITLES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(plot => {
+  const box = plot.getBoundingClientRect();
+  return Array.from(plot.querySelectorAll('.gtitle')).filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1;
+  }).map(t => t.textContent);
+})"""
+
+
 def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> None:
     page, console = browser_page
     page.goto("/explore")
@@ -61,14 +71,21 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
     assert "status-quo from the paired run" in page.text_content("#status")
     shot(page, "explore-declared")
 
-    page.click("#full-results")  # the declared run: the custom setting alone
+    page.click("#full-results")  # the declared run: the custom setting alone, paired with the preset
     page.wait_for_selector("body[data-figures='drawn']")
     assert page.locator("#claims-table tbody tr").count() == 6
+    assert covert in page.text_content("#paired-note")  # the preset's column comes from the paired run
+    assert page.locator("#comparison-table tbody tr").count() > 6  # was: "nothing to compare"
+    assert page.locator("#claims-table thead th").count() == 3  # claim, status-quo, custom
+    assert page.evaluate(CLIPPED_TITLES) == []
+    shot(page, "results-rerun")
     page.goto(f"/runs/{covert}")  # the paired run: custom against status-quo, run by run
     page.wait_for_selector("body[data-figures='drawn']")
     assert page.locator("#comparison-table tbody tr").count() > 6
     assert page.locator("#fans-miscalc .js-plotly-plot").count() >= 1
     assert page.locator("#event-figure.js-plotly-plot, #event-figure .main-svg").count() >= 1
+    titles = page.locator(".figs .gtitle")
+    assert titles.count() > 10 and page.evaluate(CLIPPED_TITLES) == []  # long titles were cut off
     downloads = page.locator("#downloads a")
     assert {downloads.nth(i).text_content() for i in range(downloads.count())} >= {
         "report.html", "outcomes.parquet", "series.parquet", "comparison.parquet"}
@@ -91,6 +108,7 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
     meta = page.text_content("#compare-meta")
     assert covert in meta and declared in meta and "transparency=1.0" in meta and "transparency=0.0" in meta
     assert page.locator("#compare-claims tbody tr").count() == 12  # 6 claims: custom in both, status-quo in A
+    assert page.locator("#compare-claims td.claim-text").count() == 6  # each claim stated once
     shot(page, "compare")
     assert console.errors == []
 
@@ -133,3 +151,48 @@ def test_scenarios_editor_and_cancel(server: Server, browser_page) -> None:
     leftovers = [p.name for p in server.runs_dir.iterdir()] if server.runs_dir.exists() else []
     assert not [n for n in leftovers if n.endswith(".partial")]
     assert console.errors == []
+
+
+def test_runs_box_api_docs_and_a_failed_upload(server: Server, browser_page) -> None:
+    page, console = browser_page
+    page.goto("/explore")
+    assert page.is_checked("#auto")  # a lever move starts a rerun: the same check, and no request
+    page.fill("#runs", "0")
+    page.focus("#lever-cap")
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.getElementById('explore-form').dataset.state === 'invalid'")
+    assert page.text_content("#status") == "Runs must be a whole number from 1 to 100,000 (got 0)."
+    assert page.get_attribute("#explore-form", "data-last-run") is None
+    page.uncheck("#auto")
+    for bad, shown in (("0", "0"), ("-5", "-5"), ("200000", "200000"), ("", "nothing")):
+        page.fill("#runs", bad)
+        page.click("#run")
+        status = page.text_content("#status")
+        assert status == f"Runs must be a whole number from 1 to 100,000 (got {shown}).", status
+        assert page.get_attribute("#runs", "aria-invalid") == "true"
+        assert page.get_attribute("#explore-form", "data-state") == "invalid"
+    assert "from 1 to 100,000" in page.text_content("label[for=runs]")
+    shot(page, "explore-runs-invalid")
+
+    page.goto("/api-docs")
+    assert "``" not in page.text_content("#api-table")
+    assert "GET /api/runs/{id}" in page.locator("#api-table code").all_text_contents()
+
+    page.goto("/scenarios")
+    broken = server.scenarios_dir.joinpath("mini.yaml").read_text(encoding="utf-8")
+    broken = broken.replace("horizon: 120", "horizon: 120\nbogus: 1", 1)
+    page.set_input_files("#upload-file", files=[{"name": "broken-up.yaml", "mimeType": "text/yaml",
+                                                 "buffer": broken.encode("utf-8")}])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#open-upload")
+    assert "line 7, column 1" in page.text_content("#upload-problems")
+    assert not (server.scenarios_dir / "broken-up.yaml").exists()
+    shot(page, "upload-failed")
+    page.click("#open-upload")  # was: no way to open the file in the editor
+    page.wait_for_selector("#problems li")
+    assert page.input_value("#file-name") == "broken-up.yaml"
+    assert page.input_value("#scenario-text") == broken
+    assert page.get_attribute("#problems li", "data-line") == "7"
+    assert page.locator('#gutter span.bad[data-line="7"]').count() == 1
+    shot(page, "upload-editor")
+    assert [e for e in console.errors if "422" not in e] == []  # the browser logs the refused upload

@@ -22,6 +22,8 @@ def serve(
                                               envvar="SPILLOVER_TOKEN")] = None,
     workers: Annotated[int | None, typer.Option(min=0, help="Worker processes (default: CPU count).")] = None,
     max_concurrent: Annotated[int, typer.Option(min=1, help="Runs executing at once.")] = 1,
+    check_seconds: Annotated[float, typer.Option(min=0.5, help="Longest check of one scenario text, "
+                                                               "in seconds (beyond: 422).")] = 10.0,
 ) -> None:
     """Start the web app: explore scenarios, move the levers, rerun and compare policies."""
     try:
@@ -33,7 +35,8 @@ def serve(
         raise ValueError(f"the web app needs its extra: pip install 'spillover[serve]' ({exc})") from None
     check_bind(host, token)
 
-    web = create_app(runs_dir, scenarios_dir, token=token, workers=workers, max_concurrent=max_concurrent)
+    web = create_app(runs_dir, scenarios_dir, token=token, workers=workers, max_concurrent=max_concurrent,
+                     check_seconds=check_seconds)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     typer.echo(f"spillover serve: {address}  (runs in {runs_dir}, scenarios in {scenarios_dir}; "

@@ -256,10 +256,10 @@ def parse_quantity(raw: Any) -> Quantity | Any:
         if raw.get(text) is not None and not isinstance(raw[text], str):
             raise ValueError(f"{text} needs text, got {_shown(raw[text])}")
     return Quantity(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         params=params,
         weights=weights,
-        bounds=bounds,  # type: ignore[arg-type]
+        bounds=bounds,
         sources=tuple(source),
         judgment=judgment,
         note=raw.get("note"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +20,9 @@ from spillover.serve.catalog import Catalog, NotFound
 from spillover.serve.context import Context
 from spillover.serve.manager import RunManager
 from spillover.serve.paths import BadName
+from spillover.serve.respond import SafeJSONResponse
+from spillover.serve.sandbox import Busy as CheckBusy
+from spillover.serve.sandbox import OverBudget, Sandbox
 from spillover.serve.security import Guard
 
 _STATIC = Path(__file__).with_name("static")
@@ -52,6 +55,10 @@ def create_app(
     max_runs: int = 100_000,
     max_upload: int = 1_000_000,
     allowed_hosts: Sequence[str] | None = None,
+    check_workers: int = 2,
+    check_seconds: float = 10.0,
+    check_wait: float = 5.0,
+    list_wait: float = 5.0,
 ) -> FastAPI:
     """Build the ``spillover serve`` application.
 
@@ -77,6 +84,13 @@ def create_app(
         Largest ``runs`` per request, and largest scenario upload in bytes.
     allowed_hosts
         Extra host names the app answers to besides loopback ones.
+    check_workers, check_seconds, check_wait
+        Scenario text is checked in ``check_workers`` worker processes (0: in the request's
+        thread, with no budget); a check that takes over ``check_seconds`` is stopped (422),
+        and one that finds no free worker within ``check_wait`` seconds is refused (503).
+    list_wait
+        Seconds the scenario listing waits for files not checked yet; files still being
+        checked then are listed as such.
 
     Examples
     --------
@@ -87,18 +101,22 @@ def create_app(
     runs, scen = Path(runs_dir), Path(scenarios_dir)
     manager = RunManager(runs, max_concurrent=max_concurrent, max_queued=max_queued,
                          workers=(os.cpu_count() or 1) if workers is None else workers, chunk_size=chunk_size)
-    ctx = Context(runs, Catalog(scen), manager, max_runs=max_runs, max_upload=max_upload)
+    checker = Sandbox(check_workers, budget=check_seconds, wait=check_wait)
+    ctx = Context(runs, Catalog(scen, checker, list_wait=list_wait), manager, max_runs=max_runs,
+                  max_upload=max_upload)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         manager.start()
+        ctx.catalog.sandbox.start()
         try:
             yield
         finally:
+            ctx.catalog.close()
             manager.close()
 
     app = FastAPI(title="spillover", version=spillover.__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, default_response_class=SafeJSONResponse,
                   description="Move the levers of a scenario, rerun it and compare policies. "
                               "Every route calls the spillover library.")
     app.state.ctx = ctx
@@ -117,7 +135,7 @@ def _plotly() -> Response:
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
-async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+async def _security_headers(request: Request, call_next):
     response = await call_next(request)
     for k, v in _HEADERS.items():
         response.headers.setdefault(k, v)
@@ -131,13 +149,21 @@ def _handlers(app: FastAPI) -> None:
     async def bad_name(request: Request, exc: BadName) -> Response:
         return _error(request, 400, str(exc))
 
+    @app.exception_handler(CheckBusy)
+    async def busy(request: Request, exc: CheckBusy) -> Response:
+        return _error(request, 503, str(exc), {"Retry-After": "5"})
+
+    @app.exception_handler(OverBudget)
+    async def over_budget(request: Request, exc: OverBudget) -> Response:
+        return _error(request, 422, str(exc))
+
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, str(exc.args[0]) if exc.args else "not found")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error(request, exc.status_code, exc.detail, exc.headers)
+        return _error(request, exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -145,7 +171,7 @@ def _handlers(app: FastAPI) -> None:
 
 
 def _readable(exc: RequestValidationError) -> list[dict[str, object]]:
-    out = []
+    out: list[dict[str, object]] = []
     for err in exc.errors():
         loc = [str(x) for x in err.get("loc", ())]
         out.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))})
@@ -154,6 +180,6 @@ def _readable(exc: RequestValidationError) -> list[dict[str, object]]:
 
 def _error(request: Request, status: int, detail: object, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
-        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        return SafeJSONResponse({"detail": detail}, status_code=status, headers=headers)
     return pages.render("error.html.j2", status=status, title=f"Error {status}", page="error",
                         detail=detail if isinstance(detail, str) else str(detail))

@@ -1,7 +1,9 @@
 """The run history, read with DuckDB from the run folders' manifests and Parquet files.
 
 Only folders whose name is a valid run id and which hold a ``manifest.json`` count as
-runs; temporary folders of runs in progress (``.name.partial-…``) are never listed.
+runs; temporary folders of runs in progress (``.name.partial-…``) are never listed, nor
+are folders that are (or hold) symbolic links leading out of the runs directory. A
+folder whose files cannot be read is left out; it never breaks the listing.
 """
 
 from __future__ import annotations
@@ -14,20 +16,43 @@ import duckdb
 import pandas as pd
 
 from spillover.report import tables as T
-from spillover.serve.paths import PARTIAL, RUN_ID, run_folder
+from spillover.serve.models import RunRow
+from spillover.serve.paths import PARTIAL, RUN_ID, inside, run_folder, sealed
 
 #: Outcomes compared side by side (when both runs have them), besides the claims.
 KEY_PREFIXES = ("miscalc_peak", "miscalc_mean", "days_of_fire.", "peak.", "fired.")
 
 
-def run_folders(runs_dir: Path) -> list[Path]:
-    """Folders of finished runs, newest first (by name, which starts with a UTC time)."""
+def run_folders(runs_dir: Path, limit: int | None = None) -> list[Path]:
+    """Folders of finished runs, newest first (at most ``limit``), each inside the runs
+    directory with nothing in it linking out (see :func:`~spillover.serve.paths.sealed`)."""
     if not runs_dir.is_dir():
         return []
-    found = [p for p in runs_dir.iterdir()
-             if RUN_ID.match(p.name) and not p.name.endswith(PARTIAL) and p.is_dir()
-             and (p / "manifest.json").is_file()]
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+    found = []
+    for p in runs_dir.iterdir():
+        if not RUN_ID.match(p.name) or p.name.endswith(PARTIAL):
+            continue
+        try:
+            folder = inside(runs_dir, p.name)  # a link out of the runs directory is refused
+        except ValueError:
+            continue
+        if (folder / "manifest.json").is_file():
+            found.append(p)
+    found.sort(key=_mtime, reverse=True)
+    out = []
+    for p in found:  # the costlier check, newest first, only as far as needed
+        if sealed(p):
+            out.append(p)
+            if limit is not None and len(out) == limit:
+                break
+    return out
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _outcome_files(folder: Path) -> list[str]:
@@ -55,26 +80,48 @@ def history(runs_dir: Path, limit: int = 200) -> list[dict[str, Any]]:
     >>> history(Path("/nonexistent"))
     []
     """
-    folders = run_folders(runs_dir)[:limit]
+    folders = run_folders(runs_dir, limit)
     manifests = _readable_manifests(folders)
     if not manifests:
         return []
     con = duckdb.connect()
+    try:
+        fetched = _manifest_rows(con, manifests)
+    except duckdb.Error:  # one odd manifest: read them one by one, leaving out the unreadable
+        fetched = [rec for m in manifests for rec in _manifest_row(m)]
+    rows = _row_counts(con, [Path(m).parent for m in manifests])
+    out = []
+    for rec in fetched:
+        folder = Path(rec.pop("filename")).parent
+        try:
+            row = {**rec, "id": folder.name, "policies": [str(p) for p in rec.get("policies") or []],
+                   "rows": rows.get(folder.name), "report": (folder / "report.html").is_file()}
+            out.append(RunRow(**row).model_dump())
+        except (ValueError, TypeError):  # a manifest with fields of the wrong kind is left out
+            continue
+    order = {f.name: i for i, f in enumerate(folders)}
+    return sorted(out, key=lambda r: order[r["id"]])
+
+
+def _manifest_rows(con: duckdb.DuckDBPyConnection, manifests: list[str]) -> list[dict[str, Any]]:
     cur = con.execute(
         "SELECT filename, scenario, CAST(created AS VARCHAR) AS created, runs, seed, policies, "
         "timings.total AS seconds FROM read_json($files, union_by_name=true, filename=true)",
         {"files": manifests})
     names = [d[0] for d in cur.description]
-    fetched = cur.fetchall()
-    rows = _row_counts(con, [Path(m).parent for m in manifests])
-    out = []
-    for values in fetched:
-        rec = dict(zip(names, values, strict=True))
-        folder = Path(rec.pop("filename")).parent
-        out.append({**rec, "id": folder.name, "policies": [str(p) for p in rec.get("policies") or []],
-                    "rows": rows.get(folder.name), "report": (folder / "report.html").is_file()})
-    order = {f.name: i for i, f in enumerate(folders)}
-    return sorted(out, key=lambda r: order[r["id"]])
+    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+
+def _manifest_row(manifest: str) -> list[dict[str, Any]]:
+    """The history fields of one manifest read with ``json`` (none when it cannot be read)."""
+    try:
+        m = json.loads(Path(manifest).read_text(encoding="utf-8"))
+        timings = m.get("timings") if isinstance(m.get("timings"), dict) else {}
+        return [{"filename": manifest, "scenario": m.get("scenario"), "created": m.get("created"),
+                 "runs": m.get("runs"), "seed": m.get("seed"), "policies": m.get("policies"),
+                 "seconds": timings.get("total")}]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection, folders: list[Path]) -> dict[str, int]:
@@ -125,7 +172,7 @@ def compare_runs(runs_dir: Path, a: str, b: str) -> dict[str, Any]:
     """
     fa, fb = run_folder(runs_dir, a), run_folder(runs_dir, b)
     for f in (fa, fb):
-        if not (f / "manifest.json").is_file():
+        if not (f / "manifest.json").is_file() or not sealed(f):
             raise FileNotFoundError(f"no run '{f.name}'")
     con = duckdb.connect()
     ca, cb = _claims(con, fa), _claims(con, fb)
@@ -179,3 +226,23 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records")) if not df.empty else []
+
+
+def pairing_candidates(runs_dir: Path, run_id: str, manifest: dict[str, Any], keys: tuple[str, ...],
+                       limit: int = 3) -> list[str]:
+    """Runs whose preset can pair with a run of one policy: the same ``keys`` in their
+    manifests (scenario, runs, seed, design) and more than one policy; newest first."""
+    out = []
+    for folder in run_folders(runs_dir):
+        if folder.name == run_id:
+            continue
+        try:
+            m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isinstance(m, dict) and len(m.get("policies") or []) > 1
+                and all(m.get(k) == manifest.get(k) for k in keys)):
+            out.append(folder.name)
+            if len(out) == limit:
+                break
+    return out

@@ -32,6 +32,7 @@ from spillover import api
 from spillover.results.folder import partial_of
 from spillover.results.result import RunResult
 from spillover.scenario.model import Scenario
+from spillover.serve.paths import relative_message
 
 log = logging.getLogger("spillover.serve")
 
@@ -262,7 +263,7 @@ class RunManager:
             return "failed", "a worker process died (out of memory?); the pool was restarted"
         except Exception as exc:
             log.exception("run %s failed", job.id)
-            return "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return "failed", relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], self.runs_dir)
         self._keep_result(job.id, result)
         return "done", None
 

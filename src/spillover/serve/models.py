@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 LeverValue = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 MAX_TEXT = 1_000_000
+MAX_SEED = 2**32 - 1
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
@@ -32,8 +33,12 @@ class RunRequest(_Strict):
         description="Preset policy run beside the custom one and used as the baseline of the "
                     "paired comparison (default: the scenario's first policy).")
     compare: bool = Field(True, description="Run the baseline preset too (paired with the custom policy).")
-    runs: int = Field(2000, ge=1, description="Number of runs (at most the server's limit).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed: the same seed gives the same results.")
+    # The ranges are checked by the app (Context.run_spec), which says them in one sentence
+    # with the server's own limit; the schema states them too.
+    runs: int = Field(2000, description="Number of runs, from 1 to the server's limit (100,000 by default).",
+                      json_schema_extra={"minimum": 1})
+    seed: int = Field(0, description=f"Seed, from 0 to {MAX_SEED:,}: the same seed gives the same results.",
+                      json_schema_extra={"minimum": 0, "maximum": MAX_SEED})
     counterfactual: bool = Field(False, description="Also run every policy without transfers.")
 
 
@@ -95,6 +100,7 @@ class ScenarioOut(BaseModel):
     name: str | None = None
     title: str | None = None
     problems: list[ProblemOut] = Field(default_factory=list)
+    checking: bool = Field(False, description="Still being checked: reload the list in a moment.")
 
 
 class RunRow(BaseModel):

@@ -8,13 +8,16 @@ interactive parts (running, polling, validating).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from spillover.report import figures as F
 from spillover.report import tables as T
@@ -25,7 +28,9 @@ from spillover.serve import history as H
 from spillover.serve import results as R
 from spillover.serve.catalog import problem_dicts
 from spillover.serve.context import Context, get_ctx
-from spillover.serve.paths import DOWNLOADS, run_folder
+from spillover.serve.models import MAX_SEED
+from spillover.serve.paths import DOWNLOADS, BadName, relative_message, run_folder
+from spillover.serve.respond import SafeHTMLResponse
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[Context, Depends(get_ctx)]
@@ -40,7 +45,22 @@ def environment() -> Environment:
     env.filters["pct"] = T.fmt_pct
     env.filters["num"] = T.fmt_number
     env.filters["tojson_safe"] = lambda x: json.dumps(x).replace("<", "\\u003c").replace(">", "\\u003e")
+    env.filters["rst"] = rst_inline
     return env
+
+
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def rst_inline(text: str) -> Markup:
+    """A docstring as HTML: escaped, ````literal```` as ``<code>``, blank lines as paragraphs.
+
+    >>> str(rst_inline("Poll ``GET /api/runs/{id}`` <now>.\\n\\nThen read."))
+    '<p>Poll <code>GET /api/runs/{id}</code> &lt;now&gt;.</p><p>Then read.</p>'
+    """
+    html = _LITERAL.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text)))
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", html) if p.strip()]
+    return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
 
 
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -50,7 +70,7 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     if context["plotly"]:
         context.setdefault("template_json", R.template_json().replace("<", "\\u003c"))
     html = environment().get_template(name).render(**context)
-    return HTMLResponse(html, status_code=status)
+    return SafeHTMLResponse(html, status_code=status)
 
 
 @router.get("/")
@@ -62,11 +82,25 @@ def home() -> RedirectResponse:
 def scenarios_page(ctx: Ctx) -> HTMLResponse:
     return render("scenarios.html.j2", title="Scenarios", page="scenarios",
                   entries=[e.to_dict() for e in ctx.catalog.entries()],
-                  writable=True, scenarios_dir=str(ctx.catalog.dir), scripts=["scenarios.js"])
+                  writable=True, scenarios_dir=shown_dir(ctx.catalog.dir), scripts=["scenarios.js"])
+
+
+def shown_dir(folder: Path) -> str:
+    """A folder as the page shows it: as configured when relative, else its name only.
+
+    >>> shown_dir(Path("scenarios")), shown_dir(Path("/home/ana/work/scenarios"))
+    ('scenarios', 'scenarios')
+    """
+    return str(folder) if not folder.is_absolute() else (folder.name or ".")
 
 
 @router.get("/scenarios/new")
-def new_scenario(ctx: Ctx, base: Annotated[str, Query(max_length=80)] = "nk-russia-2023") -> HTMLResponse:
+def new_scenario(ctx: Ctx, base: Annotated[str, Query(max_length=80)] = "nk-russia-2023",
+                 upload: bool = False) -> HTMLResponse:
+    """The editor on a copy of ``base``; with ``upload``, on the file the Scenarios page just
+    failed to upload (the browser hands its text over: it was not saved on the server)."""
+    if upload:
+        return _editor(ctx, "uploaded.yaml", "", None, from_upload=True)
     text = ctx.catalog.text(base)
     return _editor(ctx, f"my-{base.split('.')[0]}.yaml", text, None)
 
@@ -78,9 +112,10 @@ def edit_scenario(ref: str, ctx: Ctx) -> HTMLResponse:
     return _editor(ctx, name, ctx.catalog.text(ref), entry.to_dict())
 
 
-def _editor(ctx: Ctx, file_name: str, text: str, entry: dict[str, Any] | None) -> HTMLResponse:
+def _editor(ctx: Ctx, file_name: str, text: str, entry: dict[str, Any] | None,
+            from_upload: bool = False) -> HTMLResponse:
     return render("editor.html.j2", title="Edit scenario", page="editor", file_name=file_name, text=text,
-                  entry=entry, max_upload=ctx.max_upload, scripts=["editor.js"])
+                  entry=entry, max_upload=ctx.max_upload, scripts=["editor.js"], from_upload=from_upload)
 
 
 @router.get("/scenarios/{ref}")
@@ -96,7 +131,21 @@ def scenario_page(ref: str, ctx: Ctx) -> HTMLResponse:
         "inputs": T.input_rows(summary), "sources": T.source_rows(summary),
     }
     return render("scenario.html.j2", title=summary["title"], page="scenario", ref=ref, entry=entry.to_dict(),
-                  s=summary, t=tables, network=figure_json(F.network_figure(summary)), plotly=True)
+                  s=summary, t=tables, network=_network(summary), max_network=MAX_NETWORK_ACTORS,
+                  plotly=True)
+
+
+#: Most actors the Scenario page draws the network of: the layout's cost grows faster than
+#: the square of the actors (400 take about 2.5 s of CPU, 800 about 22 s), and a valid file
+#: of 1 MB can declare thousands.
+MAX_NETWORK_ACTORS = 150
+
+
+def _network(summary: dict[str, Any]) -> str | None:
+    """The network figure's JSON, or None for a scenario of too many actors to lay out."""
+    if len(summary.get("actors") or []) > MAX_NETWORK_ACTORS:
+        return None
+    return figure_json(F.network_figure(summary))
 
 
 @router.get("/explore")
@@ -116,6 +165,7 @@ def explore_page(ctx: Ctx, scenario: Annotated[str, Query(max_length=80)] = "nk-
         levers.update(next(p["levers"] for p in policies if p["id"] == chosen))
     return render("explore.html.j2", title=f"Explore · {summary['title']}", page="explore", ref=scenario,
                   s=summary, scenarios=valid, preset=chosen, values=levers, max_runs=ctx.max_runs,
+                  max_seed=MAX_SEED,
                   claims=summary["claims"], scripts=["explore.js"])
 
 
@@ -132,22 +182,51 @@ def compare_page(ctx: Ctx, a: Annotated[str, Query(max_length=160)],
         data = H.compare_runs(ctx.runs_dir, a, b)
     except FileNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
-    return render("compare.html.j2", title="Compare runs", page="compare", c=data)
+    except BadName:
+        raise
+    except (ValueError, OSError, duckdb.Error) as exc:  # a damaged run folder: refused with the reason
+        what = relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], ctx.runs_dir)[:200]
+        raise HTTPException(422, f"the runs cannot be compared ({what})") from None
+    return render("compare.html.j2", title="Compare runs", page="compare", c=data,
+                  claim_groups=grouped(data["claims"], "claim"),
+                  outcome_groups=grouped(data["outcomes"], "quantity"))
+
+
+def grouped(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
+    """Consecutive rows with the same ``key`` together (a claim's rows, one per policy), so
+    the page states each claim once.
+
+    >>> [len(g) for g in grouped([{"c": 1}, {"c": 1}, {"c": 2}], "c")]
+    [2, 1]
+    """
+    groups: list[list[dict[str, Any]]] = []
+    for row in rows:
+        if groups and groups[-1][0].get(key) == row.get(key):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 @router.get("/runs/{run_id}")
-def results_page(run_id: str, ctx: Ctx) -> HTMLResponse:
-    res = ctx.result(run_id)
+def results_page(run_id: str, ctx: Ctx,
+                 paired: Annotated[str | None, Query(max_length=160)] = None) -> HTMLResponse:
+    res = ctx.paired(run_id, paired)
     summary, manifest = res.scenario_summary, res.manifest
     policies = R.policies_of(res)
     folder = run_folder(ctx.runs_dir, run_id)
     files = [n for n in DOWNLOADS if (folder / n).exists() or n == "report.html"]
     own = {k: v for k, v in summary.items() if k != "policies"}  # list the run's policies only
+    candidates = [] if paired or len(policies) > 1 else \
+        H.pairing_candidates(ctx.runs_dir, run_id, manifest, R.PAIRING_KEYS)
     return render("results.html.j2", title=f"Results · {run_id}", page="results", run_id=run_id,
-                  s=summary, metadata=T.metadata_rows(manifest, own), policies=policies,
+                  s=summary, policies=policies,
+                  metadata=[(k, relative_message(str(v), ctx.runs_dir, ctx.catalog.dir))
+                            for k, v in T.metadata_rows(manifest, own)],
                   claims=T.claim_tables(res.claims, summary, policies),
                   comparison=R.comparison_view(res), outcomes=R.key_outcomes(res),
-                  files=files, plotly=True, scripts=["results.js"])
+                  files=files, plotly=True, scripts=["results.js"], paired=paired or "",
+                  candidates=candidates)
 
 
 @router.get("/api-docs")

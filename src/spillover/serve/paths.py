@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+# The patterns end in ``\Z``, not ``$``: ``$`` also matches before a final newline, which
+# would let ``"x.yaml\n"`` through as a file name. ``match`` with them matches the whole name.
 #: A run folder name: letters, digits, ``_``, ``-`` and single dots, 1-160 characters.
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\Z")
 #: A scenario file in the scenarios directory.
-SCENARIO_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.ya?ml$")
+SCENARIO_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.ya?ml\Z")
 #: A built-in scenario name.
-BUILTIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+BUILTIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 #: Files of a run folder that can be downloaded, with their media types.
 DOWNLOADS: dict[str, str] = {
     "report.html": "text/html; charset=utf-8",
@@ -50,6 +52,47 @@ def inside(folder: Path, name: str) -> Path:
     if path.parent != root:
         raise BadName(f"{name!r} is not inside the folder")
     return path
+
+
+def sealed(folder: Path, depth: int = 2) -> bool:
+    """True when ``folder`` and everything in it (``depth`` levels down) resolve inside it.
+
+    A run folder is read by DuckDB and pyarrow; a symbolic link in it pointing elsewhere
+    (a manifest linked to another file, a dataset part linked out) would be read too, so
+    such a folder is not a run the app shows.
+
+    >>> sealed(Path("/nonexistent"))
+    False
+    """
+    try:
+        root = folder.resolve(strict=True)
+        if not root.is_dir():
+            return False
+        return _sealed(root, root, depth)
+    except OSError:
+        return False
+
+
+def _sealed(root: Path, folder: Path, depth: int) -> bool:
+    for entry in folder.iterdir():
+        target = entry.resolve()
+        if not target.is_relative_to(root):
+            return False
+        if depth > 1 and entry.is_dir() and not _sealed(root, entry, depth - 1):
+            return False
+    return True
+
+
+def relative_message(text: str, *folders: Path) -> str:
+    """``text`` with the server paths of ``folders`` cut off, so names are relative to them.
+
+    >>> relative_message("cannot open /srv/runs/a-1/x.parquet", Path("/srv/runs"))
+    'cannot open a-1/x.parquet'
+    """
+    for folder in folders:
+        for prefix in {str(folder.resolve()), str(folder.absolute())}:
+            text = text.replace(prefix + "/", "").replace(prefix, ".")
+    return text
 
 
 def check_run_id(run_id: str) -> str:

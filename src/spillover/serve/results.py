@@ -18,13 +18,14 @@ import plotly.io as pio
 import pyarrow.parquet as pq
 
 from spillover.analysis.claims import ClaimSpec, evaluate_claims
+from spillover.analysis.compare import paired_differences
 from spillover.report import figures as F
 from spillover.report import tables as T
 from spillover.report.html import figure_json, write_report
 from spillover.results.result import RunResult
 from spillover.results.store import read_result
 
-__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes",
+__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes", "pair_results",
            "policies_of", "query", "read_run", "result_figures", "template_json"]
 
 _REPORT_LOCK = threading.Lock()
@@ -36,20 +37,11 @@ class NotARun(LookupError):
     """The folder is not a finished run (no manifest)."""
 
 
-def _parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file or dataset folder (streamed parts) as a frame; empty if missing."""
-    return pq.read_table(path).to_pandas() if path.exists() else pd.DataFrame()
-
-
 def parquet_bytes(path: Path) -> bytes:
     """A Parquet dataset folder (or file) as the bytes of one Parquet file."""
     sink = io.BytesIO()
     pq.write_table(pq.read_table(path), sink)
     return sink.getvalue()
-
-
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def read_run(folder: Path) -> RunResult:
@@ -145,3 +137,54 @@ def comparison_view(result: RunResult) -> list[dict[str, Any]]:
     policies = policies_of(result)
     return T.comparison_rows(result.comparison, result.scenario_summary, result.claims, policies)
 
+
+
+#: Manifest entries two runs must share for one's preset to pair with the other's setting.
+PAIRING_KEYS = ("scenario_sha256", "runs", "seed", "design")
+
+
+def pair_results(alone: RunResult, paired: RunResult, paired_id: str) -> RunResult:
+    """A setting run alone (a lever-only rerun) with the preset of an earlier paired run.
+
+    The Explore page reruns only the custom setting while the levers move: the preset's
+    runs and random draws do not depend on the levers, so its rows of the earlier paired
+    run are exactly what a new pair would give. Given the same scenario, runs, seed and
+    design, this puts the preset's rows beside the setting's and computes the paired
+    comparison with the library (:func:`spillover.analysis.compare.paired_differences`),
+    over the quantities the paired run compared and the scenario's claims.
+
+    Raises ``ValueError`` saying why the two runs cannot be paired.
+    """
+    mine, theirs = policies_of(alone), policies_of(paired)
+    if len(mine) != 1:
+        raise ValueError(f"this run has {len(mine)} policies: it holds its own comparison")
+    if len(theirs) < 2:
+        raise ValueError(f"run '{paired_id}' has no preset beside its setting to pair with")
+    differ = [k for k in PAIRING_KEYS if alone.manifest.get(k) != paired.manifest.get(k)]
+    if differ:
+        raise ValueError(f"run '{paired_id}' differs in {', '.join(differ)}: its runs are not these runs")
+    baseline, custom = theirs[0], mine[0]
+    if baseline == custom:
+        raise ValueError(f"run '{paired_id}' has no preset other than '{custom}'")
+
+    def preset_then_mine(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+        if a.empty or "policy" not in a.columns:
+            return b
+        return pd.concat([a[a["policy"].astype(str) == baseline], b], ignore_index=True)
+
+    outcomes = preset_then_mine(paired.outcomes, alone.outcomes)
+    compared = paired.comparison
+    quantities = [] if compared.empty else list(dict.fromkeys(compared.loc[compared["kind"] == "outcome",
+                                                                           "quantity"].astype(str)))
+    claims = [ClaimSpec(str(c["id"]), str(c.get("text", "")), str(c["expr"]))
+              for c in alone.scenario_summary.get("claims") or []]
+    comparison = paired_differences(outcomes, baseline, {q: q for q in quantities}, claims)
+    manifest = {**alone.manifest, "policies": [baseline, custom], "paired_with": paired_id}
+    table = preset_then_mine(paired.claims, alone.claims)
+    if not table.empty and "claim" in table.columns:  # claim by claim, as a paired run lists them
+        order = {c.id: i for i, c in enumerate(claims)}
+        table = table.sort_values("claim", key=lambda col: col.map(order), kind="stable", ignore_index=True)
+    return RunResult(scenario_summary=alone.scenario_summary, manifest=manifest,
+                     experiments=alone.experiments, outcomes=outcomes,
+                     series=preset_then_mine(paired.series, alone.series), claims=table,
+                     comparison=comparison, path=alone.path)

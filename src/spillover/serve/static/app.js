@@ -70,6 +70,43 @@ window.spill = (function () {
     return templateCache;
   }
 
+  /** Words of `text` in lines of at most `width` characters. */
+  function wrapWords(text, width) {
+    const lines = [];
+    let line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; } else { line = line ? line + " " + word : word; }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  /** Plotly never wraps a title: one longer than the figure is cut off at its edge. Break it
+   * into lines that fit the node's width, and make room for them above the legend. */
+  function fitTitle(layout, width) {
+    const title = typeof layout.title === "string" ? { text: layout.title } : layout.title;
+    if (!title || !title.text || !width || title.text.indexOf("<br>") >= 0) return;
+    const margin = Object.assign({ l: 80, r: 80, t: 100, b: 80 }, layout.margin || {});
+    const size = (title.font && title.font.size) || 17;
+    const left = title.xref === "paper" ? margin.l : 0;
+    const room = width - left - (title.xref === "paper" ? margin.r : 0) - 8;
+    const perLine = Math.max(10, Math.floor(room / (size * 0.62)));
+    const lines = wrapWords(title.text, perLine);
+    if (lines.length < 2) return;
+    const lineHeight = Math.ceil(size * 1.3);
+    const extra = (lines.length - 1) * lineHeight;
+    layout.title = Object.assign({}, title, { text: lines.join("<br>") });
+    layout.margin = Object.assign({}, margin, { t: margin.t + extra });
+    if (layout.height) {
+      // Plotly anchors a title of several lines by its first line: put that line's bottom where
+      // the last one must end less the added lines, so the last ends 38 px above the plot (the
+      // legend, about 30 px high, sits between).
+      layout.height += extra;
+      const firstBottom = margin.t - 38;
+      Object.assign(layout.title, { yref: "container", yanchor: "bottom", y: 1 - firstBottom / layout.height });
+    }
+  }
+
   /** Draw a plotly figure ({data, layout}) into a node. */
   function draw(target, fig) {
     if (!window.Plotly) return null;
@@ -77,6 +114,7 @@ window.spill = (function () {
     layout.template = template();
     layout.autosize = true;
     delete layout.width;
+    fitTitle(layout, target.clientWidth);
     return window.Plotly.newPlot(target, fig.data || [], layout,
       { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] });
   }

@@ -138,8 +138,26 @@
       renderGutter();
     }
   });
+  // Opened from a failed upload: the Scenarios page left the file's text in this tab's
+  // session storage (it was not saved on the server); validate it to show its problems.
+  async function fromUpload() {
+    let held = null;
+    try { held = JSON.parse(window.sessionStorage.getItem("spillover-upload") || "null"); } catch (err) { held = null; }
+    if (!held || typeof held.text !== "string") {
+      say("The uploaded file is no longer held by this browser tab: load it with the file picker above.", true);
+      return;
+    }
+    text.value = held.text;
+    nameInput.value = held.name || "uploaded.yaml";
+    renderGutter();
+    await validate();
+    const m = /^#line-([0-9]+)$/.exec(window.location.hash);
+    if (m) goTo(parseInt(m[1], 10), 1);
+  }
+
   document.getElementById("validate").addEventListener("click", validate);
   document.getElementById("save").addEventListener("click", save);
   form.addEventListener("submit", function (ev) { ev.preventDefault(); validate(); });
   renderGutter();
+  if (form.dataset.fromUpload) fromUpload();
 })();

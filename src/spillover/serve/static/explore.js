@@ -29,6 +29,19 @@
     statusLine.classList.toggle("error", Boolean(isError));
   }
 
+  /** The box's value if it is a whole number in [lo, hi]; else null, saying the range. */
+  function wholeNumber(input, label, lo, hi) {
+    const text = input.value.trim();
+    const value = Number(text);
+    const ok = /^-?[0-9]+$/.test(text) && value >= lo && value <= hi;
+    input.setAttribute("aria-invalid", ok ? "false" : "true");
+    if (ok) return value;
+    say(label + " must be a whole number from " + lo.toLocaleString("en-US") + " to " +
+      hi.toLocaleString("en-US") + " (got " + (text === "" ? "nothing" : text) + ").", true);
+    input.focus();
+    return null;
+  }
+
   function leverValues() {
     const out = {};
     inputs.forEach(function (inp) {
@@ -90,14 +103,18 @@
   });
 
   async function start() {
+    // The browser's own check of the boxes only shows a tooltip (and not at all for a rerun
+    // started by a lever): say the range in the status line, and send nothing.
+    const runs = wholeNumber(runsInput, "Runs", 1, parseInt(form.dataset.maxRuns, 10));
+    const seed = runs === null ? null : wholeNumber(seedInput, "Seed", 0, parseInt(form.dataset.maxSeed, 10));
+    if (runs === null || seed === null) { form.dataset.state = "invalid"; return; }
     if (current) {
       const old = current;
       current = null;
       await S.api("POST", "/api/runs/" + encodeURIComponent(old) + "/cancel");
     }
     const body = {
-      scenario: data.ref, levers: leverValues(),
-      runs: parseInt(runsInput.value, 10), seed: parseInt(seedInput.value, 10),
+      scenario: data.ref, levers: leverValues(), runs: runs, seed: seed,
       compare: baseline.value !== "", baseline: baseline.value || null,
     };
     const key = [data.ref, baseline.value, body.runs, body.seed].join("|");
@@ -174,7 +191,10 @@
       (mode === "reuse" ? " (" + paired.name + " from the paired run: same runs and draws)." : "."));
     const link = document.getElementById("result-link");
     link.textContent = "";
-    const a = S.el("a", { href: "/runs/" + encodeURIComponent(job.id), id: "full-results" }, "Full results, figures and downloads →");
+    // A lever-only rerun holds the setting alone: its results pair it with the preset's run.
+    const pairing = mode === "reuse" ? "?paired=" + encodeURIComponent(paired.id) : "";
+    const a = S.el("a", { href: "/runs/" + encodeURIComponent(job.id) + pairing, id: "full-results" },
+      "Full results, figures and downloads →");
     link.appendChild(a);
     if (mode === "reuse") {
       link.appendChild(document.createTextNode(" "));

@@ -6,9 +6,11 @@
   const holder = document.getElementById("event-figure");
   const runId = holder.dataset.run;
   const base = "/api/runs/" + encodeURIComponent(runId);
+  // A setting run alone shown with an earlier paired run's preset: ask for both.
+  const pairing = holder.dataset.paired ? "?paired=" + encodeURIComponent(holder.dataset.paired) : "";
 
   async function figures() {
-    const r = await S.api("GET", base + "/figures");
+    const r = await S.api("GET", base + "/figures" + pairing);
     holder.textContent = "";
     if (!r.ok) { holder.appendChild(S.el("p", { class: "error" }, S.detail(r.data))); return; }
     if (r.data.events) S.draw(holder, r.data.events);
@@ -29,7 +31,7 @@
     const err = document.getElementById("query-error");
     const table = document.getElementById("query-result");
     err.textContent = "";
-    const r = await S.api("POST", base + "/query", { expr: document.getElementById("query-expr").value });
+    const r = await S.api("POST", base + "/query" + pairing, { expr: document.getElementById("query-expr").value });
     if (!r.ok) {
       table.hidden = true;
       const d = r.data && r.data.detail;
