@@ -7,54 +7,50 @@ findings with the pure formatters of :mod:`spillover.cli.analysis_render`. With
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spillover.analysis.expr import ExprError
-from spillover.scenario.load import load_scenario, resolve
-from spillover.scenario.model import Scenario
+from spillover.cli.console import err, out
 
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from spillover.scenario.model import Scenario
 
 Scenario_ = Annotated[str, typer.Argument(help="Built-in name or YAML file.")]
 Seed = Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")]
-PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse (default: the first).")]
+PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse [default: the first].")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
 Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.")]
 
 
 def _scenario(name: str) -> Scenario:
+    from spillover.scenario.load import load_scenario, resolve
+
     return load_scenario(resolve(name))
 
 
 @contextmanager
 def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``."""
-    if not err.is_terminal:
-        yield lambda done, total: None
-        return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    from spillover.cli.progress import engine_is_compiled, status_bar
+
+    with status_bar(label, None, cold=not engine_is_compiled()) as tick:
+        yield tick
 
 
 @contextmanager
 def _caret() -> Iterator[None]:
     """Show where an expression is wrong (its text and a caret) before the one-line error."""
+    from spillover.analysis.expr import ExprError
+
     try:
         yield
     except ExprError as exc:
         if exc.column is not None and exc.text:
-            err.print(exc.caret(), markup=False, highlight=False)
+            err().print(exc.caret(), markup=False, highlight=False)
         raise
 
 
@@ -63,7 +59,7 @@ def _into(folder: Path | None, name: str, data: dict[str, Any], sc: Scenario) ->
         return
     from spillover.analysis.folder import add_section
 
-    console.print(f"report: {add_section(folder, name, data, sc)}")
+    out().print(f"report: {add_section(folder, name, data, sc)}")
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -87,7 +83,7 @@ def explain_cmd(
 
     sc = _scenario(scenario)
     g = influence_graph(sc)
-    console.print(render_orders(order_table(g)))
+    out().print(render_orders(order_table(g)))
     chains = strongest_chains(g, top=top)
     check, ab = None, None
     if runs:
@@ -95,10 +91,10 @@ def explain_cmd(
             ab = ablate(sc, runs=runs, seed=seed, policy=policy, workers=workers, progress=tick)
         check = check_chains(chains, ab)
     section = orders_section(sc, top=top, check=check)
-    console.print(render_chains(section["chains"], check))
+    out().print(render_chains(section["chains"], check))
     if ab is not None:
-        console.print(render_attribution(ab.effects, ab.policy, ab.runs))
-        console.print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
+        out().print(render_attribution(ab.effects, ab.policy, ab.runs))
+        out().print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
         _into(into, "ablation", ablation_section(ab), sc)
     _into(into, "orders", section, sc)
 
@@ -129,10 +125,10 @@ def sensitivity_cmd(
     with _caret(), _bar(f"{method} on {sc.name}") as tick:
         res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness,
                           workers=workers, progress=tick)
-    console.print(render_sensitivity(res, top))
+    out().print(render_sensitivity(res, top))
     for w in res.warnings:
-        console.print(f"[yellow]{w}[/yellow]")
-    console.print(f"{res.runs:,} runs in {res.seconds:.1f} s")
+        out().print(f"[yellow]{w}[/yellow]")
+    out().print(f"{res.runs:,} runs in {res.seconds:.1f} s")
     _into(into, "sensitivity", sensitivity_section(res), sc)
 
 
@@ -160,11 +156,11 @@ def discover_cmd(
     with _caret(), _bar(f"running {sc.name}") as tick:
         d = discover(sc, where, runs, seed, policy, alpha=alpha, min_coverage=min_coverage, max_depth=depth,
                      workers=workers, progress=tick)
-    console.print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
+    out().print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
     for w in d.warnings:
-        console.print(f"[yellow]{w}[/yellow]")
+        out().print(f"[yellow]{w}[/yellow]")
     for table in (render_tradeoff(d), render_box(d), render_tree(d.tree)):
-        console.print(table)
+        out().print(table)
     _into(into, "discovery", discovery_section(d), sc)
 
 
@@ -198,13 +194,13 @@ def calibrate_cmd(
     if method in ("ls", "both"):
         with _bar("least squares"):
             fit = fit_least_squares(sc, obs, _names(inputs) or [], policy)
-        console.print(render_fit(fit))
+        out().print(render_fit(fit))
     if method in ("abc", "both"):
         with _bar(f"ABC over {runs:,} runs") as tick:
             post = abc(sc, obs, runs, accept, seed, policy, _names(inputs), progress=tick)
-        console.print(render_posterior(post))
+        out().print(render_posterior(post))
         if posterior is not None:
-            console.print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
+            out().print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
     _into(into, "calibration", calibration_section(fit, post, target), sc)
 
 
@@ -245,8 +241,8 @@ def robust_cmd(
                                                   if v in outcomes.columns}
     with _caret():
         table = regret_table(outcomes, qs, higher_is_better or ())
-    console.print(render_regret(table))
-    console.print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
+    out().print(render_regret(table))
+    out().print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
     _into(into, "regret", regret_section(table), sc)
 
 
