@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from spillover.analysis.sensitivity import METHODS
 from spillover.cli.console import err, out
+from spillover.cli.lazy import ChoicesCommand
 
 if TYPE_CHECKING:
     from spillover.scenario.model import Scenario
@@ -102,9 +104,8 @@ def explain_cmd(
 def sensitivity_cmd(
     scenario: Scenario_ = "nk-russia-2023",
     outcome: Annotated[str, typer.Option(help="Outcome, expression or claim id.")] = "",
-    method: Annotated[str, typer.Option(help="sobol, morris or pawn.")] = "sobol",
-    n: Annotated[int, typer.Option(help="Base samples (sobol, a power of 2), trajectories (morris), "
-                                        "runs (pawn).")] = 1024,
+    method: Annotated[str, typer.Option(help=f"Method: {', '.join(METHODS)}.")] = "sobol",
+    n: Annotated[int, typer.Option(help="What it counts depends on the method: {methods_n}.")] = 1024,
     seed: Seed = 0,
     policy: PolicyOpt = None,
     inputs: Annotated[str | None, typer.Option(help="Only vary these inputs (comma-separated).")] = None,
@@ -249,7 +250,7 @@ def robust_cmd(
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to the ``spillover`` app."""
     app.command("explain")(explain_cmd)
-    app.command("sensitivity")(sensitivity_cmd)
+    app.command("sensitivity", cls=ChoicesCommand)(sensitivity_cmd)
     app.command("discover")(discover_cmd)
     app.command("calibrate")(calibrate_cmd)
     app.command("robust")(robust_cmd)

@@ -99,19 +99,21 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
 
 def render_sensitivity(res: Any, top: int = 15) -> Table:
     """The top inputs with their index, interval and whether each is sourced or judgment."""
-    measure = {"ST": "ST (total)", "mu_star": "μ*", "median": "PAWN"}.get(res.measure, res.measure)
+    from spillover.analysis.sensitivity import method
+
+    m = method(res.method)
+    measure = m.label
     t = Table(title=f"Sensitivity of {res.outcome} under {res.policy}: {res.method}, n={res.n:,} "
                     f"({res.runs:,} runs), {pct(res.level)} intervals")
     for col in ("rank", "input", "basis", measure, "interval"):
         t.add_column(col, justify="right" if col in ("rank", measure, "interval") else "left")
-    if res.method == "sobol":
-        t.add_column("S1 (first)", justify="right")
+    for _, header in m.shown:
+        t.add_column(header, justify="right")
     for _, r in res.table.head(top).iterrows():
         basis = Text(str(r["label"]), style="yellow" if r["label"] in ("judgment", "unsourced") else "cyan")
         row: list[Any] = [str(r["rank"]), str(r["input"]), basis, num(r["index"]),
                           f"{num(r['lo'])} to {num(r['hi'])}"]
-        if res.method == "sobol":
-            row.append(num(r["S1"]))
+        row += [num(r[col]) for col, _ in m.shown]
         t.add_row(*row)
     return t
 

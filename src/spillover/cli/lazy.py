@@ -97,18 +97,26 @@ def registry_names(module: str, name: str) -> tuple[str, ...]:
 
 
 #: Placeholders a help text may hold, and where their names come from.
-CHOICES: dict[str, Callable[[], tuple[str, ...]]] = {
-    "designs": lambda: registry_names("spillover.ensemble.design", "DESIGNS"),
+CHOICES: dict[str, Callable[[], str]] = {
+    "designs": lambda: ", ".join(registry_names("spillover.ensemble.design", "DESIGNS")),
+    "methods_n": lambda: _method_units(),
 }
 
 
+def _method_units() -> str:
+    """What ``--n`` counts for each sensitivity method (their modules import only NumPy)."""
+    from spillover.analysis.sensitivity import METHODS, method
+
+    return "; ".join(f"{m.name}: {m.unit}{m.n_rule} (at least {m.minimum})" for m in map(method, METHODS))
+
+
 class ChoicesCommand(TyperCommand):
-    """A command whose parameters' help may name ``{designs}``, filled in when help is shown."""
+    """A command whose parameters' help may hold a :data:`CHOICES` placeholder, filled in when shown."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         for param in self.params:
             text = getattr(param, "help", None)
             if text and "{" in text:
-                wanted = {k: ", ".join(f()) for k, f in CHOICES.items() if "{" + k + "}" in text}
+                wanted = {k: f() for k, f in CHOICES.items() if "{" + k + "}" in text}
                 param.help = text.format(**wanted)  # type: ignore[attr-defined]
         super().format_help(ctx, formatter)
