@@ -12,10 +12,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from spillover.analysis import sensitivity as S
-from spillover.analysis.sensitivity import METHODS, REGISTRY, method
+from spillover.analysis.sensitivity import METHODS, REGISTRY, method, rank_warnings
 from spillover.analysis.sensitivity.base import Method
 from tests.conftest import HERE
 
@@ -79,3 +80,37 @@ def test_doctests() -> None:
         module = importlib.import_module("spillover.analysis.sensitivity" + name)
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_morris_intervals_stay_at_or_above_0(mini) -> None:
+    res = S.sensitivity(mini, "peak.threat", "morris", n=10, seed=1)
+    t = res.table
+    assert (t["mu_star"] - t["mu_star_conf"] < 0).any()  # the bootstrap's symmetric interval dips below
+    assert (t["lo"] >= 0).all() and (t["lo"] <= t["index"]).all() and (t["hi"] >= t["index"]).all()
+
+
+def test_a_small_n_is_not_called_hopeless(mini) -> None:
+    # At n=10 the intervals are wide: they call for more runs, a practical number of them.
+    res = S.sensitivity(mini, "days_of_fire.s_r_shells", "morris", n=10, seed=0)
+    text = " ".join(res.warnings)
+    assert "fullness and stocks.S.shell (ranks 1 and 2) overlap at n=10: about n=" in text
+    assert "practical" not in text
+
+
+def _pair_table(gap: float, half: float) -> pd.DataFrame:
+    return pd.DataFrame({"input": ["a", "b"], "index": [0.5, 0.5 - gap],
+                         "lo": [0.5 - half, 0.5 - gap - half], "hi": [0.5 + half, 0.5 - gap + half]})
+
+
+def test_rank_warnings_say_when_no_practical_number_of_runs_would_do() -> None:
+    from spillover.analysis.sensitivity.ranking import PRACTICAL_RUNS
+
+    # need = n·(2·half/gap)² trajectories, each of d+1 runs
+    ok = rank_warnings(_pair_table(0.01, 0.1), "morris", 10, 9)[1]
+    assert "about n=4,000 (40,000 runs, 400× as many) would separate them." in ok
+    far = rank_warnings(_pair_table(1e-4, 0.1), "morris", 10, 9)[1]  # 4·10⁸ runs
+    runs = int(far.split("(")[2].split(" runs")[0].replace(",", ""))
+    assert runs > PRACTICAL_RUNS and abs(runs - 4e8) < 100
+    assert far.endswith("would separate them: too close to rank with any practical number of runs.")
+    tied = rank_warnings(_pair_table(0.0, 0.1), "pawn", 200, 2)[1]
+    assert tied.endswith("their indices are equal, and no number of runs would rank them.")

@@ -56,12 +56,15 @@ def _caret() -> Iterator[None]:
         raise
 
 
-def _into(folder: Path | None, name: str, data: dict[str, Any], sc: Scenario) -> None:
-    if folder is None:
+def _into(folder: Path | None, sections: dict[str, dict[str, Any]], sc: Scenario) -> None:
+    """Add the sections to the report of the run in ``folder`` and say where it is, once."""
+    if folder is None or not sections:
         return
     from spillover.analysis.folder import add_section
 
-    out().print(f"report: {add_section(folder, name, data, sc)}")
+    for name, data in sections.items():
+        report = add_section(folder, name, data, sc)
+    out().print(f"report: {report}", markup=False, highlight=False)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -94,11 +97,12 @@ def explain_cmd(
         check = check_chains(chains, ab)
     section = orders_section(sc, top=top, check=check)
     out().print(render_chains(section["chains"], check))
+    sections: dict[str, dict[str, Any]] = {}
     if ab is not None:
         out().print(render_attribution(ab.effects, ab.policy, ab.runs))
         out().print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
-        _into(into, "ablation", ablation_section(ab), sc)
-    _into(into, "orders", section, sc)
+        sections["ablation"] = ablation_section(ab)
+    _into(into, {**sections, "orders": section}, sc)
 
 
 def sensitivity_cmd(
@@ -124,13 +128,13 @@ def sensitivity_cmd(
                                  "or --outcome seoul_arms_kyiv (a claim)", param_hint="--outcome")
     sc = _scenario(scenario)
     with _caret(), _bar(f"{method} on {sc.name}") as tick:
-        res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness,
+        res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness, top=top,
                           workers=workers, progress=tick)
     out().print(render_sensitivity(res, top))
     for w in res.warnings:
         out().print(f"[yellow]{w}[/yellow]")
     out().print(f"{res.runs:,} runs in {res.seconds:.1f} s")
-    _into(into, "sensitivity", sensitivity_section(res), sc)
+    _into(into, {"sensitivity": sensitivity_section(res)}, sc)
 
 
 def discover_cmd(
@@ -162,7 +166,7 @@ def discover_cmd(
         out().print(f"[yellow]{w}[/yellow]")
     for table in (render_tradeoff(d), render_box(d), render_tree(d.tree)):
         out().print(table)
-    _into(into, "discovery", discovery_section(d), sc)
+    _into(into, {"discovery": discovery_section(d)}, sc)
 
 
 def calibrate_cmd(
@@ -202,7 +206,7 @@ def calibrate_cmd(
         out().print(render_posterior(post))
         if posterior is not None:
             out().print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
-    _into(into, "calibration", calibration_section(fit, post, target), sc)
+    _into(into, {"calibration": calibration_section(fit, post, target)}, sc)
 
 
 def robust_cmd(
@@ -244,7 +248,7 @@ def robust_cmd(
         table = regret_table(outcomes, qs, higher_is_better or ())
     out().print(render_regret(table))
     out().print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
-    _into(into, "regret", regret_section(table), sc)
+    _into(into, {"regret": regret_section(table)}, sc)
 
 
 def register(app: typer.Typer) -> None:

@@ -123,7 +123,10 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
     traj = d.prim.trajectory
     step = max(1, len(traj) // rows)
     keep = sorted(set(range(0, len(traj), step)) | {d.prim.chosen, len(traj) - 1})
-    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)")
+    pruned = d.prim.pruned
+    caption = (f"step {d.prim.chosen}'s box is pruned below to {len(d.prim.box)} of its {d.prim.peeled} "
+               f"limits" if pruned else None)
+    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)", caption=caption)
     for col in ("step", "coverage", "density", "runs in box", "inputs limited"):
         t.add_column(col, justify="right")
     for i in keep:
@@ -135,9 +138,11 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
 
 
 def render_box(d: Any) -> Table:
-    """The chosen box's restricted inputs."""
+    """The chosen box's restricted inputs, saying when pruning dropped some of its limits."""
     p = d.prim
-    t = Table(title=f"PRIM box: coverage {pct(p.coverage)}, density {pct(p.density)} "
+    origin = (f"step {p.chosen} pruned to the {len(p.box)} of its {p.peeled} limits the data support "
+              f"(quasi-p ≤ {p.max_qp:g})" if p.pruned else f"step {p.chosen}")
+    t = Table(title=f"PRIM box, {origin}: coverage {pct(p.coverage)}, density {pct(p.density)} "
                     f"({p.n:,} runs; base rate {pct(d.share)})")
     for col in ("input", "basis", "from", "to", "range in runs", "quasi-p"):
         t.add_column(col, justify="left" if col in ("input", "basis") else "right")

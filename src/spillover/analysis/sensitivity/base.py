@@ -40,6 +40,8 @@ class Method(ABC):
     """Its interval half-width."""
     label: ClassVar[str]
     """The measure's short name in tables."""
+    nonnegative: ClassVar[bool] = False
+    """The estimate itself is never below 0 (so neither is its interval's lower end)."""
     shown: ClassVar[tuple[tuple[str, str], ...]] = ()
     """Further result columns worth a terminal table: ``(column, header)``."""
 

@@ -136,6 +136,7 @@ def sensitivity(
     second_order: bool = False,
     resamples: int = 100,
     level: float = 0.95,
+    top: int = 10,
     chunk_size: int = 2000,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -160,6 +161,9 @@ def sensitivity(
     randomness
         Vary each run's random draws as one more factor (default). Without it every
         row uses run 0's draws: the indices are then conditional on that draw.
+    top
+        The warnings say which of the ``top`` inputs cannot be ranked (those an analyst
+        reads: the command line passes its ``--top``).
 
     Examples
     --------
@@ -190,7 +194,7 @@ def sensitivity(
         res = m.analyse(problem, X, Y, seed, second_order, resamples, level)
     caught = sorted({str(w.message) for w in log})
     table = _table(sc, st, names, res, m)
-    warn = rank_warnings(table, m, n, len(names), second=second_order) + caught
+    warn = rank_warnings(table, m, n, len(names), top=top, second=second_order) + caught
     return Sensitivity(method=m.name, outcome=sel.text, policy=batch.variants[0].policy, n=n, runs=len(X),
                        table=table, measure=m.measure, level=level, warnings=warn,
                        seconds=time.perf_counter() - t0)
@@ -201,7 +205,8 @@ def _table(sc: Scenario, st: Structure, names: list[str], res: dict[str, np.ndar
     labels = {**input_labels(sc, st), RANDOMNESS: "random"}
     t = pd.DataFrame({"input": names, "label": [labels[n] for n in names]})
     t["index"] = res[m.measure]
-    t["lo"] = res[m.measure] - res[m.conf]
+    lo = res[m.measure] - res[m.conf]
+    t["lo"] = np.maximum(lo, 0.0) if m.nonnegative else lo  # mu* and PAWN's KS are never negative
     t["hi"] = res[m.measure] + res[m.conf]
     for k, v in res.items():
         t[k] = v

@@ -26,6 +26,7 @@ class Morris(Method):
     measure: ClassVar[str] = "mu_star"
     conf: ClassVar[str] = "mu_star_conf"
     label: ClassVar[str] = "μ*"
+    nonnegative: ClassVar[bool] = True
 
     def runs(self, n: int, d: int, second: bool) -> int:
         return n * (d + 1)

@@ -56,6 +56,7 @@ class Pawn(Method):
     measure: ClassVar[str] = "median"
     conf: ClassVar[str] = "median_conf"
     label: ClassVar[str] = "PAWN"
+    nonnegative: ClassVar[bool] = True
 
     def runs(self, n: int, d: int, second: bool) -> int:
         return n

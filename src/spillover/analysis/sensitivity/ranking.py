@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spillover.analysis.sensitivity.base import Method
 
-__all__ = ["rank_warnings"]
+__all__ = ["PRACTICAL_RUNS", "rank_warnings"]
+
+PRACTICAL_RUNS = 10_000_000
+"""More runs than this (hours of a laptop's time on the built-in scenario) are not practical."""
 
 
 def _method(m: str | Method) -> Method:
     from spillover.analysis.sensitivity import method
 
     return method(m) if isinstance(m, str) else m
+
+
+def _pair(a: Any, b: Any, m: Method, n: int, d: int, second: bool) -> str:
+    """The sentence for two neighbouring inputs whose intervals overlap."""
+    names = f"{a.input} and {b.input} (ranks {a.Index + 1} and {b.Index + 1})"
+    gap = float(a.index - b.index)
+    width = float((a.hi - a.index) + (b.hi - b.index))
+    if gap <= 0 or width <= 0:
+        return (f"The intervals of {names} overlap at n={n:,}: their indices are equal, and no number "
+                f"of runs would rank them.")
+    need = m.round_up(int(np.ceil(n * (width / gap) ** 2 - 1e-9)))
+    runs = m.runs(need, d, second)
+    if m.unit == "runs":
+        size = f"n={need:,} runs ({need / n:.3g}× as many)"
+    else:
+        size = f"n={need:,} ({runs:,} runs, {need / n:.3g}× as many)"
+    if runs > PRACTICAL_RUNS:
+        return (f"The intervals of {names} overlap at n={n:,}: about {size} would separate them: too "
+                f"close to rank with any practical number of runs.")
+    return f"The intervals of {names} overlap at n={n:,}: about {size} would separate them."
 
 
 def rank_warnings(table: pd.DataFrame, method: str | Method, n: int, d: int, top: int = 10,
@@ -38,21 +62,7 @@ def rank_warnings(table: pd.DataFrame, method: str | Method, n: int, d: int, top
     for a, b in itertools.pairwise(rows):
         if not (np.isfinite(a.lo) and np.isfinite(b.hi)) or a.index <= floor or a.lo > b.hi:
             continue
-        gap = float(a.index - b.index)
-        width = float((a.hi - a.index) + (b.hi - b.index))
-        names = f"{a.input} and {b.input} (ranks {a.Index + 1} and {b.Index + 1})"
-        if gap <= 0 or width <= 0 or (width / gap) ** 2 > 256:
-            out.append(f"The intervals of {names} overlap at n={n:,}: they are too close to rank "
-                       f"with any practical number of runs.")
-            continue
-        factor = (width / gap) ** 2
-        need = m.round_up(int(np.ceil(n * factor - 1e-9)))
-        runs = m.runs(need, d, second)
-        out.append(f"The intervals of {names} overlap at n={n:,}: about n={need:,} "
-                   f"({runs:,} runs, {need / n:.3g}× as many) would separate them."
-                   if m.unit != "runs" else
-                   f"The intervals of {names} overlap at n={n:,}: about n={need:,} runs "
-                   f"({need / n:.3g}× as many) would separate them.")
+        out.append(_pair(a, b, m, n, d, second))
     if out:
         shown = out[:show]
         if len(out) > show:
