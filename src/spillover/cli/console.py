@@ -14,10 +14,10 @@ __all__ = ["err", "out", "plain"]
 
 @cache
 def out() -> Console:
-    """Standard output: the terminal's width, or 140 columns when piped."""
+    """Standard output: the terminal's width, or 160 columns when piped."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=140)
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 @cache
