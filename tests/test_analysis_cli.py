@@ -81,3 +81,36 @@ def test_bad_input_is_reported_with_exit_2(args, lines) -> None:
     assert len(got) == len(lines) and "Traceback" not in done.stderr
     for g, want in zip(got, lines, strict=True):
         assert g.startswith(want) or want in g, (g, want)
+
+
+def test_discover_says_the_box_shown_is_the_chosen_step_pruned(mini) -> None:
+    from spillover.analysis.discovery import discover
+
+    where = "days_of_fire.s_r_shells > 60"
+    d = discover(mini, where, runs=400, seed=0)
+    p = d.prim
+    assert p.pruned > 0  # the case in question: the box shown is not the chosen step's
+    out = " ".join(invoke("discover", str(MINI), "--where", where, "--runs", "400").split())
+    assert f"{p.chosen} ◀ chosen" in out
+    assert (f"PRIM box, step {p.chosen} pruned to the {len(p.box)} of its {p.peeled} limits the data support "
+            f"(quasi-p ≤ 0.05): coverage {100 * p.coverage:.0f}%, density {100 * p.density:.0f}%") in out
+    assert f"step {p.chosen}'s box is pruned below to {len(p.box)} of its {p.peeled} limits" in out
+
+
+def test_sensitivity_warnings_count_the_inputs_listed() -> None:
+    out = " ".join(invoke("sensitivity", str(MINI), "--outcome", "peak.threat", "--method", "morris",
+                          "--n", "10", "--top", "3").split())
+    assert "Some of the top 3 inputs cannot be ranked" in out
+    assert "top 8" not in out and "top 10" not in out
+
+
+def test_explain_into_names_the_report_once(tmp_path) -> None:
+    import spillover
+
+    folder = tmp_path / "run"
+    spillover.run(str(MINI), runs=20, seed=1, out=folder)
+    out = invoke("explain", str(MINI), "--runs", "20", "--into", str(folder))
+    assert [line for line in out.splitlines() if line.startswith("report:")] == [
+        f"report: {folder / 'report.html'}"]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert 'id="orders"' in html and 'id="attribution"' in html

@@ -91,13 +91,13 @@ def _add_edge(g: nx.DiGraph, u: str, v: str, kind: str, weight: float, rng: tupl
 def _add_nodes(g: nx.DiGraph, sc: Scenario) -> None:
     for f, t in sc.transfers.items():
         g.add_node(node("transfer", f), kind="transfer", id=f, label=t.description or f, dormant=t.dormant)
-    for s, x in sc.signals.items():
-        g.add_node(node("signal", s), kind="signal", id=s, label=x.description or s, dormant=False,
-                   source=x.kind)
-    for k, x in sc.indicators.items():
-        g.add_node(node("indicator", k), kind="indicator", id=k, label=x.name, dormant=False)
-    for e, x in sc.events.items():
-        g.add_node(node("event", e), kind="event", id=e, label=x.name, dormant=False)
+    for s, sig in sc.signals.items():
+        g.add_node(node("signal", s), kind="signal", id=s, label=sig.description or s, dormant=False,
+                   source=sig.kind)
+    for k, ind in sc.indicators.items():
+        g.add_node(node("indicator", k), kind="indicator", id=k, label=ind.name, dormant=False)
+    for e, ev in sc.events.items():
+        g.add_node(node("event", e), kind="event", id=e, label=ev.name, dormant=False)
 
 
 def _stock_signals(sc: Scenario, actor: str, munition: str) -> list[str]:

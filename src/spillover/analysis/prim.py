@@ -39,7 +39,9 @@ class Prim:
         (if that limit were dropped) and ``qp`` (a one-sided binomial quasi-p-value that
         the limit matters, as in EMA Workbench).
     coverage, density, n, k
-        Those of the box in ``box``.
+        Those of the box in ``box`` (the pruned box), not of the chosen step's.
+    max_qp
+        The quasi-p-value a limit needed to stay in ``box``.
     """
 
     trajectory: pd.DataFrame
@@ -51,6 +53,17 @@ class Prim:
     density: float = np.nan
     n: int = 0
     k: int = 0
+    max_qp: float = 0.05
+
+    @property
+    def peeled(self) -> int:
+        """How many inputs the chosen step's box limits (before pruning)."""
+        return len(self.limits[self.chosen])
+
+    @property
+    def pruned(self) -> int:
+        """How many of those limits pruning dropped (0: the box is the chosen step's)."""
+        return self.peeled - len(self.box)
 
 
 def _peel(x: np.ndarray, y: np.ndarray, inside: np.ndarray, alpha: float) -> tuple[float, int, str, float]:
@@ -213,4 +226,4 @@ def prim(
             for r in box.itertuples()}
     cov, dens, _, n, k = _stats(y, _inside(x, names, kept), total)
     return Prim(trajectory=traj, limits=boxes, chosen=chosen, box=box, base_density=total / len(y),
-                coverage=cov, density=dens, n=n, k=k)
+                coverage=cov, density=dens, n=n, k=k, max_qp=max_qp)

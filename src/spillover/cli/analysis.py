@@ -7,63 +7,64 @@ findings with the pure formatters of :mod:`spillover.cli.analysis_render`. With
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spillover.scenario.expr import ExprError
-from spillover.scenario.load import load_scenario, resolve
-from spillover.scenario.model import Scenario
+from spillover.analysis.sensitivity import METHODS
+from spillover.cli.console import err, out
+from spillover.cli.lazy import ChoicesCommand
 
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from spillover.scenario.model import Scenario
 
 Scenario_ = Annotated[str, typer.Argument(help="Built-in name or YAML file.")]
 Seed = Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")]
-PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse (default: the first).")]
+PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse [default: the first].")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
 Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.")]
 
 
 def _scenario(name: str) -> Scenario:
+    from spillover.scenario.load import load_scenario, resolve
+
     return load_scenario(resolve(name))
 
 
 @contextmanager
 def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``."""
-    if not err.is_terminal:
-        yield lambda done, total: None
-        return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    from spillover.cli.progress import engine_is_compiled, status_bar
+
+    with status_bar(label, None, cold=not engine_is_compiled()) as tick:
+        yield tick
 
 
 @contextmanager
 def _caret() -> Iterator[None]:
     """Show where an expression is wrong (its text and a caret) before the one-line error."""
+    from spillover.scenario.expr import ExprError
+
     try:
         yield
     except ExprError as exc:
         if exc.column is not None and exc.text:
-            err.print(exc.caret(), markup=False, highlight=False)
+            err().print(exc.caret(), markup=False, highlight=False)
         raise
 
 
-def _into(folder: Path | None, name: str, data: dict[str, Any], sc: Scenario) -> None:
-    if folder is None:
+def _into(folder: Path | None, sections: dict[str, dict[str, Any]], sc: Scenario) -> None:
+    """Add the sections to the report of the run in ``folder`` and say where it is, once."""
+    if folder is None or not sections:
         return
     from spillover.report.folder import add_section
 
-    console.print(f"report: {add_section(folder, name, data, sc)}")
+    for name, data in sections.items():
+        report = add_section(folder, name, data, sc)
+    out().print(f"report: {report}", markup=False, highlight=False)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -87,7 +88,7 @@ def explain_cmd(
 
     sc = _scenario(scenario)
     g = influence_graph(sc)
-    console.print(render_orders(order_table(g)))
+    out().print(render_orders(order_table(g)))
     chains = strongest_chains(g, top=top)
     check, ab = None, None
     if runs:
@@ -95,20 +96,20 @@ def explain_cmd(
             ab = ablate(sc, runs=runs, seed=seed, policy=policy, workers=workers, progress=tick)
         check = check_chains(chains, ab)
     section = orders_section(sc, top=top, check=check)
-    console.print(render_chains(section["chains"], check))
+    out().print(render_chains(section["chains"], check))
+    sections: dict[str, dict[str, Any]] = {}
     if ab is not None:
-        console.print(render_attribution(ab.effects, ab.policy, ab.runs))
-        console.print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
-        _into(into, "ablation", ablation_section(ab), sc)
-    _into(into, "orders", section, sc)
+        out().print(render_attribution(ab.effects, ab.policy, ab.runs))
+        out().print(f"{len(ab.items)} items ablated on {ab.runs} paired runs in {ab.seconds:.1f} s")
+        sections["ablation"] = ablation_section(ab)
+    _into(into, {**sections, "orders": section}, sc)
 
 
 def sensitivity_cmd(
     scenario: Scenario_ = "nk-russia-2023",
     outcome: Annotated[str, typer.Option(help="Outcome, expression or claim id.")] = "",
-    method: Annotated[str, typer.Option(help="sobol, morris or pawn.")] = "sobol",
-    n: Annotated[int, typer.Option(help="Base samples (sobol, a power of 2), trajectories (morris), "
-                                        "runs (pawn).")] = 1024,
+    method: Annotated[str, typer.Option(help=f"Method: {', '.join(METHODS)}.")] = "sobol",
+    n: Annotated[int, typer.Option(help="What it counts depends on the method: {methods_n}.")] = 1024,
     seed: Seed = 0,
     policy: PolicyOpt = None,
     inputs: Annotated[str | None, typer.Option(help="Only vary these inputs (comma-separated).")] = None,
@@ -127,13 +128,13 @@ def sensitivity_cmd(
                                  "or --outcome seoul_arms_kyiv (a claim)", param_hint="--outcome")
     sc = _scenario(scenario)
     with _caret(), _bar(f"{method} on {sc.name}") as tick:
-        res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness,
+        res = sensitivity(sc, outcome, method, n, seed, policy, _names(inputs), randomness, top=top,
                           workers=workers, progress=tick)
-    console.print(render_sensitivity(res, top))
+    out().print(render_sensitivity(res, top))
     for w in res.warnings:
-        console.print(f"[yellow]{w}[/yellow]")
-    console.print(f"{res.runs:,} runs in {res.seconds:.1f} s")
-    _into(into, "sensitivity", sensitivity_section(res), sc)
+        out().print(f"[yellow]{w}[/yellow]")
+    out().print(f"{res.runs:,} runs in {res.seconds:.1f} s")
+    _into(into, {"sensitivity": sensitivity_section(res)}, sc)
 
 
 def discover_cmd(
@@ -160,12 +161,12 @@ def discover_cmd(
     with _caret(), _bar(f"running {sc.name}") as tick:
         d = discover(sc, where, runs=runs, seed=seed, policy=policy, workers=workers, progress=tick,
                      limits=Limits(alpha=alpha, min_coverage=min_coverage, max_depth=depth))
-    console.print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
+    out().print(f"{d.where}: holds in {d.share:.1%} of {d.runs:,} runs under {d.policy}")
     for w in d.warnings:
-        console.print(f"[yellow]{w}[/yellow]")
+        out().print(f"[yellow]{w}[/yellow]")
     for table in (render_tradeoff(d), render_box(d), render_tree(d.tree)):
-        console.print(table)
-    _into(into, "discovery", discovery_section(d), sc)
+        out().print(table)
+    _into(into, {"discovery": discovery_section(d)}, sc)
 
 
 def calibrate_cmd(
@@ -198,14 +199,14 @@ def calibrate_cmd(
     if method in ("ls", "both"):
         with _bar("least squares"):
             fit = fit_least_squares(sc, obs, _names(inputs) or [], policy)
-        console.print(render_fit(fit))
+        out().print(render_fit(fit))
     if method in ("abc", "both"):
         with _bar(f"ABC over {runs:,} runs") as tick:
             post = abc(sc, obs, runs, accept, seed, policy, _names(inputs), progress=tick)
-        console.print(render_posterior(post))
+        out().print(render_posterior(post))
         if posterior is not None:
-            console.print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
-    _into(into, "calibration", calibration_section(fit, post, target), sc)
+            out().print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")
+    _into(into, {"calibration": calibration_section(fit, post, target)}, sc)
 
 
 def robust_cmd(
@@ -234,15 +235,15 @@ def robust_cmd(
         table = robust(sc, outcomes=outcomes, quantities={o: o for o in outcome} if outcome else None,
                        higher_is_better=higher_is_better or None, runs=runs, seed=seed, workers=workers,
                        progress=tick)
-    console.print(render_regret(table))
-    console.print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
-    _into(into, "regret", regret_section(table), sc)
+    out().print(render_regret(table))
+    out().print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
+    _into(into, {"regret": regret_section(table)}, sc)
 
 
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to the ``spillover`` app."""
     app.command("explain")(explain_cmd)
-    app.command("sensitivity")(sensitivity_cmd)
+    app.command("sensitivity", cls=ChoicesCommand)(sensitivity_cmd)
     app.command("discover")(discover_cmd)
     app.command("calibrate")(calibrate_cmd)
     app.command("robust")(robust_cmd)

@@ -99,19 +99,21 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
 
 def render_sensitivity(res: Any, top: int = 15) -> Table:
     """The top inputs with their index, interval and whether each is sourced or judgment."""
-    measure = {"ST": "ST (total)", "mu_star": "μ*", "median": "PAWN"}.get(res.measure, res.measure)
+    from spillover.analysis.sensitivity import method
+
+    m = method(res.method)
+    measure = m.label
     t = Table(title=f"Sensitivity of {res.outcome} under {res.policy}: {res.method}, n={res.n:,} "
                     f"({res.runs:,} runs), {pct(res.level)} intervals")
     for col in ("rank", "input", "basis", measure, "interval"):
         t.add_column(col, justify="right" if col in ("rank", measure, "interval") else "left")
-    if res.method == "sobol":
-        t.add_column("S1 (first)", justify="right")
+    for _, header in m.shown:
+        t.add_column(header, justify="right")
     for _, r in res.table.head(top).iterrows():
         basis = Text(str(r["label"]), style="yellow" if r["label"] in ("judgment", "unsourced") else "cyan")
         row: list[Any] = [str(r["rank"]), str(r["input"]), basis, num(r["index"]),
                           f"{num(r['lo'])} to {num(r['hi'])}"]
-        if res.method == "sobol":
-            row.append(num(r["S1"]))
+        row += [num(r[col]) for col, _ in m.shown]
         t.add_row(*row)
     return t
 
@@ -121,7 +123,10 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
     traj = d.prim.trajectory
     step = max(1, len(traj) // rows)
     keep = sorted(set(range(0, len(traj), step)) | {d.prim.chosen, len(traj) - 1})
-    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)")
+    pruned = d.prim.pruned
+    caption = (f"step {d.prim.chosen}'s box is pruned below to {len(d.prim.box)} of its {d.prim.peeled} "
+               f"limits" if pruned else None)
+    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)", caption=caption)
     for col in ("step", "coverage", "density", "runs in box", "inputs limited"):
         t.add_column(col, justify="right")
     for i in keep:
@@ -133,9 +138,11 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
 
 
 def render_box(d: Any) -> Table:
-    """The chosen box's restricted inputs."""
+    """The chosen box's restricted inputs, saying when pruning dropped some of its limits."""
     p = d.prim
-    t = Table(title=f"PRIM box: coverage {pct(p.coverage)}, density {pct(p.density)} "
+    origin = (f"step {p.chosen} pruned to the {len(p.box)} of its {p.peeled} limits the data support "
+              f"(quasi-p ≤ {p.max_qp:g})" if p.pruned else f"step {p.chosen}")
+    t = Table(title=f"PRIM box, {origin}: coverage {pct(p.coverage)}, density {pct(p.density)} "
                     f"({p.n:,} runs; base rate {pct(d.share)})")
     for col in ("input", "basis", "from", "to", "range in runs", "quasi-p"):
         t.add_column(col, justify="left" if col in ("input", "basis") else "right")

@@ -10,11 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
-
-from spillover.data.draft import PLACEHOLDER, build_draft
-from spillover.data.errors import DataError
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +35,11 @@ def draft(
     ] = None,
 ) -> None:
     """Draft a scenario from SIPRI, GDELT and COW data: sourced numbers, judgment placeholders."""
+    import duckdb
+
+    from spillover.data.draft import PLACEHOLDER, build_draft
+    from spillover.data.errors import DataError
+
     try:
         result = build_draft(db, actors.split(","), start, horizon, out, end=end)
     except (DataError, duckdb.Error, OSError) as exc:

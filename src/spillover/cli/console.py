@@ -1,0 +1,34 @@
+"""The two consoles of the command line, made on first use (rich loads only when printing)."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["err", "out", "plain"]
+
+
+@cache
+def out() -> Console:
+    """Standard output: the terminal's width, or 160 columns when piped."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+@cache
+def err() -> Console:
+    """Standard error, for progress bars."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def plain(text: str) -> None:
+    """Write ``text`` to standard output as it is: no markup, wrapping or padding."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,122 @@
+"""What keeps ``spillover --help`` quick: command groups imported on use, choices read on help.
+
+``spillover --help`` must not import NumPy, pandas, Numba or DuckDB. Every command module
+of :mod:`spillover.cli` imports only typer at the top; the ``data`` group, whose module
+imports DuckDB and pandas, is imported only when ``spillover data ...`` runs
+(:class:`LazyGroup`); and a help text naming a registry's choices (``{designs}``) is filled
+in only when that command's help is shown (:class:`ChoicesCommand`), from the registry's
+source when its names are written as a literal, so that even then nothing heavy loads.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+__all__ = ["ChoicesCommand", "LazyGroup", "registry_names"]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose sub-groups in :attr:`lazy` are imported when they are invoked.
+
+    ``lazy`` maps a name to ``("module:attribute", "one-line help")``, the attribute being a
+    :class:`typer.Typer`. Help listings show the one-line help without importing it.
+    """
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [n for n in self.lazy if n not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in self.lazy:  # a listing: the help line only
+            return TyperGroup(name=cmd_name, help=self.lazy[cmd_name][1])
+        return cmd
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in self.lazy and args[0] not in self.commands:
+            self.add_command(self._load(args[0]), args[0])
+        return super().resolve_command(ctx, args)
+
+    def _load(self, name: str) -> Any:
+        target, help_text = self.lazy[name]
+        module, _, attr = target.partition(":")
+        sub: typer.Typer = getattr(importlib.import_module(module), attr)
+        cmd = typer.main.get_command(sub)
+        cmd.help = cmd.help or help_text
+        _same_help_style(cmd, getattr(self, "rich_markup_mode", None))
+        return cmd
+
+
+def _same_help_style(cmd: Any, mode: Any) -> None:
+    """Give a loaded group and its commands the help style of the group it joins."""
+    if hasattr(cmd, "rich_markup_mode"):
+        cmd.rich_markup_mode = mode
+    for sub in getattr(cmd, "commands", {}).values():
+        _same_help_style(sub, mode)
+
+
+def _literal(source: str, name: str) -> object | None:
+    """The value assigned to ``name`` at the top of ``source``, if it is a literal."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == name:
+            try:
+                return ast.literal_eval(value)
+            except ValueError:
+                return None
+    return None
+
+
+def registry_names(module: str, name: str) -> tuple[str, ...]:
+    """The names in ``module.name`` (a tuple of names, or a dict keyed by name).
+
+    Read from the module's source when they are a literal there (no import, so no NumPy);
+    otherwise the module is imported.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin and spec.origin.endswith(".py"):
+        with open(spec.origin, encoding="utf-8") as f:
+            value = _literal(f.read(), name)
+        if isinstance(value, tuple | list | dict):
+            return tuple(str(v) for v in value)
+    return tuple(str(v) for v in getattr(importlib.import_module(module), name))
+
+
+#: Placeholders a help text may hold, and where their names come from.
+CHOICES: dict[str, Callable[[], str]] = {
+    "designs": lambda: ", ".join(registry_names("spillover.ensemble.design", "DESIGNS")),
+    "methods_n": lambda: _method_units(),
+}
+
+
+def _method_units() -> str:
+    """What ``--n`` counts for each sensitivity method (their modules import only NumPy)."""
+    from spillover.analysis.sensitivity import METHODS, method
+
+    return "; ".join(f"{m.name}: {m.unit}{m.n_rule} (at least {m.minimum})" for m in map(method, METHODS))
+
+
+class ChoicesCommand(TyperCommand):
+    """A command whose parameters' help may hold a :data:`CHOICES` placeholder, filled in when shown."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        for param in self.params:
+            text = getattr(param, "help", None)
+            if text and "{" in text:
+                wanted = {k: f() for k, f in CHOICES.items() if "{" + k + "}" in text}
+                param.help = text.format(**wanted)  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)

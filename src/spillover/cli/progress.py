@@ -1,0 +1,117 @@
+"""Progress on the terminal: what is happening before the first runs finish, and a bar that moves.
+
+The first run on a machine compiles the engine with Numba (cached afterwards): the bar then
+says so instead of sitting at 0 with no word. Whether the cache is warm is read from
+Numba's index files, without importing Numba. Chunks are sized so that each is about a
+second of work; results never depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from spillover.cli.console import err
+
+__all__ = ["COMPILING", "auto_chunk_size", "engine_is_compiled", "status_bar"]
+
+COMPILING = "compiling the engine (once per machine; later runs start at once)…"
+ROW_DAYS_PER_CHUNK = 500_000
+"""Rows × days in one chunk: about a second of one core's work on the built-in scenario."""
+MAX_CHUNKS = 500
+"""At most this many chunks (parts of the run folder) for very large runs."""
+
+
+def _engine_source() -> Path:
+    import spillover
+
+    return Path(spillover.__file__).parent / "engine" / "jit.py"
+
+
+def _user_cache_dir() -> Path:
+    """Numba's user-wide cache directory (appdirs' user_cache_dir for 'numba')."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "numba"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", home)) / "numba" / "Cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "numba"
+
+
+def _cache_dir(source: Path) -> Path:
+    """Where Numba caches the functions of ``source``: the first of its locators that applies."""
+    folder = os.path.dirname(os.path.abspath(source))
+    sub = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / sub
+    in_tree = Path(folder) / "__pycache__"
+    if os.access(in_tree if in_tree.exists() else folder, os.W_OK):
+        return in_tree
+    return _user_cache_dir() / sub
+
+
+def engine_is_compiled(source: Path | None = None) -> bool:
+    """Whether Numba's cache holds the engine's step (``jit.run_days``), newer than its source.
+
+    Cheap: a few ``stat`` calls and no import of Numba. A cache written for another
+    version of the source counts as cold, as Numba would recompile it.
+    """
+    source = source or _engine_source()
+    try:
+        stamp = source.stat().st_mtime
+    except OSError:
+        return True  # nothing to tell
+    v = sys.version_info
+    pattern = f"{source.stem}.run_days-*.py{v.major}{v.minor}{getattr(sys, 'abiflags', '')}.nbi"
+    return any(index.stat().st_mtime >= stamp for index in _cache_dir(source).glob(pattern))
+
+
+def auto_chunk_size(runs: int, variants: int, days: int) -> int:
+    """Runs per chunk so that a chunk is about a second of work (16 to 1,000 runs).
+
+    ``variants`` rows are simulated per run (each policy, with and without transfers) for
+    ``days`` days. Very large runs use bigger chunks, so that there are at most
+    :data:`MAX_CHUNKS` of them.
+
+    >>> auto_chunk_size(2000, variants=8, days=730)
+    80
+    >>> auto_chunk_size(100_000, variants=8, days=730)
+    208
+    >>> auto_chunk_size(500, variants=2, days=30)
+    1000
+    """
+    size = ROW_DAYS_PER_CHUNK // max(1, variants * days)
+    size = max(16, min(1000, size // 16 * 16))
+    floor = math.ceil(runs / MAX_CHUNKS / 16) * 16
+    return max(size, min(1000, floor))
+
+
+@contextmanager
+def status_bar(label: str, total: int | None, cold: bool = False,
+               finishing: str | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``.
+
+    Before the first call it reads :data:`COMPILING` when ``cold``, else ``label``; when
+    every run is done it reads ``finishing`` (what happens next), if given.
+    """
+    console = err()
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(escape(COMPILING if cold else label), total=total)
+
+        def tick(done: int, all_runs: int) -> None:
+            text = finishing if finishing and done >= all_runs else label
+            bar.update(task, completed=done, total=all_runs, description=escape(text), refresh=True)
+
+        yield tick

@@ -1,0 +1,124 @@
+"""``spillover run``: run (or resume) an ensemble with a progress bar, then print the summary.
+
+Imported only when the command runs, so that ``spillover --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spillover.cli.console import out
+from spillover.cli.errors import Fail
+from spillover.cli.progress import auto_chunk_size, engine_is_compiled, status_bar
+
+__all__ = ["RunOptions", "run_and_print"]
+
+
+@dataclass
+class RunOptions:
+    """The options of ``spillover run``, as given on the command line."""
+
+    scenario: str
+    runs: int = 1000
+    seed: int = 0
+    policies: list[str] | None = None
+    out: Path | None = None
+    workers: int | None = None
+    chunk_size: int | None = None
+    design: str = "lhs"
+    save_series: bool = False
+    report: bool = True
+    executor: str = "local"
+    scheduler: str | None = None
+    resume: Path | None = None
+    posterior: Path | None = None
+    given: dict[str, Any] = field(default_factory=dict)
+    """Options given explicitly (``--resume`` checks them against the interrupted run)."""
+    argv: list[str] | None = None
+    """The command line, recorded in the run's manifest."""
+
+
+def _command(argv: list[str] | None) -> str | None:
+    """The command line, for the run's manifest."""
+    import shlex
+
+    return shlex.join(["spillover", *argv]) if argv is not None else None
+
+
+def _manifest_of(path: Path) -> dict[str, Any]:
+    from spillover.results.folder import RunFolder
+
+    return RunFolder.open(path, lock=False).manifest
+
+
+def _check_resume_options(path: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """With --resume, options must match the interrupted run's (or be left out)."""
+    m = _manifest_of(path)
+    for key, value in given.items():
+        if m.get(key) != value:
+            flag = "--" + key.replace("_", "-")
+            raise Fail(f"cannot resume {path}: it ran with {flag} {m.get(key)}, not {value}")
+    return m
+
+
+def _workers(opts: RunOptions, total: int, chunk: int) -> int:
+    """One worker (a thread, by default) per core, but no more than there are chunks."""
+    if opts.workers is not None:
+        return opts.workers
+    return max(1, min(os.cpu_count() or 1, -(-total // chunk)))
+
+
+def _resume(opts: RunOptions) -> Any:
+    from spillover import api
+
+    assert opts.resume is not None
+    given = {**opts.given, **({"chunk_size": opts.chunk_size} if opts.chunk_size else {})}
+    m = _check_resume_options(opts.resume, given)
+    total = int(m["runs"])
+    workers = _workers(opts, total, int(m["chunk_size"]))
+    with status_bar(f"simulating {opts.resume}", total, cold=not engine_is_compiled(),
+                    finishing="summarising the runs and writing the folder…") as tick:
+        return api.resume(opts.resume, workers=workers, executor=opts.executor, scheduler=opts.scheduler,
+                          report=opts.report, progress=tick)
+
+
+def _run(opts: RunOptions) -> Any:
+    from spillover import api
+    from spillover.scenario.load import load_scenario, resolve
+
+    sc = load_scenario(resolve(opts.scenario))
+    experiments = None
+    if opts.posterior is not None:
+        from spillover.analysis.abc import posterior_design, read_posterior
+
+        experiments = posterior_design(read_posterior(opts.posterior, sc), sc, opts.runs, opts.seed,
+                                       opts.design)
+    variants = 2 * len(opts.policies or sc.policies)  # each policy, with and without transfers
+    chunk = opts.chunk_size or auto_chunk_size(opts.runs, variants, int(sc.horizon))
+    workers = _workers(opts, opts.runs, chunk)
+    with status_bar(f"simulating {sc.name}", opts.runs, cold=not engine_is_compiled(),
+                    finishing="summarising the runs and writing the folder…") as tick:
+        return api.run(sc, runs=opts.runs, seed=opts.seed, policies=opts.policies,
+                       design=opts.design, chunk_size=chunk,
+                       workers=workers, out=opts.out or "auto", save_series=opts.save_series,
+                       report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
+                       experiments=experiments, command=_command(opts.argv))
+
+
+def run_and_print(opts: RunOptions) -> None:
+    """Run (or resume), then print the claims, key outcomes, comparison and where it all is."""
+    from spillover.cli.render import render_summary
+
+    result = _resume(opts) if opts.resume is not None else _run(opts)
+    console = out()
+    for table in render_summary(result):
+        console.print(table)
+    m = result.manifest
+    console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
+                  f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
+    console.print(f"results: {result.path}", markup=False, highlight=False)
+    if opts.report:
+        console.print(f"report:  {result.path / 'report.html'}", markup=False, highlight=False)
