@@ -110,17 +110,17 @@ def test_help_loads_no_numerical_library(args) -> None:
 def test_help_shows_the_defaults_and_no_types_of_flags() -> None:
     text = " ".join(cli("run", "--help").stdout.split())
     for shown in ("Number of runs. [default: 1000; x>=1]", "Seed: same seed, same results. [default: 0;",
-                  "Processes [default: one per core].", "[default: about 1 s of work]",
+                  "Threads (or processes) [default: one per core].", "[default: about 1 s of work]",
                   "Sampling design: lhs, sobol, mc. [default: lhs]", "--help Show this message and exit."):
         assert shown in text, shown
     assert "<bool>" not in text and " ." not in text
 
 
 def test_the_design_choices_come_from_the_registry() -> None:
-    from spillover.cli.lazy import registry_names
-    from spillover.ensemble.design import DESIGNS
+    from spillover.ensemble.designs import DESIGNS
 
-    assert registry_names("spillover.ensemble.design", "DESIGNS") == tuple(DESIGNS)
+    text = " ".join(cli("run", "--help").stdout.split())
+    assert f"Sampling design: {', '.join(DESIGNS)}." in text
 
 
 def test_scenarios_show_piped_is_the_file_itself() -> None:
@@ -210,3 +210,27 @@ def test_results_do_not_depend_on_the_chunk_size_the_cli_picks(tmp_path) -> None
         chunk = json.loads((out / "manifest.json").read_text())["chunk_size"]
         assert chunk == (1000 if extra else auto)
     pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_the_cli_offers_exactly_the_executors_the_library_has() -> None:
+    from spillover.cli.main import EXECUTORS
+    from spillover.ensemble.executors import EXECUTORS as REGISTRY
+
+    assert tuple(REGISTRY) == EXECUTORS
+
+
+def test_the_terminal_shows_the_catalogues_headline_outcomes_and_percentage_points() -> None:
+    import spillover
+    from spillover.cli.render import key_columns, render_comparison, terminal_comparison
+    from spillover.scenario.outcomes import headline_columns
+
+    res = spillover.run("nk-russia-2023", runs=8, seed=1)
+    cols = key_columns(res.outcomes)
+    assert cols == headline_columns(list(res.outcomes.columns))
+    assert "first_shortfall_without_transfers.RUS.shell152" in cols and "peak.kor_threat" not in cols
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(render_comparison(terminal_comparison(res.comparison)))
+    text = console.export_text()
+    assert " pp" in text and " pts" not in text

@@ -17,6 +17,7 @@ import pytest
 
 import spillover
 from spillover.ensemble import design as design_mod
+from spillover.ensemble import designs as designs_mod
 from spillover.results.folder import ResumeRefused, RunFolder, partial_of
 from tests.conftest import MINI, ensemble
 
@@ -140,7 +141,7 @@ def test_resume_of_nothing_is_refused(tmp_path) -> None:
 
 def test_sobol_blocks_equal_one_sequence(monkeypatch) -> None:
     whole = design_mod.unit_design(700, 3, 9, "sobol")
-    monkeypatch.setattr(design_mod, "BLOCK", 64)
+    monkeypatch.setattr(designs_mod, "BLOCK", 64)
     assert np.array_equal(design_mod.unit_design(700, 3, 9, "sobol"), whole)
 
 

@@ -10,7 +10,6 @@ source when its names are written as a literal, so that even then nothing heavy 
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.util
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["ChoicesCommand", "LazyGroup", "registry_names"]
+__all__ = ["ChoicesCommand", "LazyGroup"]
 
 
 class LazyGroup(TyperGroup):
@@ -64,41 +63,9 @@ def _same_help_style(cmd: Any, mode: Any) -> None:
         _same_help_style(sub, mode)
 
 
-def _literal(source: str, name: str) -> object | None:
-    """The value assigned to ``name`` at the top of ``source``, if it is a literal."""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id == name:
-            try:
-                return ast.literal_eval(value)
-            except ValueError:
-                return None
-    return None
-
-
-def registry_names(module: str, name: str) -> tuple[str, ...]:
-    """The names in ``module.name`` (a tuple of names, or a dict keyed by name).
-
-    Read from the module's source when they are a literal there (no import, so no NumPy);
-    otherwise the module is imported.
-    """
-    spec = importlib.util.find_spec(module)
-    if spec is not None and spec.origin and spec.origin.endswith(".py"):
-        with open(spec.origin, encoding="utf-8") as f:
-            value = _literal(f.read(), name)
-        if isinstance(value, tuple | list | dict):
-            return tuple(str(v) for v in value)
-    return tuple(str(v) for v in getattr(importlib.import_module(module), name))
-
-
 #: Placeholders a help text may hold, and where their names come from.
 CHOICES: dict[str, Callable[[], str]] = {
-    "designs": lambda: ", ".join(registry_names("spillover.ensemble.design", "DESIGNS")),
+    "designs": lambda: ", ".join(importlib.import_module("spillover.ensemble.designs").DESIGNS),
     "methods_n": lambda: _method_units(),
 }
 

@@ -33,10 +33,18 @@ def _fmt(x: float) -> str:
 
 
 def key_columns(outcomes: pd.DataFrame) -> list[str]:
-    """The outcome columns shown in the terminal summary."""
-    keep = ("days_of_fire.", "first_shortfall.", "first_shortfall_without_transfers.", "fired.")
-    cols = [c for c in outcomes.columns if c.startswith(keep)]
-    return [*cols, "miscalc_peak"] if "miscalc_peak" in outcomes else cols
+    """The outcome columns shown in the terminal summary: the catalogue's headline outcomes."""
+    from spillover.scenario.outcomes import headline_columns
+
+    return headline_columns([str(c) for c in outcomes.columns])
+
+
+def _is_flag(column: str) -> bool:
+    """A yes/no outcome (an event firing), shown as a share of runs."""
+    from spillover.scenario.outcomes import family_of
+
+    fam = family_of(column)
+    return fam is not None and fam.kind == "flag"
 
 
 def render_outcomes(outcomes: pd.DataFrame) -> Table:
@@ -51,7 +59,7 @@ def render_outcomes(outcomes: pd.DataFrame) -> Table:
         cells = []
         for p in policies:
             v = groups[p][col].to_numpy(dtype=float)
-            if col.startswith("fired."):
+            if _is_flag(col):
                 cells.append(pct(float(np.mean(v))))
             else:
                 lo, med, hi = np.nanpercentile(v, [5, 50, 95]) if np.isfinite(v).any() else (np.nan,) * 3
@@ -74,8 +82,8 @@ def render_comparison(comparison: pd.DataFrame) -> Table:
     for col in ("policy", "quantity", "difference", "90% interval", "runs lower / higher"):
         t.add_column(col, justify="left" if col in ("policy", "quantity") else "right")
     for row in comparison.itertuples():
-        scale = 100 if row.kind == "claim" or str(row.quantity).startswith("fired.") else 1
-        unit = " pts" if scale == 100 else ""
+        scale = 100 if row.kind == "claim" or _is_flag(str(row.quantity)) else 1
+        unit = " pp" if scale == 100 else ""
         t.add_row(str(row.policy), str(row.quantity), f"{scale * row.mean_diff:+.3g}{unit}",
                   f"{scale * row.lo:+.3g} to {scale * row.hi:+.3g}",
                   f"{pct(row.share_lower)} / {pct(row.share_higher)}")

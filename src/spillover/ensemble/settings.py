@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from spillover.ensemble.design import Design, design_method
+from spillover.ensemble.designs import Design, design_method
 from spillover.ensemble.executors import EXECUTORS
 
 Progress = Callable[[int, int], None]
