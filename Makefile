@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	touch $@
 
 run: $(VENV)/.installed
+	$(VENV)/bin/spillover warmup
 	$(VENV)/bin/spillover run nk-russia-2023 --runs $(RUNS) --seed $(SEED)
 
 lint: $(VENV)/.installed

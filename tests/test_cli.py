@@ -234,3 +234,24 @@ def test_the_terminal_shows_the_catalogues_headline_outcomes_and_percentage_poin
     console.print(render_comparison(terminal_comparison(res.comparison)))
     text = console.export_text()
     assert " pp" in text and " pts" not in text
+
+
+def test_warmup_loads_the_cached_engine_and_says_so() -> None:
+    done = cli("warmup")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("engine ") and " in " in done.stdout
+
+
+def test_the_claims_are_known_before_the_folder_is_written(tmp_path) -> None:
+    import spillover
+    from spillover.results.folder import partial_of
+
+    seen: list[tuple[int, bool, bool]] = []
+
+    def look(res) -> None:
+        part = partial_of(tmp_path / "r")
+        seen.append((len(res.claims), (part / "report.html").exists(), (part / "claims.json").exists()))
+
+    spillover.run(MINI, runs=20, seed=1, out=tmp_path / "r", on_analysed=look)
+    assert len(seen) == 1 and seen[0][0] > 0 and seen[0][1:] == (False, False)
+    assert (tmp_path / "r" / "report.html").exists()

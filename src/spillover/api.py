@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from spillover.scenario.load import builtin_names, builtin_path, load_scenario, 
 from spillover.scenario.model import Scenario
 from spillover.scenario.summary import summarize
 
-__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate"]
+__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
 
 
 def scenarios() -> pd.DataFrame:
@@ -65,6 +65,22 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
                      "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
                      "prefer": fam.prefer, "description": fam.description + note})
     return pd.DataFrame(rows)
+
+
+def warmup() -> dict[str, Any]:
+    """Compile the engine's step once and cache it (or load it from the cache), so that the
+    first real run starts at once: ``spillover warmup``.
+
+    Returns ``{"compiled": bool, "seconds": float}``: whether it had to compile, and how long
+    it took.
+    """
+    from spillover.engine.compiled import warm
+    from spillover.engine.jit import run_days
+
+    t = time.perf_counter()
+    before = len(run_days.stats.cache_misses)
+    warm()
+    return {"compiled": len(run_days.stats.cache_misses) > before, "seconds": time.perf_counter() - t}
 
 
 def validate(path: str | Path, strict: bool = False) -> Scenario:
@@ -104,6 +120,7 @@ def run(
     save_series: bool = False,
     report: bool = True,
     command: str | None = None,
+    on_analysed: Callable[[RunResult], None] | None = None,
     **options: Any,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
@@ -137,6 +154,9 @@ def run(
         Write ``report.html`` into the folder.
     command
         The command line that started the run, for the manifest (default: the Python call).
+    on_analysed
+        Called with the result as soon as the claims and comparisons are known, before the
+        folder's tables and report are written (the command line prints the claims then).
 
     Returns
     -------
@@ -166,7 +186,10 @@ def run(
     pl = plan(sc, ex.seed, policies, counterfactual=counterfactual, save_series=save_series)
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
-        return _finish(sc, ens, build_manifest(pl, ex, command), started)
+        result = _finish(sc, ens, build_manifest(pl, ex, command), started)
+        if on_analysed is not None:
+            on_analysed(result)
+        return result
     manifest = build_manifest(pl, ex, command)
     manifest.update(variants=[v.name for v in pl.batch.variants], save_series=save_series,
                     executor=ex.executor)
@@ -175,11 +198,11 @@ def run(
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design, experiments,
                         parquet=folder.path / "experiments.parquet")
-    return _run_in_folder(pl, folder, source, ex, report, started)
+    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed)
 
 
 def resume(path: str | Path, settings: Execution | None = None, *, report: bool = True,
-           **options: Any) -> RunResult:
+           on_analysed: Callable[[RunResult], None] | None = None, **options: Any) -> RunResult:
     """Finish an interrupted run: only its missing chunks run, with the same results.
 
     ``settings``/``options`` may set how it runs (``workers``, ``executor``,
@@ -193,7 +216,7 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     except BaseException:
         folder.unlock()
         raise
-    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter())
+    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed)
 
 
 def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign, Execution]:
@@ -223,14 +246,14 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                   started: float) -> RunResult:
+                   started: float, on_analysed: Callable[[RunResult], None] | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
     folder to resume once there is room.
     """
     try:
-        return _fill_folder(pl, folder, source, ex, report, started)
+        return _fill_folder(pl, folder, source, ex, report, started, on_analysed)
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
@@ -241,7 +264,7 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                 started: float) -> RunResult:
+                 started: float, on_analysed: Callable[[RunResult], None] | None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -264,6 +287,8 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     result = _finish(pl.scenario, ens, folder.manifest, started, full, table)
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
+    if on_analysed is not None:
+        on_analysed(result)
     write_result(result, folder.path, outcomes=False)
     if report:
         from spillover.report.html import write_report

@@ -6,6 +6,7 @@ Imported only when the command runs, so that ``spillover --help`` stays quick.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def _workers(opts: RunOptions, total: int, chunk: int) -> int:
     return max(1, min(os.cpu_count() or 1, -(-total // chunk)))
 
 
-def _resume(opts: RunOptions) -> Any:
+def _resume(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     from spillover import api
 
     assert opts.resume is not None
@@ -80,12 +81,12 @@ def _resume(opts: RunOptions) -> Any:
     total = int(m["runs"])
     workers = _workers(opts, total, int(m["chunk_size"]))
     with status_bar(f"simulating {opts.resume}", total, cold=not engine_is_compiled(),
-                    finishing="summarising the runs and writing the folder…") as tick:
+                    finishing="summarising the runs, then writing the folder and report…") as tick:
         return api.resume(opts.resume, workers=workers, executor=opts.executor, scheduler=opts.scheduler,
-                          report=opts.report, progress=tick)
+                          report=opts.report, progress=tick, on_analysed=show)
 
 
-def _run(opts: RunOptions) -> Any:
+def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     from spillover import api
     from spillover.scenario.load import load_scenario, resolve
 
@@ -100,22 +101,33 @@ def _run(opts: RunOptions) -> Any:
     chunk = opts.chunk_size or auto_chunk_size(opts.runs, variants, int(sc.horizon))
     workers = _workers(opts, opts.runs, chunk)
     with status_bar(f"simulating {sc.name}", opts.runs, cold=not engine_is_compiled(),
-                    finishing="summarising the runs and writing the folder…") as tick:
+                    finishing="summarising the runs, then writing the folder and report…") as tick:
         return api.run(sc, runs=opts.runs, seed=opts.seed, policies=opts.policies,
                        design=opts.design, chunk_size=chunk,
                        workers=workers, out=opts.out or "auto", save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
-                       experiments=experiments, command=_command(opts.argv))
+                       experiments=experiments, command=_command(opts.argv), on_analysed=show)
 
 
 def run_and_print(opts: RunOptions) -> None:
-    """Run (or resume), then print the claims, key outcomes, comparison and where it all is."""
+    """Run (or resume), then print the claims, key outcomes, comparison and where it all is.
+
+    The tables are printed as soon as the claims are known, while the folder and the
+    report are still being written.
+    """
     from spillover.cli.render import render_summary
 
-    result = _resume(opts) if opts.resume is not None else _run(opts)
     console = out()
-    for table in render_summary(result):
-        console.print(table)
+    shown: list[bool] = []
+
+    def show(result: Any) -> None:
+        for table in render_summary(result):
+            console.print(table)
+        shown.append(True)
+
+    result = _resume(opts, show) if opts.resume is not None else _run(opts, show)
+    if not shown:
+        show(result)
     m = result.manifest
     console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)

@@ -131,6 +131,7 @@ def processes(ex: Execution) -> Iterator[ChunkRunner]:
     if ex.pool is not None:
         yield PoolRunner(ex.pool, ex.workers)
         return
+    warm_engine()  # compiled once here; the workers then load it from Numba's cache
     with process_pool(max(ex.workers, 1)) as pool:
         yield PoolRunner(pool, ex.workers)
 
@@ -140,6 +141,8 @@ def dask(ex: Execution) -> Iterator[ChunkRunner]:
     """A ``dask.distributed`` cluster: ``ex.scheduler``, or a local one of ``ex.workers`` processes."""
     from spillover.ensemble.dask_executor import open_dask
 
+    if ex.scheduler is None:
+        warm_engine()  # a local cluster's workers then load the step from Numba's cache
     with open_dask(ex.scheduler, ex.workers) as runner:
         yield runner
 
