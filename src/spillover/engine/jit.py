@@ -347,64 +347,80 @@ def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub
 
 
 @njit(cache=True, nogil=True)
-def _observe(w: Watch, x: Stocks, exact: bool, t: int, T: float, a: int, b: int) -> None:
+def _outcomes(w: Watch, x: Stocks, exact: bool, t: int, T: float, a: int, b: int) -> None:
+    """Peaks, days above the threshold, miscalculation and shortfall days of rows a..b."""
     K, m = x.levels.shape[1], b - a
-    if w.acc:
-        for k in range(K):
-            thr = w.threshold[k]
-            level, peak, above = x.levels[0, k, a:b], w.peak[k, a:b], w.days_above[k, a:b]
+    for k in range(K):
+        thr = w.threshold[k]
+        level, peak, above = x.levels[0, k, a:b], w.peak[k, a:b], w.days_above[k, a:b]
+        for r in range(m):
+            v = level[r]
+            if v > peak[r] or v != v:
+                peak[r] = v
+            if thr <= v:
+                above[r] += 1
+        if not exact:
+            true, mis_peak, mis_sum = x.levels[1, k, a:b], w.mis_peak[k, a:b], w.mis_sum[k, a:b]
             for r in range(m):
-                v = level[r]
-                if v > peak[r] or v != v:
-                    peak[r] = v
-                if thr <= v:
-                    above[r] += 1
-            if not exact:
-                true, mis_peak, mis_sum = x.levels[1, k, a:b], w.mis_peak[k, a:b], w.mis_sum[k, a:b]
-                for r in range(m):
-                    gap = abs(level[r] - true[r])
-                    if gap > mis_peak[r] or gap != gap:
-                        mis_peak[r] = gap
-                    mis_sum[r] += gap
-        for j in range(x.demand_today.shape[0]):
-            demand, fired = x.demand_today[j, a:b], x.fired_today[j, a:b]
-            days, first = w.short_days[j, a:b], w.first_short[j, a:b]
-            for r in range(m):
-                if (demand[r] - fired[r]) > 1e-9 * max(demand[r], 1.0):
-                    days[r] += 1
-                    if first[r] == T:
-                        first[r] = t
-    N = len(w.lo)
-    work = np.empty(m)
+                gap = abs(level[r] - true[r])
+                if gap > mis_peak[r] or gap != gap:
+                    mis_peak[r] = gap
+                mis_sum[r] += gap
+    for j in range(x.demand_today.shape[0]):
+        demand, fired = x.demand_today[j, a:b], x.fired_today[j, a:b]
+        days, first = w.short_days[j, a:b], w.first_short[j, a:b]
+        for r in range(m):
+            if (demand[r] - fired[r]) > 1e-9 * max(demand[r], 1.0):
+                days[r] += 1
+                if first[r] == T:
+                    first[r] = t
+
+
+@njit(cache=True, nogil=True)
+def _counted(w: Watch, t: int, n: int, v: np.ndarray, a: int, end: int, idx: np.ndarray,
+             sub: np.ndarray) -> None:
+    """Add the sampled rows among a..end of series n (values ``v`` from row a) to the histogram."""
+    for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
+        r0, r1 = max(a, p * w.hist_n) - a, min(end, p * w.hist_n + w.hist_m) - a
+        if r1 > r0:
+            _count(w, t, p, n, v[r0:r1], idx, sub)
+
+
+@njit(cache=True, nogil=True)
+def _ranged(w: Watch, n: int, v: np.ndarray, m: int) -> None:
+    lo, hi = w.range_lo[n], w.range_hi[n]
+    for r in range(m):
+        if v[r] < lo or v[r] != v[r]:
+            lo = v[r]
+        if v[r] > hi or v[r] != v[r]:
+            hi = v[r]
+    w.range_lo[n], w.range_hi[n] = lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _series(w: Watch, x: Stocks, exact: bool, t: int, a: int, b: int, work: np.ndarray, idx: np.ndarray,
+            sub: np.ndarray) -> None:
+    """Each kept series of rows a..b, read once, to the histogram, the recorder and the ranges."""
     end = min(b, w.hist_rows)
-    if w.hist and a < end and _sampled(w, a, end):
-        idx = np.empty(m, np.int64)
-        sub = np.empty((4, BINS), np.int64)
-        for n in range(N):
-            if exact and n >= len(w.series_stock) + K:  # the gap is exactly 0 in every row
-                _add_zeros(w, t, n, a, end)
-                continue
-            v = _series_rows(w, x, n, a, end, work)
-            for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
-                r0, r1 = max(a, p * w.hist_n) - a, min(end, p * w.hist_n + w.hist_m) - a
-                if r1 > r0:
-                    _count(w, t, p, n, v[r0:r1], idx, sub)
-    if w.record:
-        for n in range(N):
-            v = _series_rows(w, x, n, a, b, work)
+    hist = w.hist and a < end and _sampled(w, a, end)
+    if not (hist or w.record or w.ranges):
+        return
+    gaps = len(w.series_stock) + x.levels.shape[1]  # series from here on are perception gaps
+    for n in range(len(w.lo)):
+        zero = exact and n >= gaps  # the gap is exactly 0 in every row
+        if hist and zero:
+            _add_zeros(w, t, n, a, end)
+        if not (w.record or w.ranges or (hist and not zero)):
+            continue
+        v = _series_rows(w, x, n, a, b, work)
+        if hist and not zero:
+            _counted(w, t, n, v, a, end, idx, sub)
+        if w.record:
             out = w.values[t, a:b, n]
-            for r in range(m):
+            for r in range(b - a):
                 out[r] = v[r]
-    if w.ranges:
-        for n in range(N):
-            v = _series_rows(w, x, n, a, b, work)
-            lo, hi = w.range_lo[n], w.range_hi[n]
-            for r in range(m):
-                if v[r] < lo or v[r] != v[r]:
-                    lo = v[r]
-                if v[r] > hi or v[r] != v[r]:
-                    hi = v[r]
-            w.range_lo[n], w.range_hi[n] = lo, hi
+        if w.ranges:
+            _ranged(w, n, v, b - a)
 
 
 @njit(cache=True, nogil=True)
@@ -414,6 +430,8 @@ def run_days(
 ) -> None:
     """Step every row over the horizon, ``block`` rows at a time, observing each day."""
     R = x.S.shape[1]
+    work, idx = np.empty(block), np.empty(block, np.int64)  # one allocation for the whole call
+    sub = np.empty((4, BINS), np.int64)
     for a in range(0, R, block):
         b = min(a + block, R)
         dirty = True
@@ -428,4 +446,6 @@ def run_days(
             _signals(sg, x, a, b)
             _indicators(net, x, a, b)
             dirty = _triggers(ev, fl, sc, net, x, t, a, b)
-            _observe(w, x, net.exact, t, float(T), a, b)
+            if w.acc:
+                _outcomes(w, x, net.exact, t, float(T), a, b)
+            _series(w, x, net.exact, t, a, b, work, idx, sub)
