@@ -6,6 +6,7 @@ Python over the raw files) before it was written here.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +15,10 @@ import pytest
 from spillover import data
 from spillover.data.cameo import LOOKUP_FILES, lookup_file_text
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("SPILLOVER_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 pytestmark = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"real data directory {SHARED} not present"
 )

@@ -212,7 +212,7 @@ def test_block_size_and_line_endings_do_not_change_the_outcome(
     assert small_rejected == rejected
     assert (small.rows_imported, small.sha256) == (result.rows_imported, result.sha256)
     monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 2**20)
-    monkeypatch.setattr("spillover.data.gdelt_blocks._PARSE_CHUNK", 5000)  # pyarrow's chunks
+    monkeypatch.setattr("spillover.data.gdelt_parse.PARSE_CHUNK", 5000)  # pyarrow's chunks
     chunked, chunked_rejected = _import(tmp_path, body, "parse-chunks")
     assert chunked_rejected == rejected and chunked.rows_imported == result.rows_imported
     crlf, crlf_rejected = _import(tmp_path, body.replace(b"\n", b"\r\n"), "crlf")

@@ -96,6 +96,14 @@ HISTORICAL: tuple[Historical, ...] = (
 )
 _SIPRI_HISTORICAL = {alias: h for h in HISTORICAL for alias in h.sipri}
 
+#: Armed groups SIPRI has renamed between its export formats: the classic export's
+#: name -> the new export's. Both get the id of the new name, so that a deal reads the
+#: same in either export.
+SIPRI_RENAMED: dict[str, str] = {
+    "Libya HoR*": "HoR (Libya)*",
+    "PIJ (Israel/Palestine)*": "Palestinian Islamic Jihad (Israel/Palestine)*",
+}
+
 #: CAMEO country codes that are not ISO3 codes (from GDELT's CAMEO country list).
 CAMEO_NON_ISO: dict[str, str] = {
     "ROM": "ROU",  # Romania
@@ -281,6 +289,8 @@ def _sipri_rule(name: str) -> tuple[str, str, str, str | None] | None:
         return actor_id_from_name(stripped), kind, "SIPRI unknown actor", None
     if stripped.endswith("**"):
         return actor_id_from_name(stripped), "organisation", "SIPRI '**' marker", None
+    if stripped in SIPRI_RENAMED:
+        return actor_id_from_name(SIPRI_RENAMED[stripped]), "non_state", "SIPRI renamed", None
     if stripped.endswith("*"):
         return actor_id_from_name(stripped), "non_state", "SIPRI '*' marker", None
     return None
@@ -349,7 +359,7 @@ def _locate_groups(names: list[str]) -> None:
     pending: dict[str, str] = {}
     for name in names:
         actor_id, kind, method, _ = _cache[("sipri", name)]
-        match = re.search(r"\(([^()]*)\)\**$", name.strip())
+        match = re.search(r"\(([^()]*)\)\**$", SIPRI_RENAMED.get(name.strip(), name.strip()))
         if kind == "non_state" and match:
             pending[name] = match.group(1)
     if not pending:

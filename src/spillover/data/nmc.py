@@ -17,14 +17,20 @@ component of one state by 1% moves that state's CINC by roughly 1e-3 relative.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pandas as pd
 
 from spillover.data.countries import cow_country_ids
 from spillover.data.errors import ImportRefusedError
-from spillover.data.parsed import ParsedFile, RejectLog, parse_float, parse_int
+from spillover.data.parsed import (
+    MalformedRow,
+    ParsedFile,
+    RejectLog,
+    parse_float,
+    parse_int,
+    split_fields,
+    split_lines,
+)
 from spillover.data.store import Store, StoreLike, using_store
 
 __all__ = [
@@ -93,7 +99,7 @@ def parse_nmc(text: str, variant: str, encoding: str) -> ParsedFile:
     ParsedFile
         Table ``nmc`` with published and recomputed CINC and their relative difference.
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     header = [h.strip() for h in lines[0].split(",")]
     missing = [c for c in _COLUMNS if c not in header and c != "version"]
     if missing:
@@ -106,7 +112,11 @@ def parse_nmc(text: str, variant: str, encoding: str) -> ParsedFile:
         raw = lines[index]
         if not raw.strip():
             continue
-        values = next(csv.reader([raw])) if '"' in raw else raw.split(",")
+        try:
+            values = split_fields(raw)
+        except MalformedRow as exc:
+            rejects.add(index + 1, str(exc), raw)
+            continue
         if len(values) != len(header):
             kind = "truncated row" if index == len(lines) - 1 else "wrong column count"
             rejects.add(

@@ -10,23 +10,25 @@ from the year columns and are not stored. The ``Total world ...`` row is kept wi
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pandas as pd
 
 from spillover.data.countries import resolve_names
 from spillover.data.errors import ImportRefusedError
-from spillover.data.parsed import ParsedFile, RejectLog, parse_generated_at
+from spillover.data.parsed import (
+    MalformedRow,
+    ParsedFile,
+    RejectLog,
+    parse_generated_at,
+    split_fields,
+    split_lines,
+)
 
 __all__ = ["parse_tiv"]
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
-
-
-def _split(line: str) -> list[str]:
-    return next(csv.reader([line])) if '"' in line else line.split(",")
 
 
 def parse_tiv(text: str, variant: str, encoding: str) -> ParsedFile:
@@ -44,14 +46,17 @@ def parse_tiv(text: str, variant: str, encoding: str) -> ParsedFile:
     ParsedFile
         Table ``tiv``: one row per country and year column (empty cells included).
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     header_index = next(
         (i for i, line in enumerate(lines[:100]) if re.match(r"^[^,\d][^,]*,(19|20)\d\d,", line)),
         None,
     )
     if header_index is None:
         raise ImportRefusedError("no TIV header line (name,1950,1951,...) found; truncated file?")
-    header = _split(lines[header_index])
+    try:
+        header = split_fields(lines[header_index])
+    except MalformedRow as exc:
+        raise ImportRefusedError(f"the TIV header line cannot be read: {exc}") from None
     year_columns = [(i, int(h)) for i, h in enumerate(header) if _YEAR.match(h.strip())]
     width = len(header)
     direction = variant.removeprefix("tiv-")
@@ -63,8 +68,12 @@ def parse_tiv(text: str, variant: str, encoding: str) -> ParsedFile:
         raw = lines[index]
         if not raw.strip(","):
             continue
-        values = _split(raw)
         line_no = index + 1
+        try:
+            values = split_fields(raw)
+        except MalformedRow as exc:
+            rejects.add(line_no, str(exc), raw)
+            continue
         if len(values) != width:
             kind = "truncated row" if index >= len(lines) - 2 else "wrong column count"
             rejects.add(line_no, f"{kind}: expected {width} fields, found {len(values)}", raw)
