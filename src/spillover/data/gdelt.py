@@ -239,27 +239,30 @@ class _Seen:
     def add(self, block: LoadedBlock) -> pa.Table:
         base = self.first_line
         self.spool.add((base + n, why, text) for n, why, text in block.rejected)
-        self.spool.add(
-            (base + line, _repeat(base + first, key), text)
+        table, earlier = self._new_events(block, base)
+        self.spool.add(  # a repeat of a row that repeats an earlier block names the first
+            (base + line, _repeat(earlier.get(first, base + first), key), text)
             for line, first, key, text in block.repeats
         )
-        table = self._new_events(block, base)
         self.first_line += block.lines
         self.codes.update(block.country_codes)
         self.coverage.update(table)
         return table
 
-    def _new_events(self, block: LoadedBlock, base: int) -> pa.Table:
-        """The block's events that neither an earlier line nor the store holds."""
+    def _new_events(self, block: LoadedBlock, base: int) -> tuple[pa.Table, dict[int, int]]:
+        """The block's events that neither an earlier line nor the store holds, and for
+        the rows repeating an earlier block: their line in the block -> the earlier line."""
         keys, lines = block.keys, block.key_lines + base
         drop = np.zeros(len(keys), dtype=bool)
         rows, firsts = self.keys.find(keys)
+        earlier: dict[int, int] = {}
         if len(rows):  # repeats of an earlier block: quarantined
             texts = line_texts(block.data, block.key_lines[rows])
             self.spool.add(
                 (int(lines[row]), _repeat(int(first), int(keys[row])), text)
                 for row, first, text in zip(rows, firsts, texts, strict=True)
             )
+            earlier = dict(zip(block.key_lines[rows].tolist(), firsts.tolist(), strict=True))
             drop[rows] = True
         self.keys.add(keys[~drop], lines[~drop])
         stored, held = self.stored.find(keys)
@@ -268,7 +271,8 @@ class _Seen:
             self.duplicates += len(stored)
             self.held_by |= held
             drop[stored] = True
-        return keep_rows(block.table, ~drop) if drop.any() else block.table
+        table = keep_rows(block.table, ~drop) if drop.any() else block.table
+        return table, earlier
 
 
 def _repeat(first: int, key: int) -> str:
