@@ -204,3 +204,26 @@ def test_zipped_text_exports_import_like_the_plain_file(
         plain = data.import_file(other, kind, path)
     assert (zipped.rows_imported, zipped.rows_rejected) == (plain.rows_imported, 0)
     assert zipped.encoding == plain.encoding
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "header", "column"),
+    [
+        ("sipri", CLASSIC, b"Recipient,Supplier", 1),
+        ("sipri", NEW, b"SIPRI AT Database ID", 2),
+        ("tiv", TIV, b"Exports by,", 0),
+    ],
+)
+def test_a_name_of_a_hundred_thousand_characters_is_quarantined(
+    store: data.Store, tmp_path: Path, kind: str, path: Path, header: bytes, column: int
+) -> None:
+    """Found by the fuzz test: country_converter took minutes over such a name."""
+    lines = path.read_bytes().split(b"\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith(header)) + 1
+    fields = lines[row].split(b",")
+    fields[column] = b"x" * 100_000
+    lines[row] = b",".join(fields)
+    result = data.import_file(store, kind, _write(tmp_path / path.name, lines[:-1]))
+    assert result.rows_rejected == 1
+    ((line, reason),) = _rejected(store)
+    assert line == row + 1 and "longer than 200 characters" in reason

@@ -20,6 +20,7 @@ __all__ = [
     "Fingerprint",
     "decode_text",
     "fingerprint",
+    "looks_binary",
     "unpacked",
     "zip_member",
 ]
@@ -103,7 +104,7 @@ def decode_text(data: bytes, preferred: str = "utf-8") -> tuple[str, str]:
     ImportRefusedError
         For UTF-16/32 text (NUL bytes), which none of the formats uses.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+    if looks_binary(data):
         raise ImportRefusedError(
             "the file is UTF-16/UTF-32 or binary, not the UTF-8 or Latin-1 text the "
             "export formats use; re-save it as UTF-8 CSV"
@@ -154,6 +155,15 @@ def _check_unpacked_size(name: str, member: zipfile.ZipInfo, size: int) -> None:
             f"{ZIP_MAX_BYTES / 2**30:.0f} GiB are accepted: the exports pack 3 to 7 times); "
             "if you trust the archive, unzip it and import the CSV file"
         )
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether bytes are UTF-16/32 or binary: a UTF-16 byte-order mark, or NUL bytes in
+    at least 1% of the first 4 KiB (a stray NUL in a text file is a bad row, no more)."""
+    start = head[:4096]
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or 100 * start.count(b"\x00") >= max(
+        len(start), 1
+    )
 
 
 @contextmanager

@@ -55,10 +55,12 @@ def split_fields(line: str) -> list[str]:
     Raises
     ------
     MalformedRow
-        For a CR inside the line, or broken quoting.
+        For a CR or a NUL byte inside the line, or broken quoting.
     """
     if "\r" in line:
         raise MalformedRow("stray carriage return (CR) inside the line")
+    if "\x00" in line:
+        raise MalformedRow("a NUL byte inside the line (binary data, not text)")
     if '"' not in line:
         return line.split(",")
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from spillover.data.countries import resolve_names
+from spillover.data.countries import MAX_NAME, resolve_names
 from spillover.data.errors import ImportRefusedError
 from spillover.data.parsed import (
     MalformedRow,
@@ -97,6 +97,13 @@ def _yes_no(value: str, label: str) -> bool | None:
     if value not in ("", "Yes", "No"):
         raise _BadField(f"{label} must be Yes, No or empty, got {value!r}")
     return None if value == "" else value == "Yes"
+
+
+def _check_name(name: str, label: str) -> None:
+    if not name:
+        raise _BadField(f"empty {label}")
+    if len(name) > MAX_NAME:
+        raise _BadField(f"{label} longer than {MAX_NAME} characters (a country name is shorter)")
 
 
 def _find_header(lines: list[str], prefix: str) -> int:
@@ -261,8 +268,7 @@ def _parse_classic(
 
 def _classic_deal(fields: dict[str, str], max_year: int) -> tuple[dict[str, Any], list[int]]:
     for key in ("recipient", "supplier"):
-        if not fields[key]:
-            raise _BadField(f"empty {key.capitalize()}")
+        _check_name(fields[key], key.capitalize())
     order_year = _year(_number(fields, "order_year", parse_int), "Year of order", max_year)
     years: list[int] = []
     for part in filter(None, (p.strip() for p in fields["delivery_years"].split(";"))):
@@ -346,8 +352,7 @@ def _parse_new(
 
 def _new_row(fields: dict[str, str], max_year: int) -> dict[str, Any]:
     for key in ("supplier", "recipient"):
-        if not fields[key]:
-            raise _BadField(f"empty {key.capitalize()}")
+        _check_name(fields[key], key.capitalize())
     sipri_id = _number(fields, "sipri_id", parse_int)
     if sipri_id is None:
         raise _BadField("missing SIPRI AT Database ID")

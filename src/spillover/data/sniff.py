@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from spillover.data.errors import FormatMismatchError, ImportRefusedError
-from spillover.data.files import zip_member
+from spillover.data.files import looks_binary, zip_member
 from spillover.data.parsed import split_lines
 
 __all__ = ["FORMAT_LABELS", "KINDS", "Detected", "detect", "require_kind"]
@@ -90,7 +90,7 @@ def _binary_description(head: bytes) -> str | None:
         return "a damaged or truncated ZIP archive"
     if head[8:12] == b"DUCK":
         return "a DuckDB database"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
+    if looks_binary(head):
         return "UTF-16 text or binary data, not the UTF-8/Latin-1 text the exports use"
     return None
 

@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from spillover.data.countries import resolve_names
+from spillover.data.countries import MAX_NAME, resolve_names
 from spillover.data.errors import ImportRefusedError
 from spillover.data.parsed import (
     MalformedRow,
@@ -84,8 +84,9 @@ def parse_tiv(text: str, variant: str, encoding: str) -> ParsedFile:
         except ValueError as exc:
             rejects.add(line_no, str(exc), raw)
             continue
-        if not name:
-            rejects.add(line_no, "empty country name", raw)
+        if not name or len(name) > MAX_NAME:
+            why = f"country name longer than {MAX_NAME} characters" if name else "empty country name"
+            rejects.add(line_no, why, raw)
             continue
         if name in seen:
             rejects.add(
