@@ -264,7 +264,8 @@ class _Seen:
             )
             earlier = dict(zip(block.key_lines[rows].tolist(), firsts.tolist(), strict=True))
             drop[rows] = True
-        self.keys.add(keys[~drop], lines[~drop])
+        order = block.key_order[~drop[block.key_order]]
+        self.keys.add(keys[order], lines[order])
         stored, held = self.stored.find(keys)
         stored = stored[~drop[stored]]
         if len(stored):  # in the store already: counted, not stored again

@@ -138,6 +138,8 @@ class LoadedBlock:
         The event key of each row of ``table`` (see :mod:`spillover.data.gdelt_keys`).
     key_lines : numpy.ndarray
         The 0-based line in the block of each row of ``table``.
+    key_order : numpy.ndarray
+        The rows of ``table`` in the order of their keys.
     repeats : list of (int, int, int, str)
         Rows repeating an earlier row of the block: ``(line, line of the earlier row,
         key, raw text)``, lines 0-based in the block.
@@ -151,6 +153,7 @@ class LoadedBlock:
     country_codes: list[str]
     keys: np.ndarray
     key_lines: np.ndarray
+    key_order: np.ndarray
     repeats: list[tuple[int, int, int, str]]
     data: memoryview
 
@@ -185,25 +188,27 @@ def load_block(data: memoryview, now: datetime) -> LoadedBlock:
         valid = checked.valid.to_numpy(zero_copy_only=False)
         table, row_lines = keep_rows(table, valid), parsed[valid]
     keys = event_keys(table)
-    table, keys, row_lines, repeats = _without_repeats(data, table, keys, row_lines)
+    table, keys, row_lines, order, repeats = _without_repeats(data, table, keys, row_lines)
     codes = _distinct(table, ("actor1_country_code", "actor2_country_code"))
     rejected = _rejected(data, parsed, skipped, checked.reasons)
-    return LoadedBlock(table, rejected, lines, codes, keys, row_lines, repeats, data)
+    return LoadedBlock(table, rejected, lines, codes, keys, row_lines, order, repeats, data)
 
 
 def _without_repeats(
     data: memoryview, table: pa.Table, keys: np.ndarray, lines: np.ndarray
-) -> tuple[pa.Table, np.ndarray, np.ndarray, list[tuple[int, int, int, str]]]:
-    """Take out the rows repeating an earlier row of the block; list them."""
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, str]]]:
+    """Take out the rows repeating an earlier row of the block; list them. Also returns
+    the order of the rows kept by key."""
     repeated = repeats_within(keys)
     if not len(repeated.rows):
-        return table, keys, lines, []
+        return table, keys, lines, repeated.order, []
     texts = line_texts(data, lines[repeated.rows])
     rows = zip(lines[repeated.rows], lines[repeated.firsts], keys[repeated.rows], texts, strict=True)
     repeats = [(int(line), int(first), int(key), text) for line, first, key, text in rows]
     keep = np.ones(len(keys), dtype=bool)
     keep[repeated.rows] = False
-    return keep_rows(table, keep), keys[keep], lines[keep], repeats
+    renumbered = (np.cumsum(keep) - 1)[repeated.order]
+    return keep_rows(table, keep), keys[keep], lines[keep], renumbered, repeats
 
 
 def _distinct(table: pa.Table, names: tuple[str, ...]) -> list[str]:

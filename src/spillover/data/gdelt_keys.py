@@ -54,10 +54,12 @@ def key_label(key: int) -> str:
 
 @dataclass(frozen=True)
 class Repeats:
-    """Rows repeating an earlier row: ``rows[i]`` repeats ``firsts[i]`` (row indices)."""
+    """Rows repeating an earlier row: ``rows[i]`` repeats ``firsts[i]`` (row indices);
+    ``order``: the other rows, in the order of their keys."""
 
     rows: np.ndarray
     firsts: np.ndarray
+    order: np.ndarray
 
 
 def repeats_within(keys: np.ndarray) -> Repeats:
@@ -67,11 +69,11 @@ def repeats_within(keys: np.ndarray) -> Repeats:
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         empty = np.empty(0, dtype=np.int64)
-        return Repeats(empty, empty)
+        return Repeats(empty, empty, order)
     starts = np.concatenate(([True], ~same))
     run_first = np.maximum.accumulate(np.where(starts, np.arange(len(ordered)), 0))
     repeated = np.flatnonzero(~starts)
-    return Repeats(order[repeated], order[run_first[repeated]])
+    return Repeats(order[repeated], order[run_first[repeated]], order[starts])
 
 
 @dataclass
@@ -101,14 +103,13 @@ class FileKeys:
         return found, first[index]
 
     def add(self, keys: np.ndarray, lines: np.ndarray) -> None:
-        """Remember a block's keys (none of them seen before) and their lines."""
+        """Remember a block's keys (none of them seen before, sorted) and their lines."""
         if not len(keys):
             return
-        order = np.argsort(keys)
-        self._keys.append(keys[order])
-        self._lines.append(lines[order])
-        self._low.append(int(self._keys[-1][0]))
-        self._high.append(int(self._keys[-1][-1]))
+        self._keys.append(keys)
+        self._lines.append(lines)
+        self._low.append(int(keys[0]))
+        self._high.append(int(keys[-1]))
 
 
 class StoredKeys:
