@@ -55,7 +55,7 @@ TABLE_DOCS: dict[str, str] = {
     "gdelt_events": "GDELT 2.0 events, actors mapped to ids (a view)",
     "gdelt_event_rows": "events of small GDELT exports, in the database",
     "gdelt_event_files": "Parquet files with the events of large exports",
-    "gdelt_coverage": "per GDELT export: its events' id, date and DATEADDED span",
+    "gdelt_coverage": "per GDELT export: span of its event ids and dates",
     "cameo_event_codes": "CAMEO event codes and Goldstein scores",
     "cameo_actor_types": "CAMEO actor type codes",
     "nmc": "COW NMC 6.0 with recomputed CINC",
