@@ -23,7 +23,6 @@ import pandas as pd
 from spillover.data.countries import cow_country_ids
 from spillover.data.errors import ImportRefusedError
 from spillover.data.parsed import (
-    MalformedRow,
     ParsedFile,
     RejectLog,
     parse_float,
@@ -106,35 +105,7 @@ def parse_nmc(text: str, variant: str, encoding: str) -> ParsedFile:
         raise ImportRefusedError(f"NMC header lacks column(s) {', '.join(missing)}")
     positions = {c: header.index(c) for c in _COLUMNS if c in header}
     rejects = RejectLog()
-    rows: list[dict[str, object]] = []
-    seen: dict[tuple[int, int], int] = {}
-    for index in range(1, len(lines)):
-        raw = lines[index]
-        if not raw.strip():
-            continue
-        try:
-            values = split_fields(raw)
-        except MalformedRow as exc:
-            rejects.add(index + 1, str(exc), raw)
-            continue
-        if len(values) != len(header):
-            kind = "truncated row" if index == len(lines) - 1 else "wrong column count"
-            rejects.add(
-                index + 1, f"{kind}: expected {len(header)} fields, found {len(values)}", raw
-            )
-            continue
-        try:
-            row = _row({c: values[p] for c, p in positions.items()})
-        except ValueError as exc:
-            rejects.add(index + 1, str(exc), raw)
-            continue
-        key = (int(row["ccode"]), int(row["year"]))  # type: ignore[call-overload]
-        if key in seen:
-            rejects.add(index + 1, f"ccode {key[0]} year {key[1]} repeats line {seen[key]}", raw)
-            continue
-        seen[key] = index + 1
-        row["line"] = index + 1
-        rows.append(row)
+    rows = _rows(lines, len(header), positions, rejects)
     frame = pd.DataFrame(rows, columns=[*_COLUMNS, "line"])
     frame = frame.astype({c: "float64" for c in (*COMPONENTS, "cinc")})
     frame = frame.astype({"ccode": "int64", "year": "int64", "line": "int64"})
@@ -219,6 +190,33 @@ def cinc_discrepancies(
         ).df()
     flagged = frame[disagreeing(frame, rtol, atol).to_numpy()]
     return flagged.sort_values("cinc_rel_diff", ascending=False).reset_index(drop=True)
+
+
+def _rows(
+    lines: list[str], width: int, positions: dict[str, int], rejects: RejectLog
+) -> list[dict[str, object]]:
+    """One dict per state-year line; bad lines go to ``rejects``."""
+    rows: list[dict[str, object]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for index in range(1, len(lines)):
+        raw = lines[index]
+        if not raw.strip():
+            continue
+        try:
+            values = split_fields(raw)
+            if len(values) != width:
+                kind = "truncated row" if index == len(lines) - 1 else "wrong column count"
+                raise ValueError(f"{kind}: expected {width} fields, found {len(values)}")
+            row = _row({c: values[p] for c, p in positions.items()})
+            key = (int(row["ccode"]), int(row["year"]))  # type: ignore[call-overload]
+            if key in seen:
+                raise ValueError(f"ccode {key[0]} year {key[1]} repeats line {seen[key]}")
+        except ValueError as exc:  # MalformedRow too
+            rejects.add(index + 1, str(exc), raw)
+            continue
+        seen[key] = index + 1
+        rows.append({**row, "line": index + 1})
+    return rows
 
 
 def _row(fields: dict[str, str]) -> dict[str, object]:
