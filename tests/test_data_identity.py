@@ -170,7 +170,7 @@ def test_reimporting_a_file_with_bad_rows_in_other_packaging_adds_nothing(
 
 def test_one_event_repeated_a_hundred_thousand_times(store: data.Store, tmp_path: Path) -> None:
     """The issue's hostile file, plain (zipped it is refused, see test_data_hostile); its
-    99,999 rejects pass the 50,000 kept in memory and spill to disk."""
+    99,999 rejects pass the 10,000 kept in memory and spill to disk."""
     line = _gdelt_lines()[0]
     path = tmp_path / GDELT.name
     path.write_bytes((line + b"\n") * 100_000)

@@ -1,7 +1,7 @@
 """Quarantined rows of one import: collected, spilled to disk when many, stored once.
 
 A file can hold millions of bad rows (one event repeated 2.5 million times is 2.5 million
-repeats). :class:`RejectSpool` keeps them in memory up to :data:`SPILL_ROWS`, then
+repeats). :class:`RejectSpool` keeps them in memory up to :data:`SPILL_ROWS` (a few MB), then
 writes them in compressed batches to a temporary Arrow file, so that an import's memory
 stays bounded whatever the file holds.
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 __all__ = ["REJECT_SCHEMA", "SPILL_ROWS", "RejectSpool", "store_rejects"]
 
 #: Rejected rows kept in memory before they are written to the spool file.
-SPILL_ROWS = 50_000
+SPILL_ROWS = 10_000
 #: The columns of a quarantined row as an import collects it.
 REJECT_SCHEMA = pa.schema([("line", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])
 _VIEW = "_spillover_rejects"
