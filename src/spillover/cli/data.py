@@ -100,7 +100,7 @@ def _line(text: str, style: str | None = None) -> None:
 def _format(value: object) -> str:
     if isinstance(value, list | tuple | np.ndarray):
         return ", ".join(_format(v) for v in value)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"

@@ -241,7 +241,7 @@ def _coco_table() -> pd.DataFrame:
 
 
 @cache
-def _converter():  # type: ignore[no-untyped-def]
+def _converter():
     """A coco converter that also works with pandas >= 3.
 
     coco 1.3 reads its country table with ``converters=str`` plus NA handling that,

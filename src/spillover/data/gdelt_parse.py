@@ -93,7 +93,7 @@ def _parse_careful(data: memoryview, text_type: pa.DataType) -> tuple[pa.Table, 
     starts, stops, ends = _lines(raw)
     reasons = _line_reasons(raw, starts, stops)
     bad = np.flatnonzero(reasons >= 0)
-    skipped = [(int(line) + 1, _reason(int(reasons[line]), starts, stops, raw, line)) for line in bad]
+    skipped = [(int(line) + 1, _reason(int(reasons[line]), starts, stops, raw, int(line))) for line in bad]
     kept = _without(raw, starts, ends, bad)
 
     def refuse(row: csv.InvalidRow) -> str:  # every kept line has 61 columns

@@ -129,8 +129,9 @@ def import_file(
             if previous is not None:
                 _report_done(progress, size)
                 return previous
-            pending: Future[Fingerprint] | None = Future()
-            pending.set_result(known)
+            done: Future[Fingerprint] = Future()
+            done.set_result(known)
+            pending: Future[Fingerprint] | None = done
         elif kind == "gdelt":  # the GDELT loader hashes the bytes as it reads them
             pending = None
         else:  # no stored file has this size, so hash it while the import runs
