@@ -14,6 +14,7 @@ See ``docs/data.md`` for the schema and the country-id rules.
 """
 
 from spillover.data.cameo import actor_types, event_codes
+from spillover.data.cinc import cinc_discrepancies
 from spillover.data.countries import actor_id_from_name, cow_country_ids, resolve_names
 from spillover.data.dyad import FREQUENCIES, CoverageWarning, covered_days, dyad_series
 from spillover.data.errors import (
@@ -24,14 +25,16 @@ from spillover.data.errors import (
     StoreError,
     UnknownActorError,
 )
+from spillover.data.formats import FORMATS, KINDS
 from spillover.data.importer import ImportResult, import_file, import_files
-from spillover.data.nmc import CINC_ATOL, CINC_RTOL, cinc_discrepancies, recompute_cinc
-from spillover.data.sniff import KINDS, Detected, detect
+from spillover.data.nmc import CINC_ATOL, CINC_RTOL, recompute_cinc
+from spillover.data.sniff import Detected, detect
 from spillover.data.store import Store, default_db_path, open_store, query, tables
 
 __all__ = [
     "CINC_ATOL",
     "CINC_RTOL",
+    "FORMATS",
     "FREQUENCIES",
     "KINDS",
     "CoverageWarning",

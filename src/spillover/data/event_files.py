@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from spillover.data.errors import StoreError
-from spillover.data.schema import GDELT_EVENT_COLUMNS
+from spillover.data.gdelt_tables import GDELT_EVENT_COLUMNS
 
 __all__ = [
     "EVENT_FILE_BYTES",

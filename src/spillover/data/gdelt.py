@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -36,19 +36,33 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spillover.data import event_files
+from spillover.data.countries import resolve_names
 from spillover.data.event_files import EventFileWriter
-from spillover.data.files import Fingerprint
+from spillover.data.files import Fingerprint, fingerprint, unpacked
+from spillover.data.format import Format, LoadJob, Progress, head_lines
 from spillover.data.gdelt_blocks import BlockReader, LoadedBlock, keep_rows, line_texts, load_block
 from spillover.data.gdelt_columns import GDELT_COLUMNS, STORED
 from spillover.data.gdelt_keys import FileKeys, StoredKeys, key_label
+from spillover.data.gdelt_tables import TABLES
+from spillover.data.import_result import ImportResult
+from spillover.data.inserts import actor_notes, record_actors
 from spillover.data.rejects import RejectSpool, store_rejects
 
-__all__ = ["GDELT_COLUMNS", "Coverage", "GdeltLoad", "load_gdelt"]
+__all__ = [
+    "FORMAT",
+    "GDELT_COLUMNS",
+    "Coverage",
+    "GdeltLoad",
+    "Progress",
+    "detect",
+    "load_export",
+    "load_gdelt",
+]
 
 _WORKERS = 2  # parsing threads (pyarrow releases the GIL)
 _AHEAD = 3  # blocks parsed ahead of the one being stored
 _VIEW = "_spillover_gdelt_block"
-Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
 
 @dataclass
@@ -324,3 +338,69 @@ def _generated_at(file_name: str) -> datetime | None:
         return datetime.strptime(match.group(1), "%Y%m%d%H%M%S")
     except ValueError:
         return None
+
+
+def load_export(job: LoadJob) -> tuple[ImportResult, Fingerprint]:
+    """Import one export (GDELT's :attr:`~spillover.data.format.Format.load`).
+
+    A large export becomes an event file, appended to ``job.written``; a ``.zip`` is
+    hashed on its own bytes, a plain export as it is read (when ``job.pending`` is None).
+    """
+    con, path, pending = job.con, job.path, job.pending
+    with unpacked(path) as plain:
+        if pending is None and plain != path:  # a .zip: its own bytes are the fingerprint
+            pending = job.pool.submit(fingerprint, path)
+        events = None
+        if plain.stat().st_size >= event_files.EVENT_FILE_BYTES:
+            events = EventFileWriter(event_files.event_file_path(job.db_path, job.source_id), job.source_id)
+            job.written.append(events)
+        load = load_gdelt(
+            con, plain, job.source_id, path.name,
+            hash_bytes=pending is None, events=events, progress=job.progress,
+        )  # fmt: skip
+    # while the last row group of an event file is written: the actor names
+    actors = resolve_names(list(load.country_codes), "cameo").assign(scheme="cameo")
+    record_actors(con, actors)
+    if events is not None:
+        events.finish()
+        con.execute(
+            "INSERT INTO gdelt_event_files VALUES (?, ?, ?, ?)",
+            [job.source_id, events.path.name, events.rows, events.path.stat().st_size],
+        )
+        event_files.create_view(con, job.db_path)
+    unmapped = sorted(actors.loc[actors["kind"] == "unmapped", "name"])  # kept as X-CAMEO-...
+    result = ImportResult(
+        path, "gdelt", job.variant, job.source_id, "", load.inserted, load.rejected,
+        load.duplicates, duplicate_sources=list(load.duplicate_sources),
+        generated_at=load.generated_at, encoding="utf-8", unmapped=unmapped,
+        notes=actor_notes(actors),
+    )  # fmt: skip
+    return result, load.fingerprint if pending is None else pending.result()
+
+
+def detect(head: bytes) -> str | None:
+    """``gdelt-export`` when most lines have the 61 columns and a numeric event id (a few
+    damaged lines do not make it another format); ``gdelt-cr`` when its lines end with a
+    CR alone."""
+    rows = [line.split("\t") for line in head_lines(head) if line.strip()]
+    events = sum(1 for fields in rows if len(fields) == len(GDELT_COLUMNS) and fields[0].isdigit())
+    if not rows or 2 * events < len(rows):
+        return None
+    return "gdelt-export" if b"\n" in head else "gdelt-cr"
+
+
+FORMAT = Format(
+    kind="gdelt",
+    label="a GDELT 2.0 event export",
+    variants={
+        "gdelt-export": "a GDELT 2.0 event export",
+        "gdelt-cr": "a GDELT 2.0 event export with CR-only line ends",
+    },
+    detect=detect,
+    tables=TABLES,
+    load=load_export,
+    refusals={
+        "gdelt-cr": "its lines end with a CR alone (old Mac line ends); GDELT exports end lines "
+        "with LF: convert it first, e.g. tr '\\r' '\\n' < in.CSV > out.CSV"
+    },
+)

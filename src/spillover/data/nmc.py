@@ -13,6 +13,10 @@ when ``|recomputed - published| > CINC_RTOL * |published| + CINC_ATOL`` with
 ``CINC_RTOL = 1e-6`` (about eight float32 ulps, ~9x the largest round-off seen) and
 ``CINC_ATOL = 1e-12`` (for zeros). A real disagreement is far larger: changing one
 component of one state by 1% moves that state's CINC by roughly 1e-3 relative.
+:func:`spillover.data.cinc_discrepancies` lists the disagreeing state-years of the store.
+
+A state-year is the same record as a stored one when every column is the same; a file of
+another generation (revised values) is stored, with a note naming the sources it overlaps.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import pandas as pd
 
 from spillover.data.countries import cow_country_ids
 from spillover.data.errors import ImportRefusedError
+from spillover.data.format import Format, Table, head_lines
+from spillover.data.identity import same_values
 from spillover.data.parsed import (
     ParsedFile,
     RejectLog,
@@ -30,13 +36,13 @@ from spillover.data.parsed import (
     split_fields,
     split_lines,
 )
-from spillover.data.store import Store, StoreLike, using_store
 
 __all__ = [
     "CINC_ATOL",
     "CINC_RTOL",
     "COMPONENTS",
-    "cinc_discrepancies",
+    "FORMAT",
+    "detect",
     "disagreeing",
     "parse_nmc",
     "recompute_cinc",
@@ -165,33 +171,6 @@ def disagreeing(frame: pd.DataFrame, rtol: float = CINC_RTOL, atol: float = CINC
     return (gap > rtol * published.abs() + atol) | (published.isna() != recomputed.isna())
 
 
-def cinc_discrepancies(
-    store: StoreLike = None, rtol: float = CINC_RTOL, atol: float = CINC_ATOL
-) -> pd.DataFrame:
-    """State-years of the ``nmc`` table whose recomputed CINC disagrees with COW's.
-
-    Parameters
-    ----------
-    store : Store, path or None
-    rtol, atol : float
-        Tolerance (defaults justified in :mod:`spillover.data.nmc`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``source_id``, ``ccode``, ``stateabb``, ``country_id``, ``year``,
-        ``cinc``, ``cinc_recomputed``, ``cinc_rel_diff``, ``cinc_components``; largest
-        relative difference first. Empty when everything agrees.
-    """
-    with using_store(store, read_only=not isinstance(store, Store)) as opened:
-        frame = opened.con.execute(
-            "SELECT source_id, ccode, stateabb, country_id, year, cinc, cinc_recomputed, "
-            "cinc_rel_diff, cinc_components FROM nmc ORDER BY source_id, year, ccode"
-        ).df()
-    flagged = frame[disagreeing(frame, rtol, atol).to_numpy()]
-    return flagged.sort_values("cinc_rel_diff", ascending=False).reset_index(drop=True)
-
-
 def _rows(
     lines: list[str], width: int, positions: dict[str, int], rejects: RejectLog
 ) -> list[dict[str, object]]:
@@ -247,3 +226,47 @@ def _row(fields: dict[str, str]) -> dict[str, object]:
     except ValueError:
         raise ValueError(f"non-numeric version {fields['version']!r}") from None
     return out
+
+
+def detect(head: bytes) -> str | None:
+    """``cow-nmc`` when a line is the NMC header (``stateabb,ccode,year,...``)."""
+    return "cow-nmc" if any(line.startswith("stateabb,ccode,year,") for line in head_lines(head)) else None
+
+
+#: The columns that make up a state-year (the same values: the same record).
+_CONTENT = ("ccode", "year", "stateabb", *COMPONENTS, "cinc", "version")
+
+FORMAT = Format(
+    kind="nmc",
+    label="a COW National Material Capabilities (NMC) file",
+    variants={"cow-nmc": "a COW National Material Capabilities (NMC) file"},
+    detect=detect,
+    tables=(
+        Table(
+            "nmc",
+            "COW NMC 6.0 with recomputed CINC",
+            """CREATE TABLE IF NOT EXISTS nmc (
+                source_id INTEGER NOT NULL,
+                ccode SMALLINT NOT NULL,
+                stateabb VARCHAR NOT NULL,
+                country_id VARCHAR NOT NULL,
+                year SMALLINT NOT NULL,
+                milex DOUBLE,
+                milper DOUBLE,
+                irst DOUBLE,
+                pec DOUBLE,
+                tpop DOUBLE,
+                upop DOUBLE,
+                cinc DOUBLE,
+                cinc_recomputed DOUBLE,
+                cinc_components TINYINT NOT NULL,
+                cinc_rel_diff DOUBLE,
+                version INTEGER,
+                line BIGINT NOT NULL,
+                PRIMARY KEY (source_id, ccode, year)
+            )""",
+        ),
+    ),
+    parse=parse_nmc,
+    identity=same_values("nmc", _CONTENT, key=("ccode", "year"), unit="state-years"),
+)

@@ -1,75 +1,116 @@
-"""The store's schema: DDL and one-line descriptions of every table.
+"""The store's schema: its own tables, then those of every registered format.
 
-``docs/data.md`` documents the columns for users; :data:`TABLE_DOCS` feeds
-``spillover data tables``.
+Each format declares its tables (:attr:`spillover.data.format.Format.tables`); this
+module adds the store's own (``sources``, ``rejected_rows``, ``actor_names``, ``meta``)
+and reads the registry (:mod:`spillover.data.formats`) each time, so that a format added
+to it has its tables created when a store is next opened for writing. ``docs/data.md``
+documents the columns for users; :func:`table_docs` feeds ``spillover data tables``.
 """
 
 from __future__ import annotations
 
+from spillover.data import formats
+from spillover.data.format import Table
+from spillover.data.gdelt_tables import GDELT_EVENT_COLUMNS
+
+__all__ = [
+    "COVERAGE_BACKFILL",
+    "DDL",
+    "GDELT_EVENT_COLUMNS",
+    "SCHEMA_VERSION",
+    "TABLE_DOCS",
+    "UPGRADES",
+    "ddl",
+    "store_tables",
+    "table_docs",
+]
+
 SCHEMA_VERSION = "3"
 
-#: The columns of ``gdelt_events``: (name, DuckDB type, NOT NULL), in order. The events
-#: of small exports are rows of ``gdelt_event_rows``; those of large ones are Parquet
-#: files listed in ``gdelt_event_files`` (see :mod:`spillover.data.event_files`);
-#: ``gdelt_events`` is the view over both.
-GDELT_EVENT_COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("source_id", "INTEGER", True),
-    ("global_event_id", "BIGINT", True),
-    ("event_date", "DATE", True),
-    ("actor1_code", "VARCHAR", False),
-    ("actor1_name", "VARCHAR", False),
-    ("actor1_country_code", "VARCHAR", False),
-    ("actor1_type1_code", "VARCHAR", False),
-    ("actor1_id", "VARCHAR", False),
-    ("actor2_code", "VARCHAR", False),
-    ("actor2_name", "VARCHAR", False),
-    ("actor2_country_code", "VARCHAR", False),
-    ("actor2_type1_code", "VARCHAR", False),
-    ("actor2_id", "VARCHAR", False),
-    ("is_root_event", "BOOLEAN", False),
-    ("event_code", "VARCHAR", True),
-    ("event_base_code", "VARCHAR", False),
-    ("event_root_code", "VARCHAR", False),
-    ("quad_class", "TINYINT", True),
-    ("goldstein_scale", "DOUBLE", True),
-    ("num_mentions", "INTEGER", True),
-    ("num_sources", "INTEGER", False),
-    ("num_articles", "INTEGER", False),
-    ("avg_tone", "DOUBLE", False),
-    ("action_geo_country_code", "VARCHAR", False),
-    ("action_geo_fullname", "VARCHAR", False),
-    ("action_geo_lat", "DOUBLE", False),
-    ("action_geo_long", "DOUBLE", False),
-    ("date_added", "TIMESTAMP", True),
-    ("source_url", "VARCHAR", False),
+#: The store's own tables, before those of the formats.
+_OWN = (
+    Table(
+        "sources",
+        "imported files: sha256, format, date, rows",
+        """CREATE TABLE IF NOT EXISTS sources (
+            source_id INTEGER PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            file_name VARCHAR NOT NULL,
+            file_path VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL UNIQUE,
+            size_bytes BIGINT NOT NULL,
+            encoding VARCHAR,
+            generated_at TIMESTAMP,
+            rows_imported BIGINT NOT NULL,
+            rows_rejected BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL,
+            unmapped_names VARCHAR[],
+            notes VARCHAR,
+            rows_duplicate BIGINT DEFAULT 0
+        )""",
+    ),
+    Table(
+        "rejected_rows",
+        "quarantined rows: file, line, reason, text",
+        """CREATE TABLE IF NOT EXISTS rejected_rows (
+            source_id INTEGER NOT NULL,
+            file_name VARCHAR NOT NULL,
+            line BIGINT,
+            reason VARCHAR NOT NULL,
+            raw VARCHAR
+        )""",
+    ),
+    Table(
+        "actor_names",
+        "source names and codes with their actor ids",
+        """CREATE TABLE IF NOT EXISTS actor_names (
+            scheme VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            actor_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            method VARCHAR NOT NULL,
+            location_iso3 VARCHAR,
+            PRIMARY KEY (scheme, name)
+        )""",
+    ),
+)
+_META = Table(
+    "meta",
+    "store metadata (schema version)",
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
 )
 
-#: Table name -> one-line description (in creation order).
-TABLE_DOCS: dict[str, str] = {
-    "sources": "imported files: sha256, format, date, rows",
-    "rejected_rows": "quarantined rows: file, line, reason, text",
-    "actor_names": "source names and codes with their actor ids",
-    "sipri_deals": "SIPRI trade register: one row per deal",
-    "sipri_deliveries": "SIPRI trade register: one row per deal-year",
-    "tiv": "SIPRI TIV tables: country x direction x year",
-    "gdelt_events": "GDELT 2.0 events, actors mapped to ids (a view)",
-    "gdelt_event_rows": "events of small GDELT exports, in the database",
-    "gdelt_event_files": "Parquet files with the events of large exports",
-    "gdelt_coverage": "per GDELT export: span of its event ids and dates",
-    "cameo_event_codes": "CAMEO event codes and Goldstein scores",
-    "cameo_actor_types": "CAMEO actor type codes",
-    "nmc": "COW NMC 6.0 with recomputed CINC",
-    "meta": "store metadata (schema version)",
-}
+
+def store_tables() -> tuple[Table, ...]:
+    """Every table and view of the store: its own, each registered format's, ``meta``.
+
+    Raises
+    ------
+    ValueError
+        When a format declares a table the store or another format has.
+    """
+    tables = (*_OWN, *(table for fmt in formats.FORMATS for table in fmt.tables), _META)
+    names = [table.name for table in tables]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"tables declared twice in the store's schema: {', '.join(twice)}")
+    return tables
 
 
-def _gdelt_rows_ddl() -> str:
-    columns = ",\n".join(
-        f"        {name} {kind}{' NOT NULL' if not_null else ''}"
-        for name, kind, not_null in GDELT_EVENT_COLUMNS
-    )
-    return f"CREATE TABLE IF NOT EXISTS gdelt_event_rows (\n{columns}\n    )"
+def ddl() -> tuple[str, ...]:
+    """The ``CREATE TABLE IF NOT EXISTS`` statements of :func:`store_tables` (views aside)."""
+    return tuple(table.ddl for table in store_tables() if table.ddl is not None)
 
+
+def table_docs() -> dict[str, str]:
+    """Table name -> one-line description, in the order ``spillover data tables`` lists them."""
+    return {table.name: table.doc for table in store_tables()}
+
+
+#: :func:`ddl` and :func:`table_docs` of the formats registered when this module loaded.
+DDL: tuple[str, ...] = ddl()
+TABLE_DOCS: dict[str, str] = table_docs()
 
 #: Changes that bring an older store's tables up to this schema (each can run again).
 UPGRADES: tuple[str, ...] = (
@@ -85,138 +126,3 @@ FROM sources s LEFT JOIN gdelt_events e USING (source_id)
 WHERE s.kind = 'gdelt' AND s.source_id NOT IN (SELECT source_id FROM gdelt_coverage)
 GROUP BY s.source_id
 """
-
-DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS sources (
-        source_id INTEGER PRIMARY KEY,
-        kind VARCHAR NOT NULL,
-        format VARCHAR NOT NULL,
-        file_name VARCHAR NOT NULL,
-        file_path VARCHAR NOT NULL,
-        sha256 VARCHAR NOT NULL UNIQUE,
-        size_bytes BIGINT NOT NULL,
-        encoding VARCHAR,
-        generated_at TIMESTAMP,
-        rows_imported BIGINT NOT NULL,
-        rows_rejected BIGINT NOT NULL,
-        imported_at TIMESTAMP NOT NULL,
-        unmapped_names VARCHAR[],
-        notes VARCHAR,
-        rows_duplicate BIGINT DEFAULT 0
-    )""",
-    """CREATE TABLE IF NOT EXISTS rejected_rows (
-        source_id INTEGER NOT NULL,
-        file_name VARCHAR NOT NULL,
-        line BIGINT,
-        reason VARCHAR NOT NULL,
-        raw VARCHAR
-    )""",
-    """CREATE TABLE IF NOT EXISTS actor_names (
-        scheme VARCHAR NOT NULL,
-        name VARCHAR NOT NULL,
-        actor_id VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,
-        method VARCHAR NOT NULL,
-        location_iso3 VARCHAR,
-        PRIMARY KEY (scheme, name)
-    )""",
-    """CREATE TABLE IF NOT EXISTS sipri_deals (
-        source_id INTEGER NOT NULL,
-        deal_key VARCHAR NOT NULL,
-        sipri_id INTEGER,
-        line BIGINT NOT NULL,
-        supplier VARCHAR NOT NULL,
-        supplier_id VARCHAR NOT NULL,
-        recipient VARCHAR NOT NULL,
-        recipient_id VARCHAR NOT NULL,
-        order_year SMALLINT,
-        order_year_uncertain BOOLEAN,
-        number_ordered INTEGER,
-        number_ordered_uncertain BOOLEAN,
-        designation VARCHAR,
-        description VARCHAR,
-        armament_category VARCHAR,
-        status VARCHAR,
-        comments VARCHAR,
-        local_production BOOLEAN,
-        tiv_unit_estimate DOUBLE,
-        tiv_per_unit DOUBLE,
-        tiv_total_order DOUBLE,
-        number_delivered INTEGER,
-        number_delivered_uncertain BOOLEAN,
-        tiv_delivered DOUBLE,
-        first_delivery_year SMALLINT,
-        last_delivery_year SMALLINT,
-        delivery_years INTEGER NOT NULL,
-        PRIMARY KEY (source_id, deal_key)
-    )""",
-    """CREATE TABLE IF NOT EXISTS sipri_deliveries (
-        source_id INTEGER NOT NULL,
-        deal_key VARCHAR NOT NULL,
-        year SMALLINT NOT NULL,
-        year_uncertain BOOLEAN,
-        number_delivered INTEGER,
-        number_delivered_uncertain BOOLEAN,
-        tiv_delivered DOUBLE,
-        line BIGINT NOT NULL,
-        PRIMARY KEY (source_id, deal_key, year)
-    )""",
-    """CREATE TABLE IF NOT EXISTS tiv (
-        source_id INTEGER NOT NULL,
-        direction VARCHAR NOT NULL,
-        country VARCHAR NOT NULL,
-        country_id VARCHAR NOT NULL,
-        is_total BOOLEAN NOT NULL,
-        year SMALLINT NOT NULL,
-        tiv DOUBLE,
-        below_half BOOLEAN,
-        line BIGINT NOT NULL,
-        PRIMARY KEY (source_id, country, year)
-    )""",
-    _gdelt_rows_ddl(),
-    """CREATE TABLE IF NOT EXISTS gdelt_event_files (
-        source_id INTEGER PRIMARY KEY,
-        file_name VARCHAR NOT NULL,
-        rows BIGINT NOT NULL,
-        size_bytes BIGINT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS gdelt_coverage (
-        source_id INTEGER PRIMARY KEY,
-        events BIGINT NOT NULL,
-        first_event_id BIGINT,
-        last_event_id BIGINT,
-        first_event_date DATE,
-        last_event_date DATE,
-        first_added TIMESTAMP,
-        last_added TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS cameo_event_codes (
-        code VARCHAR PRIMARY KEY,
-        description VARCHAR NOT NULL,
-        goldstein DOUBLE NOT NULL,
-        root_code VARCHAR NOT NULL,
-        level INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS cameo_actor_types (code VARCHAR PRIMARY KEY, label VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS nmc (
-        source_id INTEGER NOT NULL,
-        ccode SMALLINT NOT NULL,
-        stateabb VARCHAR NOT NULL,
-        country_id VARCHAR NOT NULL,
-        year SMALLINT NOT NULL,
-        milex DOUBLE,
-        milper DOUBLE,
-        irst DOUBLE,
-        pec DOUBLE,
-        tpop DOUBLE,
-        upop DOUBLE,
-        cinc DOUBLE,
-        cinc_recomputed DOUBLE,
-        cinc_components TINYINT NOT NULL,
-        cinc_rel_diff DOUBLE,
-        version INTEGER,
-        line BIGINT NOT NULL,
-        PRIMARY KEY (source_id, ccode, year)
-    )""",
-)

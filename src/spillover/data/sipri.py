@@ -21,6 +21,7 @@ import pandas as pd
 
 from spillover.data.countries import MAX_NAME, resolve_names
 from spillover.data.errors import ImportRefusedError
+from spillover.data.format import Format, head_lines
 from spillover.data.parsed import (
     MalformedRow,
     ParsedFile,
@@ -31,8 +32,20 @@ from spillover.data.parsed import (
     split_fields,
     split_lines,
 )
+from spillover.data.sipri_deals import (
+    DEAL_COLUMNS,
+    DELIVERY_COLUMNS,
+    TABLES,
+    deal_frame,
+    deal_identity,
+    delivery_frame,
+    typed_frame,
+)
 
-__all__ = ["CLASSIC_COLUMNS", "NEW_COLUMNS", "parse_sipri"]
+__all__ = ["CLASSIC_COLUMNS", "FORMAT", "NEW_COLUMNS", "detect", "parse_sipri"]
+
+_CLASSIC_HEADER = "Recipient,Supplier,Year of order"
+_NEW_HEADER = "SIPRI AT Database ID,"
 
 CLASSIC_COLUMNS = (
     "recipient", "supplier", "order_year", "order_year_uncertain", "number_ordered",
@@ -132,10 +145,10 @@ def parse_sipri(text: str, variant: str, encoding: str) -> ParsedFile:
     """
     lines = split_lines(text)
     if variant == "sipri-classic":
-        header = _find_header(lines, "Recipient,Supplier,Year of order")
+        header = _find_header(lines, _CLASSIC_HEADER)
         parser = _parse_classic
     else:
-        header = _find_header(lines, "SIPRI AT Database ID,")
+        header = _find_header(lines, _NEW_HEADER)
         parser = _parse_new
     generated = parse_generated_at(lines[:header])
     max_year = (generated.year if generated else 2100) + 1
@@ -263,7 +276,7 @@ def _parse_classic(
                     "line": line_no,
                 }
             )
-    return _deal_frame(deals), _delivery_frame(deliveries), len(deals)
+    return deal_frame(deals), delivery_frame(deliveries), len(deals)
 
 
 def _classic_deal(fields: dict[str, str], max_year: int) -> tuple[dict[str, Any], list[int]]:
@@ -385,7 +398,7 @@ def _new_row(fields: dict[str, str], max_year: int) -> dict[str, Any]:
 
 def _new_deals(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
-        return _deal_frame([])
+        return deal_frame([])
     grouped = rows.sort_values(["sipri_id", "year"]).groupby("sipri_id", sort=True)
     deals = grouped.first()[list(_DEAL_FIELDS_NEW)]
     deals["line"] = grouped["line"].min()
@@ -404,52 +417,41 @@ def _new_deals(rows: pd.DataFrame) -> pd.DataFrame:
     deals["delivery_years"] = grouped.size()
     deals = deals.reset_index()
     deals["deal_key"] = deals["sipri_id"].astype(str)
-    return _typed(deals.reindex(columns=list(_DEAL_COLUMNS)), _DEAL_COLUMNS)
+    return typed_frame(deals.reindex(columns=list(DEAL_COLUMNS)), DEAL_COLUMNS)
 
 
 def _new_deliveries(rows: pd.DataFrame) -> pd.DataFrame:
     out = rows.assign(deal_key=rows["sipri_id"].astype(str))
-    return _typed(out[list(_DELIVERY_COLUMNS)], _DELIVERY_COLUMNS)
+    return typed_frame(out[list(DELIVERY_COLUMNS)], DELIVERY_COLUMNS)
 
 
-_DEAL_COLUMNS = (
-    "deal_key", "sipri_id", "line", "supplier", "recipient", "order_year",
-    "order_year_uncertain", "number_ordered", "number_ordered_uncertain", "designation",
-    "description", "armament_category", "status", "comments", "local_production",
-    "tiv_unit_estimate", "tiv_per_unit", "tiv_total_order", "number_delivered",
-    "number_delivered_uncertain", "tiv_delivered", "first_delivery_year", "last_delivery_year",
-    "delivery_years",
-)  # fmt: skip
-_DELIVERY_COLUMNS = (
-    "deal_key", "year", "year_uncertain", "number_delivered", "number_delivered_uncertain",
-    "tiv_delivered", "line",
-)  # fmt: skip
-_NULLABLE_TYPES = {
-    "sipri_id": "Int64", "order_year": "Int64", "number_ordered": "Int64",
-    "number_delivered": "Int64", "first_delivery_year": "Int64", "last_delivery_year": "Int64",
-    "delivery_years": "Int64", "line": "Int64", "year": "Int64",
-    "order_year_uncertain": "boolean", "number_ordered_uncertain": "boolean",
-    "number_delivered_uncertain": "boolean", "local_production": "boolean",
-    "year_uncertain": "boolean", "tiv_unit_estimate": "Float64", "tiv_per_unit": "Float64",
-    "tiv_total_order": "Float64", "tiv_delivered": "Float64",
-}  # fmt: skip
+def detect(head: bytes) -> str | None:
+    """``sipri-classic`` or ``sipri-new`` by the header line; ``sipri-truncated`` for a
+    file that ends in the classic preamble."""
+    lines = head_lines(head)
+    for line in lines:
+        if line.startswith(_CLASSIC_HEADER):
+            return "sipri-classic"
+        if line.startswith(_NEW_HEADER):
+            return "sipri-new"
+    if lines[0].startswith("Transfers of major conventional arms"):
+        return "sipri-truncated"
+    return None
 
 
-def _typed(records: list[dict[str, Any]] | pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    if isinstance(records, pd.DataFrame):
-        frame = records.reset_index(drop=True)
-    else:
-        frame = pd.DataFrame(records, columns=list(columns))
-    types = {c: t for c, t in _NULLABLE_TYPES.items() if c in frame.columns}
-    for column in frame.columns:
-        if column not in types:
-            frame[column] = frame[column].astype(object)
-    return frame.astype(types)
-
-
-def _deal_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    return _typed(records, _DEAL_COLUMNS)
-
-
-def _delivery_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    return _typed(records, _DELIVERY_COLUMNS)
+FORMAT = Format(
+    kind="sipri",
+    label="a SIPRI trade register export",
+    variants={
+        "sipri-classic": "a SIPRI trade register export (classic)",
+        "sipri-new": "a SIPRI trade register export (new format)",
+        "sipri-truncated": "a SIPRI export cut off before its header line",
+    },
+    detect=detect,
+    tables=TABLES,
+    parse=parse_sipri,
+    identity=deal_identity,
+    refusals={
+        "sipri-truncated": "the file is truncated: it ends in the preamble, before the header line"
+    },
+)

@@ -6,33 +6,25 @@ rows; it should stop with one line saying what the file looks like.
 
 from __future__ import annotations
 
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from spillover.data import formats
 from spillover.data.errors import FormatMismatchError, ImportRefusedError
 from spillover.data.files import looks_binary, zip_member
-from spillover.data.parsed import split_lines
+from spillover.data.format import head_lines
+from spillover.data.formats import KINDS
 
 __all__ = ["FORMAT_LABELS", "KINDS", "Detected", "detect", "require_kind"]
 
-#: The importable kinds, as used by ``spillover data import KIND``.
-KINDS = ("sipri", "tiv", "gdelt", "nmc")
-
-#: Human-readable name of each kind.
-FORMAT_LABELS = {
-    "sipri": "a SIPRI trade register export",
-    "tiv": "a SIPRI TIV table",
-    "gdelt": "a GDELT 2.0 event export",
-    "nmc": "a COW National Material Capabilities (NMC) file",
-}
+#: Human-readable name of each shipped kind (:func:`spillover.data.formats.get` for any).
+FORMAT_LABELS = {fmt.kind: fmt.label for fmt in formats.FORMATS}
 
 _HEAD_BYTES = 1 << 16
 _LONG_HEAD_BYTES = 1 << 21  # read on to here while the first line has not ended
-_TIV_HEADER = re.compile(r"^[^,\d][^,]*,(19|20)\d\d,(19|20)\d\d,")
 
 
 @dataclass(frozen=True)
@@ -42,7 +34,8 @@ class Detected:
     Attributes
     ----------
     kind : str or None
-        One of :data:`KINDS`, or None when the file is none of them.
+        The kind of a registered format (:mod:`spillover.data.formats`), or None when
+        the file is none of them, or one its format cannot import (a truncated file).
     variant : str
         Finer format, e.g. ``"sipri-classic"``, ``"sipri-new"``, ``"tiv-imports"``.
     description : str
@@ -128,45 +121,34 @@ def detect(path: Path) -> Detected:
     if binary:
         variant = "zip-damaged" if "ZIP" in binary else "binary"
         return Detected(None, variant, binary)
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    lines = split_lines(text)[:40]
+    lines = head_lines(head)
     first = lines[0]
     if first.lower().lstrip().startswith(("<!doctype html", "<html")):
         return Detected(None, "html", "an HTML page (a failed download?)")
-    for line in lines:
-        if line.startswith("Recipient,Supplier,Year of order"):
-            return Detected("sipri", "sipri-classic", FORMAT_LABELS["sipri"] + " (classic)")
-        if line.startswith("SIPRI AT Database ID,"):
-            return Detected("sipri", "sipri-new", FORMAT_LABELS["sipri"] + " (new format)")
-        if line.startswith("stateabb,ccode,year,"):
-            return Detected("nmc", "cow-nmc", FORMAT_LABELS["nmc"])
-        if line.startswith(("CAMEOEVENTCODE", "CODE\tLABEL")):
-            return Detected(None, "cameo", "a CAMEO lookup table (spillover ships these)")
-        if _TIV_HEADER.match(line):
-            direction = "imports" if line.startswith("Recipient") else "exports"
-            return Detected("tiv", f"tiv-{direction}", f"{FORMAT_LABELS['tiv']} ({direction})")
+    for fmt in formats.FORMATS:
+        found = fmt.detected(head)
+        if found is not None:
+            kind = None if found in fmt.refusals else fmt.kind
+            return Detected(kind, found, fmt.variants[found])
+    return _other(lines)
+
+
+def _other(lines: tuple[str, ...]) -> Detected:
+    """What a file of no registered format looks like, from its first lines."""
+    first = lines[0]
+    if any(line.startswith(("CAMEOEVENTCODE", "CODE\tLABEL")) for line in lines):
+        return Detected(None, "cameo", "a CAMEO lookup table (spillover ships these)")
     if any("\t" in line for line in lines):
-        found = _tab_separated(lines)
-        if found.kind == "gdelt" and b"\n" not in head:
-            return Detected(None, "gdelt-cr", f"{found.description} with CR-only line ends")
-        return found
-    if first.startswith("Transfers of major conventional arms"):
-        return Detected(None, "sipri-truncated", "a SIPRI export cut off before its header line")
-    if first.startswith("Volume of transfers of major arms"):
-        return Detected(None, "tiv-truncated", "a SIPRI TIV table cut off before its header line")
+        return _tab_separated(lines)
     if "," in first:
         columns = first.count(",") + 1
         return Detected(None, "csv", f"a CSV file with {columns} columns starting {first[:40]!r}")
     return Detected(None, "text", f"a text file starting {first[:40]!r}")
 
 
-def _tab_separated(lines: list[str]) -> Detected:
-    """A GDELT 2.0 export when most lines have its 61 columns and a numeric event id
-    (a few damaged lines do not make it another format); else what the first line says."""
+def _tab_separated(lines: tuple[str, ...]) -> Detected:
+    """Another GDELT file, or a tab-separated file, as its first line says."""
     rows = [line.split("\t") for line in lines if line.strip()]
-    events = sum(1 for fields in rows if len(fields) == 61 and fields[0].isdigit())
-    if rows and 2 * events >= len(rows):
-        return Detected("gdelt", "gdelt-export", FORMAT_LABELS["gdelt"])
     fields = rows[0] if rows else [""]
     columns = len(fields)
     known = {
@@ -187,7 +169,7 @@ def require_kind(path: Path, kind: str) -> Detected:
     ----------
     path : pathlib.Path
     kind : str
-        One of :data:`KINDS`.
+        The kind of a registered format (:func:`spillover.data.formats.kinds`).
 
     Returns
     -------
@@ -202,23 +184,15 @@ def require_kind(path: Path, kind: str) -> Detected:
     ImportRefusedError
         If the file is missing, unreadable, or a known format cut off in its preamble.
     """
-    if kind not in KINDS:
-        raise FormatMismatchError(f"unknown import kind {kind!r}; choose one of {', '.join(KINDS)}")
+    fmt = formats.get(kind)
     detected = detect(path)
     if detected.kind == kind:
         return detected
     if detected.variant == "zip-damaged":
         raise ImportRefusedError(f"{path.name}: damaged or truncated ZIP archive")
-    if detected.variant == f"{kind}-cr":
-        raise ImportRefusedError(
-            f"{path.name}: its lines end with a CR alone (old Mac line ends); GDELT exports "
-            "end lines with LF: convert it first, e.g. tr '\\r' '\\n' < in.CSV > out.CSV"
-        )
-    if detected.variant == f"{kind}-truncated":
-        raise ImportRefusedError(
-            f"{path.name}: the file is truncated: it ends in the preamble, before the header line"
-        )
-    message = f"{path.name}: this looks like {detected.description}, not {FORMAT_LABELS[kind]}"
+    if detected.variant in fmt.refusals:
+        raise ImportRefusedError(f"{path.name}: {fmt.refusals[detected.variant]}")
+    message = f"{path.name}: this looks like {detected.description}, not {fmt.label}"
     if detected.kind is not None:
         message += f"; use `spillover data import {detected.kind}`"
     raise FormatMismatchError(message)

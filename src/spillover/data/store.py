@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from spillover.data import cameo, event_files
+from spillover.data import event_files, schema
 from spillover.data.errors import ReadOnlyQueryError, StoreError
-from spillover.data.schema import COVERAGE_BACKFILL, DDL, SCHEMA_VERSION, TABLE_DOCS, UPGRADES
+from spillover.data.schema import COVERAGE_BACKFILL, SCHEMA_VERSION, UPGRADES
 
 __all__ = [
     "IMPORT_MEMORY_LIMIT",
@@ -160,7 +160,7 @@ def _ensure_schema(store: Store) -> None:
     with transaction(store):
         if _kind(con, "gdelt_events") == "BASE TABLE":  # schema 1 kept all events here
             con.execute("ALTER TABLE gdelt_events RENAME TO gdelt_event_rows")
-        for statement in (*DDL, *UPGRADES):
+        for statement in (*schema.ddl(), *UPGRADES):
             con.execute(statement)
         if _kind(con, "gdelt_events") != "VIEW":
             event_files.create_view(con, store.path)
@@ -169,16 +169,19 @@ def _ensure_schema(store: Store) -> None:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [SCHEMA_VERSION],
         )
-        if con.execute("SELECT count(*) FROM cameo_event_codes").fetchall()[0][0] == 0:
-            for table, frame in (
-                ("cameo_event_codes", cameo.event_codes()),
-                ("cameo_actor_types", cameo.actor_types()),
-            ):
-                con.register("_spillover_lookup", frame)
-                try:
-                    con.execute(f"INSERT INTO {table} SELECT * FROM _spillover_lookup")
-                finally:
-                    con.unregister("_spillover_lookup")
+        _fill_lookups(con)
+
+
+def _fill_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill the formats' lookup tables (CAMEO codes) while they are empty."""
+    for table in schema.store_tables():
+        if table.rows is None or con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]:
+            continue
+        con.register("_spillover_lookup", table.rows())
+        try:
+            con.execute(f"INSERT INTO {table.name} SELECT * FROM _spillover_lookup")
+        finally:
+            con.unregister("_spillover_lookup")
 
 
 def _fill_coverage(con: duckdb.DuckDBPyConnection) -> None:
@@ -272,7 +275,7 @@ def tables(store: StoreLike = None) -> pd.DataFrame:
     """
     with using_store(store, read_only=not isinstance(store, Store)) as opened:
         rows = []
-        for name, description in TABLE_DOCS.items():
+        for name, description in schema.table_docs().items():
             count = opened.con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
             rows.append((name, int(count), description))
     return pd.DataFrame(rows, columns=["table", "rows", "description"])

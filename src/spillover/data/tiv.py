@@ -6,16 +6,23 @@ leaves the cell empty when no delivery was identified. Both facts are kept: ``ti
 second. The trailing summary columns (``1950-2024``, ``Percentage`` ...) are derived
 from the year columns and are not stored. The ``Total world ...`` row is kept with
 ``is_total`` TRUE and id ``X-WORLD``.
+
+A row is the same record as a stored one when it has the same direction, country name and
+value of every year (:func:`tiv_identity`); a table of another generation (other years,
+revised values) is stored, with a note naming the sources it overlaps.
 """
 
 from __future__ import annotations
 
 import re
 
+import duckdb
 import pandas as pd
 
 from spillover.data.countries import MAX_NAME, resolve_names
 from spillover.data.errors import ImportRefusedError
+from spillover.data.format import Format, Table, head_lines
+from spillover.data.identity import Known, row_text, sources_text
 from spillover.data.parsed import (
     MalformedRow,
     ParsedFile,
@@ -25,8 +32,9 @@ from spillover.data.parsed import (
     split_lines,
 )
 
-__all__ = ["parse_tiv"]
+__all__ = ["FORMAT", "detect", "parse_tiv", "tiv_identity"]
 
+_HEADER = re.compile(r"^[^,\d][^,]*,(19|20)\d\d,(19|20)\d\d,")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
@@ -140,3 +148,94 @@ def _cell(value: str, year: int) -> tuple[float | None, bool | None]:
     if not _NUMBER.match(stripped):
         raise ValueError(f"non-numeric TIV value {value!r} for {year}")
     return float(stripped), False
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def _tiv_rows(frame: pd.DataFrame, by: list[str]) -> pd.Series:
+    """One string per TIV row (``by`` ends with ``country``): the country, then every
+    year with its value, in year order."""
+    ordered = frame.sort_values([*by, "year"])
+    cells = row_text(ordered, ["year", "tiv", "below_half"])
+    rows = cells.groupby([ordered[c] for c in by], sort=False).agg("|".join)
+    countries = rows.index.get_level_values("country").astype(str)
+    return pd.Series(countries + "\x1e" + rows.to_numpy(), index=rows.index)
+
+
+def tiv_identity(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> Known:
+    """The identity rule of TIV rows: a country is known when a stored table of the same
+    direction has it with the same value in every year."""
+    frame = parsed.tables["tiv"]
+    if frame.empty:
+        return Known()
+    stored = con.execute(
+        "SELECT source_id, country, year, tiv, below_half FROM tiv WHERE direction = ?",
+        [frame["direction"].iloc[0]],
+    ).df()
+    if stored.empty:
+        return Known()
+    stored = stored.astype({"tiv": "Float64", "below_half": "boolean", "year": frame["year"].dtype})
+    mine = _tiv_rows(frame, ["country"])
+    theirs = _tiv_rows(stored, ["source_id", "country"]).reset_index(name="row")
+    same = theirs[theirs["row"].isin(set(mine))]
+    known = mine[mine.isin(set(same["row"]))].index
+    parsed.tables["tiv"] = frame[~frame["country"].isin(known)].reset_index(drop=True)
+    notes = []
+    if len(known):
+        notes.append(f"{len(known)} countries already in the store ({sources_text(same['source_id'])})")
+    other = theirs[theirs["country"].isin(set(mine.index) - set(known))]
+    if not other.empty:
+        notes.append(
+            f"{other['country'].nunique()} countries are also in {sources_text(other['source_id'])} "
+            "with other years or values: sum one source_id at a time"
+        )
+    return Known(len(known), set(same["source_id"].astype(int)), notes)
+
+
+# --------------------------------------------------------------------------- the format
+
+
+def detect(head: bytes) -> str | None:
+    """``tiv-imports`` or ``tiv-exports`` by the header line (``Recipient,1950,...`` or
+    ``Supplier,1950,...``); ``tiv-truncated`` for a file that ends in the preamble."""
+    lines = head_lines(head)
+    for line in lines:
+        if _HEADER.match(line):
+            return "tiv-imports" if line.startswith("Recipient") else "tiv-exports"
+    if lines[0].startswith("Volume of transfers of major arms"):
+        return "tiv-truncated"
+    return None
+
+
+FORMAT = Format(
+    kind="tiv",
+    label="a SIPRI TIV table",
+    variants={
+        "tiv-imports": "a SIPRI TIV table (imports)",
+        "tiv-exports": "a SIPRI TIV table (exports)",
+        "tiv-truncated": "a SIPRI TIV table cut off before its header line",
+    },
+    detect=detect,
+    tables=(
+        Table(
+            "tiv",
+            "SIPRI TIV tables: country x direction x year",
+            """CREATE TABLE IF NOT EXISTS tiv (
+                source_id INTEGER NOT NULL,
+                direction VARCHAR NOT NULL,
+                country VARCHAR NOT NULL,
+                country_id VARCHAR NOT NULL,
+                is_total BOOLEAN NOT NULL,
+                year SMALLINT NOT NULL,
+                tiv DOUBLE,
+                below_half BOOLEAN,
+                line BIGINT NOT NULL,
+                PRIMARY KEY (source_id, country, year)
+            )""",
+        ),
+    ),
+    parse=parse_tiv,
+    identity=tiv_identity,
+    refusals={"tiv-truncated": "the file is truncated: it ends in the preamble, before the header line"},
+)
