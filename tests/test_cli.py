@@ -97,7 +97,8 @@ print(f"PROBE {{code}} heavy={{','.join(heavy)}}", file=sys.stderr)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"], ["sensitivity", "--help"],
-                                  ["discover", "--help"], ["scenarios", "--help"], ["draft", "--help"]])
+                                  ["discover", "--help"], ["scenarios", "--help"], ["draft", "--help"],
+                                  ["data", "--help"]])
 def test_help_loads_no_numerical_library(args) -> None:
     # What makes --help quick (benchmarks/bench_cli.py times it): nothing heavy is imported.
     done = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args], capture_output=True,

@@ -2,7 +2,8 @@
 
 No logic lives here: each command calls one public function of :mod:`spillover.data` and
 prints what it returns. Known errors become one ``error: ...`` line on stderr and exit
-code 2, never a traceback.
+code 2, never a traceback. :mod:`spillover.data` (DuckDB, pandas, NumPy) is imported by
+the commands, so that ``spillover data --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
-import numpy as np
-import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from spillover import data
+from spillover.cli.lazy import ChoicesCommand
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Real data: SIPRI, GDELT, COW in a DuckDB store.",
@@ -52,9 +53,13 @@ def _one_line_errors() -> Iterator[None]:
     mounted in an app run with ``standalone_mode=False``, which returns ``typer.Exit``
     codes instead of exiting with them.
     """
+    import duckdb
+
+    from spillover.data.errors import DataError
+
     try:
         yield
-    except (data.DataError, duckdb.Error, OSError) as exc:
+    except (DataError, duckdb.Error, OSError) as exc:
         text = str(exc).strip()
         line = text.splitlines()[0] if text else type(exc).__name__
         err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -82,8 +87,10 @@ def _frame_table(
         title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
     )
     cells = [[_format(v) for v in row] for row in frame.itertuples(index=False)]
+    from pandas.api.types import is_numeric_dtype
+
     for index, column in enumerate(frame.columns):
-        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        numeric = is_numeric_dtype(frame[column])
         header = (headers or {}).get(str(column), str(column))
         widest = max((len(row[index]) for row in cells), default=0)
         table.add_column(header, justify="right" if numeric else "left", min_width=min(widest, 12))
@@ -98,6 +105,9 @@ def _line(text: str, style: str | None = None) -> None:
 
 
 def _format(value: object) -> str:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, list | tuple | np.ndarray):
         return ", ".join(_format(v) for v in value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -115,11 +125,9 @@ def _bytes_bar() -> Progress:
     )  # fmt: skip
 
 
-@app.command("import")
+@app.command("import", cls=ChoicesCommand)
 def import_cmd(
-    kind: Annotated[
-        str, typer.Argument(metavar="KIND", help="What the files are: sipri, tiv, gdelt or nmc.")
-    ],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="What the files are: {kinds}.")],
     files: Annotated[
         list[Path],
         typer.Argument(metavar="FILE", help="Files to import (GDELT: .CSV or .CSV.zip)."),
@@ -127,9 +135,12 @@ def import_cmd(
     db: DbOption = None,
 ) -> None:
     """Import files, each all or nothing; re-importing a file (same sha256) is a no-op."""
+    from spillover import data
+    from spillover.data import formats
+
     with _one_line_errors():
-        if kind not in data.KINDS:
-            raise data.DataError(f"unknown kind {kind!r}; choose {', '.join(data.KINDS)}")
+        if kind not in formats.kinds():
+            raise data.DataError(f"unknown kind {kind!r}; choose {', '.join(formats.kinds())}")
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
     with _one_line_errors(), data.open_store(db) as store, _bytes_bar() as bar:
         task = bar.add_task("importing", total=sum(sizes) or None)
@@ -154,6 +165,8 @@ def import_cmd(
 @app.command("tables")
 def tables_cmd(db: DbOption = None) -> None:
     """List the store's tables with their row counts."""
+    from spillover import data
+
     with _one_line_errors():
         frame = data.tables(db)
     console.print(_frame_table(frame))
@@ -168,6 +181,8 @@ def sql_cmd(
     db: DbOption = None,
 ) -> None:
     """Run your own read-only SQL against the store."""
+    from spillover import data
+
     with _one_line_errors():
         frame = data.query(query, db)
     if csv:
@@ -192,6 +207,8 @@ def dyad_cmd(
     When the range reaches beyond the days the store's GDELT exports cover, a warning on
     stderr names the days covered.
     """
+    from spillover import data
+
     with _one_line_errors(), warnings.catch_warnings():
         warnings.simplefilter("ignore", data.CoverageWarning)  # printed below instead
         frame = data.dyad_series(db, a, b, start, end, freq=freq)

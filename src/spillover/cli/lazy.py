@@ -1,11 +1,13 @@
 """What keeps ``spillover --help`` quick: command groups imported on use, choices read on help.
 
 ``spillover --help`` must not import NumPy, pandas, Numba or DuckDB. Every command module
-of :mod:`spillover.cli` imports only typer at the top; the ``data`` group, whose module
-imports DuckDB and pandas, is imported only when ``spillover data ...`` runs
-(:class:`LazyGroup`); and a help text naming a registry's choices (``{designs}``) is filled
-in only when that command's help is shown (:class:`ChoicesCommand`), from the registry's
-source when its names are written as a literal, so that even then nothing heavy loads.
+of :mod:`spillover.cli` imports only typer at the top; the ``data`` group is imported only
+when ``spillover data ...`` runs (:class:`LazyGroup`), and its commands import
+:mod:`spillover.data` (DuckDB, pandas) when they run, so ``spillover data --help`` is quick
+too; and a help text naming a registry's choices (``{designs}``, ``{kinds}``) is filled in
+only when that command's help is shown (:class:`ChoicesCommand`). ``{kinds}`` reads the
+importers' registry, whose format modules import pandas: only ``spillover data import
+--help`` pays for it.
 """
 
 from __future__ import annotations
@@ -67,7 +69,13 @@ def _same_help_style(cmd: Any, mode: Any) -> None:
 CHOICES: dict[str, Callable[[], str]] = {
     "designs": lambda: ", ".join(importlib.import_module("spillover.ensemble.designs").DESIGNS),
     "methods_n": lambda: _method_units(),
+    "kinds": lambda: _or(importlib.import_module("spillover.data.formats").kinds()),
 }
+
+
+def _or(names: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def _method_units() -> str:
