@@ -369,3 +369,16 @@ def test_a_new_format_is_a_kind_of_the_import_command(registered: Format, tmp_pa
     assert f"What the files are: {_listed((*formats.KINDS, 'incidents'))}." in _words(out)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM incidents").fetchall() == [(3,)]
+
+
+def test_the_documented_example_is_the_one_tested_here() -> None:
+    # docs/data.md ("Adding a format") shows TOY's declaration: it must not drift from it.
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Adding a format") :]
+    block = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))]
+    shown = " ".join(re.sub(r'"\s+"', "", block).split())  # adjacent literals joined
+    table = TOY.tables[0]
+    wanted = [f'kind="{TOY.kind}"', f'label="{TOY.label}"', f'"{table.name}"', f'"{table.doc}"']
+    for text in [*wanted, str(table.ddl)]:
+        assert text in shown, text
+    assert f"variants={dict(TOY.variants)!r}".replace("'", '"') in shown
