@@ -1,6 +1,6 @@
 """The importers' registry: every format is declared once, and everything reads the registry.
 
-The last tests add a small format for real, registered for the test only: its module-level
+The tests at the end add a small format for real, registered for the test only: its module-level
 declaration below, one line in the registry (``monkeypatch``), and it imports end to end.
 """
 
