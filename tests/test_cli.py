@@ -187,6 +187,22 @@ def test_the_bar_says_it_compiles_then_what_it_simulates(monkeypatch) -> None:
     assert "writing the folder…" in last
 
 
+def test_off_a_terminal_a_cold_start_still_says_it_compiles(monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from spillover.cli import progress
+
+    for cold in (True, False):
+        screen = io.StringIO()
+        monkeypatch.setattr(progress, "err", lambda s=screen: Console(file=s, force_terminal=False))
+        with progress.status_bar("simulating mini", 100, cold=cold) as tick:
+            tick(100, 100)
+        assert ("compiling the engine" in screen.getvalue()) is cold
+        assert screen.getvalue().count("\n") == int(cold)
+
+
 def test_progress_doctests() -> None:
     import doctest
 

@@ -43,7 +43,7 @@ def test_import_prints_rows_imported_and_rejected(db: Path) -> None:
     code, out, _ = _run(
         "import", "sipri", DATA / "sipri" / "trade-register-new-excerpt.csv", "--db", db
     )
-    assert code == 0 and "already imported as source 2" in out
+    assert code == 0 and "skipped, already imported as source 2" in out
 
 
 def test_import_reports_quarantined_rows(db: Path, tmp_path: Path) -> None:

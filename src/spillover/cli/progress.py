@@ -97,10 +97,13 @@ def status_bar(label: str, total: int | None, cold: bool = False,
     """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``.
 
     Before the first call it reads :data:`COMPILING` when ``cold``, else ``label``; when
-    every run is done it reads ``finishing`` (what happens next), if given.
+    every run is done it reads ``finishing`` (what happens next), if given. Off a terminal
+    there is no bar, but a cold start still says on one line that it compiles.
     """
     console = err()
     if not console.is_terminal:
+        if cold:
+            console.print(COMPILING, markup=False, highlight=False)
         yield lambda done, total: None
         return
     from rich.markup import escape

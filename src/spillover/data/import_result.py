@@ -89,5 +89,6 @@ class ImportResult:
             line += f", {self.rows_duplicate} already {where} not stored again"
         if self.already_imported:
             sha = self.sha256[:12]
-            line = f"already imported as source {self.source_id} (sha256 {sha}…): {line}"
+            line = (f"skipped, already imported as source {self.source_id} (sha256 {sha}…); "
+                    f"that import: {line}")
         return line
