@@ -83,12 +83,12 @@ def test_usage_errors_are_one_line_and_exit_2(args, wanted) -> None:
 @pytest.mark.parametrize(("args", "wanted"), [
     (["run", str(MINI), "--runs", "5", "--policy", "statusquo"],
      "unknown policy 'statusquo' (did you mean 'status-quo'?)"),
-    (["run", "nk-russia-2024"], "no built-in scenario 'nk-russia-2024' (did you mean 'nk-russia-2023'?)"),
+    (["run", "nk-russia-2024"], "error: no built-in scenario 'nk-russia-2024' (did you mean 'nk-russia-2023'?)"),
     (["run", str(MINI), "--runs", "5", "--design", "halton"], "unknown design 'halton'"),
     (["run", "--resume", "nowhere"], "no interrupted run at nowhere"),
     (["run", str(MINI), "--executor", "slurm"], "unknown executor 'slurm'"),
-    (["validate", "missing.yaml"], "missing.yaml:1:1: no such file"),
-    (["scenarios", "show", "nope"], "no built-in scenario 'nope'"),
+    (["validate", "missing.yaml"], "error: missing.yaml: no such file"),
+    (["scenarios", "show", "nope"], "error: no built-in scenario 'nope'"),
     (["scenarios", "copy", "nk-russia-2023", "taken.yaml"], "taken.yaml exists"),
 ])
 def test_errors_are_one_line_and_exit_2(args, wanted, tmp_path) -> None:

@@ -80,11 +80,12 @@ def _usage(exc: BaseException) -> Outcome:
 def _scenario(exc: BaseException, argv: list[str]) -> Outcome:
     problems = exc.problems  # type: ignore[attr-defined]
     more = len(problems) - 1
-    if argv[:1] == ["validate"]:  # validate lists every problem (and warning), one per line
+    if argv[:1] == ["validate"] and problems[0].line:  # every problem (and warning), one per line
         warnings = getattr(exc, "warnings", ())
         return Outcome(USAGE, (*(str(p) for p in problems), *(str(w) for w in warnings)))
     hint = f" (and {more} more {'problem' if more == 1 else 'problems'}: spillover validate lists them all)"
-    return Outcome(USAGE, (str(problems[0]) + (hint if more else ""),))
+    first = str(problems[0]) if problems[0].line else f"error: {problems[0]}"  # no place: no location
+    return Outcome(USAGE, (first + (hint if more else ""),))
 
 
 def outcome_of(exc: BaseException, argv: list[str] | None = None) -> Outcome:

@@ -22,7 +22,14 @@ CUTOFF = 0.6  # difflib's similarity needed for a suggestion
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem in a scenario file, at a 1-based line and column."""
+    """One problem in a scenario file, at a 1-based line and column.
+
+    Line 0 means the problem has no place in a file (a file or built-in name that does not
+    exist): it reads ``FILE: message``, or just the message when ``file`` is empty.
+
+    >>> str(Problem("", 0, 0, "no built-in scenario 'x'"))
+    "no built-in scenario 'x'"
+    """
 
     file: str
     line: int
@@ -34,6 +41,8 @@ class Problem:
             object.__setattr__(self, "message", self.message.replace("\r", "\\r").replace("\n", "\\n"))
 
     def __str__(self) -> str:
+        if self.line == 0:
+            return f"{self.file}: {self.message}" if self.file else self.message
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
 

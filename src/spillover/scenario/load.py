@@ -25,7 +25,7 @@ def builtin_names() -> list[str]:
 def builtin_path(name: str) -> Path:
     """The file of a built-in scenario."""
     if name not in builtin_names():
-        raise ScenarioError([Problem(name, 1, 1, f"no built-in scenario '{name}'"
+        raise ScenarioError([Problem("", 0, 0, f"no built-in scenario '{name}'"
                                      f"{did_you_mean(name, builtin_names())}")])
     return Path(str(resources.files(_BUILTIN).joinpath(f"{name}.yaml")))
 
@@ -35,7 +35,7 @@ def resolve(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists() or "/" in str(name_or_path):
         if not p.exists():
-            raise ScenarioError([Problem(str(p), 1, 1, "no such file")])
+            raise ScenarioError([Problem(str(p), 0, 0, "no such file")])
         return p
     return builtin_path(str(name_or_path))
 
