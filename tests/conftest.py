@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from spillover.engine.draws import draw
 from spillover.engine.params import build_params
@@ -19,6 +20,11 @@ from spillover.ensemble.variants import apply_variants, policy_variants
 from spillover.results.assemble import Ensemble, run_in_memory
 from spillover.scenario.load import load_scenario
 from spillover.scenario.model import Scenario
+
+# Property tests check behaviour, not speed: a busy 2-core CI machine must not fail them on
+# hypothesis' 200 ms deadline. Their examples stay seeded (derandomize) so a run is repeatable.
+settings.register_profile("spillover", deadline=None, derandomize=True)
+settings.load_profile("spillover")
 
 HERE = Path(__file__).parent
 MINI = HERE / "scenarios" / "mini.yaml"
