@@ -196,6 +196,10 @@ def render_regret(table: pd.DataFrame) -> Table:
         t.add_column(p, justify="right")
     for q, g in table.groupby("quantity", sort=False):
         cells = []
+        if g["better"].iloc[0] == "undeclared":  # listed with its means, not scored
+            t.add_row(f"{q} (no declared direction: not scored)",
+                      *[f"mean {small(g.loc[g['policy'] == p, 'mean'].iloc[0])}" for p in policies])
+            continue
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
             star = " ★" if r["minimax"] else ""
