@@ -42,7 +42,7 @@ from typing import Any, Literal
 from spillover.analysis.claims import ESTIMATIVE_BANDS, estimative_word
 
 __all__ = ["LEVELS", "Basis", "Confidence", "ConfidenceInputs", "case_agreement", "confidence", "grade_level",
-           "sourced_share_level"]
+           "points", "sourced_share_level"]
 
 Level = Literal["low", "moderate", "high"]
 LEVELS: tuple[Level, ...] = ("low", "moderate", "high")
@@ -101,7 +101,7 @@ class Confidence:
         return {"level": self.level, "basis": [b.__dict__ for b in self.basis], "text": self.text()}
 
 
-def _points(p: float) -> str:
+def points(p: float) -> str:
     """A probability in percent: whole points, one decimal below 1% and above 99%."""
     x = 100 * p
     return f"{x:.1f}".removesuffix(".0") if 0 < x < 1 or 99 < x < 100 else f"{x:.0f}"
@@ -122,7 +122,7 @@ def case_agreement(probabilities: Sequence[float], pooled: float | None = None) 
     bands = sorted({_band(p) for p in everything})
     spread = 100 * (hi - lo)
     words = "one word" if len(bands) == 1 else f"{len(bands)} different words"
-    value = f"{_points(lo)}–{_points(hi)}%, {words}"
+    value = f"{points(lo)}–{points(hi)}%, {words}"
     if spread < 10 and len(bands) == 1:
         return Basis("cases", value, "high")
     if spread < 25 and bands[-1] - bands[0] <= 1:

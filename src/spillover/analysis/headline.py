@@ -32,7 +32,7 @@ from spillover.analysis.claims import (
     claim_indicator,
     estimative_words,
 )
-from spillover.analysis.confidence import ConfidenceInputs, confidence
+from spillover.analysis.confidence import ConfidenceInputs, confidence, points
 from spillover.analysis.drivers import PERMUTATIONS, claim_drivers, input_labels
 from spillover.results.result import RunResult
 
@@ -205,7 +205,7 @@ def headline_sections(result: RunResult, cases: CaseRun | None = None,
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%" if 0.005 <= x <= 0.995 or x in (0.0, 1.0) else f"{100 * x:.1f}%"
+    return f"{points(x)}%"
 
 
 def driver_text(d: Mapping[str, Any]) -> str:
@@ -219,7 +219,8 @@ def change_text(change: Mapping[str, Any] | None) -> str:
     if not change:
         return "no other policy"
     verdict = {True: "better", False: "worse", None: "no direction declared"}[change.get("better")]
-    return f"{change['policy']}: {100 * change['diff']:+.0f} points ({verdict})"
+    diff = f"{100 * change['diff']:+.0f}".replace("-", "−")
+    return f"{change['policy']}: {diff} points ({verdict})"
 
 
 def sentence(j: Mapping[str, Any]) -> str:

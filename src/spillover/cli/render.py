@@ -141,7 +141,7 @@ def render_cases(h: dict[str, Any], cases: pd.DataFrame) -> Table | None:
     names = list(dict.fromkeys(cases["case"]))
     table = h["table"]
     t = Table(title=f"Claims by case ({policy}): the scenario as written, each case, the range across cases")
-    t.add_column("claim")
+    t.add_column("claim", no_wrap=True)
     t.add_column("as written", justify="right")
     for n in names:
         t.add_column(n, justify="right", overflow="fold")
