@@ -194,11 +194,11 @@ def render_regret(table: pd.DataFrame) -> Table:
     t.add_column("outcome")
     for p in policies:
         t.add_column(p, justify="right")
+    unscored: list[str] = []
     for q, g in table.groupby("quantity", sort=False):
         cells = []
-        if g["better"].iloc[0] == "undeclared":  # listed with its means, not scored
-            t.add_row(f"{q} (no declared direction: not scored)",
-                      *[f"mean {small(g.loc[g['policy'] == p, 'mean'].iloc[0])}" for p in policies])
+        if g["better"].iloc[0] == "undeclared":  # listed, not scored
+            unscored.append(str(q))
             continue
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
@@ -207,6 +207,8 @@ def render_regret(table: pd.DataFrame) -> Table:
             cells.append(Text(text, style="bold" if r["minimax"] else ""))
         arrow = "↑" if g["better"].iloc[0] == "higher" else "↓"
         t.add_row(f"{q} {arrow}", *cells)
+    if unscored:
+        t.caption = f"Not scored, no declared direction (prefer:): {', '.join(unscored)}"
     return t
 
 

@@ -134,24 +134,31 @@ def render_judgments(h: dict[str, Any]) -> list[object]:
 
 
 def render_cases(h: dict[str, Any], cases: pd.DataFrame) -> Table | None:
-    """Each claim's probability per case beside the scenario as written, and the range across cases."""
+    """Each claim's probability per case beside the scenario as written, and the range across
+    cases: one row per reading, one column per claim (the words are in the key judgments)."""
+    from spillover.analysis.confidence import points
+
     if cases is None or cases.empty:
         return None
     policy = h["policy"]
     names = list(dict.fromkeys(cases["case"]))
-    table = h["table"]
-    t = Table(title=f"Claims by case ({policy}): the scenario as written, each case, the range across cases")
-    t.add_column("claim", no_wrap=True)
-    t.add_column("as written", justify="right")
+    table = h["table"][h["table"]["policy"] == policy]
+    mine = cases[cases["policy"] == policy].set_index(["case", "claim"])["probability"]
+
+    def p(x: float) -> str:  # 0.7% rather than 1%, so that a case near 0 or 1 reads as it is
+        return "–" if pd.isna(x) else f"{points(float(x))}%"
+
+    t = Table(title=f"Claims by case ({policy}): the scenario as written, each case on the same runs, "
+                    "and the range across cases")
+    t.add_column("reading", no_wrap=True)
+    claims = [str(c) for c in table["claim"]]
+    for c in claims:
+        t.add_column(c, justify="right")
+    t.add_row("as written", *[p(x) for x in table["probability"]], end_section=True)
     for n in names:
-        t.add_column(n, justify="right", overflow="fold")
-    t.add_column("range", justify="right", no_wrap=True)
-    t.add_column("in words")
-    mine = cases[cases["policy"] == policy].set_index(["claim", "case"])["probability"]
-    for r in table[table["policy"] == policy].itertuples():
-        cells = [pct(mine.get((r.claim, n), np.nan)) for n in names]
-        t.add_row(str(r.claim), pct(r.probability), *cells, f"{pct(r.case_lo)}–{pct(r.case_hi)}",
-                  str(r.case_words))
+        t.add_row(n, *[p(mine.get((n, c), np.nan)) for c in claims])
+    t.add_row("range", *[f"{p(a)}–{p(b)}" for a, b in zip(table["case_lo"], table["case_hi"], strict=True)],
+              style="bold")
     return t
 
 
