@@ -180,3 +180,35 @@ def test_cases_in_a_run_folder_and_read_back(sc, tmp_path) -> None:
                                   check_dtype=False)
     kept = pd.read_parquet(res.path / "case_outcomes.parquet")
     assert set(kept["case"]) == {"heavy-fire", "two-months"} and len(kept) == 2 * 60 * len(sc.policies)
+
+
+def _interrupted(sc, out, monkeypatch, **kwargs) -> None:
+    """A run stopped after its first chunks, as a kill would leave it."""
+    from spillover.results.folder import RunFolder
+
+    real = RunFolder.write_part
+
+    def stop(self, first_run, frame):
+        if first_run >= 30:
+            raise KeyboardInterrupt
+        return real(self, first_run, frame)
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(sc, runs=60, seed=4, chunk_size=10, out=out, report=False, **kwargs)
+    monkeypatch.setattr(RunFolder, "write_part", real)
+
+
+def test_a_resumed_case_run_gives_the_same_results(sc, tmp_path, monkeypatch) -> None:
+    file = tmp_path / "mini-cases.yaml"
+    file.write_text(MINI.read_text() + CASES, encoding="utf-8")
+    _interrupted(file, tmp_path / "one", monkeypatch, case="heavy-fire")
+    _interrupted(file, tmp_path / "all", monkeypatch, cases=True)
+    one = spillover.resume(tmp_path / "one", report=False)
+    every = spillover.resume(tmp_path / "all", report=False)
+    ref_one = spillover.run(sc, runs=60, seed=4, case="heavy-fire")
+    ref_all = spillover.run(sc, runs=60, seed=4, cases=True)
+    assert one.manifest["case"] == "heavy-fire"
+    pd.testing.assert_frame_equal(one.claims.reset_index(drop=True), ref_one.claims, check_dtype=False)
+    pd.testing.assert_frame_equal(every.cases.reset_index(drop=True), ref_all.cases.reset_index(drop=True),
+                                  check_dtype=False)
