@@ -2,11 +2,11 @@
 
 Usage::
 
-    python benchmarks/bench_data_import.py [--rows 1000000] [--repeat 3] [--keep]
+    python benchmarks/bench_data_import.py [--rows 1000000] [--repeat 3] [--keep] [--sample F]
 
 A synthetic GDELT 2.0 export of ``--rows`` rows (1,000,000 rows is about 400 MB) is made by
 repeating the real 15-minute sample (``../shared/data/gdelt/20191024143000.export.CSV``, or
-the committed excerpt in ``tests/data`` when that is absent) with shifted event ids and
+the committed excerpt in ``tests/data`` when that is absent, or ``--sample``) with shifted event ids and
 dates, and 1 row in 10,000 damaged (wrong column count, non-numeric NumMentions, unknown
 CAMEO code, event date out of range) so the import has rows to quarantine. A second file
 with a fifth of the rows shows how peak memory scales with file size.
@@ -66,8 +66,8 @@ def _peak_rss_mb() -> float:
 # --------------------------------------------------------------------------- synthetic data
 
 
-def _sample() -> tuple[Path, list[list[str]]]:
-    path = next(p for p in SAMPLES if p.is_file())
+def _sample(given: Path | None = None) -> tuple[Path, list[list[str]]]:
+    path = given if given is not None else next(p for p in SAMPLES if p.is_file())
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
     return path, rows
 
@@ -224,6 +224,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the big file")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (best, median)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
+    parser.add_argument(
+        "--sample", type=Path, help="the GDELT export to repeat (default: the real sample)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -238,7 +241,7 @@ def main() -> None:
         print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
         return
 
-    sample_path, sample = _sample()
+    sample_path, sample = _sample(args.sample)
     workdir = Path(tempfile.mkdtemp(prefix="spillover-bench-"))
     small_rows = max(args.rows // 5, 1)
     print(f"sample: {sample_path} ({len(sample)} rows), work dir: {workdir}")

@@ -319,10 +319,10 @@ def test_a_failure_inside_the_gdelt_load_rolls_back(
     path = _gdelt_with(tmp_path, {2: _field(lines[2], 1, b"20991231")})  # needs the 2nd pass
     before = _counts(store)
 
-    def fail(*args: object) -> int:
+    def fail(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("spillover.data.gdelt._quarantine_invalid", fail)
+    monkeypatch.setattr("spillover.data.gdelt.store_rejects", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         data.import_file(store, "gdelt", path)
     pd.testing.assert_series_equal(_counts(store), before)

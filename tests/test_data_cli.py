@@ -35,7 +35,11 @@ def test_import_prints_rows_imported_and_rejected(db: Path) -> None:
         "trade-register-classic-excerpt.csv: imported 32 rows, rejected 0 (see rejected_rows)"
         in out
     )
-    assert "trade-register-new-excerpt.csv: imported 78 rows, rejected 0 (see rejected_rows)" in out
+    assert (  # two deals of the new export are in the classic one: stored once
+        "trade-register-new-excerpt.csv: imported 75 rows, rejected 0 (see rejected_rows), "
+        "3 already in the store (source 1) not stored again" in out
+    )
+    assert "2 deals already in the store (source 1), not stored again" in out
     code, out, _ = _run(
         "import", "sipri", DATA / "sipri" / "trade-register-new-excerpt.csv", "--db", db
     )

@@ -6,6 +6,7 @@ Python over the raw files) before it was written here.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,14 +15,19 @@ import pytest
 from spillover import data
 from spillover.data.cameo import LOOKUP_FILES, lookup_file_text
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("SPILLOVER_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 pytestmark = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"real data directory {SHARED} not present"
 )
 
 CLASSIC = "sipri/trade-register-classic-2025-03-13.csv"
 NEW = "sipri/trade-register-2026-02-12.csv"
-# file -> (kind, records imported with none rejected, generation date from the preamble)
+# file -> (kind, records with none rejected, generation date from the preamble); imported
+# in this order into one store, so that the new export's deals the classic export holds
+# already are counted as duplicates (see test_both_sipri_exports_share_their_deals)
 FILES = {
     CLASSIC: ("sipri", 29515, datetime(2025, 3, 13, 10, 2, 49)),
     NEW: ("sipri", 25024, datetime(2026, 2, 12, 12, 26, 12)),
@@ -57,7 +63,8 @@ def test_every_record_imports(
     _, results = store
     _kind, records, generated = FILES[name]
     result = results[name]
-    assert (result.rows_imported, result.rows_rejected) == (records, 0)
+    assert (result.rows_imported + result.rows_duplicate, result.rows_rejected) == (records, 0)
+    assert result.rows_duplicate == (24853 if name == NEW else 0)
     assert result.generated_at == generated
     assert result.unmapped == []  # every SIPRI name, CAMEO code and COW code is recognised
 
@@ -71,13 +78,31 @@ def test_sipri_deals_and_deliveries(store: tuple[data.Store, dict[str, data.Impo
     # 60,066 deal-years listed in 'Year(s) of delivery'
     assert _one(opened, count.format("sipri_deals"), classic) == 29515
     assert _one(opened, count.format("sipri_deliveries"), classic) == 60066
-    # new: 25,024 rows (one per deal and year) of 12,571 distinct SIPRI ids
-    assert _one(opened, count.format("sipri_deals"), new) == 12571
-    assert _one(opened, count.format("sipri_deliveries"), new) == 25024
+    # new: 25,024 rows (one per deal and year) of 12,571 distinct SIPRI ids, of which
+    # 12,502 deals (24,853 rows) are the classic export's deals: 69 deals stored
+    assert _one(opened, count.format("sipri_deals"), new) == 69
+    assert _one(opened, count.format("sipri_deliveries"), new) == 25024 - 24853
     missing_ids = (
         "SELECT count(*) FROM sipri_deals WHERE supplier_id IS NULL OR recipient_id IS NULL"
     )
     assert _one(opened, missing_ids) == 0
+
+
+def test_the_new_export_alone(tmp_path: Path) -> None:
+    with data.open_store(tmp_path / "new.duckdb") as opened:
+        result = data.import_file(opened, "sipri", SHARED / NEW)
+        assert (result.rows_imported, result.rows_rejected) == (25024, 0)
+        assert _one(opened, "SELECT count(*) FROM sipri_deals") == 12571
+        assert _one(opened, "SELECT count(DISTINCT sipri_id) FROM sipri_deals") == 12571
+
+
+def test_both_sipri_exports_share_their_deals(
+    store: tuple[data.Store, dict[str, data.ImportResult]],
+) -> None:
+    opened, results = store
+    assert _one(opened, "SELECT count(*) FROM sipri_deals") == 29515 + 69  # 42,086 before
+    note = "12502 deals already in the store (source 1), not stored again"
+    assert any(n.startswith(note) for n in results[NEW].notes)
 
 
 def test_tiv_cells_and_the_zero_convention(

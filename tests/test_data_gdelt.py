@@ -90,7 +90,8 @@ def test_dyad_series_is_mention_weighted_goldstein_in_both_directions(
     store: data.Store, imported: data.ImportResult
 ) -> None:
     raw = _raw()
-    series = data.dyad_series(store, "usa", "CHN", "2019-10-20", "2019-10-26", freq="day")
+    with pytest.warns(data.CoverageWarning, match="cover 2019-10-24"):  # the sample's only day
+        series = data.dyad_series(store, "usa", "CHN", "2019-10-20", "2019-10-26", freq="day")
     assert list(series.columns) == list(data.dyad.DYAD_COLUMNS)
     assert series["period"].tolist() == [date(2019, 10, d) for d in range(20, 27)]
     day = series.set_index("period").loc[date(2019, 10, 24)]
@@ -103,14 +104,16 @@ def test_dyad_series_is_mention_weighted_goldstein_in_both_directions(
     assert quads + day["material_conflict"] == events
     quiet = series.set_index("period").loc[date(2019, 10, 21)]
     assert quiet["events"] == 0 and pd.isna(quiet["tension"])
-    reverse = data.dyad_series(store, "CHN", "USA", "2019-10-20", "2019-10-26")
+    with pytest.warns(data.CoverageWarning):
+        reverse = data.dyad_series(store, "CHN", "USA", "2019-10-20", "2019-10-26")
     assert reverse["tension"].equals(series["tension"])
     assert reverse["events_a_to_b"].tolist() == series["events_b_to_a"].tolist()
 
 
 def test_monthly_series_covers_every_month(store: data.Store, imported: data.ImportResult) -> None:
     raw = _raw()
-    series = data.dyad_series(store, "RUS", "UKR", "2018-01-15", "2019-12-31", freq="month")
+    with pytest.warns(data.CoverageWarning):
+        series = data.dyad_series(store, "RUS", "UKR", "2018-01-15", "2019-12-31", freq="month")
     assert len(series) == 24 and series["period"].iloc[0] == date(2018, 1, 1)
     pair = ((raw[7] == "RUS") & (raw[17] == "UKR")) | ((raw[7] == "UKR") & (raw[17] == "RUS"))
     in_range = raw[pair & (raw[1] >= "20180115") & (raw[1] <= "20191231")]
@@ -137,9 +140,15 @@ def test_dyad_input_errors_are_readable(store: data.Store, imported: data.Import
 def test_reference_dyad_with_no_events_is_all_empty(
     store: data.Store, imported: data.ImportResult
 ) -> None:
-    series = data.dyad_series(store, "RUS", "KOR", "2023-01-01", "2024-12-31", freq="month")
+    with pytest.warns(data.CoverageWarning) as warned:
+        series = data.dyad_series(store, "RUS", "KOR", "2023-01-01", "2024-12-31", freq="month")
     assert len(series) == 24
     assert series["events"].sum() == 0 and series["tension"].isna().all()
+    assert str(warned[0].message) == series.attrs["coverage_warning"] == (
+        "the store's GDELT exports cover 2019-10-24 (the days they were added); "
+        "2023-01-01 to 2024-12-31 of the range asked for lie outside: zeros there mean no "
+        "data, not no events"
+    )
 
 
 def test_cameo_lookups_are_shipped_in_the_package() -> None:
@@ -212,7 +221,7 @@ def test_block_size_and_line_endings_do_not_change_the_outcome(
     assert small_rejected == rejected
     assert (small.rows_imported, small.sha256) == (result.rows_imported, result.sha256)
     monkeypatch.setattr("spillover.data.gdelt_blocks.BLOCK_BYTES", 2**20)
-    monkeypatch.setattr("spillover.data.gdelt_blocks._PARSE_CHUNK", 5000)  # pyarrow's chunks
+    monkeypatch.setattr("spillover.data.gdelt_parse.PARSE_CHUNK", 5000)  # pyarrow's chunks
     chunked, chunked_rejected = _import(tmp_path, body, "parse-chunks")
     assert chunked_rejected == rejected and chunked.rows_imported == result.rows_imported
     crlf, crlf_rejected = _import(tmp_path, body.replace(b"\n", b"\r\n"), "crlf")

@@ -133,3 +133,13 @@ def test_the_series_sample_does_not_depend_on_chunks(mini, chunk_size) -> None:
         return run_in_memory(pl, Execution(runs=90, seed=11, chunk_size=chunk)).series
 
     pd.testing.assert_frame_equal(series(1000), series(chunk_size), check_exact=True)
+
+
+def test_keeping_freed_memory_is_done_once_and_changes_no_result(mini) -> None:
+    from spillover.ensemble.executors import keep_freed_memory
+
+    first = keep_freed_memory()
+    assert keep_freed_memory() is first  # once per process
+    ref = _run(mini, chunk_size=25)
+    got = _run(mini, chunk_size=25, workers=2)
+    pd.testing.assert_frame_equal(ref.outcomes, got.outcomes, check_exact=True)

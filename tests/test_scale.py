@@ -145,7 +145,7 @@ def test_sobol_blocks_equal_one_sequence(monkeypatch) -> None:
     assert np.array_equal(design_mod.unit_design(700, 3, 9, "sobol"), whole)
 
 
-@pytest.mark.parametrize("design", ["lhs", "sobol", "mc"])
+@pytest.mark.parametrize("design", list(designs_mod.DESIGNS))
 def test_file_design_equals_memory_design(mini, tmp_path, design) -> None:
     from spillover.engine.structure import build_structure
     from spillover.ensemble.design import FileDesign, sample_inputs
@@ -201,3 +201,14 @@ def test_resume_refuses_another_engine(mini, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("SPILLOVER_ENGINE", "numpy")
     with pytest.raises(ResumeRefused, match="engine was 'compiled', now 'numpy'"):
         spillover.resume(tmp_path / "r", report=False)
+
+
+@pytest.mark.parametrize("design", list(designs_mod.DESIGNS))
+def test_every_design_fills_each_cell_once_in_the_unit_cube(design) -> None:
+    method = designs_mod.DESIGNS[design]
+    seen = np.zeros((300, 4), dtype=int)
+    for start, cols, block in method.blocks(300, 4, 3):
+        assert block.shape == (len(block), len(cols))
+        seen[start:start + len(block), cols] += 1
+        assert ((block >= 0) & (block < 1)).all()
+    assert (seen == 1).all()

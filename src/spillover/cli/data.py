@@ -8,6 +8,7 @@ code 2, never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,7 +100,7 @@ def _line(text: str, style: str | None = None) -> None:
 def _format(value: object) -> str:
     if isinstance(value, list | tuple | np.ndarray):
         return ", ".join(_format(v) for v in value)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
@@ -186,11 +187,21 @@ def dyad_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the series as CSV.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Tension index (mention-weighted Goldstein, both directions) and QuadClass counts."""
-    with _one_line_errors():
+    """Tension index (mention-weighted Goldstein, both directions) and QuadClass counts.
+
+    When the range reaches beyond the days the store's GDELT exports cover, a warning on
+    stderr names the days covered.
+    """
+    with _one_line_errors(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", data.CoverageWarning)  # printed below instead
         frame = data.dyad_series(db, a, b, start, end, freq=freq)
         if out is not None:
             frame.to_csv(out, index=False)
+    if frame.attrs.get("coverage_warning"):
+        err.print(
+            f"warning: {frame.attrs['coverage_warning']}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
     title = f"{a.upper()} <-> {b.upper()}, {start} to {end}, by {freq}"
     caption = (
         "tension: mention-weighted Goldstein (-10 hostile .. +10 cooperative); "

@@ -15,7 +15,7 @@ See ``docs/data.md`` for the schema and the country-id rules.
 
 from spillover.data.cameo import actor_types, event_codes
 from spillover.data.countries import actor_id_from_name, cow_country_ids, resolve_names
-from spillover.data.dyad import FREQUENCIES, dyad_series
+from spillover.data.dyad import FREQUENCIES, CoverageWarning, covered_days, dyad_series
 from spillover.data.errors import (
     DataError,
     FormatMismatchError,
@@ -34,6 +34,7 @@ __all__ = [
     "CINC_RTOL",
     "FREQUENCIES",
     "KINDS",
+    "CoverageWarning",
     "DataError",
     "Detected",
     "FormatMismatchError",
@@ -46,6 +47,7 @@ __all__ = [
     "actor_id_from_name",
     "actor_types",
     "cinc_discrepancies",
+    "covered_days",
     "cow_country_ids",
     "default_db_path",
     "detect",

@@ -247,7 +247,8 @@ def _schedule(
         after = rate[years[-1]] if years[-1] == known else 0.0
         why = f"the SIPRI data end in {known}; this carries {known}'s rate on"
         steps.append({"from": dt.date(known + 1, 1, 1), "rate": placeholder(after, why)})
-    steps = [s for s in steps if s["from"] <= last_day]  # a step after the horizon never takes effect
+    # a step after the horizon never takes effect
+    steps = [s for s in steps if isinstance(s["from"], dt.date) and s["from"] <= last_day]
     if not steps:  # every delivery falls after the horizon
         steps = [{"from": win.start, "rate": sourced(0, key(years[0]), f"no deliveries before {years[0]}")}]
     return {"piecewise": steps}, mean, _total(steps, win)

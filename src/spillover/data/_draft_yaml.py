@@ -16,7 +16,7 @@ import yaml
 PLACEHOLDER = "placeholder: set this judgment"
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict):
     """A mapping written on one line."""
 
 

@@ -29,6 +29,8 @@ import pandas as pd
 __all__ = [
     "ACTOR_KINDS",
     "HISTORICAL",
+    "MAX_NAME",
+    "SIPRI_RENAMED",
     "actor_id_from_name",
     "cow_country_ids",
     "iso3_codes",
@@ -95,6 +97,18 @@ HISTORICAL: tuple[Historical, ...] = (
     Historical("Zanzibar", "historical"),
 )
 _SIPRI_HISTORICAL = {alias: h for h in HISTORICAL for alias in h.sipri}
+
+#: Longest name given to country_converter (whose regular expressions take minutes on a
+#: name of 100,000 characters); a longer one is not a country and stays unmapped.
+MAX_NAME = 200
+
+#: Armed groups SIPRI has renamed between its export formats: the classic export's
+#: name -> the new export's. Both get the id of the new name, so that a deal reads the
+#: same in either export.
+SIPRI_RENAMED: dict[str, str] = {
+    "Libya HoR*": "HoR (Libya)*",
+    "PIJ (Israel/Palestine)*": "Palestinian Islamic Jihad (Israel/Palestine)*",
+}
 
 #: CAMEO country codes that are not ISO3 codes (from GDELT's CAMEO country list).
 CAMEO_NON_ISO: dict[str, str] = {
@@ -227,7 +241,7 @@ def _coco_table() -> pd.DataFrame:
 
 
 @cache
-def _converter():  # type: ignore[no-untyped-def]
+def _converter():
     """A coco converter that also works with pandas >= 3.
 
     coco 1.3 reads its country table with ``converters=str`` plus NA handling that,
@@ -281,6 +295,8 @@ def _sipri_rule(name: str) -> tuple[str, str, str, str | None] | None:
         return actor_id_from_name(stripped), kind, "SIPRI unknown actor", None
     if stripped.endswith("**"):
         return actor_id_from_name(stripped), "organisation", "SIPRI '**' marker", None
+    if stripped in SIPRI_RENAMED:
+        return actor_id_from_name(SIPRI_RENAMED[stripped]), "non_state", "SIPRI renamed", None
     if stripped.endswith("*"):
         return actor_id_from_name(stripped), "non_state", "SIPRI '*' marker", None
     return None
@@ -326,8 +342,10 @@ def resolve_names(names: Iterable[str], scheme: str) -> pd.DataFrame:
     via_coco: list[str] = []
     for name in todo:
         decided = rule(name)
-        if decided is None and scheme == "sipri":
+        if decided is None and scheme == "sipri" and len(name) <= MAX_NAME:
             via_coco.append(name)
+        elif decided is None and scheme == "sipri":
+            _cache[(scheme, name)] = (actor_id_from_name(name), "unmapped", "no rule", None)
         elif decided is None:
             _cache[(scheme, name)] = (f"X-CAMEO-{slug(name)}", "unmapped", "no rule", None)
         else:
@@ -349,8 +367,8 @@ def _locate_groups(names: list[str]) -> None:
     pending: dict[str, str] = {}
     for name in names:
         actor_id, kind, method, _ = _cache[("sipri", name)]
-        match = re.search(r"\(([^()]*)\)\**$", name.strip())
-        if kind == "non_state" and match:
+        match = re.search(r"\(([^()]*)\)\**$", SIPRI_RENAMED.get(name.strip(), name.strip()))
+        if kind == "non_state" and match and len(match.group(1)) <= MAX_NAME:
             pending[name] = match.group(1)
     if not pending:
         return

@@ -20,6 +20,7 @@ import hashlib
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,7 +33,7 @@ from spillover.data import _draft_sipri as sipri
 from spillover.data._draft_sipri import sipri_category
 from spillover.data._draft_yaml import PLACEHOLDER, placeholder, render, sourced
 from spillover.data.countries import iso3_codes
-from spillover.data.dyad import dyad_series
+from spillover.data.dyad import CoverageWarning, dyad_series
 from spillover.data.errors import DataError, UnknownActorError
 from spillover.data.store import Store, open_store
 from spillover.scenario.errors import did_you_mean
@@ -271,7 +272,9 @@ class _Drafter:
         keys = self.gdelt_keys(sorted({s for *_, used in windows for s in used}))
         dyads, indicators, notes, earlier = [], {}, {}, []
         for a, b, lo, hi, used in windows:
-            series = dyad_series(self.store, a, b, lo, hi, freq="month")
+            with warnings.catch_warnings():  # the window is the draft's, coverage aside
+                warnings.simplefilter("ignore", CoverageWarning)
+                series = dyad_series(self.store, a, b, lo, hi, freq="month")
             weighted = series[series["mentions"] > 0]
             if weighted.empty:
                 continue

@@ -10,19 +10,30 @@ canonical ids of the GDELT actor country codes and dated by ``SQLDATE`` (the eve
 It ranges from -10 (most hostile) to +10 (most cooperative) and is empty for a period
 without events. Counts by QuadClass come along: verbal cooperation (1), material
 cooperation (2), verbal conflict (3), material conflict (4).
+
+A period without events is only "no events" where the store holds GDELT exports for it.
+The days the store covers are the days its exports were added (DATEADDED, from
+``gdelt_coverage``); when the asked range reaches beyond them, :func:`dyad_series` says
+so with a :class:`CoverageWarning` (and in ``frame.attrs["coverage_warning"]``).
 """
 
 from __future__ import annotations
 
-from datetime import date
+import warnings
+from datetime import date, timedelta
 
+import duckdb
 import pandas as pd
 
 from spillover.data.countries import iso3_codes
 from spillover.data.errors import DataError, UnknownActorError
 from spillover.data.store import Store, StoreLike, using_store
 
-__all__ = ["DYAD_COLUMNS", "FREQUENCIES", "dyad_series"]
+__all__ = ["DYAD_COLUMNS", "FREQUENCIES", "CoverageWarning", "covered_days", "dyad_series"]
+
+
+class CoverageWarning(UserWarning):
+    """The dates asked for lie (partly) outside the GDELT exports in the store."""
 
 #: Accepted values of ``freq``.
 FREQUENCIES = ("day", "month")
@@ -79,6 +90,14 @@ def dyad_series(
     pandas.DataFrame
         One row per period from ``start`` to ``end``, also when there were no events
         (counts 0, ``tension`` NaN). Columns :data:`DYAD_COLUMNS`.
+        ``attrs["coverage_warning"]`` is None, or the text of the warning below.
+
+    Warns
+    -----
+    CoverageWarning
+        When days from ``start`` to ``end`` lie outside the days the store's GDELT
+        exports cover (:func:`covered_days`): their zeros mean no data, not no events.
+        The message names the days covered.
 
     Raises
     ------
@@ -103,11 +122,72 @@ def dyad_series(
             _SQL,
             {"a": actor_a, "b": actor_b, "first": first, "last": last, "unit": freq},
         ).df()
+        message = coverage_warning(covered_days(con), first, last)
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     counts = [c for c in DYAD_COLUMNS if c not in ("period", "tension")]
     frame[counts] = frame[counts].fillna(0).astype("int64")
     frame["tension"] = frame["tension"].astype(float)
-    return frame[list(DYAD_COLUMNS)]
+    frame = frame[list(DYAD_COLUMNS)]
+    frame.attrs["coverage_warning"] = message
+    if message is not None:
+        warnings.warn(message, CoverageWarning, stacklevel=2)
+    return frame
+
+
+def covered_days(con: duckdb.DuckDBPyConnection) -> list[tuple[date, date]]:
+    """The days the store's GDELT exports cover, as sorted, disjoint ``(first, last)``.
+
+    A day is covered when an export added events that day (DATEADDED); an export
+    spanning days covers every day from its first to its last.
+    """
+    try:
+        spans = con.execute(
+            "SELECT first_added::DATE, last_added::DATE FROM gdelt_coverage WHERE events > 0"
+        ).fetchall()
+    except duckdb.CatalogException:  # a read-only store of schema 2
+        spans = con.execute(
+            "SELECT min(date_added)::DATE, max(date_added)::DATE FROM gdelt_events GROUP BY source_id"
+        ).fetchall()
+    merged: list[tuple[date, date]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def coverage_warning(covered: list[tuple[date, date]], first: date, last: date) -> str | None:
+    """The warning for ``first..last`` against the ``covered`` days, or None."""
+    if not covered:
+        return (
+            "the store holds no GDELT events: every period is empty for want of data; "
+            "import GDELT exports first (spillover data import gdelt FILE...)"
+        )
+    outside, day = [], first
+    for low, high in covered:
+        if high < day or low > last:
+            continue
+        if low > day:
+            outside.append((day, low - timedelta(days=1)))
+        day = max(day, high + timedelta(days=1))
+    if day <= last:
+        outside.append((day, last))
+    if not outside:
+        return None
+    return (
+        f"the store's GDELT exports cover {_spans(covered)} (the days they were added); "
+        f"{_spans(outside)} of the range asked for lie outside: zeros there mean no data, "
+        "not no events"
+    )
+
+
+def _spans(spans: list[tuple[date, date]]) -> str:
+    """``2019-10-24``, ``2019-10-20 to 2019-10-23``, joined; many as one range."""
+    if len(spans) > 3:
+        return f"{len(spans)} stretches of days from {spans[0][0]} to {spans[-1][1]}"
+    parts = [str(a) if a == b else f"{a} to {b}" for a, b in spans]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 _SQL = """

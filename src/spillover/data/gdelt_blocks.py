@@ -19,17 +19,17 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as csv
 
 from spillover.data.files import Fingerprint
 from spillover.data.gdelt_checks import check_columns
-from spillover.data.gdelt_columns import GDELT_COLUMNS, KINDS, PARSED_COLUMNS, STORED, actor_ids
+from spillover.data.gdelt_columns import STORED, actor_ids
+from spillover.data.gdelt_keys import event_keys, repeats_within
+from spillover.data.gdelt_parse import MAX_LINE_BYTES, parse_block
 
-__all__ = ["BLOCK_BYTES", "BlockReader", "LoadedBlock", "load_block"]
+__all__ = ["BLOCK_BYTES", "BlockReader", "LoadedBlock", "keep_rows", "line_texts", "load_block"]
 
 #: Bytes read per block (the block is cut back to its last line break).
 BLOCK_BYTES = 4 * 2**20
-_PARSE_CHUNK = 2**20  # bytes pyarrow parses at a time (a chunk stays in the CPU cache)
 _RAW_CHARS = 2000  # characters of a rejected line kept in rejected_rows.raw
 
 Rejected = list[tuple[int, str, str]]  # (0-based line in the block, reason, raw text)
@@ -50,6 +50,10 @@ class BlockReader:
     buffers : int, default 0
         Reuse this many buffers in turn (the caller is done with a block before that
         many more are read); 0 allocates a fresh buffer per block.
+
+    A line longer than :data:`~spillover.data.gdelt_parse.MAX_LINE_BYTES` is handed on
+    cut to one byte more than that (it is quarantined as too long); the rest of it is
+    read, hashed and dropped, so memory stays bounded whatever the file holds.
     """
 
     path: Path
@@ -62,6 +66,7 @@ class BlockReader:
 
     def __iter__(self) -> Iterator[memoryview]:
         tail = b""
+        skipping = False  # inside a line too long to keep: drop its bytes up to its end
         ring: list[bytearray] = []
         with open(self.path, "rb", buffering=0) as handle:
             for turn in count():
@@ -77,8 +82,12 @@ class BlockReader:
                     self._digest.update(view[len(tail) : end])  # releases the GIL
                 self.size += read
                 self.ends_with_newline = buffer[end - 1] == 0x0A
+                if skipping:
+                    end, skipping = _skip_to_line_end(buffer, len(tail), end)
                 cut = buffer.rfind(b"\n", 0, end) + 1
                 tail = bytes(view[cut:end])
+                if len(tail) > MAX_LINE_BYTES:
+                    tail, skipping = tail[: MAX_LINE_BYTES + 1], True
                 if cut:
                     yield view[:cut]
         if tail:
@@ -99,6 +108,16 @@ class BlockReader:
         return Fingerprint(self._digest.hexdigest(), self.size, lines, self.ends_with_newline)
 
 
+def _skip_to_line_end(buffer: bytearray, start: int, end: int) -> tuple[int, bool]:
+    """Drop ``buffer[start:end]`` up to its first line break; ``(new end, still skipping)``."""
+    newline = buffer.find(b"\n", start, end)
+    if newline < 0:
+        return start, True
+    kept = end - newline
+    buffer[start : start + kept] = buffer[newline:end]
+    return start + kept, False
+
+
 @dataclass(frozen=True)
 class LoadedBlock:
     """One block, parsed and checked.
@@ -107,19 +126,36 @@ class LoadedBlock:
     ----------
     table : pyarrow.Table
         The valid rows (zero-copy slices around the others), in the ``gdelt_events``
-        columns without ``source_id``.
+        columns without ``source_id``; a row repeating an earlier row of the block (same
+        GLOBALEVENTID and SQLDATE) is not among them.
     rejected : list of (int, str, str)
         ``(0-based line in the block, reason, raw text)``.
     lines : int
         Physical lines in the block.
     country_codes : list of str
         The distinct actor country codes of the valid rows.
+    keys : numpy.ndarray
+        The event key of each row of ``table`` (see :mod:`spillover.data.gdelt_keys`).
+    key_lines : numpy.ndarray
+        The 0-based line in the block of each row of ``table``.
+    key_order : numpy.ndarray
+        The rows of ``table`` in the order of their keys.
+    repeats : list of (int, int, int, str)
+        Rows repeating an earlier row of the block: ``(line, line of the earlier row,
+        key, raw text)``, lines 0-based in the block.
+    data : memoryview
+        The block's bytes (valid until the reader reuses its buffer).
     """
 
     table: pa.Table
     rejected: Rejected
     lines: int
     country_codes: list[str]
+    keys: np.ndarray
+    key_lines: np.ndarray
+    key_order: np.ndarray
+    repeats: list[tuple[int, int, int, str]]
+    data: memoryview
 
 
 def load_block(data: memoryview, now: datetime) -> LoadedBlock:
@@ -137,20 +173,42 @@ def load_block(data: memoryview, now: datetime) -> LoadedBlock:
     -------
     LoadedBlock
     """
-    raw, skipped = _parse(data)
+    raw, skipped = parse_block(data)
     checked = check_columns(raw, now)
     columns = {target: checked.columns[source] for target, source in STORED.items()}
     columns["actor1_id"] = actor_ids(columns["actor1_country_code"])
     columns["actor2_id"] = actor_ids(columns["actor2_country_code"])
     columns["is_root_event"] = pc.equal(columns["is_root_event"], 1)
     table = pa.table(columns)
-    if checked.valid is not None:
-        table = _kept(table, checked.valid)
     lines = raw.num_rows + len(skipped)  # blank lines are rows too (all NULL)
+    skipped_lines = np.asarray([number - 1 for number, _ in skipped], dtype=np.int64)
+    parsed = np.delete(np.arange(lines), skipped_lines)  # the line of each parsed row
+    row_lines = parsed
+    if checked.valid is not None:
+        valid = checked.valid.to_numpy(zero_copy_only=False)
+        table, row_lines = keep_rows(table, valid), parsed[valid]
+    keys = event_keys(table)
+    table, keys, row_lines, order, repeats = _without_repeats(data, table, keys, row_lines)
     codes = _distinct(table, ("actor1_country_code", "actor2_country_code"))
-    if not skipped and not checked.reasons:
-        return LoadedBlock(table, [], lines, codes)
-    return LoadedBlock(table, _rejected(data, lines, skipped, checked.reasons), lines, codes)
+    rejected = _rejected(data, parsed, skipped, checked.reasons)
+    return LoadedBlock(table, rejected, lines, codes, keys, row_lines, order, repeats, data)
+
+
+def _without_repeats(
+    data: memoryview, table: pa.Table, keys: np.ndarray, lines: np.ndarray
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int, str]]]:
+    """Take out the rows repeating an earlier row of the block; list them. Also returns
+    the order of the rows kept by key."""
+    repeated = repeats_within(keys)
+    if not len(repeated.rows):
+        return table, keys, lines, repeated.order, []
+    texts = line_texts(data, lines[repeated.rows])
+    rows = zip(lines[repeated.rows], lines[repeated.firsts], keys[repeated.rows], texts, strict=True)
+    repeats = [(int(line), int(first), int(key), text) for line, first, key, text in rows]
+    keep = np.ones(len(keys), dtype=bool)
+    keep[repeated.rows] = False
+    renumbered = (np.cumsum(keep) - 1)[repeated.order]
+    return keep_rows(table, keep), keys[keep], lines[keep], renumbered, repeats
 
 
 def _distinct(table: pa.Table, names: tuple[str, ...]) -> list[str]:
@@ -161,86 +219,48 @@ def _distinct(table: pa.Table, names: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def _kept(table: pa.Table, valid: pa.Array) -> pa.Table:
-    """The rows where ``valid``, as slices of ``table`` (the rejected rows are few)."""
-    dropped = np.flatnonzero(~valid.to_numpy(zero_copy_only=False))
+def keep_rows(table: pa.Table, valid: np.ndarray) -> pa.Table:
+    """The rows of ``table`` where ``valid``, as slices of it (the rows left out are few)."""
+    dropped = np.flatnonzero(~valid)
+    if not len(dropped):
+        return table
     starts = np.concatenate(([0], dropped + 1))
     ends = np.append(dropped, table.num_rows)
     pieces = [table.slice(a, b - a) for a, b in zip(starts, ends, strict=True) if b > a]
     return pa.concat_tables(pieces) if pieces else table.slice(0, 0)
 
 
-def _parse(data: memoryview) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """Read the stored columns as text; ``skipped`` holds ``(line number, reason)``.
-
-    Line numbers count the lines of the block from 1; a blank line is a row of NULLs.
-    A block that is valid UTF-8 as a whole (checked once, not value by value) is read as
-    strings; otherwise as binary, and each value is checked (see
-    :func:`~spillover.data.gdelt_checks.check_columns`).
-    """
-    text_type = pa.string() if _is_utf8(data) else pa.binary()
-    skipped: list[tuple[int, str]] = []
-
-    def skip(row: csv.InvalidRow) -> str:
-        columns = row.actual_columns
-        skipped.append((row.number, f"wrong column count: expected 61 columns, found {columns}"))
-        return "skip"
-
-    table = csv.read_csv(
-        pa.py_buffer(data),
-        read_options=csv.ReadOptions(
-            column_names=list(GDELT_COLUMNS),
-            use_threads=False,  # blocks run in parallel; row numbers stay known
-            block_size=min(max(len(data), 1), _PARSE_CHUNK),
-        ),
-        parse_options=csv.ParseOptions(
-            delimiter="\t",
-            quote_char=False,
-            ignore_empty_lines=False,  # row numbers are physical lines
-            invalid_row_handler=skip,
-        ),
-        convert_options=csv.ConvertOptions(
-            include_columns=list(PARSED_COLUMNS),
-            column_types=dict.fromkeys(KINDS, text_type),
-            null_values=[""],
-            strings_can_be_null=True,
-            check_utf8=False,  # checked for the whole block by _is_utf8
-        ),
-    )
-    return table, skipped
-
-
-def _is_utf8(data: memoryview) -> bool:
-    """Whether the block is valid UTF-8 (Arrow's vectorised check, on the block at once)."""
-    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
-    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
-    try:
-        whole.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
 def _rejected(
-    data: memoryview, lines: int, skipped: list[tuple[int, str]], reasons: dict[int, str]
+    data: memoryview, parsed: np.ndarray, skipped: list[tuple[int, str]], reasons: dict[int, str]
 ) -> Rejected:
     """Number the rejected rows by physical line and attach their text.
 
-    pyarrow numbers the skipped lines; the parsed rows are the other lines, in order.
-    A row rejected for being empty is a blank line, which is not an error.
+    The skipped lines come numbered; the parsed rows are the other lines, in order
+    (``parsed``). A row rejected for being empty is a blank line, which is not an error.
     """
-    skipped_lines = np.asarray([number - 1 for number, _ in skipped], dtype=np.int64)
-    parsed = np.delete(np.arange(lines), skipped_lines)
-    found = [(int(line), why) for line, (_, why) in zip(skipped_lines, skipped, strict=True)]
+    if not skipped and not reasons:
+        return []
+    found = [(number - 1, why) for number, why in skipped]
     found += [(int(parsed[row]), why) for row, why in reasons.items()]
-    ends = _line_ends(data, max(line for line, _ in found))
+    found.sort()
+    texts = line_texts(data, np.asarray([line for line, _ in found], dtype=np.int64))
+    return [(line, why, text) for (line, why), text in zip(found, texts, strict=True) if text]
+
+
+def line_texts(data: memoryview, lines: np.ndarray) -> list[str]:
+    """The text of some lines of a block (0-based), without their line breaks.
+
+    Kept as ``rejected_rows.raw``: the first 2,000 characters, invalid UTF-8 replaced.
+    """
+    if not len(lines):
+        return []
+    ends = _line_ends(data, int(lines.max()))
     starts = np.concatenate(([0], ends[:-1] + 1))
-    out: Rejected = []
-    for line, reason in sorted(found):
-        text = bytes(data[starts[line] : ends[line]]).rstrip(b"\r")
-        if text:
-            out.append((line, reason, text.decode("utf-8", "replace")[:_RAW_CHARS]))
-    return out
+    texts = []
+    for line in lines.tolist():
+        text = bytes(data[starts[line] : min(ends[line], starts[line] + 4 * _RAW_CHARS)])
+        texts.append(text.rstrip(b"\r").decode("utf-8", "replace")[:_RAW_CHARS])
+    return texts
 
 
 _SCAN_BYTES = 256 * 2**10

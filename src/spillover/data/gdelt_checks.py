@@ -24,11 +24,21 @@ import pyarrow.compute as pc
 
 from spillover.data.gdelt_columns import CODE_LABELS, KINDS, cameo_codes
 
-__all__ = ["CHECKS", "EARLIEST_EVENT", "FIRST_EXPORT", "Checked", "check_columns"]
+__all__ = [
+    "CHECKS",
+    "EARLIEST_EVENT",
+    "FIRST_EXPORT",
+    "MAX_EVENT_ID",
+    "Checked",
+    "check_columns",
+]
 
 #: Earliest event date GDELT codes (its 1979 backfile) and the first GDELT 2.0 export.
 EARLIEST_EVENT = "1979-01-01"
 FIRST_EXPORT = "2015-02-18"
+#: Largest GLOBALEVENTID accepted (2**47 - 1; GDELT's ids are about 10**9), so that an
+#: event's id and date fit in one 64-bit key (see :mod:`spillover.data.gdelt_keys`).
+MAX_EVENT_ID = 2**47 - 1
 
 _NUMBER_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64()}
 _PATTERNS = {
@@ -75,6 +85,10 @@ CHECKS: tuple[_Check, ...] = (
     _present("GLOBALEVENTID"),
     _present("SQLDATE"),
     _present("DATEADDED"),
+    _Check(
+        _between("GLOBALEVENTID", 1, MAX_EVENT_ID),
+        lambda raw: f"GLOBALEVENTID {raw('GLOBALEVENTID')} out of range (1 to {MAX_EVENT_ID})",
+    ),
     _Check(
         _added_in_range,
         lambda raw: f"DATEADDED {raw('DATEADDED')} out of range ({FIRST_EXPORT} to now)",

@@ -1,27 +1,35 @@
-"""Import files into the store: one transaction per file, idempotent by sha256."""
+"""Import files into the store: one transaction per file, idempotent by content.
+
+A file whose sha256 is in ``sources`` is skipped at once. Otherwise it is read, and the
+records the store already holds (the same GDELT events, SIPRI deals, TIV or NMC rows,
+see :mod:`spillover.data.identity` and :mod:`spillover.data.gdelt_keys`) are left out;
+a file that adds nothing at all writes nothing.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from spillover.data import event_files
 from spillover.data.countries import resolve_names
 from spillover.data.event_files import EventFileWriter, kept_if_committed
 from spillover.data.files import Fingerprint, decode_text, fingerprint, unpacked
 from spillover.data.gdelt import Progress, load_gdelt
+from spillover.data.identity import drop_known
+from spillover.data.import_result import ImportResult
 from spillover.data.nmc import parse_nmc
 from spillover.data.parsed import ParsedFile
+from spillover.data.rejects import REJECT_SCHEMA, store_rejects
 from spillover.data.sipri import parse_sipri
 from spillover.data.sniff import KINDS, require_kind
-from spillover.data.store import StoreLike, import_settings, transaction, using_store
+from spillover.data.store import Store, StoreLike, import_settings, transaction, using_store
 from spillover.data.tiv import parse_tiv
 
 __all__ = ["ImportResult", "import_file", "import_files"]
@@ -33,58 +41,12 @@ _PARSERS: dict[str, Callable[[str, str, str], ParsedFile]] = {
 }
 
 
-@dataclass
-class ImportResult:
-    """What one import did.
+class _NothingNew(Exception):
+    """Raised inside the transaction when a file adds nothing, to roll it back."""
 
-    Attributes
-    ----------
-    path : pathlib.Path
-    kind : str
-        ``sipri``, ``tiv``, ``gdelt`` or ``nmc``.
-    format : str
-        Detected variant, e.g. ``sipri-classic``.
-    source_id : int
-        Row of ``sources`` describing the file.
-    sha256 : str
-    rows_imported : int
-        Input records accepted.
-    rows_rejected : int
-        Input records quarantined in ``rejected_rows``.
-    already_imported : bool
-        True when a file with the same sha256 was in the store; nothing was written.
-    generated_at : datetime or None
-        Generation date from the file's preamble (GDELT: from its file name).
-    encoding : str or None
-        Text encoding the file was read with.
-    unmapped : list of str
-        Names or codes no identity rule recognised (they keep ``X-`` ids).
-    notes : list of str
-        Further lines for the import summary.
-    """
-
-    path: Path
-    kind: str
-    format: str
-    source_id: int
-    sha256: str
-    rows_imported: int
-    rows_rejected: int
-    already_imported: bool = False
-    generated_at: datetime | None = None
-    encoding: str | None = None
-    unmapped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """The one-line outcome: ``imported N rows, rejected M (see rejected_rows)``."""
-        line = (
-            f"imported {self.rows_imported} rows, rejected {self.rows_rejected} (see rejected_rows)"
-        )
-        if self.already_imported:
-            sha = self.sha256[:12]
-            line = f"already imported as source {self.source_id} (sha256 {sha}…): {line}"
-        return line
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("nothing new")
+        self.result = result
 
 
 def import_files(
@@ -167,28 +129,49 @@ def import_file(
             if previous is not None:
                 _report_done(progress, size)
                 return previous
-            pending: Future[Fingerprint] | None = Future()
-            pending.set_result(known)
+            done: Future[Fingerprint] = Future()
+            done.set_result(known)
+            pending: Future[Fingerprint] | None = done
         elif kind == "gdelt":  # the GDELT loader hashes the bytes as it reads them
             pending = None
         else:  # no stored file has this size, so hash it while the import runs
             pending = pool.submit(fingerprint, file_path)
-        with kept_if_committed() as written, import_settings(opened), transaction(opened):
-            source_id = con.execute(
-                "SELECT coalesce(max(source_id), 0) + 1 FROM sources"
-            ).fetchall()[0][0]
-            if kind == "gdelt":
-                result, print_ = _import_gdelt(
-                    con, file_path, source_id, pending, pool, opened.path, written, progress
-                )
-            else:
-                assert pending is not None
-                result = _import_parsed(con, kind, detected.variant, file_path, source_id)
-                print_ = pending.result()
-            result.sha256 = print_.sha256
-            result.format = detected.variant
-            _record_source(con, result, print_)
+        try:
+            result = _import_new(opened, kind, detected.variant, file_path, pending, pool, progress)
+        except _NothingNew as signal:  # rolled back: nothing was written
+            result = signal.result
+            result.already_imported = result.nothing_new = True
+            result.source_id = min(result.duplicate_sources, default=0)
     _report_done(progress, size)
+    return result
+
+
+def _import_new(
+    store: Store,
+    kind: str,
+    variant: str,
+    path: Path,
+    pending: Future[Fingerprint] | None,
+    pool: ThreadPoolExecutor,
+    progress: Progress | None,
+) -> ImportResult:
+    """Import a file whose sha256 is not in the store, in one transaction."""
+    con = store.con
+    with kept_if_committed() as written, import_settings(store), transaction(store):
+        source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
+        if kind == "gdelt":
+            result, print_ = _import_gdelt(
+                con, path, source_id, pending, pool, store.path, written, progress
+            )
+        else:
+            assert pending is not None
+            result = _import_parsed(con, kind, variant, path, source_id)
+            print_ = pending.result()
+        result.sha256 = print_.sha256
+        result.format = variant
+        if result.rows_duplicate and not (result.rows_imported or result.rows_rejected):
+            raise _NothingNew(result)
+        _record_source(con, result, print_)
     return result
 
 
@@ -202,15 +185,15 @@ def _previous_import(
 ) -> ImportResult | None:
     """The earlier import of a file with this sha256, if there was one."""
     previous = con.execute(
-        "SELECT source_id, rows_imported, rows_rejected, generated_at, format, "
-        "coalesce(unmapped_names, []) FROM sources WHERE sha256 = ?",
+        "SELECT source_id, rows_imported, rows_rejected, coalesce(rows_duplicate, 0), "
+        "generated_at, format, coalesce(unmapped_names, []) FROM sources WHERE sha256 = ?",
         [print_.sha256],
     ).fetchall()
     if not previous:
         return None
-    source_id, imported, rejected, generated, variant, unmapped = previous[0]
+    source_id, imported, rejected, duplicate, generated, variant, unmapped = previous[0]
     return ImportResult(
-        path, kind, variant, source_id, print_.sha256, imported, rejected,
+        path, kind, variant, source_id, print_.sha256, imported, rejected, duplicate,
         already_imported=True, generated_at=generated, unmapped=list(unmapped),
     )  # fmt: skip
 
@@ -218,20 +201,23 @@ def _previous_import(
 def _import_parsed(
     con: duckdb.DuckDBPyConnection, kind: str, variant: str, path: Path, source_id: int
 ) -> ImportResult:
-    text, encoding = decode_text(path.read_bytes())
+    with unpacked(path) as plain:
+        text, encoding = decode_text(plain.read_bytes())
     parsed = _PARSERS[kind](text, variant, encoding)
+    known = drop_known(con, kind, parsed)
     for table, frame in parsed.tables.items():
         _insert_frame(con, table, frame.assign(source_id=source_id))
-    rejects = parsed.rejects.frame().assign(source_id=source_id, file_name=path.name)
-    _insert_frame(con, "rejected_rows", rejects)
+    rejects = pa.Table.from_pandas(parsed.rejects.frame(), REJECT_SCHEMA, preserve_index=False)
+    rejected = store_rejects(con, rejects, source_id=source_id, file_name=path.name, kind=kind)
     _record_actors(con, parsed.actors)
     unmapped = sorted(parsed.actors.loc[parsed.actors["kind"] == "unmapped", "name"])
-    result = ImportResult(
-        path, kind, variant, source_id, "", parsed.records, len(parsed.rejects),
-        generated_at=parsed.generated_at, encoding=encoding, unmapped=unmapped,
-        notes=[*parsed.notes, *_identity_notes(parsed.actors)],
+    return ImportResult(
+        path, kind, variant, source_id, "", parsed.records, rejected,
+        known.records + len(parsed.rejects) - rejected,
+        duplicate_sources=sorted(known.sources), generated_at=parsed.generated_at,
+        encoding=encoding, unmapped=unmapped,
+        notes=[*parsed.notes, *known.notes, *_identity_notes(parsed.actors)],
     )  # fmt: skip
-    return result
 
 
 def _import_gdelt(
@@ -245,7 +231,7 @@ def _import_gdelt(
     progress: Progress | None,
 ) -> tuple[ImportResult, Fingerprint]:
     """Load the export; a large one becomes an event file, appended to ``written``."""
-    with unpacked(path, ".csv") as plain:
+    with unpacked(path) as plain:
         if pending is None and plain != path:  # a .zip: its own bytes are the fingerprint
             pending = pool.submit(fingerprint, path)
         events = None
@@ -269,6 +255,7 @@ def _import_gdelt(
     unmapped = sorted(actors.loc[actors["kind"] == "unmapped", "name"])  # kept as X-CAMEO-...
     result = ImportResult(
         path, "gdelt", "gdelt-export", source_id, "", load.inserted, load.rejected,
+        load.duplicates, duplicate_sources=list(load.duplicate_sources),
         generated_at=load.generated_at, encoding="utf-8", unmapped=unmapped,
         notes=_identity_notes(actors),
     )  # fmt: skip
@@ -297,7 +284,10 @@ def _record_source(
     con: duckdb.DuckDBPyConnection, result: ImportResult, print_: Fingerprint
 ) -> None:
     con.execute(
-        """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)""",
+        "INSERT INTO sources (source_id, kind, format, file_name, file_path, sha256, "
+        "size_bytes, encoding, generated_at, rows_imported, rows_rejected, imported_at, "
+        "unmapped_names, notes, rows_duplicate) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)",
         [
             result.source_id,
             result.kind,
@@ -312,6 +302,7 @@ def _record_source(
             result.rows_rejected,
             result.unmapped,
             "; ".join(result.notes) or None,
+            result.rows_duplicate,
         ],
     )
 

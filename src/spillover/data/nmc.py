@@ -17,14 +17,19 @@ component of one state by 1% moves that state's CINC by roughly 1e-3 relative.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pandas as pd
 
 from spillover.data.countries import cow_country_ids
 from spillover.data.errors import ImportRefusedError
-from spillover.data.parsed import ParsedFile, RejectLog, parse_float, parse_int
+from spillover.data.parsed import (
+    ParsedFile,
+    RejectLog,
+    parse_float,
+    parse_int,
+    split_fields,
+    split_lines,
+)
 from spillover.data.store import Store, StoreLike, using_store
 
 __all__ = [
@@ -93,38 +98,14 @@ def parse_nmc(text: str, variant: str, encoding: str) -> ParsedFile:
     ParsedFile
         Table ``nmc`` with published and recomputed CINC and their relative difference.
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     header = [h.strip() for h in lines[0].split(",")]
     missing = [c for c in _COLUMNS if c not in header and c != "version"]
     if missing:
         raise ImportRefusedError(f"NMC header lacks column(s) {', '.join(missing)}")
     positions = {c: header.index(c) for c in _COLUMNS if c in header}
     rejects = RejectLog()
-    rows: list[dict[str, object]] = []
-    seen: dict[tuple[int, int], int] = {}
-    for index in range(1, len(lines)):
-        raw = lines[index]
-        if not raw.strip():
-            continue
-        values = next(csv.reader([raw])) if '"' in raw else raw.split(",")
-        if len(values) != len(header):
-            kind = "truncated row" if index == len(lines) - 1 else "wrong column count"
-            rejects.add(
-                index + 1, f"{kind}: expected {len(header)} fields, found {len(values)}", raw
-            )
-            continue
-        try:
-            row = _row({c: values[p] for c, p in positions.items()})
-        except ValueError as exc:
-            rejects.add(index + 1, str(exc), raw)
-            continue
-        key = (int(row["ccode"]), int(row["year"]))  # type: ignore[call-overload]
-        if key in seen:
-            rejects.add(index + 1, f"ccode {key[0]} year {key[1]} repeats line {seen[key]}", raw)
-            continue
-        seen[key] = index + 1
-        row["line"] = index + 1
-        rows.append(row)
+    rows = _rows(lines, len(header), positions, rejects)
     frame = pd.DataFrame(rows, columns=[*_COLUMNS, "line"])
     frame = frame.astype({c: "float64" for c in (*COMPONENTS, "cinc")})
     frame = frame.astype({"ccode": "int64", "year": "int64", "line": "int64"})
@@ -209,6 +190,33 @@ def cinc_discrepancies(
         ).df()
     flagged = frame[disagreeing(frame, rtol, atol).to_numpy()]
     return flagged.sort_values("cinc_rel_diff", ascending=False).reset_index(drop=True)
+
+
+def _rows(
+    lines: list[str], width: int, positions: dict[str, int], rejects: RejectLog
+) -> list[dict[str, object]]:
+    """One dict per state-year line; bad lines go to ``rejects``."""
+    rows: list[dict[str, object]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for index in range(1, len(lines)):
+        raw = lines[index]
+        if not raw.strip():
+            continue
+        try:
+            values = split_fields(raw)
+            if len(values) != width:
+                kind = "truncated row" if index == len(lines) - 1 else "wrong column count"
+                raise ValueError(f"{kind}: expected {width} fields, found {len(values)}")
+            row = _row({c: values[p] for c, p in positions.items()})
+            key = (int(row["ccode"]), int(row["year"]))  # type: ignore[call-overload]
+            if key in seen:
+                raise ValueError(f"ccode {key[0]} year {key[1]} repeats line {seen[key]}")
+        except ValueError as exc:  # MalformedRow too
+            rejects.add(index + 1, str(exc), raw)
+            continue
+        seen[key] = index + 1
+        rows.append({**row, "line": index + 1})
+    return rows
 
 
 def _row(fields: dict[str, str]) -> dict[str, object]:

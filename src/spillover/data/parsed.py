@@ -1,18 +1,74 @@
-"""The in-memory result of parsing a small file (SIPRI, TIV, NMC) before it is stored."""
+"""The in-memory result of parsing a small file (SIPRI, TIV, NMC) before it is stored.
+
+Also the line and field splitting the three text importers share: it never raises
+anything but :class:`MalformedRow`, whose message is the reason a row is quarantined.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 
-__all__ = ["ParsedFile", "RejectLog", "parse_float", "parse_generated_at", "parse_int"]
+__all__ = [
+    "MalformedRow",
+    "ParsedFile",
+    "RejectLog",
+    "parse_float",
+    "parse_generated_at",
+    "parse_int",
+    "split_fields",
+    "split_lines",
+]
 
 _GENERATED = re.compile(
     r"Data generated:\s*(\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}:\d{2} [AP]M)", re.IGNORECASE
 )
+
+
+class MalformedRow(ValueError):
+    """A row that cannot be split into fields; the message is the reject reason."""
+
+
+def split_lines(text: str) -> list[str]:
+    """The physical lines of a text file, without their line ends.
+
+    Lines end with LF or CRLF. A file without any LF but with CRs (old Mac line ends)
+    is split at its CRs, so that it is read rather than taken for one long line. A CR
+    left inside a line is kept; :func:`split_fields` refuses it.
+    """
+    if "\n" not in text and "\r" in text:
+        return text.split("\r")
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
+def split_fields(line: str) -> list[str]:
+    """Split one CSV line into fields.
+
+    The exports do not quote; a line with a ``"`` is read with CSV quoting (a quote
+    inside a field is literal, as in ``5" gun``), and refused when its quoting is broken
+    (an unclosed quote), instead of letting the quote swallow the rest of the file.
+
+    Raises
+    ------
+    MalformedRow
+        For a CR or a NUL byte inside the line, or broken quoting.
+    """
+    if "\r" in line:
+        raise MalformedRow("stray carriage return (CR) inside the line")
+    if "\x00" in line:
+        raise MalformedRow("a NUL byte inside the line (binary data, not text)")
+    if '"' not in line:
+        return line.split(",")
+    try:
+        rows = list(csv.reader([line], strict=True))
+    except csv.Error as exc:
+        what = "an unclosed quote" if "unexpected end of data" in str(exc) else str(exc)
+        raise MalformedRow(f"malformed CSV quoting: {what}") from None
+    return rows[0] if rows else [""]
 
 
 class RejectLog:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: The columns of ``gdelt_events``: (name, DuckDB type, NOT NULL), in order. The events
 #: of small exports are rows of ``gdelt_event_rows``; those of large ones are Parquet
@@ -55,6 +55,7 @@ TABLE_DOCS: dict[str, str] = {
     "gdelt_events": "GDELT 2.0 events, actors mapped to ids (a view)",
     "gdelt_event_rows": "events of small GDELT exports, in the database",
     "gdelt_event_files": "Parquet files with the events of large exports",
+    "gdelt_coverage": "per GDELT export: span of its event ids and dates",
     "cameo_event_codes": "CAMEO event codes and Goldstein scores",
     "cameo_actor_types": "CAMEO actor type codes",
     "nmc": "COW NMC 6.0 with recomputed CINC",
@@ -69,6 +70,21 @@ def _gdelt_rows_ddl() -> str:
     )
     return f"CREATE TABLE IF NOT EXISTS gdelt_event_rows (\n{columns}\n    )"
 
+
+#: Changes that bring an older store's tables up to this schema (each can run again).
+UPGRADES: tuple[str, ...] = (
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT DEFAULT 0",
+)
+
+#: Fills ``gdelt_coverage`` for the GDELT sources of a store made before it existed.
+COVERAGE_BACKFILL = """
+INSERT INTO gdelt_coverage
+SELECT s.source_id, count(e.source_id), min(e.global_event_id), max(e.global_event_id),
+       min(e.event_date), max(e.event_date), min(e.date_added), max(e.date_added)
+FROM sources s LEFT JOIN gdelt_events e USING (source_id)
+WHERE s.kind = 'gdelt' AND s.source_id NOT IN (SELECT source_id FROM gdelt_coverage)
+GROUP BY s.source_id
+"""
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -86,7 +102,8 @@ DDL: tuple[str, ...] = (
         rows_rejected BIGINT NOT NULL,
         imported_at TIMESTAMP NOT NULL,
         unmapped_names VARCHAR[],
-        notes VARCHAR
+        notes VARCHAR,
+        rows_duplicate BIGINT DEFAULT 0
     )""",
     """CREATE TABLE IF NOT EXISTS rejected_rows (
         source_id INTEGER NOT NULL,
@@ -163,6 +180,16 @@ DDL: tuple[str, ...] = (
         file_name VARCHAR NOT NULL,
         rows BIGINT NOT NULL,
         size_bytes BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS gdelt_coverage (
+        source_id INTEGER PRIMARY KEY,
+        events BIGINT NOT NULL,
+        first_event_id BIGINT,
+        last_event_id BIGINT,
+        first_event_date DATE,
+        last_event_date DATE,
+        first_added TIMESTAMP,
+        last_added TIMESTAMP
     )""",
     """CREATE TABLE IF NOT EXISTS cameo_event_codes (
         code VARCHAR PRIMARY KEY,

@@ -14,20 +14,22 @@ TIV are filled in only when the deal has a single delivery year, and NULL otherw
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-from spillover.data.countries import resolve_names
+from spillover.data.countries import MAX_NAME, resolve_names
 from spillover.data.errors import ImportRefusedError
 from spillover.data.parsed import (
+    MalformedRow,
     ParsedFile,
     RejectLog,
     parse_float,
     parse_generated_at,
     parse_int,
+    split_fields,
+    split_lines,
 )
 
 __all__ = ["CLASSIC_COLUMNS", "NEW_COLUMNS", "parse_sipri"]
@@ -60,17 +62,13 @@ _LABELS = {
     "tiv_unit_estimate": "SIPRI estimate",
 }
 _MIN_YEAR = 1900
+#: Physical lines one classic record may span (a line break inside Comments splits a
+#: record in two; four leaves room, and stops a broken line from swallowing the file).
+_MAX_PARTS = 4
 
 
 class _BadField(ValueError):
     """A field that fails validation; the message is the reject reason."""
-
-
-def _split(line: str) -> list[str]:
-    """Split one record; SIPRI exports do not quote, but tolerate quoted fields."""
-    if '"' in line:
-        return next(csv.reader([line]))
-    return line.split(",")
 
 
 def _number(fields: dict[str, str], key: str, parse: Callable[[str], Any]) -> Any:
@@ -101,6 +99,13 @@ def _yes_no(value: str, label: str) -> bool | None:
     return None if value == "" else value == "Yes"
 
 
+def _check_name(name: str, label: str) -> None:
+    if not name:
+        raise _BadField(f"empty {label}")
+    if len(name) > MAX_NAME:
+        raise _BadField(f"{label} longer than {MAX_NAME} characters (a country name is shorter)")
+
+
 def _find_header(lines: list[str], prefix: str) -> int:
     for index, line in enumerate(lines[:200]):
         if line.startswith(prefix):
@@ -125,7 +130,7 @@ def parse_sipri(text: str, variant: str, encoding: str) -> ParsedFile:
     ParsedFile
         Tables ``sipri_deals`` and ``sipri_deliveries``; rejects with line numbers.
     """
-    lines = text.split("\n")
+    lines = split_lines(text)
     if variant == "sipri-classic":
         header = _find_header(lines, "Recipient,Supplier,Year of order")
         parser = _parse_classic
@@ -159,41 +164,74 @@ def parse_sipri(text: str, variant: str, encoding: str) -> ParsedFile:
 def _classic_records(
     lines: list[str], header: int, rejects: RejectLog
 ) -> list[tuple[int, list[str]]]:
-    """Physical lines -> records, joining records split by a line break in Comments."""
+    """Physical lines -> records, joining records split by a line break in Comments.
+
+    A line with fewer than 16 fields is joined to the next while the two together still
+    have at most 16 fields, over at most :data:`_MAX_PARTS` lines. A line that cannot be
+    split (broken quoting, a stray CR) is quarantined on its own.
+    """
     width = len(CLASSIC_COLUMNS)
     records: list[tuple[int, list[str]]] = []
-    pending: tuple[int, str] | None = None
+    pending: tuple[int, str, int] | None = None  # (first line, text so far, lines joined)
     for index in range(header + 1, len(lines)):
-        raw = lines[index].rstrip("\r")
+        raw = lines[index]
         if pending is not None:
-            start, text = pending
-            if raw and len(_split(text)) + len(_split(raw)) - 1 <= width:
-                text = f"{text} {raw}"
-                pending = (start, text)
-                if len(_split(text)) == width:
-                    records.append((start, _split(text)))
-                    pending = None
+            joined = _joined(pending, raw, width)
+            if isinstance(joined, list):
+                records.append((pending[0], joined))
+                pending = None
                 continue
-            rejects.add(
-                start, f"wrong column count: expected {width}, found {len(_split(text))}", text
-            )
+            if joined is not None:
+                pending = joined
+                continue
+            start, text, _ = pending
+            found = _field_count(text)
+            rejects.add(start, f"wrong column count: expected {width}, found {found}", text)
             pending = None
         if not raw:
             continue
-        fields = _split(raw)
+        try:
+            fields = split_fields(raw)
+        except MalformedRow as exc:
+            rejects.add(index + 1, str(exc), raw)
+            continue
         if len(fields) == width:
             records.append((index + 1, fields))
         elif len(fields) < width:
-            pending = (index + 1, raw)
+            pending = (index + 1, raw, 1)
         else:
             rejects.add(
                 index + 1, f"wrong column count: expected {width}, found {len(fields)}", raw
             )
     if pending is not None:
-        start, text = pending
-        found = len(_split(text))
+        start, text, _ = pending
+        found = _field_count(text)
         rejects.add(start, f"truncated record: expected {width} fields, found {found}", text)
     return records
+
+
+def _joined(
+    pending: tuple[int, str, int], raw: str, width: int
+) -> list[str] | tuple[int, str, int] | None:
+    """The record completed by ``raw`` (its fields), still pending, or None: no join."""
+    start, text, parts = pending
+    if not raw or parts >= _MAX_PARTS:
+        return None
+    joined = f"{text} {raw}"
+    try:
+        fields = split_fields(joined)
+    except MalformedRow:
+        return None
+    if len(fields) == width:
+        return fields
+    return (start, joined, parts + 1) if len(fields) < width else None
+
+
+def _field_count(text: str) -> int:
+    try:
+        return len(split_fields(text))
+    except MalformedRow:
+        return text.count(",") + 1
 
 
 def _parse_classic(
@@ -230,8 +268,7 @@ def _parse_classic(
 
 def _classic_deal(fields: dict[str, str], max_year: int) -> tuple[dict[str, Any], list[int]]:
     for key in ("recipient", "supplier"):
-        if not fields[key]:
-            raise _BadField(f"empty {key.capitalize()}")
+        _check_name(fields[key], key.capitalize())
     order_year = _year(_number(fields, "order_year", parse_int), "Year of order", max_year)
     years: list[int] = []
     for part in filter(None, (p.strip() for p in fields["delivery_years"].split(";"))):
@@ -277,11 +314,15 @@ def _parse_new(
     first_seen: dict[int, dict[str, Any]] = {}
     years_seen: set[tuple[int, int]] = set()
     for index in range(header + 1, len(lines)):
-        raw = lines[index].rstrip("\r")
+        raw = lines[index]
         text = raw[:-1] if raw.endswith(";") else raw
         if not text.strip():
             continue
-        values = _split(text)
+        try:
+            values = split_fields(text)
+        except MalformedRow as exc:
+            rejects.add(index + 1, str(exc), raw)
+            continue
         if len(values) != width:
             kind = "truncated record" if index >= len(lines) - 2 else "wrong column count"
             rejects.add(index + 1, f"{kind}: expected {width} fields, found {len(values)}", raw)
@@ -311,8 +352,7 @@ def _parse_new(
 
 def _new_row(fields: dict[str, str], max_year: int) -> dict[str, Any]:
     for key in ("supplier", "recipient"):
-        if not fields[key]:
-            raise _BadField(f"empty {key.capitalize()}")
+        _check_name(fields[key], key.capitalize())
     sipri_id = _number(fields, "sipri_id", parse_int)
     if sipri_id is None:
         raise _BadField("missing SIPRI AT Database ID")

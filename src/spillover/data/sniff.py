@@ -11,8 +11,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from spillover.data.errors import FormatMismatchError, ImportRefusedError
+from spillover.data.files import looks_binary, zip_member
+from spillover.data.parsed import split_lines
 
 __all__ = ["FORMAT_LABELS", "KINDS", "Detected", "detect", "require_kind"]
 
@@ -28,6 +31,7 @@ FORMAT_LABELS = {
 }
 
 _HEAD_BYTES = 1 << 16
+_LONG_HEAD_BYTES = 1 << 21  # read on to here while the first line has not ended
 _TIV_HEADER = re.compile(r"^[^,\d][^,]*,(19|20)\d\d,(19|20)\d\d,")
 
 
@@ -51,15 +55,25 @@ class Detected:
 
 
 def _head(path: Path) -> bytes:
+    """The first bytes of the file, or of the ZIP member the import would read.
+
+    64 KiB, or more (up to 2 MiB) until the first line has ended.
+    """
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if not members:
-                return b""
-            with archive.open(members[0]) as member:
-                return member.read(_HEAD_BYTES)
+        with zipfile.ZipFile(path) as archive, archive.open(zip_member(archive, path.name)) as member:
+            return _read_head(member)
     with open(path, "rb") as handle:
-        return handle.read(_HEAD_BYTES)
+        return _read_head(handle)
+
+
+def _read_head(handle: IO[bytes]) -> bytes:
+    head = handle.read(_HEAD_BYTES)
+    while b"\n" not in head and len(head) < _LONG_HEAD_BYTES:
+        more = handle.read(_HEAD_BYTES)
+        if not more:
+            break
+        head += more
+    return head
 
 
 def _binary_description(head: bytes) -> str | None:
@@ -76,7 +90,7 @@ def _binary_description(head: bytes) -> str | None:
         return "a damaged or truncated ZIP archive"
     if head[8:12] == b"DUCK":
         return "a DuckDB database"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
+    if looks_binary(head):
         return "UTF-16 text or binary data, not the UTF-8/Latin-1 text the exports use"
     return None
 
@@ -87,7 +101,8 @@ def detect(path: Path) -> Detected:
     Parameters
     ----------
     path : pathlib.Path
-        A file, or a ZIP archive (its first member is inspected).
+        A file, or a ZIP archive (its one ``*.csv`` member is inspected, the one the
+        import reads).
 
     Returns
     -------
@@ -96,7 +111,8 @@ def detect(path: Path) -> Detected:
     Raises
     ------
     ImportRefusedError
-        If the file does not exist or cannot be read.
+        If the file does not exist or cannot be read, or is a ZIP archive without
+        exactly one ``*.csv`` file (or one that unpacks too far).
     """
     if not path.is_file():
         raise ImportRefusedError(f"no such file: {path}")
@@ -113,7 +129,7 @@ def detect(path: Path) -> Detected:
         variant = "zip-damaged" if "ZIP" in binary else "binary"
         return Detected(None, variant, binary)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    lines = [line.rstrip("\r") for line in text.split("\n")[:40]]
+    lines = split_lines(text)[:40]
     first = lines[0]
     if first.lower().lstrip().startswith(("<!doctype html", "<html")):
         return Detected(None, "html", "an HTML page (a failed download?)")
@@ -129,9 +145,11 @@ def detect(path: Path) -> Detected:
         if _TIV_HEADER.match(line):
             direction = "imports" if line.startswith("Recipient") else "exports"
             return Detected("tiv", f"tiv-{direction}", f"{FORMAT_LABELS['tiv']} ({direction})")
-    tabs = first.count("\t") + 1
-    if tabs > 1:
-        return _tab_separated(first, tabs)
+    if any("\t" in line for line in lines):
+        found = _tab_separated(lines)
+        if found.kind == "gdelt" and b"\n" not in head:
+            return Detected(None, "gdelt-cr", f"{found.description} with CR-only line ends")
+        return found
     if first.startswith("Transfers of major conventional arms"):
         return Detected(None, "sipri-truncated", "a SIPRI export cut off before its header line")
     if first.startswith("Volume of transfers of major arms"):
@@ -142,10 +160,15 @@ def detect(path: Path) -> Detected:
     return Detected(None, "text", f"a text file starting {first[:40]!r}")
 
 
-def _tab_separated(first: str, columns: int) -> Detected:
-    fields = first.split("\t")
-    if columns == 61 and fields[0].isdigit():
+def _tab_separated(lines: list[str]) -> Detected:
+    """A GDELT 2.0 export when most lines have its 61 columns and a numeric event id
+    (a few damaged lines do not make it another format); else what the first line says."""
+    rows = [line.split("\t") for line in lines if line.strip()]
+    events = sum(1 for fields in rows if len(fields) == 61 and fields[0].isdigit())
+    if rows and 2 * events >= len(rows):
         return Detected("gdelt", "gdelt-export", FORMAT_LABELS["gdelt"])
+    fields = rows[0] if rows else [""]
+    columns = len(fields)
     known = {
         57: "a GDELT 1.0 event file (57 columns)",
         58: "a GDELT 1.0 event file (58 columns)",
@@ -186,6 +209,11 @@ def require_kind(path: Path, kind: str) -> Detected:
         return detected
     if detected.variant == "zip-damaged":
         raise ImportRefusedError(f"{path.name}: damaged or truncated ZIP archive")
+    if detected.variant == f"{kind}-cr":
+        raise ImportRefusedError(
+            f"{path.name}: its lines end with a CR alone (old Mac line ends); GDELT exports "
+            "end lines with LF: convert it first, e.g. tr '\\r' '\\n' < in.CSV > out.CSV"
+        )
     if detected.variant == f"{kind}-truncated":
         raise ImportRefusedError(
             f"{path.name}: the file is truncated: it ends in the preamble, before the header line"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from spillover.data import cameo, event_files
 from spillover.data.errors import ReadOnlyQueryError, StoreError
-from spillover.data.schema import DDL, SCHEMA_VERSION, TABLE_DOCS
+from spillover.data.schema import COVERAGE_BACKFILL, DDL, SCHEMA_VERSION, TABLE_DOCS, UPGRADES
 
 __all__ = [
     "IMPORT_MEMORY_LIMIT",
@@ -137,6 +137,8 @@ def open_store(
             event_files.tidy(con, db_path)
         if _kind(con, "gdelt_event_files"):  # not in a read-only store of schema 1
             event_files.refresh_view(con, db_path, read_only=read_only)
+        if not read_only:
+            _fill_coverage(con)
     except BaseException:
         con.close()
         raise
@@ -158,7 +160,7 @@ def _ensure_schema(store: Store) -> None:
     with transaction(store):
         if _kind(con, "gdelt_events") == "BASE TABLE":  # schema 1 kept all events here
             con.execute("ALTER TABLE gdelt_events RENAME TO gdelt_event_rows")
-        for statement in DDL:
+        for statement in (*DDL, *UPGRADES):
             con.execute(statement)
         if _kind(con, "gdelt_events") != "VIEW":
             event_files.create_view(con, store.path)
@@ -177,6 +179,23 @@ def _ensure_schema(store: Store) -> None:
                     con.execute(f"INSERT INTO {table} SELECT * FROM _spillover_lookup")
                 finally:
                     con.unregister("_spillover_lookup")
+
+
+def _fill_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``gdelt_coverage`` for GDELT sources imported before it existed (schema 2)."""
+    missing = con.execute(
+        "SELECT count(*) FROM sources WHERE kind = 'gdelt' "
+        "AND source_id NOT IN (SELECT source_id FROM gdelt_coverage)"
+    ).fetchall()[0][0]
+    if not missing:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(COVERAGE_BACKFILL)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @contextmanager

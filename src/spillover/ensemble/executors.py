@@ -77,6 +77,7 @@ def _watch_parent(parent: int, every: float = 1.0) -> None:
 def _start_worker(parent: int) -> None:
     """Worker start-up: die with the parent, and load the compiled engine before the first chunk."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    keep_freed_memory()
     from spillover.engine.compiled import warm
 
     with suppress(Exception):  # only a head start: a chunk would load the engine anyway
@@ -100,6 +101,34 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+_TUNED: list[bool] = []
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3  # glibc's mallopt parameters
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of handing it back to the system.
+
+    Every chunk allocates its arrays afresh; by default glibc returns large frees to the
+    system and the next chunk's arrays fault in fresh pages (tens of thousands per chunk,
+    contended between threads). Arrays below 32 MB then come from the heap, which keeps up
+    to 512 MB of free memory. Done once per process, on glibc only; returns whether it was.
+    """
+    if _TUNED:
+        return _TUNED[0]
+    import ctypes
+    import ctypes.util
+
+    ok = False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = all(libc.mallopt(k, v) == 1 for k, v in ((M_MMAP_THRESHOLD, 32 << 20),
+                                                      (M_TRIM_THRESHOLD, 512 << 20), (M_TOP_PAD, 64 << 20)))
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        ok = False
+    _TUNED.append(ok)
+    return ok
+
+
 def warm_engine() -> None:
     """Load the compiled step here, once (from Numba's cache, or compiling it), before any
     thread needs it; nothing with the NumPy engine."""
@@ -115,6 +144,7 @@ def warm_engine() -> None:
 def local(ex: Execution) -> Iterator[ChunkRunner]:
     """This process: one thread per worker (the compiled step releases the GIL), the
     chunks in this thread with one worker, or ``ex.pool`` when one is given."""
+    keep_freed_memory()
     if ex.pool is not None:
         yield PoolRunner(ex.pool, ex.workers)
     elif ex.workers <= 1:
