@@ -212,3 +212,12 @@ def test_a_resumed_case_run_gives_the_same_results(sc, tmp_path, monkeypatch) ->
     pd.testing.assert_frame_equal(one.claims.reset_index(drop=True), ref_one.claims, check_dtype=False)
     pd.testing.assert_frame_equal(every.cases.reset_index(drop=True), ref_all.cases.reset_index(drop=True),
                                   check_dtype=False)
+
+
+def test_the_cli_refuses_an_unknown_case_in_one_line(tmp_path) -> None:
+    from tests.test_cli import cli
+
+    done = cli("run", "nk-russia-2023", "--runs", "5", "--case", "fire-rate-rusa", "--out", str(tmp_path / "r"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "error: unknown case 'fire-rate-rusa' (did you mean 'fire-rate-rusi'?)"
+    assert not any(tmp_path.iterdir())  # nothing written

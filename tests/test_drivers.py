@@ -77,3 +77,9 @@ def test_labels_and_directions() -> None:
     assert first.loc["x0", "direction"] == 1 and first.loc["x1", "direction"] == -1
     assert first.loc["x0", "label"] == "sourced" and first.loc["x1", "label"] == "judgment"
     assert table["rank"].tolist() == list(range(1, len(table) + 1))
+
+
+def test_with_nothing_sampled_there_is_nothing_to_attribute() -> None:
+    frame = pd.DataFrame({"run": np.arange(50), "fixed": np.ones(50)})
+    table, floors = claim_drivers(frame, {"c": np.arange(50) % 2 == 0}, {})
+    assert table.empty and floors == {"c": None}

@@ -133,6 +133,8 @@ def claim_drivers(experiments: pd.DataFrame, indicators: Mapping[str, npt.ArrayL
     x = experiments[names].to_numpy(dtype=float)
     rows: list[dict[str, Any]] = []
     floors: dict[str, Any] = {}
+    if not names:  # nothing is sampled: no input can drive a claim
+        return pd.DataFrame(rows, columns=list(DRIVER_COLUMNS)), dict.fromkeys(indicators)
     for claim, holds in indicators.items():
         found, floors[claim] = _one_claim(claim, x, names, np.asarray(holds, dtype=bool), seed, labels)
         rows += found
