@@ -56,9 +56,9 @@ def page(full) -> str:
 
 def test_enrich_adds_orders_and_regret(mini) -> None:
     res = enrich(spillover.run(mini, runs=10, seed=1), mini)
-    assert set(res.extra["analysis"]) == {"orders", "regret"}
+    assert set(res.extra["analysis"]) == {"orders", "regret", "drivers", "headline"}  # and the first screen
     one = enrich(spillover.run(mini, runs=10, seed=1, policies=["open"]), mini)
-    assert set(one.extra["analysis"]) == {"orders"}  # regret needs two policies
+    assert set(one.extra["analysis"]) == {"orders", "drivers", "headline"}  # regret needs two policies
 
 
 def test_every_section_is_rendered_in_order(page) -> None:
@@ -90,7 +90,7 @@ def test_sections_say_sourced_or_judgment_and_show_chains(page) -> None:
 
 def test_sections_are_omitted_when_absent(mini) -> None:
     result = spillover.run(mini, runs=10, seed=1)
-    assert set(result.extra["analysis"]) == {"orders", "regret"}  # every run has the cheap ones
+    assert set(result.extra["analysis"]) == {"orders", "regret", "drivers", "headline"}  # the cheap ones
     result.extra.clear()
     page = render_report(result)
     for a in ANCHORS:
@@ -121,7 +121,8 @@ def test_add_section_to_a_run_folder(mini, tmp_path) -> None:
     for a in ("orders", "sensitivity", "robustness"):
         assert f'id="{a}"' in page
     assert (out / "analysis" / "sensitivity.json").exists()
-    assert set(read_result(out).extra["analysis"]) == {"orders", "regret", "sensitivity"}
+    assert set(read_result(out).extra["analysis"]) == {"orders", "regret", "sensitivity", "drivers",
+                                                       "headline"}
     other = mini.model_copy()
     object.__setattr__(other, "_sha256", "0" * 64)
     with pytest.raises(ValueError, match="another version of scenario 'mini'"):

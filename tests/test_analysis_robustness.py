@@ -63,3 +63,41 @@ def test_regret_on_a_run(mini) -> None:
     assert (t["mean_regret"] <= t["max_regret"] + 1e-12).all() and (t["mean_regret"] >= 0).all()
     with pytest.raises(Exception, match="did you mean"):
         regret_table(res.outcomes, {"z": "peak.thret"})
+
+
+def test_an_outcome_without_a_declared_direction_is_listed_not_scored() -> None:
+    t = regret_table(frame(), {"x": "x", "hit": "hit"}, directions={"hit": "lower"})
+    x = t[t["quantity"] == "x"]
+    assert (x["better"] == "undeclared").all() and x["max_regret"].isna().all() and not x["minimax"].any()
+    assert x.set_index("policy")["mean"].to_dict() == {"a": 4.0, "b": 3.0, "c": 4.0}
+    assert t["quantity"].tolist()[-1] == "x"  # unscored quantities come last
+    s = regret_summary(t)
+    assert s["minimax"].sum() == 1  # only 'hit' is scored
+
+
+def _supply():
+    """A supply scenario: cutting the aid lowers the days of fire it buys, and nothing else."""
+    from spillover.scenario.load import loads_scenario
+    from tests.conftest import MINI
+
+    return loads_scenario(MINI.read_text() + "\nprefer:\n  days_of_fire.s_r_shells: higher\n", "supply.yaml")
+
+
+def test_robust_reads_the_declared_directions(mini) -> None:
+    import spillover
+    from spillover.analysis.robustness import robust
+
+    out = spillover.run(mini, runs=40, seed=5, counterfactual=False).outcomes
+    col = "days_of_fire.s_r_shells"
+    undeclared = robust(mini, outcomes=out, quantities={col: col})
+    assert (undeclared["better"] == "undeclared").all()  # was scored as "lower is better"
+    supply = _supply()
+    declared = robust(supply, outcomes=out, quantities={col: col})
+    assert (declared["better"] == "higher").all()
+    best = declared.loc[declared["minimax"], "policy"].tolist()
+    assert best != ["capped"]  # halving and sanctioning the aid is never the robust choice for more aid
+    every = robust(supply, outcomes=out)
+    assert "lasting" in set(every["quantity"]) and "helps" in set(every["quantity"])  # claims are listed
+    assert (every.loc[every["quantity"] == col, "better"] == "higher").all()
+    lowered = robust(mini, outcomes=out, quantities={col: col}, lower_is_better=[col])
+    assert (lowered["better"] == "lower").all()

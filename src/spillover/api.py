@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,8 @@ def run(
     report: bool = True,
     command: str | None = None,
     on_analysed: Callable[[RunResult], None] | None = None,
+    cases: bool | Sequence[str] = False,
+    case: str | None = None,
     **options: Any,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
@@ -157,6 +160,14 @@ def run(
     on_analysed
         Called with the result as soon as the claims and comparisons are known, before the
         folder's tables and report are written (the command line prints the claims then).
+    cases
+        Also run the scenario's cases (``True``: every case; or a list of names) on the
+        same runs (common random numbers): each claim's probability per case is in
+        :attr:`RunResult.cases`, the kept outcomes in ``extra["case_outcomes"]``, and the
+        range across cases in the headline. The scenario's own tables are unchanged.
+    case
+        Run one case instead of the scenario as written: the runs' inputs and the claims as
+        that case reads them (the same runs as the case has under ``cases``).
 
     Returns
     -------
@@ -183,14 +194,16 @@ def run(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
     if extra_policies:
         sc = add_policies(sc, extra_policies)
-    pl = plan(sc, ex.seed, policies, counterfactual=counterfactual, save_series=save_series)
+    todo = _Cases.of(sc, cases, case, experiments, ex, counterfactual)
+    pl = _plan(sc, case, ex.seed, policies, counterfactual, save_series)
+    manifest = build_manifest(pl, ex, command)
+    manifest.update({"case": case} if case else {}, cases=todo.names if todo else [])
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
-        result = _finish(sc, ens, build_manifest(pl, ex, command), started)
+        result = _finish(pl.scenario, ens, manifest, started, cases=todo)
         if on_analysed is not None:
             on_analysed(result)
         return result
-    manifest = build_manifest(pl, ex, command)
     manifest.update(variants=[v.name for v in pl.batch.variants], save_series=save_series,
                     executor=ex.executor)
     if experiments is not None:
@@ -198,7 +211,42 @@ def run(
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design, experiments,
                         parquet=folder.path / "experiments.parquet")
-    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed)
+    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, todo)
+
+
+def _plan(sc: Scenario, case: str | None, seed: int, policies: Sequence[str] | None, counterfactual: bool,
+          save_series: bool) -> Plan:
+    """The plan of the scenario as written, or of one of its cases."""
+    if case is None:
+        return plan(sc, seed, policies, counterfactual=counterfactual, save_series=save_series)
+    from spillover.analysis.cases import plan_case
+
+    return plan_case(sc, case, seed, policies, counterfactual=counterfactual, save_series=save_series)
+
+
+@dataclass
+class _Cases:
+    """The cases to run beside the scenario as written, and how."""
+
+    scenario: Scenario
+    names: list[str]
+    ex: Execution
+    counterfactual: bool
+
+    @classmethod
+    def of(cls, sc: Scenario, cases: bool | Sequence[str], case: str | None, experiments: pd.DataFrame | None,
+           ex: Execution, counterfactual: bool) -> _Cases | None:
+        """The request, checked: known names, a sampled design, not with ``case``."""
+        from spillover.scenario.cases import check_cases
+
+        if case is not None:
+            check_cases(sc, [case])
+        names = check_cases(sc, None if cases is True else [] if cases is False else list(cases))
+        if (names or case is not None) and experiments is not None:
+            raise ValueError("cases run on the scenario's sampled design; they cannot take given experiments")
+        if names and case is not None:
+            raise ValueError(f"case '{case}' runs alone; leave out the other cases")
+        return cls(sc, names, ex, counterfactual) if names else None
 
 
 def resume(path: str | Path, settings: Execution | None = None, *, report: bool = True,
@@ -216,7 +264,10 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     except BaseException:
         folder.unlock()
         raise
-    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed)
+    m = folder.manifest
+    base = load_scenario(resolve(m["scenario_file"])) if m.get("cases") else None
+    todo = _Cases(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
+    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed, todo)
 
 
 def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign, Execution]:
@@ -230,8 +281,8 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
     given = m["design"] not in DESIGNS
     ex = settings.but(runs=m["runs"], seed=m["seed"], chunk_size=m["chunk_size"],
                       design="lhs" if given else m["design"])
-    pl = plan(sc, ex.seed, m["policies"], counterfactual=any("|" in n for n in m["variants"]),
-              save_series=m.get("save_series", False))
+    pl = _plan(sc, m.get("case"), ex.seed, m["policies"], any("|" in n for n in m["variants"]),
+               m.get("save_series", False))
     folder.check_resume({"scenario_sha256": sc.sha256, "variants": [v.name for v in pl.batch.variants],
                          "versions": versions(), "engine": pl.batch.engine})
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design,
@@ -246,14 +297,15 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                   started: float, on_analysed: Callable[[RunResult], None] | None = None) -> RunResult:
+                   started: float, on_analysed: Callable[[RunResult], None] | None = None,
+                   cases: _Cases | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
     folder to resume once there is room.
     """
     try:
-        return _fill_folder(pl, folder, source, ex, report, started, on_analysed)
+        return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases)
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
@@ -264,7 +316,8 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                 started: float, on_analysed: Callable[[RunResult], None] | None) -> RunResult:
+                 started: float, on_analysed: Callable[[RunResult], None] | None,
+                 cases: _Cases | None = None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -284,12 +337,23 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
         table = claims_over(folder.outcomes_dataset(), claims_of(pl.scenario), pl.policies)
         if len(pl.policies) > 1:
             full = folder.columns(analysed_columns(pl.scenario), pl.policies)
-    result = _finish(pl.scenario, ens, folder.manifest, started, full, table)
+    count = None
+    if sample and cases is not None:
+        from spillover.analysis.claims import claims_over
+
+        def count(claims: Sequence[Any]) -> pd.DataFrame:
+            return claims_over(folder.outcomes_dataset(), claims, pl.policies)
+
+    result = _finish(pl.scenario, ens, folder.manifest, started, full, table, cases, count)
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
     if on_analysed is not None:
         on_analysed(result)
     write_result(result, folder.path, outcomes=False)
+    if "case_outcomes" in result.extra:
+        from spillover.results.store import write_table
+
+        write_table(folder.path / "case_outcomes.parquet", result.extra["case_outcomes"])
     if report:
         from spillover.report.html import write_report
 
@@ -299,7 +363,10 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
 
 
 def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: float,
-            full: pd.DataFrame | None = None, claims_table: pd.DataFrame | None = None) -> RunResult:
+            full: pd.DataFrame | None = None, claims_table: pd.DataFrame | None = None,
+            cases: _Cases | None = None,
+            count: Callable[[Sequence[Any]], pd.DataFrame] | None = None) -> RunResult:
+    from spillover.analysis.headline import headline_sections
     from spillover.analysis.sections import enrich
 
     manifest["policies"] = ens.policies
@@ -307,8 +374,29 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     t = time.perf_counter()
     result = analyse(sc, ens, manifest, full, claims_table)
     enrich(result, sc)  # orders of effect and the regret table: cheap, in every report
-    timings["analyse"] = time.perf_counter() - t
+    done = None
+    if cases is not None:
+        done = _run_cases(cases, ens, count)
+        result.extra["case_outcomes"] = done.outcomes
+        timings["cases"] = sum(done.seconds.values())
+    result.extra["analysis"].update(headline_sections(result, done))  # drivers and the first screen
+    timings["analyse"] = time.perf_counter() - t - timings.get("cases", 0.0)
     timings["total"] = time.perf_counter() - started
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["peak_rss_mb"] = peak_rss_mb()
     return result
+
+
+def _run_cases(cases: _Cases, ens: Ensemble, count: Callable[[Sequence[Any]], pd.DataFrame] | None) -> Any:
+    """The cases on the ensemble's runs; claims of cases that only re-read them counted on its outcomes."""
+    from spillover.analysis.cases import run_cases
+    from spillover.analysis.claims import evaluate_claims
+
+    def over_outcomes(claims: Sequence[Any]) -> pd.DataFrame:
+        return evaluate_claims(ens.outcomes, claims)
+
+    ex, report = cases.ex, cases.ex.progress
+    if report is not None:  # the cases' runs continue the count of the scenario's own
+        ex = ex.but(progress=lambda done, total: report(cases.ex.runs + done, cases.ex.runs + total))
+    return run_cases(cases.scenario, cases.names, ens.policies, ex, ens.outcomes,
+                     count or over_outcomes, cases.counterfactual, IN_MEMORY_RUNS)

@@ -33,7 +33,7 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if chromium_path() is None:
         pytest.skip("Chromium not found: install Debian's chromium package (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
-    result = spillover.run("nk-russia-2023", runs=200, seed=1)
+    result = spillover.run("nk-russia-2023", runs=200, seed=1, cases=True)
     return write_report(result, tmp_path_factory.mktemp("report") / "report.html")
 
 
@@ -75,16 +75,20 @@ def _open_everything(page: Any) -> None:
     page.wait_for_function(ALL_DRAWN)
 
 
-def test_first_screen_holds_the_title_and_the_claims(page: Any) -> None:
+def test_first_screen_holds_the_title_and_the_key_judgments(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "report-first-screen.png"))
     title = page.locator("h1").bounding_box()
     assert title and title["y"] + title["height"] <= VIEWPORT["height"]
-    rows = page.locator("#claims-summary tbody tr")
+    judgments = page.locator("#key-judgments li.judgment")
     claims = page.locator("section#claims article.claim").count()
-    assert claims >= 1 and rows.count() == claims
-    for i in range(rows.count()):
-        box = rows.nth(i).bounding_box()
-        assert box and box["y"] + box["height"] <= VIEWPORT["height"], f"claim {i + 1} is below the fold"
+    assert claims >= 1 and judgments.count() == claims
+    for i in range(judgments.count()):
+        box = judgments.nth(i).bounding_box()
+        assert box and box["y"] + box["height"] <= VIEWPORT["height"], f"judgment {i + 1} is below the fold"
+        text = judgments.nth(i).inner_text()
+        assert "Confidence" in text and "%" in text
+    assert page.locator("#claims-by-case tbody tr").count() == claims
+    page.locator("#key-judgments").screenshot(path=str(ARTIFACTS / "report-key-judgments.png"))
 
 
 def test_page_is_short_with_the_long_sections_collapsed(page: Any) -> None:

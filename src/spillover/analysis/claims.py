@@ -23,11 +23,13 @@ from spillover.scenario.expr import ExprError, compile_expr, parse
 from spillover.scenario.model import Scenario
 
 __all__ = [
+    "BY_CONSTRUCTION",
     "CLAIM_COLUMNS",
     "ESTIMATIVE_BANDS",
     "ClaimLike",
     "ClaimSpec",
     "binomial_interval",
+    "by_construction",
     "claim_columns",
     "claim_counts",
     "claim_indicator",
@@ -35,6 +37,7 @@ __all__ = [
     "claims_over",
     "claims_table",
     "estimative_word",
+    "estimative_words",
     "evaluate_claims",
     "outcome_columns",
 ]
@@ -229,6 +232,64 @@ def estimative_word(p: float) -> str:
         if p > low:
             return word
     return even
+
+
+def estimative_words(lo: float, hi: float) -> str:
+    """The words for a range of probabilities (an interval, or the range across cases).
+
+    One word when the whole range lies in one band; when it crosses a band edge, the words
+    at both ends, so that a claim near an edge does not flip its word with the seed.
+
+    Examples
+    --------
+    >>> estimative_words(0.17, 0.21)
+    'very unlikely to unlikely'
+    >>> estimative_words(0.6, 0.7)
+    'likely'
+    >>> estimative_words(0.04, 0.97)
+    'almost no chance to almost certain'
+    """
+    low, high = estimative_word(min(lo, hi)), estimative_word(max(lo, hi))
+    return low if low == high else f"{low} to {high}"
+
+
+BY_CONSTRUCTION = "by construction"
+"""What the report says instead of an estimative word for a claim fixed by the model's structure."""
+
+
+def by_construction(outcomes: pd.DataFrame, claim: ClaimLike) -> bool:
+    """True when the claim is exactly 0 or 1 *by construction* in these rows (one policy's runs).
+
+    That is: it holds in every row or in none, and some outcome it reads is a measured number
+    (not a yes/no flag nor a day) that takes the same finite value in every row, as
+    miscalculation does when every flow is declared. No sampled input moves such a claim, so
+    its 0 or 1 is a property of the model rather than an estimate; a claim that is 0 only
+    because a rare event never fired in these runs is not by construction.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> claim = SimpleNamespace(id="m", text="", expr="miscalc_peak > 0.1")
+    >>> by_construction(pd.DataFrame({"miscalc_peak": [0.0, 0.0]}), claim)
+    True
+    >>> by_construction(pd.DataFrame({"miscalc_peak": [0.0, 0.05]}), claim)
+    False
+    """
+    from spillover.scenario.outcomes import family_of
+
+    if len(outcomes) == 0:
+        return False
+    holds = claim_indicator(outcomes, claim)
+    if holds.any() and not holds.all():
+        return False
+    for column in parse(claim.expr).columns():
+        family = family_of(column)
+        if family is None or family.kind != "number" or column not in outcomes.columns:
+            continue
+        values = outcomes[column].to_numpy(dtype=float)
+        if np.isfinite(values[0]) and np.all(values == values[0]):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- claims

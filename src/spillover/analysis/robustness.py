@@ -3,6 +3,11 @@
 In each run, a policy's *regret* on an outcome is how much worse it does than the best
 policy in that same run (all policies share the run's draws, so the comparison is
 paired). A robust policy keeps its regret small in every run, not only on average.
+
+Which direction is better is read, never assumed: from the scenario's ``prefer:`` and its
+claims' ``prefer:``, and from the outcome catalogue where the direction does not depend on
+the side (see :mod:`spillover.scenario.directions`). A quantity without a declared
+direction is listed (its mean per policy) but not scored.
 """
 
 from __future__ import annotations
@@ -17,32 +22,61 @@ from spillover.analysis.claims import outcome_columns
 from spillover.ensemble.runner import plan
 from spillover.ensemble.settings import Execution
 from spillover.results.assemble import run_in_memory
+from spillover.scenario.directions import claim_directions, outcome_directions
 from spillover.scenario.expr import ExprError, compile_expr
-from spillover.scenario.model import Scenario
-from spillover.scenario.outcomes import preferred
+from spillover.scenario.model import Prefer, Scenario
+from spillover.scenario.outcomes import compared_columns
 
-__all__ = ["REGRET_COLUMNS", "default_higher", "default_quantities", "regret_summary", "regret_table",
-           "robust"]
+__all__ = ["REGRET_COLUMNS", "UNDECLARED", "default_higher", "default_quantities", "directions",
+           "regret_summary", "regret_table", "robust", "scenario_quantities"]
+
+UNDECLARED = "undeclared"
+"""The ``better`` of a quantity listed without a declared direction (not scored)."""
 
 REGRET_COLUMNS = ("quantity", "better", "policy", "n", "mean", "best_runs", "best_share", "mean_regret",
                   "p90_regret", "max_regret", "minimax")
 """Columns of :func:`regret_table`, in order."""
 
 
+def _claim_name(sc: Scenario, claim: str) -> str:
+    """A claim's quantity name: its id, unless an outcome column has that name."""
+    return f"claim:{claim}" if claim in compared_columns(sc) or claim in sc.prefer else claim
+
+
+def scenario_quantities(sc: Scenario) -> dict[str, str]:
+    """Every quantity robustness looks at: the compared outcomes, then the claims (as 0/1).
+
+    >>> from spillover.scenario.load import load_scenario
+    >>> list(scenario_quantities(load_scenario("nk-russia-2023")))[:2]
+    ['days_of_fire.prk_rus_shells', 'days_of_fire.west_ukr_shells']
+    """
+    qs = {c: c for c in compared_columns(sc)}
+    qs.update({c: c for c in sc.prefer if c not in qs})
+    qs.update({_claim_name(sc, c): claim.expr for c, claim in sc.claims.items()})
+    return qs
+
+
+def directions(sc: Scenario) -> dict[str, Prefer]:
+    """Quantity name → its declared direction, for the outcomes and claims that declare one."""
+    out: dict[str, Prefer] = dict(outcome_directions(sc))
+    out.update({_claim_name(sc, c): side for c, side in claim_directions(sc).items()})
+    return out
+
+
 def default_quantities(sc: Scenario) -> dict[str, str]:
-    """The compared outcomes whose better direction is declared: escalation peaks,
-    miscalculation and events, where lower is better (see the outcome catalogue).
+    """The quantities with a declared direction: the ones robustness scores.
 
     >>> from spillover.scenario.load import load_scenario
     >>> list(default_quantities(load_scenario("nk-russia-2023")))[:2]
-    ['peak.ukr_pressure', 'peak.kor_threat']
+    ['days_of_fire.prk_rus_shells', 'peak.ukr_pressure']
     """
-    return {c: c for c in preferred(sc)}
+    sides = directions(sc)
+    return {k: v for k, v in scenario_quantities(sc).items() if k in sides}
 
 
 def default_higher(sc: Scenario) -> list[str]:
     """The default quantities where more is better."""
-    return [c for c, side in preferred(sc).items() if side == "higher"]
+    return [c for c, side in directions(sc).items() if side == "higher"]
 
 
 def _matrix(outcomes: pd.DataFrame, values: np.ndarray, policies: list[str]) -> np.ndarray:
@@ -60,6 +94,7 @@ def regret_table(
     outcomes: pd.DataFrame,
     quantities: Mapping[str, str] | None = None,
     higher_is_better: Collection[str] = (),
+    directions: Mapping[str, Prefer] | None = None,
 ) -> pd.DataFrame:
     """Which policy is best in how many runs, its mean and maximum regret, the minimax choice.
 
@@ -71,7 +106,11 @@ def regret_table(
         Name → expression over the outcomes (yes/no counts as 0/1); default every
         outcome column.
     higher_is_better
-        Quantity names where more is better (elsewhere lower is better).
+        Quantity names where more is better (elsewhere lower is better, unless ``directions``).
+    directions
+        Quantity name → ``lower`` or ``higher`` (see :func:`directions`). When given, a
+        quantity it does not name (nor ``higher_is_better``) is listed, not scored: its
+        rows have ``better`` :data:`UNDECLARED`, its mean, and no regret.
 
     Returns
     -------
@@ -81,7 +120,7 @@ def regret_table(
         left out), ``mean`` value, ``best_runs`` (runs where the policy is best, ties
         counting for each tied policy) and ``best_share``, ``mean_regret``, ``p90_regret``,
         ``max_regret`` and ``minimax`` (the policy with the smallest maximum regret,
-        ties broken by the mean regret).
+        ties broken by the mean regret). Unscored quantities come last.
 
     Examples
     --------
@@ -102,14 +141,30 @@ def regret_table(
 
         raise ValueError(f"--higher-is-better '{unknown[0]}' is not one of the quantities"
                          f"{did_you_mean(unknown[0], qs)}")
-    rows = []
+    sides = {q: "lower" for q in qs} if directions is None else dict(directions)
+    sides.update({q: "higher" for q in higher_is_better})
+    rows, unscored = [], []
     for name, text in qs.items():
         try:
             values = np.asarray(compile_expr(text, cols).evaluate(outcomes), dtype=float)
         except ExprError as err:
             raise err.with_source(f"quantity {name!r}") from None
-        rows += _rows(name, _matrix(outcomes, values, policies), policies, name in set(higher_is_better))
-    return pd.DataFrame(rows, columns=list(REGRET_COLUMNS))
+        m = _matrix(outcomes, values, policies)
+        if name in sides:
+            rows += _rows(name, m, policies, sides[name] == "higher")
+        else:
+            unscored += _listed(name, m, policies)
+    return pd.DataFrame(rows + unscored, columns=list(REGRET_COLUMNS))
+
+
+def _listed(name: str, m: np.ndarray, policies: list[str]) -> list[dict[str, object]]:
+    """Rows of a quantity without a declared direction: its mean per policy, no regret."""
+    m = m[~np.isnan(m).any(axis=1)]
+    nan = float("nan")
+    return [{"quantity": name, "better": UNDECLARED, "policy": p, "n": len(m),
+             "mean": float(m[:, j].mean()) if len(m) else nan, "best_runs": nan, "best_share": nan,
+             "mean_regret": nan, "p90_regret": nan, "max_regret": nan, "minimax": False}
+            for j, p in enumerate(policies)]
 
 
 def _rows(name: str, m: np.ndarray, policies: list[str], higher: bool) -> list[dict[str, object]]:
@@ -138,6 +193,7 @@ def regret_summary(table: pd.DataFrame) -> pd.DataFrame:
     Returns ``policy``, ``minimax`` (count), ``most_often_best`` (count), ``quantities``
     (the quantities where it is the minimax choice).
     """
+    table = table[table["better"] != UNDECLARED]
     if table.empty:
         return pd.DataFrame(columns=["policy", "minimax", "most_often_best", "quantities"])
     rows = []
@@ -157,20 +213,36 @@ def robust(
     outcomes: pd.DataFrame | None = None,
     quantities: Mapping[str, str] | None = None,
     higher_is_better: Collection[str] | None = None,
+    lower_is_better: Collection[str] | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """The regret table of the scenario's policies (``spillover robust``).
 
     Runs every policy on the same runs (``settings``/``options``: ``runs``, ``seed``,
     ``workers``, ``progress``…), unless ``outcomes`` of a finished run are given. The
-    quantities default to :func:`default_quantities`, with their declared directions.
+    quantities default to :func:`scenario_quantities`; each is scored in its declared
+    direction (:func:`directions`, or ``higher_is_better`` / ``lower_is_better``), and one
+    without a direction is listed, not scored.
     """
     if outcomes is None:
         ex = Execution.of(settings, options)
         pl = plan(sc, ex.seed, counterfactual=False, series=False)
         outcomes = run_in_memory(pl, ex).outcomes
-    qs = dict(quantities) if quantities else {k: v for k, v in default_quantities(sc).items()
-                                              if v in outcomes.columns}
-    higher = list(higher_is_better) if higher_is_better is not None else \
-        [q for q in default_higher(sc) if q in qs]
-    return regret_table(outcomes, qs, higher)
+    qs = dict(quantities) if quantities else available(scenario_quantities(sc), outcomes)
+    sides = directions(sc)
+    sides.update({q: "lower" for q in lower_is_better or ()})
+    return regret_table(outcomes, qs, list(higher_is_better or ()), directions=sides)
+
+
+def available(quantities: Mapping[str, str], outcomes: pd.DataFrame) -> dict[str, str]:
+    """The quantities whose columns the outcomes hold."""
+    cols = outcome_columns(outcomes)
+    return {k: v for k, v in quantities.items() if compile_ok(v, cols)}
+
+
+def compile_ok(text: str, columns: list[str]) -> bool:
+    try:
+        compile_expr(text, columns)
+    except ExprError:
+        return False
+    return True

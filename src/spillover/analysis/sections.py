@@ -1,6 +1,7 @@
 """Analysis results as report sections: plain data in ``RunResult.extra["analysis"]``.
 
-Each section is a dict of plain values and DataFrames, keyed by its name (``orders``,
+Each section is a dict of plain values and DataFrames, keyed by its name (``headline``,
+``drivers`` and ``cases``, see :mod:`spillover.analysis.headline`; ``orders``,
 ``ablation``, ``sensitivity``, ``discovery``, ``calibration``, ``regret``). The report
 renders a section only when it is present. Sections are saved in a run folder as
 ``analysis/<name>.json`` and read back by :mod:`spillover.results.store`.
@@ -35,7 +36,8 @@ __all__ = [
     "sensitivity_section",
 ]
 
-SECTIONS = ("orders", "ablation", "sensitivity", "discovery", "calibration", "regret")
+SECTIONS = ("headline", "drivers", "cases", "orders", "ablation", "sensitivity", "discovery", "calibration",
+            "regret")
 """Section names, in the order the report shows them."""
 
 Section = dict[str, Any]
@@ -123,16 +125,15 @@ def enrich(result: RunResult, scenario: Scenario) -> RunResult:
     >>> import spillover
     >>> sc = spillover.load_scenario("nk-russia-2023")
     >>> res = enrich(spillover.run(sc, runs=32, seed=1), sc)
-    >>> sorted(res.extra["analysis"])
-    ['orders', 'regret']
+    >>> sorted(res.extra["analysis"])  # a run adds its drivers and first screen too
+    ['drivers', 'headline', 'orders', 'regret']
     """
-    from spillover.analysis.robustness import default_higher, default_quantities, regret_table
+    from spillover.analysis.robustness import available, directions, regret_table, scenario_quantities
 
     sections = result.extra.setdefault("analysis", {})
     sections["orders"] = orders_section(scenario)
     out = result.outcomes
     if "policy" in out.columns and out["policy"].nunique() > 1:
-        qs = {k: v for k, v in default_quantities(scenario).items() if v in out.columns}
-        higher = [q for q in default_higher(scenario) if q in qs]
-        sections["regret"] = regret_section(regret_table(out, qs, higher))
+        qs = available(scenario_quantities(scenario), out)
+        sections["regret"] = regret_section(regret_table(out, qs, directions=directions(scenario)))
     return result

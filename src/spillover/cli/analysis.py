@@ -216,6 +216,8 @@ def robust_cmd(
     outcome: Annotated[list[str] | None, typer.Option(help="Outcome to compare (repeatable; default: "
                                                            "miscalculation, peaks, events).")] = None,
     higher_is_better: Annotated[list[str] | None, typer.Option(help="Outcome where more is better.")] = None,
+    lower_is_better: Annotated[list[str] | None, typer.Option(
+        help="Outcome where less is better (one with no declared direction is listed, not scored).")] = None,
     run_folder: Annotated[Path | None, typer.Option("--from", help="Use a finished run's outcomes.")] = None,
     workers: Workers = 1,
     into: Into = None,
@@ -233,10 +235,12 @@ def robust_cmd(
         outcomes = read_result(run_folder).outcomes
     with _bar(f"running {sc.name}") as tick, _caret():
         table = robust(sc, outcomes=outcomes, quantities={o: o for o in outcome} if outcome else None,
-                       higher_is_better=higher_is_better or None, runs=runs, seed=seed, workers=workers,
+                       higher_is_better=higher_is_better or None, lower_is_better=lower_is_better or None,
+                       runs=runs, seed=seed, workers=workers,
                        progress=tick)
     out().print(render_regret(table))
-    out().print(render_regret_summary(regret_summary(table), table["quantity"].nunique()))
+    scored = table[table["better"] != "undeclared"]
+    out().print(render_regret_summary(regret_summary(table), scored["quantity"].nunique()))
     _into(into, {"regret": regret_section(table)}, sc)
 
 

@@ -194,8 +194,12 @@ def render_regret(table: pd.DataFrame) -> Table:
     t.add_column("outcome")
     for p in policies:
         t.add_column(p, justify="right")
+    unscored: list[str] = []
     for q, g in table.groupby("quantity", sort=False):
         cells = []
+        if g["better"].iloc[0] == "undeclared":  # listed, not scored
+            unscored.append(str(q))
+            continue
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
             star = " ★" if r["minimax"] else ""
@@ -203,6 +207,8 @@ def render_regret(table: pd.DataFrame) -> Table:
             cells.append(Text(text, style="bold" if r["minimax"] else ""))
         arrow = "↑" if g["better"].iloc[0] == "higher" else "↓"
         t.add_row(f"{q} {arrow}", *cells)
+    if unscored:
+        t.caption = f"Not scored, no declared direction (prefer:): {', '.join(unscored)}"
     return t
 
 

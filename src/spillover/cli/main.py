@@ -77,6 +77,10 @@ def run_cmd(
     scheduler: Annotated[str | None, typer.Option(help="Address of a dask scheduler.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
+    case: Annotated[str | None, typer.Option(
+        help="Run one of the scenario's cases instead of the scenario as written.")] = None,
+    cases: Annotated[bool, typer.Option(
+        help="Also run the scenario's cases on the same runs.")] = True,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
     from spillover.cli.run import RunOptions, run_and_print
@@ -89,7 +93,8 @@ def run_cmd(
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,
                       workers=workers, chunk_size=chunk_size, design=design, save_series=save_series,
                       report=report, executor=executor, scheduler=scheduler, resume=resume,
-                      posterior=posterior, given=given, argv=(ctx.obj or {}).get("argv"))
+                      posterior=posterior, case=case, cases=cases, given=given,
+                      argv=(ctx.obj or {}).get("argv"))
     try:
         run_and_print(opts)
     except KeyboardInterrupt:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from rich.table import Table
@@ -13,8 +15,12 @@ def pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
-def render_claims(claims: pd.DataFrame) -> Table:
-    """Claim, policy, probability, 90% interval and the estimative word."""
+def render_claims(claims: pd.DataFrame, words: dict[tuple[str, str], str] | None = None) -> Table:
+    """Claim, policy, probability, 90% interval and the estimative words.
+
+    ``words`` (claim, policy) → the words for the interval (both words when it crosses a band
+    edge, or "by construction"); without it, the word of the probability.
+    """
     t = Table(title="Claims (probability over runs, 90% interval)", show_lines=False)
     for col in ("claim", "policy", "probability", "90% interval", "in words"):
         t.add_column(col, justify="right" if col in ("probability", "90% interval") else "left")
@@ -22,7 +28,8 @@ def render_claims(claims: pd.DataFrame) -> Table:
     for row in claims.itertuples():
         name = "" if row.claim == last else str(row.claim)
         last = row.claim
-        t.add_row(name, str(row.policy), pct(row.probability), f"{pct(row.lo)}–{pct(row.hi)}", str(row.word))
+        word = (words or {}).get((str(row.claim), str(row.policy)), str(row.word))
+        t.add_row(name, str(row.policy), pct(row.probability), f"{pct(row.lo)}–{pct(row.hi)}", word)
     return t
 
 
@@ -90,11 +97,84 @@ def render_comparison(comparison: pd.DataFrame) -> Table:
     return t
 
 
+def _headline(result: RunResult) -> dict[str, Any]:
+    return dict(((result.extra or {}).get("analysis") or {}).get("headline") or {})
+
+
+def _first_sentence(text: str) -> str:
+    head = text.strip().split(". ")[0].rstrip(".")
+    return head + "."
+
+
+def render_judgments(h: dict[str, Any]) -> list[object]:
+    """The key judgments, one sentence each, then the policy that moves them most and what is left out."""
+    from rich.text import Text
+
+    from spillover.analysis.headline import sentence
+
+    out: list[object] = [Text(f"Key judgments (policy {h['policy']})", style="bold")]
+    for j in h.get("judgments") or []:
+        line = Text("• ")
+        line.append(str(j["claim"]), style="bold")
+        line.append(" — " + sentence(j))
+        out.append(line)
+    out.append(Text("Drivers: + the claim holds more often at higher values of the input, − at lower; "
+                    "each is sourced or the modeller's judgment.", style="dim"))
+    most = h.get("most")
+    if most:
+        out.append(Text(f"The policy that changes the claims most: {most['policy']} "
+                        f"({most['points']:.0f} points summed over {most['claims']} claims, against "
+                        f"{most['baseline']})."))
+    limits = [_first_sentence(str(x)) for x in h.get("limitations") or []]
+    if limits:
+        more = h.get("more_limitations") or 0
+        tail = f" And {more} more in the report." if more else ""
+        out.append(Text("What the model leaves out: " + " ".join(limits) + tail))
+    return out
+
+
+def render_cases(h: dict[str, Any], cases: pd.DataFrame) -> Table | None:
+    """Each claim's probability per case beside the scenario as written, and the range across
+    cases: one row per reading, one column per claim (the words are in the key judgments)."""
+    from spillover.analysis.confidence import points
+
+    if cases is None or cases.empty:
+        return None
+    policy = h["policy"]
+    names = list(dict.fromkeys(cases["case"]))
+    table = h["table"][h["table"]["policy"] == policy]
+    mine = cases[cases["policy"] == policy].set_index(["case", "claim"])["probability"]
+
+    def p(x: float) -> str:  # 0.7% rather than 1%, so that a case near 0 or 1 reads as it is
+        return "–" if pd.isna(x) else f"{points(float(x))}%"
+
+    t = Table(title=f"Claims by case ({policy}): the scenario as written, each case on the same runs, "
+                    "and the range across cases")
+    t.add_column("reading", no_wrap=True)
+    claims = [str(c) for c in table["claim"]]
+    for c in claims:
+        t.add_column(c, justify="right")
+    t.add_row("as written", *[p(x) for x in table["probability"]], end_section=True)
+    for n in names:
+        t.add_row(n, *[p(mine.get((n, c), np.nan)) for c in claims])
+    t.add_row("range", *[f"{p(a)}–{p(b)}" for a, b in zip(table["case_lo"], table["case_hi"], strict=True)],
+              style="bold")
+    return t
+
+
 def render_summary(result: RunResult) -> list[object]:
-    """Everything ``spillover run`` prints, in order."""
+    """Everything ``spillover run`` prints, in order: the first screen, then the tables."""
     out: list[object] = []
+    h = _headline(result)
+    words = None
+    if h:
+        out += render_judgments(h)
+        cases = render_cases(h, result.cases)
+        if cases is not None:
+            out.append(cases)
+        words = {(str(r.claim), str(r.policy)): str(r.words) for r in h["table"].itertuples()}
     if len(result.claims):
-        out.append(render_claims(result.claims))
+        out.append(render_claims(result.claims, words))
     out.append(render_outcomes(result.outcomes))
     if len(result.comparison):
         out.append(render_comparison(terminal_comparison(result.comparison)))

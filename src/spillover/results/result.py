@@ -51,3 +51,11 @@ class RunResult:
     comparison: pd.DataFrame
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        """Each case's claims: one row per (case, claim, policy) with the columns of ``claims``
+        after ``case``; empty when no case ran (``spillover.run(..., cases=True)``)."""
+        section = (self.extra.get("analysis") or {}).get("cases") or {}
+        table = section.get("claims")
+        return table if isinstance(table, pd.DataFrame) else pd.DataFrame()

@@ -197,6 +197,16 @@ class _Checker:
                 self.bad(path, f"claim '{c}' needs a true/false expression, "
                          "e.g. 'days_of_fire[prk_rus_shells] > 365'")
 
+    def cases_and_directions(self, strict: bool) -> None:
+        """The ``cases:`` and ``prefer:`` sections (see :mod:`spillover.scenario.cases`)."""
+        from spillover.scenario.cases import case_problems
+        from spillover.scenario.directions import prefer_problems
+
+        for path, message in case_problems(self.sc, strict):
+            self.bad(path, message)
+        for path, message in prefer_problems(self.sc):
+            self.bad(path, message, key=True)
+
 
 def _may_flow(schedule: Schedule) -> bool:
     """True when some rate of the schedule, scaled, can be above zero."""
@@ -242,6 +252,7 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     c.dates()
     c.inputs(strict)
     c.claims()
+    c.cases_and_directions(strict)
     if strict:
         strict_errors = [Problem(w.file, w.line, w.col, f"{w.message} (strict mode)") for w in c.warnings]
         return c.problems + strict_errors, []

@@ -51,10 +51,19 @@ class Strict(BaseModel):
     )
 
 
+Grade = Literal["A", "B", "C", "D", "E", "F"]
+"""A source's reliability on the Admiralty scale: A completely reliable, B usually reliable,
+C fairly reliable, D not usually reliable, E unreliable, F cannot be judged."""
+
+Prefer = Literal["lower", "higher"]
+"""Which direction of an outcome (or a claim's probability) the analyst counts as better."""
+
+
 class Source(Strict):
     citation: str
     url: str | None = None
     note: str | None = None
+    grade: Grade | None = None
 
 
 class Actor(Strict):
@@ -364,6 +373,38 @@ class Claim(Strict):
     text: str
     expr: str
     source: str | None = None
+    prefer: Prefer | None = None
+
+
+class CaseClaim(Strict):
+    """How a case reads a claim: a new threshold for its one comparison, or a new expression."""
+
+    threshold: FiniteFloat | None = None
+    expr: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CaseClaim:
+        if (self.threshold is None) == (self.expr is None):
+            raise ValueError("a case's claim needs exactly one of threshold or expr")
+        return self
+
+
+class Case(Strict):
+    """A named alternative reading of the scenario: other numbers for inputs, other claim thresholds.
+
+    ``inputs`` maps an input's name (its ``name:``, or its dotted path) to the number this
+    reading gives it. A case runs on the same runs as the scenario (common random numbers).
+    """
+
+    description: str | None = None
+    inputs: dict[str, Q] = Field(default_factory=dict)
+    claims: dict[Id, CaseClaim] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _something(self) -> Case:
+        if not self.inputs and not self.claims:
+            raise ValueError("a case needs inputs or claims to read differently")
+        return self
 
 
 class Scenario(Strict):
@@ -389,6 +430,8 @@ class Scenario(Strict):
     levers: dict[Id, Lever] = Field(default_factory=dict)
     policies: dict[PolicyId, Policy] = Field(default_factory=dict)
     claims: dict[Id, Claim] = Field(default_factory=dict)
+    prefer: dict[str, Prefer] = Field(default_factory=dict)
+    cases: dict[PolicyId, Case] = Field(default_factory=dict, exclude=True)  # not walked as inputs
 
     _origin: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")

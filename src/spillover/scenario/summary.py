@@ -79,9 +79,11 @@ def summarize(sc: Scenario) -> dict[str, Any]:
         "policies": [{"id": p, "description": x.description or "",
                       "levers": {name: x.levers.get(name, sc.levers[name].default) for name in sc.levers}}
                      for p, x in sc.policies.items()],
-        "claims": [{"id": c, "text": x.text, "expr": x.expr, "source": x.source}
+        "claims": [{"id": c, "text": x.text, "expr": x.expr, "source": x.source, "prefer": x.prefer}
                    for c, x in sc.claims.items()],
         "inputs": inputs,
-        "sources": [{"id": s, "citation": x.citation, "url": x.url} for s, x in sc.sources.items()],
+        "cases": [{"id": n, "description": x.description or ""} for n, x in sc.cases.items()],
+        "sources": [{"id": s, "citation": x.citation, "url": x.url, "grade": x.grade}
+                    for s, x in sc.sources.items()],
         "limitations": list(sc.limitations),
     }

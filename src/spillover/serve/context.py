@@ -98,7 +98,8 @@ class Context:
             policies = [*check_policies(sc, [baseline]), name]
         elif req.baseline is not None:
             check_policies(sc, [req.baseline])
-        return RunSpec(policies, {name: dict(req.levers)}, req.runs, req.seed, req.counterfactual)
+        return RunSpec(policies, {name: dict(req.levers)}, req.runs, req.seed, req.counterfactual,
+                       cases=req.cases and bool(sc.cases))
 
 
 def check_run_numbers(runs: int, seed: int, max_runs: int) -> None:

@@ -23,6 +23,7 @@ from spillover.serve.context import Context, check_run_numbers, get_ctx
 from spillover.serve.manager import Busy
 from spillover.serve.models import (
     MAX_TEXT,
+    CaseRow,
     ClaimRow,
     Message,
     Progress,
@@ -213,6 +214,12 @@ def cancel_run(run_id: RunId, ctx: Ctx) -> dict[str, Any]:
 def run_claims(run_id: RunId, ctx: Ctx, paired: Paired = None) -> list[dict[str, Any]]:
     """Probability of each claim under each policy, with its 90% interval and estimative word."""
     return R.claim_records(ctx.paired(run_id, paired))
+
+
+@router.get("/runs/{run_id}/cases", response_model=list[CaseRow], summary="Claims of a run per case")
+def run_cases(run_id: RunId, ctx: Ctx) -> list[dict[str, Any]]:
+    """Each claim's probability per case and policy, on the run's own runs (empty without cases)."""
+    return R.case_records(ctx.result(run_id))
 
 
 @router.get("/runs/{run_id}/comparison", summary="Paired policy comparison")

@@ -54,6 +54,7 @@ class RunSpec:
     runs: int
     seed: int
     counterfactual: bool = False
+    cases: bool = False
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Job:
     spec: RunSpec
     state: str = "queued"
     done: int = 0
+    total: int = 0  # runs to simulate in all (the cases' too), once known; 0 until then
     error: str | None = None
     created: float = field(default_factory=time.time)
     started: float | None = None
@@ -78,7 +80,7 @@ class Job:
         if self.started is not None:
             seconds = round((self.finished or time.time()) - self.started, 3)
         return {"id": self.id, "scenario": self.scenario, "state": self.state, "done": self.done,
-                "total": self.spec.runs, "error": self.error, "seconds": seconds,
+                "total": max(self.total, self.spec.runs), "error": self.error, "seconds": seconds,
                 "policies": list(self.spec.policies)}
 
 
@@ -224,7 +226,7 @@ class RunManager:
 
     def _progress(self, job: Job) -> Callable[[int, int], None]:
         def tick(done: int, total: int) -> None:
-            job.done = done
+            job.done, job.total = done, total
             if job.cancel.is_set():
                 raise RunCancelled()
         return tick
@@ -245,7 +247,7 @@ class RunManager:
             shutil.rmtree(partial_of(self.runs_dir / job.id), ignore_errors=True)
             job.finished = time.time()
             if state == "done":
-                job.done = job.spec.runs
+                job.done = max(job.total, job.spec.runs)
             job.state, job.error = state, error
 
     def _run(self, job: Job, sc: Scenario, pool: ProcessPoolExecutor | None) -> tuple[str, str | None]:
@@ -255,7 +257,7 @@ class RunManager:
                              extra_policies=job.spec.extra_policies, counterfactual=job.spec.counterfactual,
                              chunk_size=self.chunk_for(job.spec.runs), workers=max(self.workers, 1),
                              out=self.runs_dir / job.id, report=False, pool=pool,
-                             progress=self._progress(job))
+                             progress=self._progress(job), cases=job.spec.cases)
         except RunCancelled:
             return "cancelled", None
         except BrokenProcessPool:

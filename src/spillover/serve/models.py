@@ -40,6 +40,8 @@ class RunRequest(_Strict):
     seed: int = Field(0, description=f"Seed, from 0 to {MAX_SEED:,}: the same seed gives the same results.",
                       json_schema_extra={"minimum": 0, "maximum": MAX_SEED})
     counterfactual: bool = Field(False, description="Also run every policy without transfers.")
+    cases: bool = Field(False, description="Also run the scenario's cases on the same runs (common random "
+                                           "numbers); their claims are at GET /api/runs/{id}/cases.")
 
 
 class Progress(BaseModel):
@@ -130,6 +132,12 @@ class ClaimRow(BaseModel):
     lo: float | None
     hi: float | None
     word: str
+
+
+class CaseRow(ClaimRow):
+    """The probability of a claim under a policy as one case reads the scenario."""
+
+    case: str
 
 
 class Message(BaseModel):

@@ -223,10 +223,25 @@ def results_page(run_id: str, ctx: Ctx,
                   s=summary, policies=policies,
                   metadata=[(k, relative_message(str(v), ctx.runs_dir, ctx.catalog.dir))
                             for k, v in T.metadata_rows(manifest, own)],
-                  claims=T.claim_tables(res.claims, summary, policies),
+                  claims=_claim_tables(res, summary, policies), cases=R.case_view(res),
+                  judgments=R.judgment_view(res),
                   comparison=R.comparison_view(res), outcomes=R.key_outcomes(res),
                   files=files, plotly=True, scripts=["results.js"], paired=paired or "",
                   candidates=candidates)
+
+
+def _claim_tables(res: Any, summary: dict[str, Any], policies: list[str]) -> list[dict[str, Any]]:
+    """The claims per policy, with both words where an interval crosses a band edge."""
+    tables = T.claim_tables(res.claims, summary, policies)
+    view = R.case_view(res) or {}
+    words = {(r["claim"], r["policy"]): r["words"] for r in view.get("rows") or []}
+    table = ((res.extra or {}).get("analysis") or {}).get("headline", {}).get("table")
+    if table is not None and not words:
+        words = {(str(r.claim), str(r.policy)): str(r.words) for r in table.itertuples()}
+    for c in tables:
+        for r in c["rows"]:
+            r["word"] = words.get((c["id"], r["policy"]), r["word"])
+    return tables
 
 
 @router.get("/api-docs")

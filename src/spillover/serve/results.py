@@ -25,8 +25,9 @@ from spillover.report.html import figure_json, write_report
 from spillover.results.result import RunResult
 from spillover.results.store import read_result
 
-__all__ = ["NotARun", "claim_records", "comparison_view", "ensure_report", "key_outcomes", "pair_results",
-           "policies_of", "query", "read_run", "result_figures", "template_json"]
+__all__ = ["NotARun", "case_records", "case_view", "claim_records", "comparison_view", "ensure_report",
+           "judgment_view", "key_outcomes", "pair_results", "policies_of", "query", "read_run",
+           "result_figures", "template_json"]
 
 _REPORT_LOCK = threading.Lock()
 #: Points per fan-chart line on the page (the report thins the same way).
@@ -72,6 +73,40 @@ def claim_records(result: RunResult) -> list[dict[str, Any]]:
     if claims.empty:
         return []
     return json.loads(claims.to_json(orient="records"))
+
+
+def case_records(result: RunResult) -> list[dict[str, Any]]:
+    """Each case's claims as JSON-ready records (empty when the run ran no case)."""
+    cases = result.cases
+    if cases.empty:
+        return []
+    return json.loads(cases.to_json(orient="records"))
+
+
+def _headline(result: RunResult) -> dict[str, Any]:
+    return dict(((result.extra or {}).get("analysis") or {}).get("headline") or {})
+
+
+def case_view(result: RunResult) -> dict[str, Any] | None:
+    """The claims by case: per claim and policy, as written, each case and the range across cases."""
+    cases, table = result.cases, _headline(result).get("table")
+    if cases.empty or not isinstance(table, pd.DataFrame) or table.empty:
+        return None
+    names = list(dict.fromkeys(cases["case"].astype(str)))
+    by = cases.set_index(["claim", "policy", "case"])["probability"]
+    rows = [{"claim": str(r.claim), "policy": str(r.policy), "pooled": T.fmt_pct(r.probability),
+             "words": str(r.words), "cells": [T.fmt_pct(by.get((r.claim, r.policy, n))) for n in names],
+             "range": f"{T.fmt_pct(r.case_lo)}–{T.fmt_pct(r.case_hi)}", "case_words": str(r.case_words)}
+            for r in table.itertuples()]
+    return {"names": names, "rows": rows}
+
+
+def judgment_view(result: RunResult) -> list[dict[str, Any]]:
+    """The key judgments, one sentence each (see :func:`spillover.analysis.headline.sentence`)."""
+    from spillover.analysis.headline import sentence
+
+    return [{"claim": str(j["claim"]), "level": j["confidence"]["level"] or "not rated", "text": sentence(j)}
+            for j in _headline(result).get("judgments") or []]
 
 
 def key_outcomes(result: RunResult) -> list[dict[str, Any]]:

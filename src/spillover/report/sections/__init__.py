@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spillover.report.page import Page
-from spillover.report.sections import analysis, charts, head, results, scenario
+from spillover.report.sections import analysis, charts, head, headline, results, scenario
 
 __all__ = ["SECTIONS", "Built", "Section", "build"]
 
@@ -54,6 +54,8 @@ class Built:
 SECTIONS: tuple[Section, ...] = (
     Section("overview", "Overview", head.overview, "_head.html.j2", in_toc=False, region="head"),
     Section("claims", "Claims", results.claims, "_claims.html.j2"),
+    Section("drivers", "What drives each claim", headline.drivers, "_drivers.html.j2"),
+    Section("cases", "Cases", headline.cases, "_cases.html.j2"),
     Section("comparison", "Policy comparison", results.comparison, "_comparison.html.j2"),
     Section("outcomes", "Key outcomes by policy", results.outcomes, "_outcomes.html.j2",
             toc_title="Key outcomes"),

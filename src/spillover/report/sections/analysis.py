@@ -148,12 +148,15 @@ def robustness(page: Page) -> dict[str, Any] | None:
     s = _data(page, "regret")
     if not s:
         return None
-    groups = []
+    groups, unscored = [], []
     for q, g in _frame(s.get("table")).groupby("quantity", sort=False):
+        if g["better"].iloc[0] == "undeclared":
+            unscored.append(q)
+            continue
         groups.append({"quantity": q, "better": g["better"].iloc[0], "rows": [
             {"policy": r.policy, "mean": fmt_number(r.mean), "best": fmt_pct(r.best_share),
              "mean_regret": fmt_number(r.mean_regret), "max_regret": fmt_number(r.max_regret),
              "minimax": bool(r.minimax)} for r in g.itertuples()]})
     summary = [{"policy": r.policy, "minimax": int(r.minimax), "best": int(r.most_often_best)}
                for r in _frame(s.get("summary")).itertuples()]
-    return {"groups": groups, "summary": summary, "n": len(groups)}
+    return {"groups": groups, "summary": summary, "n": len(groups), "unscored": unscored}

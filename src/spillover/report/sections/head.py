@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from spillover.report.page import Page
+from spillover.report.sections.headline import first_screen, interval_words
 from spillover.report.tables.claims import claim_tables
 from spillover.report.tables.metadata import metadata_rows
 
@@ -23,7 +24,10 @@ def claims_at_a_glance(page: Page) -> tuple[list[str], list[dict[str, Any]]]:
     present = {r["policy"] for c in tables for r in c["rows"]}
     policies = [p for p in page.policies if p in present]
     rows = []
+    words = interval_words(page)
     for c in tables:
+        for r in c["rows"]:
+            r["word"] = words.get((c["id"], r["policy"]), r["word"])
         by_policy = {r["policy"]: r for r in c["rows"]}
         rows.append({"id": c["id"], "text": c["text"], "cells": [by_policy.get(p) for p in policies]})
     return policies, rows
@@ -39,5 +43,6 @@ def overview(page: Page) -> dict[str, Any]:
         "description": str(s.get("description") or ""),
         "policies": policies,
         "claims": claims,
+        "first": first_screen(page),
         "metadata": metadata_rows(page.manifest, s),
     }

@@ -6,6 +6,7 @@ from typing import Any
 
 from spillover.report.outcome_labels import is_headline
 from spillover.report.page import Page
+from spillover.report.sections.headline import interval_words
 from spillover.report.tables.claims import claim_tables, estimative_scale
 from spillover.report.tables.comparison import comparison_rows, group_rows, level_text
 from spillover.report.tables.outcomes import outcome_groups
@@ -18,6 +19,10 @@ def claims(page: Page) -> dict[str, Any] | None:
     tables = claim_tables(page.claims, page.summary, page.policies)
     if not tables:
         return None
+    words = interval_words(page)  # both words where the interval crosses a band edge
+    for c in tables:
+        for r in c["rows"]:
+            r["word"] = words.get((c["id"], r["policy"]), r["word"])
     return {"claims": tables, "scale": estimative_scale()}
 
 

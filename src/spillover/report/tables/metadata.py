@@ -83,6 +83,10 @@ def metadata_rows(manifest: Mapping[str, Any], summary: Mapping[str, Any]) -> li
     policies = policy_order(manifest, summary)
     if policies:
         rows.append(("Policies", ", ".join(policies)))
+    if manifest.get("case"):
+        rows.append(("Case", f"{manifest['case']} (instead of the scenario as written)"))
+    if manifest.get("cases"):
+        rows.append(("Cases", ", ".join(map(str, manifest["cases"]))))
     if manifest.get("created"):
         rows.append(("Created", str(manifest["created"])))
     if manifest.get("scenario_sha256"):

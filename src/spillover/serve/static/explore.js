@@ -13,6 +13,7 @@
   const baseline = document.getElementById("baseline");
   const runsInput = document.getElementById("runs");
   const seedInput = document.getElementById("seed");
+  const casesBox = document.getElementById("cases");
   const inputs = Array.from(document.querySelectorAll("[data-lever]"));
   let current = null;
   let startedAt = 0;
@@ -116,6 +117,7 @@
     const body = {
       scenario: data.ref, levers: leverValues(), runs: runs, seed: seed,
       compare: baseline.value !== "", baseline: baseline.value || null,
+      cases: Boolean(casesBox && casesBox.checked),
     };
     const key = [data.ref, baseline.value, body.runs, body.seed].join("|");
     runKey = key;
@@ -185,6 +187,7 @@
     }
     renderClaims(claims, base0, custom);
     renderOutcomes(outcomes, base0, custom);
+    await renderCases(job.id, claims, custom);
     const secs = ((performance.now() - startedAt) / 1000).toFixed(1);
     bar.value = bar.max;
     say("Done: " + job.total.toLocaleString("en-US") + " runs in " + secs + " s" +
@@ -233,6 +236,35 @@
       previous[id] = key;
     });
     table.dataset.updated = String(Date.now());
+  }
+
+  /** The custom setting's claims per case (hidden when the run ran no case). */
+  async function renderCases(id, claims, custom) {
+    const block = document.getElementById("cases-block");
+    const r = await S.api("GET", "/api/runs/" + encodeURIComponent(id) + "/cases");
+    const rows = r.ok ? r.data.filter(function (x) { return x.policy === custom; }) : [];
+    block.hidden = rows.length === 0;
+    if (!rows.length) return;
+    const names = Array.from(new Set(rows.map(function (x) { return x.case; })));
+    const table = document.getElementById("cases-table");
+    const head = table.querySelector("thead tr");
+    head.textContent = "";
+    ["Claim", "as written"].concat(names).forEach(function (n, i) {
+      head.appendChild(S.el("th", i ? { class: "num" } : {}, n));
+    });
+    const body = table.querySelector("tbody");
+    body.textContent = "";
+    Array.from(new Set(rows.map(function (x) { return x.claim; }))).forEach(function (claim) {
+      const tr = S.el("tr", { "data-claim": claim });
+      tr.appendChild(S.el("td", {}, claim));
+      const mine = claims.find(function (x) { return x.claim === claim && x.policy === custom; });
+      tr.appendChild(S.el("td", { class: "num" }, mine ? S.pct(mine.probability) : "—"));
+      names.forEach(function (n) {
+        const c = rows.find(function (x) { return x.claim === claim && x.case === n; });
+        tr.appendChild(S.el("td", { class: "num" }, c ? S.pct(c.probability) : "—"));
+      });
+      body.appendChild(tr);
+    });
   }
 
   function renderOutcomes(rows, base0, custom) {

@@ -1,0 +1,99 @@
+"""The confidence rule: each input, the weakest link, and the cases where a level is withheld."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spillover.analysis.confidence import (
+    ConfidenceInputs,
+    case_agreement,
+    confidence,
+    grade_level,
+    sourced_share_level,
+)
+
+STRONG = {"case_probabilities": [0.60, 0.62], "pooled": 0.61, "sourced_share": 0.8, "grades": ["A", "B"]}
+
+
+def _level(**changes: object) -> str | None:
+    return confidence(ConfidenceInputs(**{**STRONG, **changes})).level  # type: ignore[arg-type]
+
+
+def test_agreement_of_cases() -> None:
+    assert case_agreement([0.60, 0.62], 0.61).level == "high"
+    assert case_agreement([0.50, 0.60], 0.61).level == "moderate"  # 11 points, two adjacent words
+    assert case_agreement([0.40, 0.50], 0.45).level == "moderate"
+    assert case_agreement([0.30, 0.70], 0.5).level == "low"  # 40 points
+    assert case_agreement([0.19, 0.21], None).level == "moderate"  # 2 points, but the word changes
+    assert case_agreement([0.04, 1.0], 0.58).value == "4–100%, 3 different words"
+    assert case_agreement([], 0.5).level is None
+
+
+def test_sourced_share() -> None:
+    assert sourced_share_level(0.5).level == "high"
+    assert sourced_share_level(0.2).level == "moderate"
+    assert sourced_share_level(0.19).level == "low"
+    assert sourced_share_level(None).level == "moderate"  # no driver above the floor: basis unchecked
+
+
+def test_grades() -> None:
+    assert grade_level(["A", "B"]).level == "high"
+    assert grade_level(["B", "C"]).level == "moderate"
+    assert grade_level(["B", "D"]).level == "low"
+    assert grade_level(["B", None]).level == "low"  # an ungraded source
+    assert grade_level(["F"]).level == "low"  # cannot be judged
+    assert grade_level([]).level is None
+
+
+def test_the_level_is_the_weakest_input() -> None:
+    assert _level() == "high"
+    assert _level(case_probabilities=[0.3, 0.9]) == "low"
+    assert _level(sourced_share=0.3) == "moderate"
+    assert _level(grades=["C"]) == "moderate"
+    assert _level(ess=150.0) == "low"
+    assert _level(ess=500.0) == "moderate"
+    assert _level(ess=5000.0, skill=0.3) == "high"
+    assert _level(skill=-0.1) == "low"
+    assert _level(skill=0.1) == "moderate"
+
+
+def test_without_cases_a_claim_is_at_most_moderate() -> None:
+    assert _level(case_probabilities=[]) == "moderate"
+    assert _level(case_probabilities=[], sourced_share=0.1) == "low"
+
+
+def test_inputs_are_shown_beside_the_level() -> None:
+    c = confidence(ConfidenceInputs(**STRONG))  # type: ignore[arg-type]
+    assert [b.name for b in c.basis] == ["cases", "sourced share", "grades", "ESS", "backtest"]
+    assert c.text() == ("high (cases: 60–62%, one word (high); sourced share: 80% (high); "
+                        "grades: A, B (high); ESS, backtest: not available)")
+    with_evidence = confidence(ConfidenceInputs(**STRONG, ess=1234.0, skill=0.25))  # type: ignore[arg-type]
+    assert "ESS: 1,234 (high); backtest: skill +0.25 (high)" in with_evidence.text()
+
+
+def test_a_claim_fixed_by_construction_is_not_rated() -> None:
+    c = confidence(ConfidenceInputs(**STRONG), by_construction=True)  # type: ignore[arg-type]
+    assert c.level is None and c.basis[0].name == "by construction"
+    assert c.text().startswith("not rated")
+
+
+@pytest.mark.parametrize("share", [0.0, 0.19999, 0.2, 0.49999, 0.5, 1.0])
+def test_every_share_gives_one_level(share: float) -> None:
+    assert sourced_share_level(share).level in ("low", "moderate", "high")
+
+
+def test_the_worked_example_in_the_docs_is_what_the_rule_gives() -> None:
+    # guns_over_a_year under status-quo, nk-russia-2023 at 2,000 runs and seed 20230801: the
+    # cases' probabilities, its drivers' scores above the floor, their sources' grades
+    cases = [1.0, 13 / 2000, 0.5805, 0.5805, 0.5805, 0.5805]
+    scores = {"rus_fire_rate": 0.6472, "fullness": 0.3596, "containers_late": 0.1042,
+              "rounds_per_container": 0.0979}
+    sourced = scores["rus_fire_rate"] + scores["containers_late"] + scores["rounds_per_container"]
+    c = confidence(ConfidenceInputs(cases, 0.5805, sourced / sum(scores.values()), ["B", "C", "B"]))
+    text = f"Confidence {c.text()}"
+    assert text == ("Confidence low (cases: 0.7–100%, 3 different words (low); sourced share: 70% (high); "
+                    "grades: B, C (moderate); ESS, backtest: not available)")
+    docs = (Path(__file__).parents[1] / "docs" / "analysis.md").read_text(encoding="utf-8")
+    assert f'printed as: "{text}"' in " ".join(docs.split())
