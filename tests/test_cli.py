@@ -177,6 +177,7 @@ def test_the_bar_says_it_compiles_then_what_it_simulates(monkeypatch) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(progress, "err", lambda: Console(file=screen, force_terminal=True, width=100))
     with progress.status_bar("simulating mini", 100, cold=True, finishing="writing the folder…") as tick:
+        tick(0, 100)  # the runs start: the engine compiles
         first = screen.getvalue()
         tick(50, 100)
         middle = screen.getvalue()[len(first):]
@@ -198,6 +199,8 @@ def test_off_a_terminal_a_cold_start_still_says_it_compiles(monkeypatch) -> None
         screen = io.StringIO()
         monkeypatch.setattr(progress, "err", lambda s=screen: Console(file=s, force_terminal=False))
         with progress.status_bar("simulating mini", 100, cold=cold) as tick:
+            assert screen.getvalue() == ""  # an error before the runs start stays one line
+            tick(0, 100)
             tick(100, 100)
         assert ("compiling the engine" in screen.getvalue()) is cold
         assert screen.getvalue().count("\n") == int(cold)

@@ -94,17 +94,23 @@ def auto_chunk_size(runs: int, variants: int, days: int) -> int:
 @contextmanager
 def status_bar(label: str, total: int | None, cold: bool = False,
                finishing: str | None = None) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr (a terminal only); yields the callback ``(done, total)``.
+    """A progress bar on stderr; yields the callback ``(done, total)``.
 
-    Before the first call it reads :data:`COMPILING` when ``cold``, else ``label``; when
-    every run is done it reads ``finishing`` (what happens next), if given. Off a terminal
-    there is no bar, but a cold start still says on one line that it compiles.
+    The first call comes when the runs start: until the next one the bar reads
+    :data:`COMPILING` when ``cold`` (the engine compiles then), else ``label``; when every
+    run is done it reads ``finishing`` (what happens next), if given. Off a terminal there is
+    no bar, but a cold start still says on one line, when the runs start, that it compiles.
     """
     console = err()
     if not console.is_terminal:
-        if cold:
-            console.print(COMPILING, markup=False, highlight=False)
-        yield lambda done, total: None
+        said = [not cold]
+
+        def note(done: int, all_runs: int) -> None:
+            if not said[0]:
+                said[0] = True
+                console.print(COMPILING, markup=False, highlight=False)
+
+        yield note
         return
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -112,9 +118,13 @@ def status_bar(label: str, total: int | None, cold: bool = False,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(escape(COMPILING if cold else label), total=total)
+        calls = [0]
 
         def tick(done: int, all_runs: int) -> None:
+            calls[0] += 1
             text = finishing if finishing and done >= all_runs else label
+            if cold and calls[0] == 1 and done < all_runs:
+                text = COMPILING  # the runs have just started: the engine compiles now
             bar.update(task, completed=done, total=all_runs, description=escape(text), refresh=True)
 
         yield tick

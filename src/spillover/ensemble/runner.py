@@ -83,7 +83,8 @@ def execute(pl: Plan, source: DesignSource, sink: Sink, ex: Execution) -> dict[s
     """Run every chunk of ``source`` not yet finished into ``sink``; return the timings.
 
     The executor starts first, so that its workers load the engine while this process makes
-    the design and the pilot. ``ex.progress`` hears (runs done, runs in all) after each chunk.
+    the design and the pilot. ``ex.progress`` hears (runs done, runs in all) once when the
+    chunks start (runs done by an earlier attempt) and after each chunk.
     """
     t0 = time.perf_counter()
     with open_executor(ex) as runner:
@@ -99,6 +100,8 @@ def execute(pl: Plan, source: DesignSource, sink: Sink, ex: Execution) -> dict[s
         skip = sink.finished()
         todo = [c for c in chunk_ranges(source.n_runs, ex.chunk_size) if c[0] not in skip]
         done = source.n_runs - sum(b - a for a, b in todo)
+        if ex.progress is not None:
+            ex.progress(done, source.n_runs)
         for res in runner.run(pl.batch, source, todo):
             sink.add(res)
             done += len(res.runs)
