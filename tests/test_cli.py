@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -157,6 +158,15 @@ def test_the_engine_cache_is_read_without_numba(tmp_path, monkeypatch) -> None:
     assert not engine_is_compiled(source)
     os.utime(source, (index.stat().st_mtime - 10,) * 2)
     assert engine_is_compiled(source)
+    os.utime(source, (index.stat().st_mtime + 10,) * 2)  # touched, same bytes: Numba >= 0.62
+    index.write_bytes(b"\x80header" + hashlib.sha256(source.read_bytes()).digest() + b"rest")
+    os.utime(index, (source.stat().st_mtime - 10,) * 2)  # stamps the content, not the time
+    assert engine_is_compiled(source)
+    source.write_text("# the step, edited\n")
+    os.utime(source, (index.stat().st_mtime - 10,) * 2)
+    index.write_bytes(b"\x80header" + hashlib.sha256(b"# the step\n").digest() + b"rest")
+    os.utime(index, (source.stat().st_mtime - 10,) * 2)
+    assert not engine_is_compiled(source)  # another version of the source
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))  # a cache folder of the user's
     assert not engine_is_compiled(source)  # Numba then reads only that folder
     from spillover.cli.progress import _cache_dir

@@ -56,19 +56,28 @@ def _cache_dir(source: Path) -> Path:
 
 
 def engine_is_compiled(source: Path | None = None) -> bool:
-    """Whether Numba's cache holds the engine's step (``jit.run_days``), newer than its source.
+    """Whether Numba's cache holds the engine's step (``jit.run_days``) for today's source.
 
-    Cheap: a few ``stat`` calls and no import of Numba. A cache written for another
-    version of the source counts as cold, as Numba would recompile it.
+    Cheap: a few ``stat`` calls and reads, and no import of Numba. Numba >= 0.62 stamps an
+    index with the sha256 of the source's bytes (found in the index as it is); older
+    versions with the source's mtime (an index at least as new as the source). A cache
+    written for another version of the source counts as cold, as Numba would recompile it.
     """
     source = source or _engine_source()
     try:
-        stamp = source.stat().st_mtime
+        text, stamp = source.read_bytes(), source.stat().st_mtime
     except OSError:
         return True  # nothing to tell
+    digest = hashlib.sha256(text).digest()
     v = sys.version_info
     pattern = f"{source.stem}.run_days-*.py{v.major}{v.minor}{getattr(sys, 'abiflags', '')}.nbi"
-    return any(index.stat().st_mtime >= stamp for index in _cache_dir(source).glob(pattern))
+    for index in _cache_dir(source).glob(pattern):
+        try:
+            if digest in index.read_bytes() or index.stat().st_mtime >= stamp:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def auto_chunk_size(runs: int, variants: int, days: int) -> int:
