@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from spillover.scenario.expr.lexer import _FULL_IDENT_RE, KEYWORDS, ExprError
+from spillover.scenario.expr.lexer import _FULL_IDENT_RE, DATE_RE, KEYWORDS, ExprError
 
 # --------------------------------------------------------------------------- syntax tree
 
@@ -196,6 +196,9 @@ class Column(Expr):
 
     def _render(self, needed: int = 0) -> str:
         parts = self.name.split(".")
+        if len(parts) > 1 and all(_FULL_IDENT_RE.match(p) or DATE_RE.fullmatch(p) for p in parts) and \
+                any(DATE_RE.fullmatch(p) for p in parts):
+            return f"{parts[0]}({', '.join(parts[1:])})"
         plain = all(_FULL_IDENT_RE.match(part) for part in parts)
         if plain and (len(parts) > 1 or self.name not in KEYWORDS):
             return self.name
