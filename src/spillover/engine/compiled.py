@@ -20,8 +20,8 @@ from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
-from spillover.engine.state import State
 from spillover.engine.setup import Kernel, initial_state, make_kernel, seen_edges
+from spillover.engine.state import State
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 

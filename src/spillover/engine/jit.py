@@ -16,7 +16,6 @@ builds them from a compiled scenario. The decision stages are in
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from spillover.engine.histogram import BINS

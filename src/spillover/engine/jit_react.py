@@ -9,7 +9,15 @@ import numpy as np
 from numba import njit
 
 from spillover.engine.kernel_args import Events, Flows, Net, Noise, Periods, Sched, Signals, Stocks
-from spillover.engine.kinds import ADD_BETA, DATED, HAZARD, SCALE_SERIES, SCALE_TRANSFER, START, START_PRODUCTION
+from spillover.engine.kinds import (
+    ADD_BETA,
+    DATED,
+    HAZARD,
+    SCALE_SERIES,
+    SCALE_TRANSFER,
+    START,
+    START_PRODUCTION,
+)
 
 
 @njit(cache=True, nogil=True)

@@ -251,8 +251,8 @@ def _effect(st: Structure, val: _Values, e: int, eff: EffectSpec, p: Path_) -> E
     if eff.start is not None:
         return Effect(e, EffectKind.START, (st.transfers.index(eff.start),), np.ones(val.R))
     if eff.start_production is not None:
-        ref = eff.start_production
-        s = st.series_index("production", ref.actor, ref.munition)
+        line = eff.start_production
+        s = st.series_index("production", line.actor, line.munition)
         return Effect(e, EffectKind.START_PRODUCTION, (s,), np.ones(val.R))
     if eff.add_beta is not None:
         ab = eff.add_beta

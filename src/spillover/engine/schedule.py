@@ -40,7 +40,8 @@ def basis(schedule: Schedule, start: dt.date, horizon: int, path: Path_) -> tupl
         return np.ones((horizon, 1)), [((*path, "constant"), schedule.constant)]
     if schedule.piecewise is not None:
         steps = schedule.piecewise
-        qs: list[tuple[Path_, Quantity]] = [((*path, "piecewise", k, "rate"), s.rate) for k, s in enumerate(steps)]
+        qs: list[tuple[Path_, Quantity]] = [((*path, "piecewise", k, "rate"), s.rate)
+                                            for k, s in enumerate(steps)]
         if schedule.dated:
             return np.zeros((horizon, len(steps))), qs
         starts = [step_day(s.start, start) for s in steps] + [np.iinfo(np.int64).max]

@@ -160,7 +160,10 @@ def _lines(sc: Scenario, series: list[Series], actors: list[str], muns: list[str
         return actors.index(a) * M + muns.index(m)
 
     prods = [i for i, s in enumerate(series) if s.kind == "production"]
-    made_from = {i: sc.production[series[i].key[0]][series[i].key[1]].input for i in prods}
+    made_from: dict[int, str | None] = {}
+    for i in prods:
+        line = sc.production[series[i].key[0]][series[i].key[1]].input
+        made_from[i] = line.munition if line is not None else None
     prods = [i for i in prods if made_from[i] is None] + [i for i in prods if made_from[i] is not None]
     dems = [i for i, s in enumerate(series) if s.kind == "demand"]
     follows = {i: sc.demand[series[i].key[0]][series[i].key[1]].follows for i in dems}
@@ -177,8 +180,8 @@ def _lines(sc: Scenario, series: list[Series], actors: list[str], muns: list[str
         pending.remove(ready[0])
     return Lines(
         prod=np.array(prods, np.int64), prod_flat=np.array([flat(*series[i].key) for i in prods], np.int64),
-        prod_input=np.array([flat(series[i].key[0], made_from[i].munition) if made_from[i] else -1
-                             for i in prods], np.int64),
+        prod_input=np.array([flat(series[i].key[0], m) if (m := made_from[i]) else -1 for i in prods],
+                            np.int64),
         dem=np.array(order, np.int64), dem_flat=np.array([flat(*series[i].key) for i in order], np.int64),
         plain=plain, **_follow_arrays(sc, series, order),
     )

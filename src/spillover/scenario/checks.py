@@ -12,6 +12,7 @@ from typing import Any
 
 from spillover.scenario.checker import Checker
 from spillover.scenario.checks_flows import check_coupled, check_leaked_signals, check_production
+from spillover.scenario.checks_growth import check_growth
 from spillover.scenario.checks_time import check_dates
 from spillover.scenario.dates import DateQuantity
 from spillover.scenario.errors import Problem, Suggestions
@@ -165,7 +166,8 @@ def _outcome_view(data: dict[str, Any], sc: Scenario) -> SimpleNamespace | None:
 
     None when one of the sections they come from is there but is not a mapping.
     """
-    raw = {s: raw_section(data, s) for s in ("transfers", "demand", "stocks", "indicators", "events", "claims")}
+    sections = ("transfers", "demand", "stocks", "indicators", "events", "claims")
+    raw = {s: raw_section(data, s) for s in sections}
     if any(v is not None and not isinstance(v, dict) for v in raw.values()):
         return None
     raw = {s: v or {} for s, v in raw.items()}
@@ -202,6 +204,7 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     check_coupled(c)
     check_production(c)
     check_leaked_signals(c)
+    check_growth(c)
     c.inputs(strict)
     c.claims()
     if strict:

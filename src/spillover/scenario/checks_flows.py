@@ -31,8 +31,8 @@ def check_coupled(c: Checker) -> None:
         for m, d in by.items():
             mun = sc.munitions.get(m)
             if d.follows is not None and mun is not None and mun.kind == "munition" and (a, m) not in held:
-                c.warn(("demand", a, m), f"'{a}' never holds '{m}' (no stock, production or incoming transfer "
-                       "of it), so it engages nothing and every incoming unit gets through")
+                c.warn(("demand", a, m), f"'{a}' never holds '{m}' (no stock, production or incoming "
+                       "transfer of it), so it engages nothing and every incoming unit gets through")
 
 
 def _cycle(follows: dict[tuple[str, str], StockRef], start: tuple[str, str]) -> bool:
@@ -62,8 +62,8 @@ def check_production(c: Checker) -> None:
                 c.bad(path, f"a production line cannot consume its own output ({m}); name the input it is "
                       "made from")
             elif kit in sc.munitions and (a, kit) not in held:
-                c.bad(path, f"'{a}' never holds '{kit}' (no stock, production or incoming transfer of it), so "
-                      f"this line makes no {m}; add a transfer or stock of {kit} to {a}")
+                c.bad(path, f"'{a}' never holds '{kit}' (no stock, production or incoming transfer of it), "
+                      f"so this line makes no {m}; add a transfer or stock of {kit} to {a}")
     _started_production(c)
 
 
@@ -79,14 +79,16 @@ def _started_production(c: Checker) -> None:
             prod = sc.production.get(pair[0], {}).get(pair[1])
             if prod is not None and not prod.dormant:
                 c.bad(("events", e, "effects", i, "start_production"), f"the production of {pair[1]} by "
-                      f"{pair[0]} already runs from day 0; mark it dormant: true so that this event starts it")
+                      f"{pair[0]} already runs from day 0; mark it dormant: true so that this event "
+                      "starts it")
     if not c.complete("events"):
         return
     for a, by in sc.production.items():
         for m, prod in by.items():
             if prod.dormant and (a, m) not in started:
                 c.bad(("production", a, m, "dormant"), f"dormant production of {m} by {a} is started by no "
-                      f"event; add an effect 'start_production: {{actor: {a}, munition: {m}}}' or drop dormant")
+                      f"event; add an effect 'start_production: {{actor: {a}, munition: {m}}}' or drop "
+                      "dormant")
 
 
 def check_leaked_signals(c: Checker) -> None:

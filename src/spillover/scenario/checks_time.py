@@ -61,7 +61,8 @@ def check_dated_events(c: Checker, first: dt.date, last: dt.date) -> None:
         bad = _outside(on, first, last) if on is not None else None
         if bad is not None:
             c.bad(("events", e, "trigger", "on"), f"this event's date can be {bad}, outside the run ({first} "
-                  f"to {last}); it would never fire there. Move the date inside the run or change the horizon")
+                  f"to {last}); it would never fire there. Move the date inside the run or change the "
+                  "horizon")
 
 
 def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
@@ -69,8 +70,8 @@ def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
         for i, lump in enumerate(tr.compensation.lumps if tr.compensation else []):
             bad = _outside(lump.on, first, last)
             if bad is not None:
-                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date can be {bad}, "
-                      f"outside the run ({first} to {last}); it would never be paid")
+                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date can be "
+                      f"{bad}, outside the run ({first} to {last}); it would never be paid")
 
 
 def _sorted_windows(windows: list[Window]) -> list[tuple[int, Window]]:

@@ -40,7 +40,7 @@ class DateQuantity(Quantity):
 
     def date_of(self, day: float) -> dt.date:
         """The date of a day number of this quantity (rounded half to even, as the engine does)."""
-        whole = int(round(day))
+        whole = round(day)
         if self.origin is None:
             return dt.date.fromordinal(max(whole, 1))
         return self.origin + dt.timedelta(days=whole)

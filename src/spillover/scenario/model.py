@@ -117,8 +117,9 @@ class Schedule(Strict):
                 raise ValueError("schedule dates must be strictly increasing")
         for a, b in zip(self.piecewise or [], (self.piecewise or [])[1:], strict=False):
             if not a.start.support()[1] < b.start.support()[0]:
-                raise ValueError("schedule dates must be strictly increasing (uncertain ones in every run: "
-                                 f"a step from {a.start.describe()} meets the next, from {b.start.describe()})")
+                raise ValueError("schedule dates must be strictly increasing (uncertain ones in every "
+                                 f"run: a step from {a.start.describe()} meets the next, from "
+                                 f"{b.start.describe()})")
         return self
 
     @property
@@ -186,7 +187,8 @@ class Compensation(Strict):
     def _parts(self) -> Compensation:
         per = self.of is not None or self.produced is not None
         if self.of is not None and self.produced is not None:
-            raise ValueError("a compensation pays for transfers (for:) or for production (produced:), not both")
+            raise ValueError("a compensation pays for transfers (for:) or for production (produced:), "
+                             "not both")
         if self.of == []:
             raise ValueError("for: needs at least one transfer")
         if per != (self.per_unit is not None):
