@@ -166,3 +166,21 @@ def test_uncertain_dates_in_schedules_and_events() -> None:
     np.testing.assert_array_equal(out["shortfall.R.shell"], 10 * step + 30 * (40 - step))
     np.testing.assert_array_equal(out["fired_day.ev"], on)
     assert (on >= 2).all() and (on <= 29).all()
+
+
+def test_what_got_through_by_day_is_a_daily_series() -> None:
+    from spillover.engine.series import SeriesRecorder, series_names
+    from spillover.engine.simulate import simulate
+    from tests.conftest import engine_inputs
+
+    st, p, d, _ = engine_inputs(load(duel(), strict=True), 1, 1)
+    names = series_names(st)
+    assert "leaked.D.interceptor" in names
+    by_engine = []
+    for engine in ("numpy", "compiled"):
+        rec = SeriesRecorder(st, p.R)
+        simulate(st, p, d, [rec], engine=engine)
+        by_engine.append(rec.values[:, 0, names.index("leaked.D.interceptor")])
+    expected = np.r_[0.0, 7.5, np.full(8, 10.0), np.zeros(10)]
+    np.testing.assert_array_equal(by_engine[0], expected)
+    np.testing.assert_array_equal(by_engine[1], expected)

@@ -200,7 +200,7 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     rng = _one(watchers, RangeWatcher)
     K = len(st.indicators)
     stocks = series_stocks(st)
-    N = len(stocks) + 2 * K
+    N = len(stocks) + st.C + 2 * K
     nothing = np.zeros((0, 0))
     spec = hist.spec if hist is not None else None
     lo = spec.lo if spec is not None else np.zeros(N)
