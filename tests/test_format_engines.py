@@ -32,7 +32,7 @@ def _both(sc, runs: int, block: int | None = None):
 
 def test_the_feature_scenario_is_identical_in_both_engines(features) -> None:
     runs = 48
-    st, a, b = _both(features, runs)
+    _, a, b = _both(features, runs)
     _assert_same(a, b)
     assert set(STATE) <= set(a["state"])
     out = a["outcomes"]

@@ -93,7 +93,8 @@ def kits_doc(up_to: float = 25) -> dict:
     """L makes up to 10 drones a day at 2 kits each, from 40 kits and 6 more a day; it pays
     S 0.5 per drone made, for at most ``up_to`` drones."""
     return base(10, stocks={"S": {"kit": j(1000)}, "L": {"kit": j(40), "drone": j(0)}},
-                production={"L": {"drone": {"constant": j(10), "input": {"munition": "kit", "per_unit": j(2)}}}},
+                production={"L": {"drone": {"constant": j(10),
+                                            "input": {"munition": "kit", "per_unit": j(2)}}}},
                 transfers={"s_l": {"supplier": "S", "recipient": "L", "munition": "kit", "rate": j(6)},
                            "fee": {"supplier": "L", "recipient": "S", "munition": "money", "compensation": {
                                "produced": {"actor": "L", "munition": "drone"}, "per_unit": j(0.5),
@@ -145,7 +146,8 @@ def test_a_lump_sum_alone_ships_on_its_date() -> None:
     doc = base(10, transfers={"pay": {"supplier": "R", "recipient": "S", "munition": "money",
                                       "compensation": {"lumps": [{"on": "2024-01-04", "amount": j(100)},
                                                                  {"on": "2024-01-09", "amount": j(7)}]}}},
-               windows=[{"from": "2024-01-04", "to": "2024-01-04"}, {"from": "2024-01-05", "to": "2024-01-10"}])
+               windows=[{"from": "2024-01-04", "to": "2024-01-04"},
+                        {"from": "2024-01-05", "to": "2024-01-10"}])
     out = outcomes(load(doc), runs=1)
     assert out["shipped.pay"][0] == 107
     assert out["delivered.pay.2024-01-04.2024-01-04"][0] == 100
@@ -156,8 +158,8 @@ def test_uncertain_dates_in_schedules_and_events() -> None:
     doc = base(40, demand={"R": {"shell": {"piecewise": [
         {"from": "2024-01-01", "rate": j(10)},
         {"from": {"uniform": ["2024-01-05", "2024-01-25"], "judgment": True}, "rate": j(30)}]}}},
-        events={"ev": {"name": "ev", "trigger": {"on": {"triangular": ["2024-01-03", "2024-01-10", "2024-01-30"],
-                                                        "judgment": True}}}})
+        events={"ev": {"name": "ev", "trigger": {"on": {
+            "triangular": ["2024-01-03", "2024-01-10", "2024-01-30"], "judgment": True}}}})
     ens = ensemble(load(doc), runs=40, seed=2, series=False)
     step = np.round(ens.experiments["demand.R.shell.piecewise.1.from"].to_numpy())  # half to even
     on = np.round(ens.experiments["events.ev.trigger.on"].to_numpy())

@@ -24,7 +24,8 @@ def series_names(st: Structure) -> list[str]:
 def coupled_keys(st: Structure) -> list[tuple[str, str]]:
     """The coupled demands' (actor, munition), in the engine's order of coupled demands."""
     lines = st.lines
-    by = {int(lines.coupled[j]): st.series[int(i)].key for j, i in enumerate(lines.dem) if lines.coupled[j] >= 0}
+    by = {int(lines.coupled[j]): st.series[int(i)].key
+          for j, i in enumerate(lines.dem) if lines.coupled[j] >= 0}
     return [by[c] for c in range(len(by))]
 
 
