@@ -16,6 +16,7 @@ builds them from a compiled scenario. The decision stages are in
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from spillover.engine.histogram import BINS
@@ -246,6 +247,8 @@ def run_days(
 ) -> None:
     """Step every row over the horizon, ``block`` rows at a time, observing each day."""
     R = x.S.shape[1]
+    work, idx = np.empty(block), np.empty(block, np.int64)  # one allocation for the whole call
+    sub = np.empty((4, BINS), np.int64)
     for a in range(0, R, block):
         b = min(a + block, R)
         dirty = True
@@ -266,4 +269,4 @@ def run_days(
             _signals(sg, x, a, b)
             indicators(net, x, a, b)
             dirty = triggers(ev, fl, sc, net, x, t, a, b)
-            observe(w, x, sc.dem_flat, net.exact, t, float(T), a, b)
+            observe(w, x, sc.dem_flat, net.exact, t, float(T), a, b, work, idx, sub)

@@ -140,7 +140,9 @@ def _shortfalls(w: Watch, x: Stocks, t: int, T: float, a: int, b: int) -> None:
 
 @njit(cache=True, nogil=True)
 def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: float, a: int,
-             b: int) -> None:
+            b: int, work: np.ndarray, idx: np.ndarray, sub: np.ndarray) -> None:
+    """Today's outcomes, snapshots, histogram counts, series and ranges of rows a..b; ``work``,
+    ``idx`` and ``sub`` are scratch arrays of at least a block's rows (and 4 × BINS)."""
     K, m = x.levels.shape[1], b - a
     if w.acc:
         for k in range(K):
@@ -163,11 +165,8 @@ def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: f
         if w.snap_slot[t] >= 0:
             _snapshot(w, x, dem_flat, int(w.snap_slot[t]), a, b)
     N = len(w.lo)
-    work = np.empty(m)
     end = min(b, w.hist_rows)
     if w.hist and a < end and _sampled(w, a, end):
-        idx = np.empty(m, np.int64)
-        sub = np.empty((4, BINS), np.int64)
         for n in range(N):
             if exact and n >= N - K:  # the gap is exactly 0 in every row
                 _add_zeros(w, t, n, a, end)
