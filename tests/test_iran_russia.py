@@ -22,6 +22,7 @@ from spillover.scenario.load import builtin_names, load_scenario
 from spillover.scenario.model import Scenario
 from spillover.scenario.walk import quantities
 from tests.conftest import ensemble
+from tests.test_cli import cli
 
 NAME = "iran-russia-2022"
 START = dt.date(2022, 8, 1)
@@ -44,6 +45,15 @@ def test_validates_strictly_without_warnings(sc: Scenario) -> None:
     assert sc.name == NAME and sc.warnings == ()
     assert sc.start == START and START + dt.timedelta(days=sc.horizon - 1) == dt.date(2025, 12, 31)
     assert NAME in builtin_names() and "nk-russia-2023" in builtin_names()
+
+
+def test_the_cli_lists_validates_and_shows_it() -> None:
+    listed = cli("scenarios", "list")
+    assert listed.returncode == 0 and NAME in listed.stdout and "nk-russia-2023" in listed.stdout
+    checked = cli("validate", NAME, "--strict")
+    assert checked.returncode == 0, checked.stderr
+    assert "valid (strict)" in checked.stdout
+    assert "alabuga_localises" in cli("scenarios", "show", NAME).stdout
 
 
 def test_every_policy_claim_and_judgment_says_why(sc: Scenario) -> None:
@@ -193,7 +203,8 @@ def test_ukraine_engages_in_proportion_to_russian_fire(recorded) -> None:
     np.testing.assert_allclose(leaked, fired * (1 - cover * stops), rtol=1e-9, atol=1e-9)
     rows = _rows(names, "as-enacted")
     assert not fired[: day("2022-09-13"), rows].any() and not want[: day("2022-09-13"), rows].any()
-    assert (fired[:, rows] > 0).mean() > 0.5 and (leaked[:, rows] >= (1 - stops[rows]) * fired[:, rows] - 1e-9).all()
+    assert (fired[:, rows] > 0).mean() > 0.5
+    assert (leaked[:, rows] >= (1 - stops[rows]) * fired[:, rows] - 1e-9).all()
 
 
 def test_the_licence_fee_stops_after_6000_drones(recorded) -> None:
@@ -285,7 +296,8 @@ def test_every_sourced_number_lies_within_its_fact(sc: Scenario) -> None:
         assert lo - slack <= a <= b <= hi + slack, f"{path}: {a}..{b} outside {fact} ({lo:g}..{hi:g})"
     for path, date in DATES.items():
         q = sourced[path]
-        assert isinstance(q, DateQuantity) and q.first_date == q.last_date == dt.date.fromisoformat(date), path
+        assert isinstance(q, DateQuantity), path
+        assert q.first_date == q.last_date == dt.date.fromisoformat(date), path
 
 
 def test_the_fact_table_catches_a_number_outside_its_fact(sc: Scenario) -> None:
