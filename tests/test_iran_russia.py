@@ -61,6 +61,8 @@ def test_every_policy_claim_and_judgment_says_why(sc: Scenario) -> None:
     assert all(c.source in sc.sources for c in sc.claims.values())
     bare = [".".join(map(str, path)) for path, q in quantities(sc) if q.judgment and not q.note]
     assert bare == [], "judgments without a one-line rationale (note:)"
+    blends = [q for _, q in quantities(sc) if q.judgment and q.sources]
+    assert blends and all("blended judgment" in (q.note or "") for q in blends)
 
 
 # ----------------------------------------------------------------------------------------
