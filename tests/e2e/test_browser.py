@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from spillover.scenario.load import builtin_names
 from tests.e2e.conftest import Server, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -116,7 +117,7 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
 def test_scenarios_editor_and_cancel(server: Server, browser_page) -> None:
     page, console = browser_page
     page.goto("/scenarios")
-    assert page.locator("#scenario-list tbody tr").count() == 2
+    assert page.locator("#scenario-list tbody tr").count() == len(builtin_names()) + 1  # and mini.yaml
     shot(page, "scenarios")
     page.click('a[href="/scenarios/nk-russia-2023"]')
     page.wait_for_selector("#network .main-svg")
