@@ -20,13 +20,14 @@ from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
+from spillover.engine.snapshots import SnapshotWatcher
 from spillover.engine.state import State
 from spillover.engine.step import _Kernel, _kernel, initial_state
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 
 CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
-KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher)
+KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher, SnapshotWatcher)
 
 def supports(watchers: Sequence[Watcher]) -> bool:
     """True when the compiled engine can fill every watcher (at most one of each kind)."""
@@ -167,6 +168,8 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     hist = _one(watchers, HistogramWatcher)
     rec = _one(watchers, SeriesRecorder)
     rng = _one(watchers, RangeWatcher)
+    snap = _one(watchers, SnapshotWatcher)
+    none = np.zeros(0, np.int64)
     K = len(st.indicators)
     stocks = series_stocks(st)
     N = len(stocks) + 2 * K
@@ -192,6 +195,9 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
         values=rec.values if rec else np.zeros((0, 0, 0), np.float32),
         ranges=rng is not None,
         range_lo=rng.lo if rng else np.zeros(N), range_hi=rng.hi if rng else np.zeros(N),
+        snap_day=snap.spec.days if snap else none, snap_src=snap.spec.src if snap else none,
+        snap_a=snap.spec.a if snap else none, snap_b=snap.spec.b if snap else none,
+        snap_values=snap.values if snap else np.zeros((0, 0)),
     )
 
 
@@ -218,7 +224,8 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     speed, never the results.
     """
     if not supports(watchers):
-        raise ValueError("the compiled engine fills only outcome, histogram, series and range watchers")
+        raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
+                         "watchers")
     k = _kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact

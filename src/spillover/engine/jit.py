@@ -424,6 +424,38 @@ def _series(w: Watch, x: Stocks, exact: bool, t: int, a: int, b: int, work: np.n
 
 
 @njit(cache=True, nogil=True)
+def _snapshots(w: Watch, x: Stocks, t: int, a: int, b: int) -> None:
+    """Record the quantities observed on day t (codes of :mod:`spillover.engine.snapshots`)."""
+    for j in range(len(w.snap_day)):
+        if w.snap_day[j] != t:
+            continue
+        src, i, k, out = w.snap_src[j], w.snap_a[j], w.snap_b[j], w.snap_values[j, a:b]
+        if src == 3:  # an event's flag
+            flag = x.fired_flag[i, a:b]
+            for r in range(b - a):
+                out[r] = 1.0 if flag[r] else 0.0
+            continue
+        if src == 0:
+            v = x.flows[i, k, a:b]
+        elif src == 1:
+            v = x.S[i, a:b]
+        elif src == 2:
+            v = x.levels[i, k, a:b]
+        elif src == 4:
+            v = x.produced[i, a:b]
+        elif src == 5:
+            v = x.fired[i, a:b]
+        elif src == 6:
+            v = x.demanded[i, a:b]
+        elif src == 7:
+            v = x.shortfall[i, a:b]
+        else:
+            v = x.fired_today[i, a:b]
+        for r in range(b - a):
+            out[r] = v[r]
+
+
+@njit(cache=True, nogil=True)
 def run_days(
     T: int, block: int, sc: Sched, fl: Flows, sg: Signals, net: Net, nz: Noise, ev: Events,
     x: Stocks, w: Watch,
@@ -449,3 +481,5 @@ def run_days(
             if w.acc:
                 _outcomes(w, x, net.exact, t, float(T), a, b)
             _series(w, x, net.exact, t, a, b, work, idx, sub)
+            if len(w.snap_day):
+                _snapshots(w, x, t, a, b)

@@ -112,7 +112,7 @@ class Stocks(NamedTuple):
 
 
 class Watch(NamedTuple):
-    """What the observers keep: outcomes, histogram, recorded series, ranges."""
+    """What the observers keep: outcomes, histogram, recorded series, ranges, snapshots."""
 
     acc: bool
     threshold: np.ndarray  # (K,)
@@ -137,3 +137,8 @@ class Watch(NamedTuple):
     ranges: bool
     range_lo: np.ndarray  # (N,)
     range_hi: np.ndarray  # (N,)
+    snap_day: np.ndarray  # (J,) int64 day of each snapshot (none without evidence)
+    snap_src: np.ndarray  # (J,) int64 where it reads (spillover.engine.snapshots)
+    snap_a: np.ndarray  # (J,) int64 first index
+    snap_b: np.ndarray  # (J,) int64 second index
+    snap_values: np.ndarray  # (J, R)
