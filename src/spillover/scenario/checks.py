@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from spillover.scenario.errors import Problem, ScenarioWarning, Suggestions
+from spillover.scenario.evidence_check import evidence_problems
 from spillover.scenario.model import Scenario, Schedule
 from spillover.scenario.refs import ANY, RefChecker, declared, match
 from spillover.scenario.refs import section as raw_section
@@ -242,6 +243,7 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     c.dates()
     c.inputs(strict)
     c.claims()
+    c.problems += evidence_problems(sc, doc, c.hints)
     if strict:
         strict_errors = [Problem(w.file, w.line, w.col, f"{w.message} (strict mode)") for w in c.warnings]
         return c.problems + strict_errors, []

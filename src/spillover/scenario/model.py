@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from spillover.scenario.errors import NameSet, Problem, did_you_mean
+from spillover.scenario.evidence import Evidence
 from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q, unknown_key
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -389,6 +390,7 @@ class Scenario(Strict):
     levers: dict[Id, Lever] = Field(default_factory=dict)
     policies: dict[PolicyId, Policy] = Field(default_factory=dict)
     claims: dict[Id, Claim] = Field(default_factory=dict)
+    evidence: Evidence | None = None
 
     _origin: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")
