@@ -7,13 +7,19 @@ events; its edges are what carries an effect from one to the next:
 edge kind      from → to               meaning
 ============== ======================= ============================================
 ``flow``       transfer → signal       the signal measures the transfer's flow
-``stock``      transfer → signal       the transfer fills (+) or drains (−) a stock
-``compensation`` transfer → transfer   a counter-flow paid per unit of its parent
+``stock``      transfer → signal       the transfer fills (+) or drains (−) a stock, or feeds a
+                                       production line that fills one (kits for a licensed line)
+``fire``       transfer → signal       the transfer feeds a demand: its fire (+) and shortfall
+                                       (−), and, through a coupled demand, what gets through
+                                       (+ into the attacker, − into the defender)
+``compensation`` transfer → transfer   a counter-flow paid per unit of its parents (or of what a
+                                       line makes from the transfer's kits)
 ``weight``     signal/indicator →      an indicator input (a weight, with its range)
                indicator
 ``trigger``    indicator → event       the event fires on the indicator
 ``flag``       event → signal          the event's 0/1 signal
-``start``      event → transfer        the event starts a dormant transfer
+``start``      event → transfer/signal the event starts a dormant transfer, or a production line
+                                       (through the stock it fills)
 ``add_beta``   event → indicator       the event shifts an indicator's base level
 ``scale_weight`` event → indicator     the event scales one of the indicator's weights
 ``scale_rate`` event → transfer/signal the event scales a transfer, or a production or
@@ -97,27 +103,65 @@ def _add_nodes(g: nx.DiGraph, sc: Scenario) -> None:
     for k, ind in sc.indicators.items():
         g.add_node(node("indicator", k), kind="indicator", id=k, label=ind.name, dormant=False)
     for e, ev in sc.events.items():
-        g.add_node(node("event", e), kind="event", id=e, label=ev.name, dormant=False)
+        g.add_node(node("event", e), kind="event", id=e, label=ev.name, dormant=False, calendar=ev.calendar)
 
 
-def _stock_signals(sc: Scenario, actor: str, munition: str) -> list[str]:
-    return [s for s, x in sc.signals.items()
-            if x.stock is not None and (x.stock.actor, x.stock.munition) == (actor, munition)]
+def _stock_signals(sc: Scenario, actor: str, munition: str, form: str = "stock") -> list[str]:
+    """Signals reading the (actor, munition) pair: its stock, or its fire, shortfall or leaked units."""
+    out = []
+    for s, sig in sc.signals.items():
+        ref = getattr(sig, form)
+        if ref is not None and (ref.actor, ref.munition) == (actor, munition):
+            out.append(s)
+    return out
+
+
+def _made_from(sc: Scenario, actor: str, munition: str) -> list[tuple[str, str]]:
+    """The production lines of ``actor`` that consume ``munition``: (actor, output)."""
+    return [(actor, m) for m, prod in sc.production.get(actor, {}).items()
+            if prod.input is not None and prod.input.munition == munition]
+
+
+def _fire_edges(g: nx.DiGraph, sc: Scenario, src: str, actor: str, munition: str, sign: float) -> None:
+    """A flow into (actor, munition): its fire (+) and shortfall (−) signals, and what gets
+    through the coupled demands that follow its fire (+) or that it supplies (−)."""
+    for form, s_sign in (("fired", sign), ("shortfall", -sign)):
+        for s in _stock_signals(sc, actor, munition, form):
+            _add_edge(g, src, node("signal", s), "fire", s_sign, (s_sign, s_sign))
+    for a, by in sc.demand.items():
+        for m, d in by.items():
+            fol = d.follows
+            follows_it = fol is not None and fol.fired is not None and \
+                (fol.fired.actor, fol.fired.munition) == (actor, munition)
+            for s in _stock_signals(sc, a, m, "leaked") if follows_it else []:
+                _add_edge(g, src, node("signal", s), "fire", sign, (sign, sign))
+    for s in _stock_signals(sc, actor, munition, "leaked") if sc.demand.get(actor, {}).get(munition) else []:
+        _add_edge(g, src, node("signal", s), "fire", -sign, (-sign, -sign))
 
 
 def _transfer_edges(g: nx.DiGraph, sc: Scenario) -> None:
     one = (1.0, 1.0)
     for f, t in sc.transfers.items():
         src = node("transfer", f)
-        if t.compensation is not None:
-            _add_edge(g, node("transfer", t.compensation.of), src, "compensation", 1.0, one)
-        for s, x in sc.signals.items():
-            if x.flow == f:
+        comp = t.compensation
+        for parent in comp.parents if comp else []:
+            _add_edge(g, node("transfer", parent), src, "compensation", 1.0, one)
+        for s, sig in sc.signals.items():
+            if sig.flow == f:
                 _add_edge(g, src, node("signal", s), "flow", 1.0, one)
         for s in _stock_signals(sc, t.recipient, t.munition):
             _add_edge(g, src, node("signal", s), "stock", 1.0, one)
         for s in _stock_signals(sc, t.supplier, t.munition):
             _add_edge(g, src, node("signal", s), "stock", -1.0, (-1.0, -1.0))
+        _fire_edges(g, sc, src, t.recipient, t.munition, 1.0)
+        for a, m in _made_from(sc, t.recipient, t.munition):
+            for s in _stock_signals(sc, a, m):
+                _add_edge(g, src, node("signal", s), "stock", 1.0, one)
+            _fire_edges(g, sc, src, a, m, 1.0)
+            for f2, t2 in sc.transfers.items():
+                paid = t2.compensation.produced if t2.compensation else None
+                if paid is not None and (paid.actor, paid.munition) == (a, m):
+                    _add_edge(g, src, node("transfer", f2), "compensation", 1.0, one)
 
 
 def _weight_edges(g: nx.DiGraph, sc: Scenario) -> None:
@@ -132,6 +176,10 @@ def _effect_edge(g: nx.DiGraph, sc: Scenario, ev: str, eff: Effect) -> None:
     src = node("event", ev)
     if eff.start is not None:
         _add_edge(g, src, node("transfer", eff.start), "start", 1.0, (1.0, 1.0))
+    elif eff.start_production is not None:
+        line = eff.start_production
+        for s in _stock_signals(sc, line.actor, line.munition):
+            _add_edge(g, src, node("signal", s), "start", 1.0, (1.0, 1.0))
     elif eff.add_beta is not None:
         q = eff.add_beta.value
         _add_edge(g, src, node("indicator", eff.add_beta.indicator), "add_beta", q.nominal, _range(q))
@@ -158,9 +206,11 @@ def _effect_edge(g: nx.DiGraph, sc: Scenario, ev: str, eff: Effect) -> None:
 
 def _event_edges(g: nx.DiGraph, sc: Scenario) -> None:
     for e, ev in sc.events.items():
-        _add_edge(g, node("indicator", ev.trigger.indicator), node("event", e), "trigger", 1.0, (1.0, 1.0))
-        for s, x in sc.signals.items():
-            if x.event == e:
+        if ev.trigger.indicator is not None:  # a dated event has no trigger: nothing reaches it
+            trigger = node("indicator", ev.trigger.indicator)
+            _add_edge(g, trigger, node("event", e), "trigger", 1.0, (1.0, 1.0))
+        for s, sig in sc.signals.items():
+            if sig.event == e:
                 _add_edge(g, node("event", e), node("signal", s), "flag", 1.0, (1.0, 1.0))
         for eff in ev.effects:
             _effect_edge(g, sc, e, eff)
@@ -238,7 +288,8 @@ def order_table(g: nx.DiGraph) -> pd.DataFrame:
 
 
 def roots(g: nx.DiGraph) -> list[str]:
-    """The transfers that flow by themselves: neither dormant nor paid for another transfer.
+    """The transfers that flow by themselves: neither dormant nor paid for another transfer (or
+    for what a line makes from another transfer's kits).
 
     >>> from spillover.scenario.load import load_scenario
     >>> roots(influence_graph(load_scenario("nk-russia-2023")))

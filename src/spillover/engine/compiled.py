@@ -20,9 +20,9 @@ from spillover.engine.kinds import EffectKind, SignalKind
 from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
+from spillover.engine.setup import Kernel, initial_state, make_kernel, seen_edges
 from spillover.engine.snapshots import SnapshotWatcher
 from spillover.engine.state import State
-from spillover.engine.step import _Kernel, _kernel, initial_state
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 
@@ -39,43 +39,72 @@ def _c(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def _sched(k: _Kernel) -> args.Sched:
-    st, p = k.st, k.p
-    changes = ~k.steady
+def _sched(k: Kernel) -> args.Sched:
+    st, p, lines = k.st, k.p, k.st.lines
+    dated = [i for i, s in enumerate(st.series) if s.steps]
+    dated_of = np.full(len(st.series), -1, np.int64)
+    dated_of[dated] = np.arange(len(dated))
+    sizes = [len(st.series[i].steps) for i in dated]
     return args.Sched(
-        B=_c(k.B), changes=_c(changes, np.bool_),
+        B=_c(k.B), changes=_c(~k.steady, np.bool_),
         offsets=_c(np.r_[k.offsets[: len(st.series)], k.B.shape[1]], np.int64),  # no series: [0]
-        V=_c(p.V.T), scale=_c(p.scale.T), smult=_c(k.smult.T),
-        rates=np.zeros((len(st.series), p.R)),
-        prod_series=_c(k.prod[0], np.int64), prod_flat=_c(k.prod[1], np.int64),
-        dem_series=_c(k.dem[0], np.int64), dem_flat=_c(k.dem[1], np.int64),
+        V=_c(p.V.T), scale=_c(p.scale.T), smult=_c(k.smult.T), sact=_c(k.sact.T), glev=_c(k.lev.gate.T),
+        gate=_c(k.gate.T), dated_of=dated_of, dated_off=_c(np.r_[0, np.cumsum(sizes)], np.int64),
+        step_day=_c(p.step_day.T, np.int64), rates=np.zeros((len(st.series), p.R)),
+        prod_series=_c(lines.prod, np.int64), prod_flat=_c(lines.prod_flat, np.int64),
+        prod_input=_c(lines.prod_input, np.int64), per_input=_c(p.per_input.T),
+        dem_series=_c(lines.dem, np.int64), dem_flat=_c(lines.dem_flat, np.int64),
+        follow_kind=_c(lines.follow_kind, np.int64), follow=_c(lines.follow, np.int64),
+        coupled=_c(lines.coupled, np.int64), stops=_c(p.stops.T),
     )
 
 
-def _flows(k: _Kernel) -> args.Flows:
-    st, fl, lev = k.st, k.fl, k.lev
+def _flows(k: Kernel) -> args.Flows:
+    st, fl, lev, p = k.st, k.fl, k.lev, k.p
+    lump_ptr = np.searchsorted(st.lump_tr, np.arange(st.F + 1)).astype(np.int64)
     return args.Flows(
         order=_c(np.asarray(st.tr_order), np.int64),
         sup=_c(st.tr_sup * st.M + st.tr_mun, np.int64), rcp=_c(st.tr_rcp * st.M + st.tr_mun, np.int64),
         stocked=_c(st.stocked[st.tr_mun], np.bool_) if st.F else np.zeros(0, np.bool_),
-        parent=_c(st.tr_parent, np.int64), series=_c(k.tr_series, np.int64),
-        ratio=_c(fl.ratio), cap=_c(fl.cap), reserve=_c(fl.reserve), loss=_c(fl.loss),
+        par_ptr=_c(st.tr_par_ptr, np.int64), parents=_c(st.tr_parents, np.int64),
+        made=_c(st.tr_made, np.int64), limited=_c(st.tr_limited, np.bool_), series=_c(k.tr_series, np.int64),
+        lump_ptr=lump_ptr, lump_day=_c(p.lump_day.T, np.int64), lump_amt=_c(p.lump_amt.T),
+        ratio=_c(fl.ratio), limit=_c(fl.limit), units=np.zeros(p.R), cap=_c(fl.cap),
+        reserve=_c(fl.reserve), loss=_c(fl.loss),
         active=_c(k.active.T), tmult=_c(k.tmult.T), levcap=_c(lev.cap.T), mult=_c(fl.mult),
         delay=_c(lev.delay.T, np.int64), nodelay=_c(k.nodelay, np.bool_),
     )
 
 
-def _signals(k: _Kernel) -> args.Signals:
+def _periods(k: Kernel) -> args.Periods:
+    """Each lever period's arrays; with one period nothing is ever copied from them."""
+    levs, E = k.levs, k.edges.n
+    fac = np.ones((len(levs), E, k.p.R))
+    sel = seen_edges(k)
+    if not k.ar1:
+        for g, f in enumerate(k.factors):
+            fac[g, sel] = f
+    return args.Periods(
+        of_day=_c(k.period_of_day, np.int64),
+        levcap=_c(np.stack([lev.cap.T for lev in levs])), loss=_c(np.stack([lev.loss.T for lev in levs])),
+        delay=_c(np.stack([lev.delay.T for lev in levs]), np.int64),
+        glev=_c(np.stack([lev.gate.T for lev in levs])),
+        lever_values=_c(np.transpose(k.p.lever_values, (1, 2, 0))),
+        sig_cov=_c(np.stack([cov.T for cov in k.sig_covs])), fac=_c(fac),
+    )
+
+
+def _signals(k: Kernel) -> args.Signals:
     st = k.st
     stock = st.sig_kind == SignalKind.STOCK
     pair = np.array([k.dem_index.get(int(j), -1) if is_stock else -1
                      for j, is_stock in zip(st.sig_target, stock, strict=True)], np.int64)
     return args.Signals(kind=_c(st.sig_kind, np.int64), target=_c(st.sig_target, np.int64),
-                       measure=_c(st.sig_measure, np.int64), pair=pair, ref=_c(k.ref),
-                       lever_values=_c(k.p.lever_values.T))
+                        measure=_c(st.sig_measure, np.int64), pair=pair, ref=_c(k.ref),
+                        lever_values=_c(k.p.lever_values[:, 0, :].T))
 
 
-def _net(k: _Kernel) -> args.Net:
+def _net(k: Kernel) -> args.Net:
     e = k.edges
     return args.Net(
         source=_c(e.source, np.int64), targets=_c(e.targets, np.int64),
@@ -86,7 +115,7 @@ def _net(k: _Kernel) -> args.Net:
     )
 
 
-def _noise(k: _Kernel, draws: Draws) -> args.Noise:
+def _noise(k: Kernel, draws: Draws) -> args.Noise:
     st, p, e = k.st, k.p, k.edges
     K = len(st.indicators)
     obs = st.ind_observer[e.target] if e.n else np.zeros(0, np.int64)
@@ -102,22 +131,21 @@ def _noise(k: _Kernel, draws: Draws) -> args.Noise:
     )
 
 
-def _events(k: _Kernel) -> args.Events:
+def _events(k: Kernel) -> args.Events:
     st, p, sc = k.st, k.p, k.st.scenario
     nE = len(st.events)
-    indicator, hazard, days = np.zeros(nE, np.int64), np.zeros(nE, np.bool_), np.zeros(nE, np.int64)
+    indicator, days = np.zeros(nE, np.int64), np.zeros(nE, np.int64)
     for e, name in enumerate(st.events):
         trig = sc.events[name].trigger
-        indicator[e] = st.indicators.index(trig.indicator)
-        hazard[e] = trig.hazard is not None
+        indicator[e] = st.indicators.index(trig.indicator) if trig.indicator is not None else 0
         days[e] = trig.threshold.days if trig.threshold is not None else 0
     effs = p.effects
     target = [k.edges.index[(f.target[0], f.target[1])] if f.kind is EffectKind.SCALE_EDGE
               else f.target[0] for f in effs]
     return args.Events(
-        indicator=indicator, hazard=hazard, days=days,
+        indicator=indicator, kind=_c(st.ev_kind, np.int64), days=days,
         theta=_c(p.theta.T), rate=_c(p.hazard_rate.T), width=_c(p.width.T),
-        thresholds=_c(k.draws.thresholds.T),
+        thresholds=_c(k.draws.thresholds.T), on_day=_c(p.on_day.T, np.int64),
         eff_event=np.array([f.event for f in effs], np.int64),
         eff_kind=np.array([int(f.kind) for f in effs], np.int64),
         eff_target=np.array(target, np.int64),
@@ -139,6 +167,8 @@ def _stocks(s: State) -> args.Stocks:
         produced=rows_last(s.produced), fired=rows_last(s.fired), demanded=rows_last(s.demanded),
         shortfall=rows_last(s.shortfall), flows=_c(s.flows),
         demand_today=rows_last(s.demand_today), fired_today=rows_last(s.fired_today), z=_c(s.z),
+        leaked=rows_last(s.leaked), leaked_today=rows_last(s.leaked_today),
+        prod_today=rows_last(s.prod_today), paid=rows_last(s.paid),
     )
 
 
@@ -147,7 +177,8 @@ def _unpack(x: args.Stocks, s: State) -> None:
                       ("demanded", x.demanded), ("shortfall", x.shortfall),
                       ("E", x.fired_flag), ("fired_at", x.fired_at), ("hazard", x.hazard),
                       ("above", x.above), ("demand_today", x.demand_today),
-                      ("fired_today", x.fired_today)):
+                      ("fired_today", x.fired_today), ("leaked", x.leaked),
+                      ("leaked_today", x.leaked_today), ("prod_today", x.prod_today), ("paid", x.paid)):
         target = getattr(s, name)
         target[...] = arr.T.reshape(target.shape)
     s.pipe[...] = x.pipe
@@ -168,7 +199,7 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     hist = _one(watchers, HistogramWatcher)
     rec = _one(watchers, SeriesRecorder)
     rng = _one(watchers, RangeWatcher)
-    snap = _one(watchers, SnapshotWatcher)
+    ob = _one(watchers, SnapshotWatcher)
     none = np.zeros(0, np.int64)
     K = len(st.indicators)
     stocks = series_stocks(st)
@@ -184,6 +215,12 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
         mis_peak=acc.mis_peak if acc else nothing, mis_sum=acc.mis_sum if acc else nothing,
         first_short=_c(acc.first_short.T) if acc else nothing,
         short_days=_c(acc.short_days.T, np.int64) if acc else nothing.astype(np.int64),
+        snap_slot=acc.snap_slot if acc else np.zeros(0, np.int64),
+        snap_delivered=acc.snaps["delivered"] if acc else np.zeros((0, 0, 0)),
+        snap_fired=acc.snaps["fired"] if acc else np.zeros((0, 0, 0)),
+        snap_shortfall=acc.snaps["shortfall"] if acc else np.zeros((0, 0, 0)),
+        snap_short_days=acc.snaps["short_days"] if acc else np.zeros((0, 0, 0), np.int64),
+        snap_leaked=acc.snaps["leaked"] if acc else np.zeros((0, 0, 0)),
         series_stock=stocks,
         hist=hist is not None, hist_rows=hist.P * hist.n if hist else 0,
         hist_n=max(hist.n, 1) if hist else 1, hist_m=hist.m if hist else 0,
@@ -195,9 +232,9 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
         values=rec.values if rec else np.zeros((0, 0, 0), np.float32),
         ranges=rng is not None,
         range_lo=rng.lo if rng else np.zeros(N), range_hi=rng.hi if rng else np.zeros(N),
-        snap_day=snap.spec.days if snap else none, snap_src=snap.spec.src if snap else none,
-        snap_a=snap.spec.a if snap else none, snap_b=snap.spec.b if snap else none,
-        snap_values=snap.values if snap else np.zeros((0, 0)),
+        obs_day=ob.spec.days if ob else none, obs_src=ob.spec.src if ob else none,
+        obs_a=ob.spec.a if ob else none, obs_b=ob.spec.b if ob else none,
+        obs_values=ob.values if ob else np.zeros((0, 0)),
     )
 
 
@@ -226,13 +263,13 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     if not supports(watchers):
         raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
                          "watchers")
-    k = _kernel(st, p, draws)
+    k = make_kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact
     s.delay[...] = k.lev.delay.T
     x = _stocks(s)
     w = _watch(st, watchers)
-    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), x, w)
+    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), _periods(k), x, w)
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
     jit.run_days(st.T, int(block), *groups)

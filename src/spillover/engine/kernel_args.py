@@ -13,44 +13,77 @@ import numpy as np
 
 class Sched(NamedTuple):
     B: np.ndarray  # (T, Ktot) schedule basis
-    changes: np.ndarray  # (T,) bool: the basis differs from yesterday's
+    changes: np.ndarray  # (T,) bool: some row's rates may differ from yesterday's
     offsets: np.ndarray  # (nS + 1,) each series' first basis column, then Ktot
     V: np.ndarray  # (Ktot, R) schedule values
     scale: np.ndarray  # (nS, R)
     smult: np.ndarray  # (nS, R) event multipliers
+    sact: np.ndarray  # (nS, R) 0 for a dormant production line not yet started
+    glev: np.ndarray  # (nS, R) the levers' factor on production, in the period in force
+    gate: np.ndarray  # (nS, R) sact · glev
+    dated_of: np.ndarray  # (nS,) index among the series with uncertain step days, or -1
+    dated_off: np.ndarray  # (nDated + 1,) their first row in step_day, then the total
+    step_day: np.ndarray  # (nSteps, R) int64 each row's step days
     rates: np.ndarray  # (nS, R) today's rates (work array)
-    prod_series: np.ndarray  # (nP,) series of each production pair
+    prod_series: np.ndarray  # (nP,) series of each production line (engine order)
     prod_flat: np.ndarray  # (nP,) its stock a·M+m
-    dem_series: np.ndarray
+    prod_input: np.ndarray  # (nP,) flat stock of the input it consumes, or -1
+    per_input: np.ndarray  # (nP, R) input per unit made
+    dem_series: np.ndarray  # (nD,) series of each demand (engine order)
     dem_flat: np.ndarray
+    follow_kind: np.ndarray  # (nD,) 0 nothing, 1 another demand's fire, 2 a transfer's deliveries
+    follow: np.ndarray  # (nD,) the demand or transfer followed
+    coupled: np.ndarray  # (nD,) index among coupled demands, or -1
+    stops: np.ndarray  # (C, R) share of engaged units stopped
 
 
 class Flows(NamedTuple):
-    order: np.ndarray  # (F,) transfers, parents first
+    order: np.ndarray  # (F,) transfers, those paid for first
     sup: np.ndarray  # (F,) flat stock a·M+m of the supplier
     rcp: np.ndarray  # (F,) flat stock of the recipient
     stocked: np.ndarray  # (F,) bool: the munition is held in stock (else made on shipment)
-    parent: np.ndarray  # (F,) transfer paid for, or -1
+    par_ptr: np.ndarray  # (F + 1,) transfer f pays for parents[par_ptr[f]:par_ptr[f + 1]]
+    parents: np.ndarray
+    made: np.ndarray  # (F,) production line paid per unit made, or -1
+    limited: np.ndarray  # (F,) bool: pays for at most limit units
     series: np.ndarray  # (F,) rate series, or -1
+    lump_ptr: np.ndarray  # (F + 1,) transfer f's lump sums
+    lump_day: np.ndarray  # (nL, R) int64
+    lump_amt: np.ndarray  # (nL, R)
     ratio: np.ndarray  # (F, R)
+    limit: np.ndarray  # (F, R)
+    units: np.ndarray  # (R,) work array: units paid for today
     cap: np.ndarray  # (F, R)
     reserve: np.ndarray  # (F, R)
-    loss: np.ndarray  # (F, R)
+    loss: np.ndarray  # (F, R) in the period in force
     active: np.ndarray  # (F, R)
     tmult: np.ndarray  # (F, R)
-    levcap: np.ndarray  # (F, R) cap lever
+    levcap: np.ndarray  # (F, R) cap lever, in the period in force
     mult: np.ndarray  # (F, R) active · tmult · levcap
-    delay: np.ndarray  # (F, R) int64
-    nodelay: np.ndarray  # (F,) bool: delivered the day it ships in every row (no ring)
+    delay: np.ndarray  # (F, R) int64, in the period in force
+    nodelay: np.ndarray  # (F,) bool: delivered the day it ships in every row and period (no ring)
+
+
+class Periods(NamedTuple):
+    """Lever periods: what each period sets, copied into the working arrays when it begins."""
+
+    of_day: np.ndarray  # (T,) int64 period in force
+    levcap: np.ndarray  # (G, F, R)
+    loss: np.ndarray  # (G, F, R)
+    delay: np.ndarray  # (G, F, R) int64
+    glev: np.ndarray  # (G, nS, R)
+    lever_values: np.ndarray  # (G, L, R)
+    sig_cov: np.ndarray  # (G, S, R)
+    fac: np.ndarray  # (G, E, R) perception factor of each seen edge (constant process)
 
 
 class Signals(NamedTuple):
     kind: np.ndarray  # (S,) SignalKind
-    target: np.ndarray  # (S,) transfer, flat stock, event or lever
+    target: np.ndarray  # (S,) transfer, flat stock, event, lever, demand or coupled demand
     measure: np.ndarray  # (S,) flows row: 3 shipped today, 4 delivered today
-    pair: np.ndarray  # (S,) demand pair of a stock signal, or -1
+    pair: np.ndarray  # (S,) demand of a stock signal's stock, or -1
     ref: np.ndarray  # (S, R)
-    lever_values: np.ndarray  # (L, R)
+    lever_values: np.ndarray  # (L, R) in the period in force
 
 
 class Net(NamedTuple):
@@ -70,7 +103,7 @@ class Noise(NamedTuple):
     ar1: bool
     edge_obs: np.ndarray  # (E,) observer of a perceived signal edge, or -1
     edge_sig: np.ndarray  # (E,) its signal
-    sig_cov: np.ndarray  # (S, R)
+    sig_cov: np.ndarray  # (S, R) in the period in force
     bias: np.ndarray  # (O, R)
     sd: np.ndarray  # (O, R)
     phi: np.ndarray  # (R,)
@@ -79,13 +112,14 @@ class Noise(NamedTuple):
 
 
 class Events(NamedTuple):
-    indicator: np.ndarray  # (nE,)
-    hazard: np.ndarray  # (nE,) bool: hazard trigger (else threshold)
+    indicator: np.ndarray  # (nE,) (0 for a dated event)
+    kind: np.ndarray  # (nE,) EventKind
     days: np.ndarray  # (nE,) int64 consecutive days for a threshold trigger
     theta: np.ndarray  # (nE, R)
     rate: np.ndarray  # (nE, R)
     width: np.ndarray  # (nE, R)
     thresholds: np.ndarray  # (nE, R) Exp(1) draws
+    on_day: np.ndarray  # (nE, R) int64 day a dated event fires
     eff_event: np.ndarray  # (nF,)
     eff_kind: np.ndarray  # (nF,) EffectKind
     eff_target: np.ndarray  # (nF,) transfer, indicator, series or edge
@@ -109,10 +143,15 @@ class Stocks(NamedTuple):
     demand_today: np.ndarray  # (nD, R)
     fired_today: np.ndarray  # (nD, R)
     z: np.ndarray  # (S, R)
+    leaked: np.ndarray  # (C, R)
+    leaked_today: np.ndarray  # (C, R)
+    prod_today: np.ndarray  # (nP, R)
+    paid: np.ndarray  # (F, R)
 
 
 class Watch(NamedTuple):
-    """What the observers keep: outcomes, histogram, recorded series, ranges, snapshots."""
+    """What the observers keep: outcomes, windowed snapshots, histogram, recorded series, ranges,
+    observed quantities (for evidence)."""
 
     acc: bool
     threshold: np.ndarray  # (K,)
@@ -122,6 +161,12 @@ class Watch(NamedTuple):
     mis_sum: np.ndarray  # (K, R)
     first_short: np.ndarray  # (nD, R)
     short_days: np.ndarray  # (nD, R) int64
+    snap_slot: np.ndarray  # (T,) int64 snapshot taken at the end of the day, or -1
+    snap_delivered: np.ndarray  # (nSnap, F, R)
+    snap_fired: np.ndarray  # (nSnap, nD, R)
+    snap_shortfall: np.ndarray  # (nSnap, nD, R)
+    snap_short_days: np.ndarray  # (nSnap, nD, R) int64
+    snap_leaked: np.ndarray  # (nSnap, C, R)
     series_stock: np.ndarray  # (Ns,) flat stocks of the kept series
     hist: bool
     hist_rows: int  # rows of the policy variants (P·n)
@@ -137,8 +182,8 @@ class Watch(NamedTuple):
     ranges: bool
     range_lo: np.ndarray  # (N,)
     range_hi: np.ndarray  # (N,)
-    snap_day: np.ndarray  # (J,) int64 day of each snapshot (none without evidence)
-    snap_src: np.ndarray  # (J,) int64 where it reads (spillover.engine.snapshots)
-    snap_a: np.ndarray  # (J,) int64 first index
-    snap_b: np.ndarray  # (J,) int64 second index
-    snap_values: np.ndarray  # (J, R)
+    obs_day: np.ndarray  # (J,) int64 day of each observed quantity (none without evidence)
+    obs_src: np.ndarray  # (J,) int64 where it reads (spillover.engine.snapshots)
+    obs_a: np.ndarray  # (J,) int64 first index
+    obs_b: np.ndarray  # (J,) int64 second index
+    obs_values: np.ndarray  # (J, R)

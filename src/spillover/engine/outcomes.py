@@ -4,10 +4,14 @@
 final state and those running values into each family's column, one function per family
 of the catalogue (:data:`spillover.scenario.outcomes.FAMILIES`). A new outcome computed
 from the final state is one entry there and one function here.
+
+Windowed outcomes (between two dates) are differences of cumulative totals, snapshotted at
+the end of the day before a window opens and of its last day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,20 +19,24 @@ import numpy as np
 
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
-from spillover.scenario.outcomes import Scope, columns, demand_pairs
+from spillover.scenario.outcomes import Scope, columns, windows
+
+SNAPSHOTS = ("delivered", "fired", "shortfall", "short_days", "leaked")
+"""The cumulative totals snapshotted for windowed outcomes, each (snapshots, items, R)."""
 
 
 class OutcomeWatcher:
     """Watches the engine's state every day and gives one value per row and outcome.
 
     The running arrays have the row axis last, ``(·, R)``, except ``first_short`` and
-    ``short_days``, which are ``(R, P)`` per demand pair.
+    ``short_days``, which are ``(R, P)`` per demand (in the engine's order).
     """
 
     def __init__(self, st: Structure, R: int) -> None:
         sc = st.scenario
         self.st = st
-        self.pairs = [(st.actors.index(a), st.munitions.index(m)) for a, m in demand_pairs(sc)]
+        keys = [st.series[i].key for i in st.lines.dem]
+        self.pairs = [(st.actors.index(a), st.munitions.index(m)) for a, m in keys]
         K, P = len(st.indicators), len(self.pairs)
         self.thresholds = np.array([sc.indicators[k].threshold for k in st.indicators])[:, None]
         self.peak = np.full((K, R), -np.inf)
@@ -37,6 +45,20 @@ class OutcomeWatcher:
         self.mis_sum = np.zeros((K, R))
         self.first_short = np.full((R, P), float(st.T))
         self.short_days = np.zeros((R, P), dtype=np.int64)
+        self._windows(R)
+
+    def _windows(self, R: int) -> None:
+        st = self.st
+        start = st.scenario.start
+        self.spans = {(a, b): (max((a - start).days, 0), min((b - start).days, st.T - 1))
+                      for a, b in windows(st.scenario)}
+        days = sorted({d for d0, d1 in self.spans.values() for d in (d0 - 1, d1) if d >= 0})
+        self.snap_slot = np.full(st.T, -1, np.int64)
+        self.snap_slot[days] = np.arange(len(days))
+        sizes = {"delivered": st.F, "fired": len(self.pairs), "shortfall": len(self.pairs),
+                 "short_days": len(self.pairs), "leaked": st.C}
+        self.snaps = {name: np.zeros((len(days), n, R), np.int64 if name == "short_days" else float)
+                      for name, n in sizes.items()}
 
     def observe(self, s: State) -> None:
         level = s.levels[0]
@@ -52,6 +74,22 @@ class OutcomeWatcher:
             self.short_days += short
             first = short & (self.first_short == self.st.T)
             self.first_short[first] = s.t
+        slot = self.snap_slot[s.t]
+        if slot >= 0:
+            R, cells = s.S.shape[0], self.st.lines.dem_flat
+            self.snaps["delivered"][slot] = s.flows[1]
+            self.snaps["fired"][slot] = s.fired.reshape(R, -1)[:, cells].T
+            self.snaps["shortfall"][slot] = s.shortfall.reshape(R, -1)[:, cells].T
+            self.snaps["short_days"][slot] = self.short_days.T
+            self.snaps["leaked"][slot] = s.leaked.T
+
+    def windowed(self, name: str, item: int, span: tuple[dt.date, dt.date]) -> np.ndarray:
+        """A cumulative total's increase over a window: at its last day less the day before."""
+        d0, d1 = self.spans[span]
+        snap = self.snaps[name]
+        after = snap[self.snap_slot[d1], item]
+        before = snap[self.snap_slot[d0 - 1], item] if d0 >= 1 else 0
+        return np.asarray(after - before, dtype=float)
 
     def finish(self, s: State) -> dict[str, np.ndarray]:
         """Every outcome column for the rows, given the final state, in catalogue order."""
@@ -77,14 +115,24 @@ class Final:
         return self.st.actors.index(a), self.st.munitions.index(m)
 
     def pair(self, key: str) -> int:
-        """Position of an ``A.m`` key among the demand pairs."""
+        """Position of an ``A.m`` key among the demands (the engine's order)."""
         return self.w.pairs.index(self.cell(key))
+
+    def coupled(self, key: str) -> int:
+        """Position of an ``A.m`` key among the coupled demands."""
+        return int(self.st.lines.coupled[self.pair(key)])
 
     def indicator(self, key: str) -> int:
         return self.st.indicators.index(key)
 
     def event(self, key: str) -> int:
         return self.st.events.index(key)
+
+
+def _span(key: str) -> tuple[str, tuple[dt.date, dt.date]]:
+    """``A.m.2024-01-01.2024-04-30`` → (``A.m``, the window's dates)."""
+    base, a, b = key.rsplit(".", 2)
+    return base, (dt.date.fromisoformat(a), dt.date.fromisoformat(b))
 
 
 def _days_of_fire(c: Final, key: str) -> np.ndarray:
@@ -115,6 +163,14 @@ def _gap_mean(c: Final, key: str) -> np.ndarray:
     return (c.w.mis_sum / c.st.T).max(axis=0, initial=0.0) if c.st.indicators else np.zeros(R)
 
 
+def _in_window(name: str, item: Callable[[Final, str], int]) -> Callable[[Final, str], np.ndarray]:
+    def compute(c: Final, key: str) -> np.ndarray:
+        base, span = _span(key)
+        return c.w.windowed(name, item(c, base), span)
+
+    return compute
+
+
 Compute = Callable[[Final, str], np.ndarray]
 
 COMPUTE: dict[tuple[str, Scope], Compute] = {
@@ -137,5 +193,11 @@ COMPUTE: dict[tuple[str, Scope], Compute] = {
     ("miscalc_mean", Scope.RUN): _gap_mean,
     ("fired", Scope.EVENT): lambda c, k: c.s.E[:, c.event(k)].copy(),
     ("fired_day", Scope.EVENT): lambda c, k: c.s.fired_at[:, c.event(k)].copy(),
+    ("leaked", Scope.COUPLED): lambda c, k: c.s.leaked[:, c.coupled(k)].copy(),
+    ("delivered", Scope.TRANSFER_WINDOW): _in_window("delivered", Final.transfer),
+    ("fired_total", Scope.DEMAND_WINDOW): _in_window("fired", Final.pair),
+    ("shortfall", Scope.DEMAND_WINDOW): _in_window("shortfall", Final.pair),
+    ("shortfall_days", Scope.DEMAND_WINDOW): _in_window("short_days", Final.pair),
+    ("leaked", Scope.COUPLED_WINDOW): _in_window("leaked", Final.coupled),
 }
 """How each outcome family (name, scope) is computed from the final state, one key at a time."""

@@ -44,7 +44,13 @@ class Params:
     reserve: np.ndarray  # (R, F)
     cov: np.ndarray  # (R, F) covertness
     cap: np.ndarray  # (R, F) absolute cap, inf when none
-    ratio: np.ndarray  # (R, F) compensation per unit delivered of the parent
+    ratio: np.ndarray  # (R, F) compensation per unit delivered by the parents (or made)
+    limit: np.ndarray  # (R, F) units a compensation pays for at most, inf when unlimited
+    lump_day: np.ndarray  # (R, nL) int64 day each lump sum is paid
+    lump_amt: np.ndarray  # (R, nL) its amount
+    step_day: np.ndarray  # (R, nSteps) int64 step days of the series with uncertain step dates
+    per_input: np.ndarray  # (R, nP) input consumed per unit made, by production line (engine order)
+    stops: np.ndarray  # (R, C) share of engaged units a coupled demand stops
     sig_ref: np.ndarray  # (R, S) reference rate (flows), 1 otherwise
     sig_cov: np.ndarray  # (R, S) covertness of stock signals
     bias: np.ndarray  # (R, O)
@@ -58,9 +64,11 @@ class Params:
     theta: np.ndarray  # (R, E)
     hazard_rate: np.ndarray  # (R, E)
     width: np.ndarray  # (R, E)
+    on_day: np.ndarray  # (R, E) int64 day a dated event fires, -1 for the others
     sanction_delay: np.ndarray  # (R, L) extra days at full enforcement
     sanction_loss: np.ndarray  # (R, L) extra loss at full enforcement
-    lever_values: np.ndarray  # (R, L)
+    lever_values: np.ndarray  # (R, G, L) lever values in each lever period
+    lever_from: np.ndarray  # (R, G) int64 first day of each period (the same in every row)
     active: np.ndarray  # (R, F) 1 for flowing transfers, 0 for dormant or ablated
     effects: list[Effect]
 
@@ -114,9 +122,15 @@ def _schedules(st: Structure, val: _Values) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(cols, axis=1), np.stack(scales, axis=1)
 
 
+def _days(x: np.ndarray) -> np.ndarray:
+    """Days of the run as whole days, rounded half to even (as delays are)."""
+    return np.rint(x).astype(np.int64)
+
+
 def _transfers(st: Structure, val: _Values) -> dict[str, np.ndarray]:
     sc = st.scenario
-    out = {k: np.zeros((val.R, st.F)) for k in ("delay", "loss", "reserve", "cov", "cap", "ratio")}
+    out = {k: np.zeros((val.R, st.F)) for k in ("delay", "loss", "reserve", "cov", "cap", "ratio", "limit")}
+    lump_day, lump_amt = [], []
     for i, f in enumerate(st.transfers):
         tr, p = sc.transfers[f], ("transfers", f)
         out["delay"][:, i] = val((*p, "delay"), tr.delay)
@@ -124,10 +138,38 @@ def _transfers(st: Structure, val: _Values) -> dict[str, np.ndarray]:
         out["reserve"][:, i] = val((*p, "reserve"), tr.reserve)
         out["cov"][:, i] = val((*p, "covertness"), tr.covertness)
         out["cap"][:, i] = val((*p, "cap"), tr.cap, default=np.inf)
-        if tr.compensation is not None:
-            out["ratio"][:, i] = val((*p, "compensation", "per_unit"), tr.compensation.per_unit)
-    out["delay"] = np.rint(out["delay"]).astype(np.int64)
+        comp = tr.compensation
+        out["limit"][:, i] = val((*p, "compensation", "up_to"), comp.up_to if comp else None, default=np.inf)
+        if comp is not None:
+            out["ratio"][:, i] = val((*p, "compensation", "per_unit"), comp.per_unit)
+            for j, lump in enumerate(comp.lumps):
+                lp = (*p, "compensation", "lumps", j)
+                lump_day.append(_days(val((*lp, "on"), lump.on)))
+                lump_amt.append(val((*lp, "amount"), lump.amount))
+    out["delay"] = _days(out["delay"])
+    out["lump_day"] = np.stack(lump_day, axis=1) if lump_day else np.zeros((val.R, 0), np.int64)
+    out["lump_amt"] = np.stack(lump_amt, axis=1) if lump_amt else np.zeros((val.R, 0))
     return out
+
+
+def _lines(st: Structure, val: _Values) -> dict[str, np.ndarray]:
+    """Per-row numbers of production lines, coupled demands and uncertain step days."""
+    sc, R = st.scenario, val.R
+    per_input = np.zeros((R, len(st.lines.prod)))
+    for i, s in enumerate(st.lines.prod):
+        a, m = st.series[s].key
+        made_from = sc.production[a][m].input
+        if made_from is not None:
+            per_input[:, i] = val(("production", a, m, "input", "per_unit"), made_from.per_unit)
+    stops = np.ones((R, st.C))
+    for j, s in enumerate(st.lines.dem):
+        c = st.lines.coupled[j]
+        if c >= 0:
+            a, m = st.series[s].key
+            stops[:, c] = val(("demand", a, m, "follows", "stops"), sc.demand[a][m].follows.stops)  # type: ignore[union-attr]
+    days = [_days(val(path, q)) for s in st.series for path, q in s.steps]
+    step_day = np.stack(days, axis=1) if days else np.zeros((R, 0), np.int64)
+    return {"per_input": per_input, "stops": stops, "step_day": step_day}
 
 
 def _signals(st: Structure, val: _Values) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +228,15 @@ def _perception(st: Structure, val: _Values) -> dict[str, np.ndarray]:
 def _events(st: Structure, val: _Values) -> tuple[dict[str, np.ndarray], list[Effect]]:
     sc, R, E = st.scenario, val.R, len(st.events)
     out = {k: np.zeros((R, E)) for k in ("theta", "hazard_rate", "width")}
+    out["on_day"] = np.full((R, E), -1, np.int64)
     effects: list[Effect] = []
     for e, name in enumerate(st.events):
         ev, p = sc.events[name], ("events", name)
+        for i, eff in enumerate(ev.effects):
+            effects.append(_effect(st, val, e, eff, (*p, "effects", i)))
+        if ev.trigger.on is not None:
+            out["on_day"][:, e] = _days(val((*p, "trigger", "on"), ev.trigger.on))
+            continue
         hz = ev.trigger.hazard
         spec = hz or ev.trigger.threshold
         tp = (*p, "trigger", "hazard" if hz else "threshold")
@@ -196,14 +244,16 @@ def _events(st: Structure, val: _Values) -> tuple[dict[str, np.ndarray], list[Ef
         if hz is not None:
             out["hazard_rate"][:, e] = val((*tp, "rate"), hz.rate)
             out["width"][:, e] = val((*tp, "width"), hz.width)
-        for i, eff in enumerate(ev.effects):
-            effects.append(_effect(st, val, e, eff, (*p, "effects", i)))
     return out, effects
 
 
 def _effect(st: Structure, val: _Values, e: int, eff: EffectSpec, p: Path_) -> Effect:
     if eff.start is not None:
         return Effect(e, EffectKind.START, (st.transfers.index(eff.start),), np.ones(val.R))
+    if eff.start_production is not None:
+        line = eff.start_production
+        s = st.series_index("production", line.actor, line.munition)
+        return Effect(e, EffectKind.START_PRODUCTION, (s,), np.ones(val.R))
     if eff.add_beta is not None:
         ab = eff.add_beta
         k = st.indicators.index(ab.indicator)
@@ -236,7 +286,8 @@ def _levers(st: Structure, val: _Values) -> dict[str, np.ndarray]:
         values[:, i] = lv.default
         out["sanction_delay"][:, i] = val((*p, "delay"), lv.delay)
         out["sanction_loss"][:, i] = val((*p, "loss"), lv.loss)
-    out["lever_values"] = values
+    out["lever_values"] = values[:, None, :]
+    out["lever_from"] = np.zeros((R, 1), np.int64)
     return out
 
 
@@ -251,6 +302,7 @@ def build_params(st: Structure, values: Mapping[str, np.ndarray], R: int) -> Par
         V=V,
         scale=scale,
         **_transfers(st, val),
+        **_lines(st, val),
         sig_ref=sig_ref,
         sig_cov=sig_cov,
         **_perception(st, val),

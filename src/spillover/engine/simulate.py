@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import numpy as np
+
 from spillover.engine.draws import Draws
+from spillover.engine.finite import check_finite
 from spillover.engine.params import Params
 from spillover.engine.state import State
 from spillover.engine.step import simulate_numpy
@@ -36,10 +39,21 @@ def simulate(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher]
     watchers (outcomes, histograms, recorded series, ranges) inside its loop; with any
     other watcher, or with ``engine="numpy"``, the NumPy step calls each watcher's
     ``observe(state)`` after every day.
+
+    Raises
+    ------
+    NonFiniteError
+        When a quantity of a row became infinite or NaN: it names the quantity, the row
+        and the day (:mod:`spillover.engine.finite`).
     """
     if engine_name(engine) == "compiled":
         from spillover.engine.compiled import simulate_compiled, supports
 
         if supports(watchers):
-            return simulate_compiled(st, p, draws, watchers)
-    return simulate_numpy(st, p, draws, watchers)
+            final = simulate_compiled(st, p, draws, watchers)
+            check_finite(st, p, draws, final)
+            return final
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, and named
+        final = simulate_numpy(st, p, draws, watchers)
+    check_finite(st, p, draws, final)
+    return final

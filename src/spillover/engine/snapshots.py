@@ -17,9 +17,8 @@ import numpy as np
 
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
-from spillover.scenario.outcomes import demand_pairs
 
-# Where a snapshot reads from (the compiled step's ``Watch.snap_src``).
+# Where a snapshot reads from (the compiled step's ``Watch.obs_src``).
 FLOWS, STOCK, LEVEL, FLAG, PRODUCED, FIRED, DEMANDED, SHORTFALL, FIRED_TODAY = range(9)
 _FLOW_ROWS = {"shipped": 0, "delivered": 1, "lost": 2, "shipped_today": 3, "delivered_today": 4}
 _CELLS = {"stock": STOCK, "produced": PRODUCED, "fired_total": FIRED, "demanded": DEMANDED,
@@ -35,7 +34,8 @@ def _resolve(st: Structure, column: str) -> tuple[int, int, int]:
         if family in _CELLS or family == "fired_today":
             a, m = key.split(".")
             if family == "fired_today":
-                return FIRED_TODAY, demand_pairs(st.scenario).index((a, m)), 0
+                flat = st.actors.index(a) * st.M + st.munitions.index(m)
+                return FIRED_TODAY, [int(f) for f in st.lines.dem_flat].index(flat), 0
             return _CELLS[family], st.actors.index(a) * st.M + st.munitions.index(m), 0
         if family in ("indicator", "indicator_true"):
             return LEVEL, int(family == "indicator_true"), st.indicators.index(key)

@@ -17,13 +17,15 @@ import numpy as np
 class State:
     """Stocks, flows in transit, indicators, events and cumulative counters of R rows.
 
-    The ``*_today`` arrays hold the flows of the day just stepped, for watchers.
+    The ``*_today`` arrays hold the flows of the day just stepped, for watchers. Demands
+    (``demand_today``, ``fired_today``) and production lines (``prod_today``) are in the
+    engine's order (:class:`spillover.engine.structure.Lines`).
     """
 
     t: int
     S: np.ndarray  # (R, A, M) stocks
-    pipe: np.ndarray  # (F, W, R) what arrives, by the day it shipped (a ring of W days)
-    delay: np.ndarray  # (F, R) days from shipment to delivery
+    pipe: np.ndarray  # (F, W, R) what arrives, by the day it arrives (a ring of W days)
+    delay: np.ndarray  # (F, R) days from shipment to delivery (in the first lever period)
     levels: np.ndarray  # (2, K, R) indicators driven by perceived (0) and true (1) signals
     E: np.ndarray  # (R, E) bool: event has fired
     fired_at: np.ndarray  # (R, E) day it fired, NaN if not
@@ -34,9 +36,13 @@ class State:
     demanded: np.ndarray  # (R, A, M)
     shortfall: np.ndarray  # (R, A, M)
     flows: np.ndarray  # (5, F, R): shipped, delivered, lost, shipped today, delivered today
-    demand_today: np.ndarray  # (R, P) per (actor, munition) with a demand, in file order
+    demand_today: np.ndarray  # (R, P) per demand, in the engine's order
     fired_today: np.ndarray  # (R, P)
     z: np.ndarray  # (S, R) true signals today
+    leaked: np.ndarray  # (R, C) incoming units that got through each coupled demand, in total
+    leaked_today: np.ndarray  # (R, C) the same, today
+    prod_today: np.ndarray  # (R, nP) made by each production line today
+    paid: np.ndarray  # (R, F) units a compensation has paid for (counted under up_to)
     exact: bool = False  # every observer sees exactly, so I_true equals I
 
     @property
@@ -76,9 +82,5 @@ class State:
 
     @property
     def in_transit(self) -> np.ndarray:
-        """(R, F) shipped (net of losses) and not yet delivered, read from the ring."""
-        F, W, R = self.pipe.shape
-        out = np.zeros((F, R))
-        for lag in range(min(W, self.t + 1)):
-            out += np.where(lag < self.delay, self.pipe[:, (self.t - lag) % W, :], 0.0)
-        return out.T
+        """(R, F) shipped (net of losses) and not yet delivered: what the ring still holds."""
+        return self.pipe.sum(axis=1).T

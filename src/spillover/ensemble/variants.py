@@ -80,16 +80,18 @@ def add_policies(sc: Scenario, policies: Mapping[str, Mapping[str, float]]) -> S
 def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool = True) -> list[Variant]:
     """Each policy, then (if asked) the policies again with every transfer removed.
 
-    Without transfers, levers that act only on transfers (transparency, caps, sanctions)
-    change nothing, so policies that differ only in those share one counterfactual.
+    Without transfers, levers that act only on transfers (transparency, caps and sanctions
+    that list no production) change nothing, so policies that differ only in those share
+    one counterfactual.
     """
     out = [Variant(p, p) for p in policies]
     if not (counterfactual and sc.transfers):
         return out
-    groups: dict[tuple[float, ...], list[str]] = {}
+    groups: dict[tuple[object, ...], list[str]] = {}
     for p in policies:
         levers = sc.policies[p].levers
-        key = tuple(levers.get(n, lv.default) for n, lv in sc.levers.items() if lv.mechanism == "channel")
+        key = tuple(repr(levers.get(n, lv.default)) for n, lv in sc.levers.items()
+                    if lv.mechanism == "channel" or lv.production)
         groups.setdefault(key, []).append(p)
     every = tuple(sc.transfers)
     out += [Variant(f"{ps[0]}|{WITHOUT_TRANSFERS}", ps[0], ablate_transfers=every,
@@ -97,20 +99,63 @@ def policy_variants(sc: Scenario, policies: Sequence[str], counterfactual: bool 
     return out
 
 
-def lever_row(sc: Scenario, st: Structure, policy: str) -> np.ndarray:
-    """The (L,) lever values of a policy: its own settings over the levers' defaults."""
+def lever_periods(sc: Scenario, st: Structure, policy: str) -> tuple[list[int], np.ndarray]:
+    """The days a policy's lever values change, from day 0, and (periods, L) values from each.
+
+    A lever set per date window takes the window's value on its days (both ends included)
+    and its default on the others.
+    """
     spec = sc.policies[policy].levers
-    return np.array([spec.get(name, sc.levers[name].default) for name in st.levers], dtype=float)
+    days = {0}
+    for setting in spec.values():
+        for w in setting if isinstance(setting, list) else []:
+            first, last = w.days(sc.start, sc.horizon)
+            days |= {d for d in (first, last + 1) if 0 <= d < sc.horizon and first <= last}
+    starts = sorted(days)
+    values = np.empty((len(starts), len(st.levers)))
+    for j, name in enumerate(st.levers):
+        default = sc.levers[name].default
+        setting = spec.get(name, default)
+        for g, day in enumerate(starts):
+            values[g, j] = _value_on(sc, setting, default, day)
+    return starts, values
+
+
+def _value_on(sc: Scenario, setting: float | list, default: float, day: int) -> float:
+    if not isinstance(setting, list):
+        return float(setting)
+    for w in setting:
+        first, last = w.days(sc.start, sc.horizon)
+        if first <= day <= last:
+            return float(w.value)
+    return float(default)
+
+
+def lever_row(sc: Scenario, st: Structure, policy: str) -> np.ndarray:
+    """The (L,) lever values of a policy on day 0: its own settings over the levers' defaults."""
+    return lever_periods(sc, st, policy)[1][0]
+
+
+def _set_levers(st: Structure, p: Params, variants: Sequence[Variant], R: int) -> None:
+    """Every variant's lever values per period, on the periods of all variants together."""
+    sc = st.scenario
+    tables = [lever_periods(sc, st, var.policy) for var in variants]
+    starts = sorted(set().union(*(t[0] for t in tables))) if tables else [0]
+    p.lever_from = np.tile(np.array(starts, np.int64), (p.R, 1))
+    p.lever_values = np.empty((p.R, len(starts), len(st.levers)))
+    for v, (own, values) in enumerate(tables):
+        idx = np.searchsorted(np.array(own), starts, side="right") - 1
+        p.lever_values[v * R: (v + 1) * R] = values[idx]
 
 
 def apply_variants(st: Structure, runs: Params, variants: Sequence[Variant]) -> Params:
     """Rows for every (variant, run): variant-major, runs repeated in the same order."""
-    R, sc = runs.R, st.scenario
+    R = runs.R
     rows = np.tile(np.arange(R), len(variants))
     p = runs.take(rows)
+    _set_levers(st, p, variants, R)
     for v, var in enumerate(variants):
         block = slice(v * R, (v + 1) * R)
-        p.lever_values[block] = lever_row(sc, st, var.policy)
         for f in var.ablate_transfers:
             p.active[block, st.transfers.index(f)] = 0.0
         if var.ablate_transfers:

@@ -7,14 +7,18 @@ so that one pass reports every problem. It returns errors and warnings apart.
 
 from __future__ import annotations
 
-import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from spillover.scenario.errors import Problem, ScenarioWarning, Suggestions
+from spillover.scenario.checker import Checker
+from spillover.scenario.checks_flows import check_coupled, check_leaked_signals, check_production
+from spillover.scenario.checks_growth import check_growth
+from spillover.scenario.checks_time import check_dates
+from spillover.scenario.dates import DateQuantity
+from spillover.scenario.errors import Problem, Suggestions
 from spillover.scenario.evidence_check import evidence_problems
-from spillover.scenario.model import Scenario, Schedule
-from spillover.scenario.refs import ANY, RefChecker, declared, match
+from spillover.scenario.model import Scenario, Schedule, Span
+from spillover.scenario.refs import ANY, RefChecker, match
 from spillover.scenario.refs import section as raw_section
 from spillover.scenario.source import SourceDoc
 from spillover.scenario.walk import input_name, quantities
@@ -23,47 +27,33 @@ Path_ = tuple[str | int, ...]
 RESERVED_INPUTS = ("run", "policy")  # columns of the experiments and outcomes tables
 
 
-class _Checker:
-    def __init__(self, sc: Scenario, doc: SourceDoc, hints: Suggestions) -> None:
-        self.sc, self.doc, self.hints = sc, doc, hints
-        self.data: dict[str, Any] = doc.data
-        self.names = declared(self.data)  # None for a section that is not a mapping
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def bad(self, path: Path_, message: str, key: bool = False) -> None:
-        self.problems.append(self.doc.problem(path, message, key=key))
-
-    def warn(self, path: Path_, message: str) -> None:
-        p = self.doc.problem(path, message)
-        self.warnings.append(ScenarioWarning(p.file, p.line, p.col, p.message))
-
-    def complete(self, section: str) -> bool:
-        """True when every entry the file declares in ``section`` validated."""
-        names = self.names[section]
-        return names is not None and len(getattr(self.sc, section)) == len(names)
-
+class _Checker(Checker):
     def transfers(self) -> None:
         sc = self.sc
         for f, tr in sc.transfers.items():
             if tr.supplier == tr.recipient:
                 self.bad(("transfers", f, "recipient"),
                          "a transfer needs a recipient other than its supplier")
-            if tr.compensation is None or tr.compensation.of == f:
-                continue
-            parent: str | None = tr.compensation.of
-            seen = {f}
-            while parent is not None and parent in sc.transfers:
-                if parent in seen:
-                    self.bad(("transfers", f, "compensation", "for"), "compensation flows form a cycle")
-                    break
-                seen.add(parent)
-                comp = sc.transfers[parent].compensation
-                parent = comp.of if comp else None
+            if tr.compensation is not None and f not in tr.compensation.parents and self._cycle(f):
+                self.bad(("transfers", f, "compensation", "for"), "compensation flows form a cycle")
+
+    def _cycle(self, f: str) -> bool:
+        """True when following f's parents (transfers it pays for) leads back to f."""
+        sc = self.sc
+        stack, seen = [f], set[str]()
+        while stack:
+            comp = sc.transfers[stack.pop()].compensation
+            for parent in comp.parents if comp else []:
+                if parent == f:
+                    return True
+                if parent in sc.transfers and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return False
 
     def holdings(self) -> None:
         """A transfer that would ship, but whose supplier never holds its munition: a warning."""
-        held = self._held()
+        held = self.held()
         for f, tr in self.sc.transfers.items():
             mun = self.sc.munitions.get(tr.munition)
             if mun is None or mun.kind != "munition" or (tr.supplier, tr.munition) in held:
@@ -76,20 +66,6 @@ class _Checker:
                       f"'{tr.supplier}' never holds '{tr.munition}' (no stock, production or incoming "
                       f"transfer of it), so transfer '{f}' ships nothing; add a stock or production, "
                       "or make the munition kind: good")
-
-    def _held(self) -> set[tuple[str, str]]:
-        """(actor, munition) pairs with a stock above zero, a production or an incoming transfer."""
-        held: set[tuple[str, str]] = set()
-        for section in ("stocks", "production"):
-            for path, _ in match(self.data, (section, ANY, ANY)):
-                a, m = str(path[1]), str(path[2])
-                q = self.sc.stocks.get(a, {}).get(m) if section == "stocks" else None
-                if q is None or q.support()[1] > 0:
-                    held.add((a, m))
-        for _, spec in match(self.data, ("transfers", ANY)):
-            if isinstance(spec, dict) and isinstance(spec.get("recipient"), str):
-                held.add((spec["recipient"], str(spec.get("munition"))))
-        return held
 
     def signals(self) -> None:
         for s in self.names["signals"] or ():
@@ -122,41 +98,20 @@ class _Checker:
                      "the scenario declares no policy; add at least one, e.g. "
                      "'policies: {status-quo: {levers: {}}}'")
         for pol, spec in self.sc.policies.items():
-            for lever, value in spec.levers.items():
-                if not 0 <= value <= 1:
-                    self.bad(("policies", pol, "levers", lever),
-                             f"lever values lie between 0 and 1, got {value:g}")
-
-    def dates(self) -> None:
-        """The run ends by 9999-12-31, and every schedule step starts within the horizon."""
-        start, horizon = self.sc.start, self.sc.horizon
-        if start is None or horizon is None:
-            return
-        if start.toordinal() + horizon > dt.date.max.toordinal():
-            self.bad(("horizon",), f"the run would end after 9999-12-31 (start {start} plus {horizon} days); "
-                     "choose an earlier start or a shorter horizon")
-            return
-        last = start + dt.timedelta(days=horizon - 1)
-        for path, schedule in self._schedules():
-            for i, step in enumerate(schedule.piecewise or []):
-                if step.start > last:
-                    self.bad((*path, "piecewise", i, "from"), f"this step starts on {step.start}, after the "
-                             f"horizon's last day {last} (start {start} plus {horizon} days); it never "
-                             "takes effect")
-
-    def _schedules(self) -> list[tuple[Path_, Schedule]]:
-        sc = self.sc
-        out: list[tuple[Path_, Schedule]] = []
-        for section in ("production", "demand"):
-            out += [((section, a, m), s) for a, by in getattr(sc, section).items() for m, s in by.items()]
-        out += [(("transfers", f), tr.rate) for f, tr in sc.transfers.items() if tr.rate is not None]
-        return [(p if p[0] != "transfers" else (*p, "rate"), s) for p, s in out]
+            for lever, setting in spec.levers.items():
+                path: tuple[str | int, ...] = ("policies", pol, "levers", lever)
+                values = [(path, setting)] if not isinstance(setting, list) else \
+                    [((*path, i, "value"), w.value) for i, w in enumerate(setting)]
+                for where, value in values:
+                    if not 0 <= value <= 1:
+                        self.bad(where, f"lever values lie between 0 and 1, got {value:g}")
 
     def inputs(self, strict: bool) -> None:
         """Strict sources, and input names: unique per number, and not a table's own column."""
         seen: dict[str, object] = {}
         for path, q in quantities(self.sc):
-            if strict and not q.sources and not q.judgment and path in self.doc.values:
+            plain_date = isinstance(q, DateQuantity) and q.kind == "value"  # a date, like any other
+            if strict and not q.sources and not q.judgment and path in self.doc.values and not plain_date:
                 self.bad(path, "this number has no source; add 'source: KEY' (a key of "
                          "sources) or 'judgment: true' (strict mode)")
             if q.name in RESERVED_INPUTS:
@@ -176,7 +131,7 @@ class _Checker:
         from spillover.scenario.expr import Column, ExprError, compile_expr
         from spillover.scenario.outcomes import outcome_names
 
-        view = _outcome_view(self.data)
+        view = _outcome_view(self.data, self.sc)
         if view is None:
             return  # a section the outcomes come from is not a mapping: their names are unknown
         available = outcome_names(view)  # type: ignore[arg-type]
@@ -207,18 +162,20 @@ def _may_flow(schedule: Schedule) -> bool:
     return top > 0 and all(q.support()[1] > 0 for q in schedule.scale)
 
 
-def _outcome_view(data: dict[str, Any]) -> SimpleNamespace | None:
+def _outcome_view(data: dict[str, Any], sc: Scenario) -> SimpleNamespace | None:
     """The names :func:`outcome_names` reads, as the file declares them (valid or not).
 
     None when one of the sections they come from is there but is not a mapping.
     """
-    raw = {s: raw_section(data, s) for s in ("transfers", "demand", "stocks", "indicators", "events")}
+    sections = ("transfers", "demand", "stocks", "indicators", "events", "claims")
+    raw = {s: raw_section(data, s) for s in sections}
     if any(v is not None and not isinstance(v, dict) for v in raw.values()):
         return None
     raw = {s: v or {} for s, v in raw.items()}
 
-    def table(s: str) -> dict[str, dict[str, None]]:
-        return {a: dict.fromkeys(k for k in by if isinstance(k, str))
+    def table(s: str) -> dict[str, dict[str, Any]]:
+        return {a: {k: SimpleNamespace(follows=v.get("follows") if isinstance(v, dict) else None)
+                    for k, v in by.items() if isinstance(k, str)}
                 for a, by in raw[s].items() if isinstance(by, dict)}
 
     def name(value: Any) -> str | None:
@@ -226,8 +183,12 @@ def _outcome_view(data: dict[str, Any]) -> SimpleNamespace | None:
 
     transfers = {f: SimpleNamespace(recipient=name(t.get("recipient")), munition=name(t.get("munition")))
                  for f, t in raw["transfers"].items() if isinstance(t, dict)}
+    claims = {c: SimpleNamespace(expr=x.get("expr")) for c, x in raw["claims"].items() if isinstance(x, dict)}
+    events = {e: sc.events.get(e) for e in raw["events"]}
+    windows: list[Span] = list(sc.windows or [])
     return SimpleNamespace(transfers=transfers, demand=table("demand"), stocks=table("stocks"),
-                           indicators=dict.fromkeys(raw["indicators"]), events=dict.fromkeys(raw["events"]))
+                           indicators=dict.fromkeys(raw["indicators"]), events=events, claims=claims,
+                           windows=windows)
 
 
 def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
@@ -240,7 +201,11 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     c.signals()
     c.events()
     c.policies()
-    c.dates()
+    check_dates(c)
+    check_coupled(c)
+    check_production(c)
+    check_leaked_signals(c)
+    check_growth(c)
     c.inputs(strict)
     c.claims()
     c.problems += evidence_problems(sc, doc, c.hints)

@@ -1,55 +1,40 @@
-"""The scenario file's schema (pydantic v2). One class per concept of the file."""
+"""The scenario file's schema (pydantic v2). One class per concept of the file.
+
+Levers and policies live in :mod:`spillover.scenario.levers`, events in
+:mod:`spillover.scenario.events`, uncertain dates in :mod:`spillover.scenario.dates`; their
+classes are importable from here too.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    StringConstraints,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
+
+from spillover.scenario.base import Date, FiniteFloat, Id, PolicyId, StockRef, Strict, iso_date
+from spillover.scenario.dates import DateQ, DateQuantity
+from spillover.scenario.errors import NameSet, Problem
+from spillover.scenario.events import (
+    EFFECTS,
+    AddBeta,
+    Effect,
+    Event,
+    Hazard,
+    ScaleRate,
+    ScaleWeight,
+    Threshold,
+    Trigger,
 )
-
-from spillover.scenario.errors import NameSet, Problem, did_you_mean
 from spillover.scenario.evidence import Evidence
+from spillover.scenario.levers import LEVER_KINDS, Lever, LeverKind, Mechanism, Policy, Setting, Window
 from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q, unknown_key
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-PolicyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_date(raw: Any) -> Any:
-    """A date written YYYY-MM-DD; not a number of seconds, which pydantic would also take."""
-    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
-        return raw
-    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError as exc:
-            raise ValueError(f"'{raw}' is not a date: {exc}") from None
-    shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:37] + "…"
-    raise ValueError(f"a date is written YYYY-MM-DD, from 0001-01-01 to 9999-12-31 (got {shown})")
-
-
-Date = Annotated[dt.date, BeforeValidator(_iso_date)]
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, validate_default=True
-    )
+__all__ = [
+    "EFFECTS", "LEVER_KINDS", "AddBeta", "Date", "DateQ", "DateQuantity", "Effect", "Event", "FiniteFloat",
+    "Hazard", "Id", "Lever", "LeverKind", "Mechanism", "Policy", "PolicyId", "ScaleRate", "ScaleWeight",
+    "Setting", "StockRef", "Strict", "Threshold", "Trigger", "Window", "iso_date",
+]
 
 
 class Source(Strict):
@@ -72,7 +57,7 @@ class Munition(Strict):
 
 
 class Step(Strict):
-    start: Date = Field(alias="from")
+    start: DateQ = Field(alias="from")
     rate: NonNegQ
 
 
@@ -81,11 +66,29 @@ class Point(Strict):
     rate: NonNegQ
 
 
+def _schedule_form(raw: Any) -> Any:
+    """A schedule's mapping: a bare number or distribution becomes ``{constant: ...}``."""
+    forms = ("constant", "piecewise", "ramp", "scale")
+    if isinstance(raw, dict) and not (set(forms) & set(raw)) and not (set(KINDS) & set(raw)):
+        for k in raw:  # neither a schedule nor a number: a misspelt form?
+            close = NameSet(forms).closest(str(k))
+            if close is not None:
+                raise unknown_key(str(k), f" (did you mean '{close}'?)", "in a schedule")
+    if not isinstance(raw, dict) or not (set(forms) & set(raw)):
+        return {"constant": raw}
+    if "scale" in raw and not isinstance(raw["scale"], list):
+        raw = {**raw, "scale": [raw["scale"]]}
+    return raw
+
+
 class Schedule(Strict):
     """A daily rate over dates: constant, piecewise by date (a step function), or a linear ramp.
 
-    ``scale`` multiplies the whole schedule (one number or a list of numbers).
+    ``scale`` multiplies the whole schedule (one number or a list of numbers). A piecewise
+    step's ``from`` may be an uncertain date.
     """
+
+    EXTRA: ClassVar[tuple[str, ...]] = ()  # keys of a subclass, beside the schedule's own
 
     constant: NonNegQ | None = None
     piecewise: list[Step] | None = None
@@ -95,37 +98,112 @@ class Schedule(Strict):
     @model_validator(mode="before")
     @classmethod
     def _bare(cls, raw: Any) -> Any:
-        forms = ("constant", "piecewise", "ramp", "scale")
-        if isinstance(raw, dict) and not (set(forms) & set(raw)) and not (set(KINDS) & set(raw)):
-            for k in raw:  # neither a schedule nor a number: a misspelt form?
-                close = NameSet(forms).closest(str(k))
-                if close is not None:
-                    raise unknown_key(str(k), f" (did you mean '{close}'?)", "in a schedule")
-        if not isinstance(raw, dict) or not (set(forms) & set(raw)):
-            return {"constant": raw}
-        if "scale" in raw and not isinstance(raw["scale"], list):
-            raw = {**raw, "scale": [raw["scale"]]}
-        return raw
+        extra: dict[str, Any] = {}
+        if isinstance(raw, dict) and cls.EXTRA:
+            extra = {k: raw[k] for k in cls.EXTRA if k in raw}
+            raw = {k: v for k, v in raw.items() if k not in extra}
+        out = _schedule_form(raw)
+        return {**out, **extra} if extra else out
 
     @model_validator(mode="after")
     def _one(self) -> Schedule:
         forms = [f for f in ("constant", "piecewise", "ramp") if getattr(self, f) is not None]
         if len(forms) != 1:
             raise ValueError("a schedule needs exactly one of constant, piecewise, ramp")
-        steps = self.piecewise or self.ramp or []
-        dates = [s.start if isinstance(s, Step) else s.at for s in steps]
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("schedule dates must be strictly increasing")
         if self.piecewise == [] or self.ramp == []:
             raise ValueError("a piecewise or ramp schedule needs at least one entry")
+        if self.ramp:
+            dates = [p.at for p in self.ramp]
+            if dates != sorted(dates) or len(set(dates)) != len(dates):
+                raise ValueError("schedule dates must be strictly increasing")
+        for a, b in zip(self.piecewise or [], (self.piecewise or [])[1:], strict=False):
+            if not a.start.support()[1] < b.start.support()[0]:
+                raise ValueError("schedule dates must be strictly increasing (uncertain ones in every "
+                                 f"run: a step from {a.start.describe()} meets the next, from "
+                                 f"{b.start.describe()})")
+        return self
+
+    @property
+    def dated(self) -> bool:
+        """True when a step's date is uncertain, so that each run has its own step days."""
+        return any(s.start.uncertain for s in self.piecewise or [])
+
+
+class ProductionInput(Strict):
+    """What a production line consumes: ``per_unit`` of ``munition`` from its own stock per unit made."""
+
+    munition: Id
+    per_unit: NonNegQ
+
+
+class Production(Schedule):
+    """A production schedule, perhaps dormant until an event starts it, perhaps made from an input."""
+
+    EXTRA: ClassVar[tuple[str, ...]] = ("input", "dormant")
+
+    input: ProductionInput | None = None
+    dormant: bool = False
+
+
+class Follows(Strict):
+    """What a coupled demand follows: another actor's fire of a munition, or a transfer's deliveries."""
+
+    fired: StockRef | None = None
+    delivered: Id | None = None
+    stops: FractionQ = Field(default_factory=lambda: 1)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _one(self) -> Follows:
+        if (self.fired is None) == (self.delivered is None):
+            raise ValueError("follows needs exactly one of fired: {actor, munition} or delivered: TRANSFER")
         return self
 
 
-class Compensation(Strict):
-    """Payment for another transfer: a counter-flow per unit that transfer delivers."""
+class Demand(Schedule):
+    """A demand schedule; with ``follows``, its rate is a ratio to what it follows."""
 
-    of: Id = Field(alias="for")
-    per_unit: NonNegQ
+    EXTRA: ClassVar[tuple[str, ...]] = ("follows",)
+
+    follows: Follows | None = None
+
+
+class Lump(Strict):
+    """A one-off payment: ``amount`` units shipped on a date."""
+
+    on: DateQ
+    amount: NonNegQ
+
+
+class Compensation(Strict):
+    """Payment for other flows: per unit delivered by transfers or made by a production line,
+    perhaps for at most ``up_to`` units, and lump sums on dates."""
+
+    of: Id | list[Id] | None = Field(default=None, alias="for")
+    produced: StockRef | None = None
+    per_unit: NonNegQ | None = None
+    up_to: NonNegQ | None = None
+    lumps: list[Lump] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _parts(self) -> Compensation:
+        per = self.of is not None or self.produced is not None
+        if self.of is not None and self.produced is not None:
+            raise ValueError("a compensation pays for transfers (for:) or for production (produced:), "
+                             "not both")
+        if self.of == []:
+            raise ValueError("for: needs at least one transfer")
+        if per != (self.per_unit is not None):
+            raise ValueError("per_unit goes with for: (transfers) or produced: (a production line)")
+        if not per and not self.lumps:
+            raise ValueError("a compensation needs for: or produced: with per_unit, or lumps")
+        if self.up_to is not None and not per:
+            raise ValueError("up_to counts the units paid per unit; it needs for: or produced:")
+        return self
+
+    @property
+    def parents(self) -> list[str]:
+        """The transfers paid for, in file order."""
+        return [] if self.of is None else [self.of] if isinstance(self.of, str) else list(self.of)
 
 
 class Transfer(Strict):
@@ -149,13 +227,13 @@ class Transfer(Strict):
         return self
 
 
-class StockRef(Strict):
-    actor: Id
-    munition: Id
+SIGNAL_FORMS = ("flow", "stock", "event", "lever", "fired", "shortfall", "leaked")
+REFERENCED = ("flow", "fired", "shortfall", "leaked")
 
 
 class Signal(Strict):
-    """A normalised input to the indicators: a flow, a stock, an event flag or a lever."""
+    """A normalised input to the indicators: a flow, a stock, an event flag, a lever, or an
+    actor's fire, shortfall or leaked units today."""
 
     flow: Id | None = None
     measure: Literal["delivered", "shipped"] = "delivered"
@@ -164,24 +242,27 @@ class Signal(Strict):
     covertness: FractionQ | None = None
     event: Id | None = None
     lever: Id | None = None
+    fired: StockRef | None = None
+    shortfall: StockRef | None = None
+    leaked: StockRef | None = None
     description: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Signal:
-        forms = [f for f in ("flow", "stock", "event", "lever") if getattr(self, f) is not None]
+        forms = [f for f in SIGNAL_FORMS if getattr(self, f) is not None]
         if len(forms) != 1:
-            raise ValueError("a signal needs exactly one of flow, stock, event, lever")
-        if self.flow is not None and self.reference is None:
-            raise ValueError("a flow signal needs a reference rate (units per day)")
-        if self.reference is not None and self.flow is None:
-            raise ValueError("only a flow signal takes a reference")
+            raise ValueError(f"a signal needs exactly one of {', '.join(SIGNAL_FORMS)}")
+        if forms[0] in REFERENCED and self.reference is None:
+            raise ValueError(f"a {forms[0]} signal needs a reference rate (units per day)")
+        if self.reference is not None and forms[0] not in REFERENCED:
+            raise ValueError("only a flow, fired, shortfall or leaked signal takes a reference")
         if self.covertness is not None and self.stock is None:
             raise ValueError("covertness is set on the transfer for flows; here only for stocks")
         return self
 
     @property
     def kind(self) -> str:
-        return next(f for f in ("flow", "stock", "event", "lever") if getattr(self, f) is not None)
+        return next(f for f in SIGNAL_FORMS if getattr(self, f) is not None)
 
 
 class Observer(Strict):
@@ -214,157 +295,44 @@ class Indicator(Strict):
     description: str | None = None
 
 
-class Hazard(Strict):
-    indicator: Id
-    theta: Q
-    rate: NonNegQ
-    width: PositiveQ = Field(default_factory=lambda: 0.05)  # type: ignore[assignment]
-
-
-class Threshold(Strict):
-    indicator: Id
-    theta: Q
-    days: int = Field(default=1, ge=1, le=36500)
-
-
-class Trigger(Strict):
-    hazard: Hazard | None = None
-    threshold: Threshold | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Trigger:
-        if (self.hazard is None) == (self.threshold is None):
-            raise ValueError("a trigger needs exactly one of hazard or threshold")
-        return self
-
-    @property
-    def indicator(self) -> str:
-        return (self.hazard or self.threshold).indicator  # type: ignore[union-attr]
-
-
-class AddBeta(Strict):
-    indicator: Id
-    value: Q
-
-
-class ScaleRate(Strict):
-    transfer: Id | None = None
-    production: StockRef | None = None
-    demand: StockRef | None = None
-    factor: NonNegQ
-
-    @model_validator(mode="after")
-    def _one(self) -> ScaleRate:
-        if sum(x is not None for x in (self.transfer, self.production, self.demand)) != 1:
-            raise ValueError("scale_rate needs exactly one of transfer, production, demand")
-        return self
-
-
-class ScaleWeight(Strict):
-    indicator: Id
-    input: Id
-    factor: Q
-
-
-class Effect(Strict):
-    start: Id | None = None
-    add_beta: AddBeta | None = None
-    scale_rate: ScaleRate | None = None
-    scale_weight: ScaleWeight | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Effect:
-        kinds = [k for k in ("start", "add_beta", "scale_rate", "scale_weight") if getattr(self, k)]
-        if len(kinds) != 1:
-            raise ValueError("an effect needs exactly one of start, add_beta, scale_rate, scale_weight")
-        return self
-
-
-class Event(Strict):
-    name: str
-    trigger: Trigger
-    effects: list[Effect] = Field(default_factory=list)
-    description: str | None = None
-
-
-Mechanism = Literal["transparency", "cap", "channel", "sanctions"]
-
-
-@dataclass(frozen=True)
-class LeverKind:
-    """A kind of lever: the engine mechanism it works through, its default and what it does."""
-
-    mechanism: Mechanism
-    default: float
-    description: str
-
-
-LEVER_KINDS: dict[str, LeverKind] = {
-    "transparency": LeverKind("transparency", 0.0, "declares the transfers: at 1 observers see them exactly"),
-    "cap": LeverKind("cap", 1.0, "scales the transfers' scheduled rates: 1 leaves them, 0 stops them"),
-    "channel": LeverKind("channel", 0.0, "a communication channel, read by indicators as a lever signal"),
-    "sanctions": LeverKind("sanctions", 0.0, "enforcement: adds its delay and loss to the transfers at 1"),
-}
-"""The lever kinds a scenario may use, by name. A new kind that works like an existing one is
-one entry here: its mechanism says what the engine does with it."""
-
-
-class Lever(Strict):
-    """A setting the analyst controls, with a value between 0 and 1."""
-
-    kind: str
-    transfers: list[Id] = Field(default_factory=list)
-    default: FiniteFloat = Field(default=-1.0, le=1.0)  # -1: the kind's own default
-    delay: NonNegQ | None = None
-    loss: FractionQ | None = None
-    description: str | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _known(cls, kind: str) -> str:
-        if kind not in LEVER_KINDS:
-            raise ValueError(f"unknown kind '{kind}'{did_you_mean(kind, LEVER_KINDS)}")
-        return kind
-
-    @property
-    def mechanism(self) -> Mechanism:
-        """What the engine does with this lever (see :data:`LEVER_KINDS`)."""
-        return LEVER_KINDS[self.kind].mechanism
-
-    @model_validator(mode="before")
-    @classmethod
-    def _kind_default(cls, raw: Any) -> Any:
-        """The kind's own default unless set: a cap is open (1), the others start at 0."""
-        if isinstance(raw, dict) and "default" not in raw:
-            known = LEVER_KINDS.get(str(raw.get("kind")))
-            return {**raw, "default": known.default if known else 0.0}
-        if isinstance(raw, dict) and isinstance(raw.get("default"), int | float) and raw["default"] < 0:
-            raise ValueError("a lever's default lies between 0 and 1")
-        return raw
-
-    @model_validator(mode="after")
-    def _fields(self) -> Lever:
-        mech = self.mechanism
-        if mech in ("transparency", "cap", "sanctions") and not self.transfers:
-            raise ValueError(f"a {self.kind} lever needs the transfers it acts on")
-        if mech == "channel" and self.transfers:
-            raise ValueError(f"a {self.kind} lever acts through signals, not transfers")
-        if mech != "sanctions" and (self.delay is not None or self.loss is not None):
-            raise ValueError("only a sanctions lever takes delay and loss")
-        if mech == "sanctions" and self.delay is None and self.loss is None:
-            raise ValueError(f"a {self.kind} lever needs delay (days) or loss (fraction) at full enforcement")
-        return self
-
-
-class Policy(Strict):
-    description: str | None = None
-    levers: dict[Id, FiniteFloat] = Field(default_factory=dict)
-
-
 class Claim(Strict):
     text: str
     expr: str
     source: str | None = None
+
+
+class Span(Strict):
+    """A window of dates, both ends included, for windowed outcomes."""
+
+    start: Date = Field(alias="from")
+    end: Date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.start > self.end:
+            raise ValueError(f"this window's from ({self.start}) is after its to ({self.end}); swap them")
+        return self
+
+
+def rebase(node: Any, start: dt.date) -> Any:
+    """``node`` with every :class:`DateQuantity` in it as days of a run starting on ``start``."""
+    if isinstance(node, DateQuantity):
+        return node.rebased(start)
+    if isinstance(node, BaseModel):
+        changes = {}
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            new = rebase(value, start)
+            if new is not value:
+                changes[name] = new
+        return node.model_copy(update=changes) if changes else node
+    if isinstance(node, dict):
+        items = {k: rebase(v, start) for k, v in node.items()}
+        return items if any(items[k] is not node[k] for k in node) else node
+    if isinstance(node, list):
+        seq = [rebase(v, start) for v in node]
+        return seq if any(a is not b for a, b in zip(seq, node, strict=True)) else node
+    return node
 
 
 class Scenario(Strict):
@@ -380,8 +348,8 @@ class Scenario(Strict):
     actors: dict[Id, Actor]
     munitions: dict[Id, Munition]
     stocks: dict[Id, dict[Id, NonNegQ]] = Field(default_factory=dict)
-    production: dict[Id, dict[Id, Schedule]] = Field(default_factory=dict)
-    demand: dict[Id, dict[Id, Schedule]] = Field(default_factory=dict)
+    production: dict[Id, dict[Id, Production]] = Field(default_factory=dict)
+    demand: dict[Id, dict[Id, Demand]] = Field(default_factory=dict)
     transfers: dict[Id, Transfer] = Field(default_factory=dict)
     perception: Perception = Field(default_factory=Perception)
     signals: dict[Id, Signal] = Field(default_factory=dict)
@@ -389,12 +357,24 @@ class Scenario(Strict):
     events: dict[Id, Event] = Field(default_factory=dict)
     levers: dict[Id, Lever] = Field(default_factory=dict)
     policies: dict[PolicyId, Policy] = Field(default_factory=dict)
+    windows: list[Span] = Field(default_factory=list)
     claims: dict[Id, Claim] = Field(default_factory=dict)
     evidence: Evidence | None = None
 
     _origin: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")
     _warnings: tuple[Problem, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _days_of_the_run(self) -> Scenario:
+        """Dates that may be uncertain become days of the run (day 0 is ``start``)."""
+        if self.start is not None:  # a partial scenario (shape errors) may have none
+            for name in ("production", "demand", "transfers", "events"):
+                value = getattr(self, name)
+                new = rebase(value, self.start)
+                if new is not value:
+                    object.__setattr__(self, name, new)
+        return self
 
     @property
     def origin(self) -> str:

@@ -17,10 +17,12 @@ depend on whose side one takes. The engine computes each family
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from spillover.scenario.model import Scenario
 
@@ -39,6 +41,16 @@ class Scope(Enum):
     INDICATOR = "indicator"
     RUN = "run"  # the whole run: no key
     EVENT = "event"
+    COUPLED = "coupled"  # an (actor, munition) pair whose demand follows another's fire: "A.m"
+    TRANSFER_WINDOW = "transfer window"  # a transfer between two dates: "f.2024-01-01.2024-04-30"
+    DEMAND_WINDOW = "demand window"  # a demand pair between two dates: "A.m.2024-01-01.2024-04-30"
+    COUPLED_WINDOW = "coupled window"  # a coupled demand pair between two dates
+
+
+WINDOWED = {Scope.TRANSFER_WINDOW: Scope.TRANSFER, Scope.DEMAND_WINDOW: Scope.DEMAND,
+            Scope.COUPLED_WINDOW: Scope.COUPLED}
+"""Each windowed scope and the scope of its keys before the window."""
+_WINDOW_KEY = re.compile(r"(^|\.)(\d{4}-\d{2}-\d{2})\.(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,55 @@ def demand_pairs(scenario: Scenario) -> list[tuple[str, str]]:
     return [(a, m) for a, by in scenario.demand.items() for m in by]
 
 
+def coupled_pairs(scenario: Scenario) -> list[tuple[str, str]]:
+    """(actor, munition) pairs whose demand follows another's fire or deliveries, in file order."""
+    return [(a, m) for a, by in scenario.demand.items() for m, d in by.items()
+            if getattr(d, "follows", None) is not None]
+
+
+def window_of(column: str) -> tuple[dt.date, dt.date] | None:
+    """The (from, to) dates a windowed column ends with, or None.
+
+    >>> window_of("shortfall_days.UKR.shell155.2024-01-01.2024-04-30")
+    (datetime.date(2024, 1, 1), datetime.date(2024, 4, 30))
+    """
+    found = _WINDOW_KEY.search(column)
+    if found is None:
+        return None
+    try:
+        return dt.date.fromisoformat(found.group(2)), dt.date.fromisoformat(found.group(3))
+    except ValueError:
+        return None
+
+
+def _claim_columns(sc: Any) -> Iterator[str]:
+    from spillover.scenario.expr import ExprError, parse
+
+    for claim in (getattr(sc, "claims", None) or {}).values():
+        text = getattr(claim, "expr", None)
+        try:
+            expr = parse(text) if isinstance(text, str) else None
+        except ExprError:
+            continue
+        if expr is not None:
+            yield from sorted(expr.columns())
+
+
+def windows(sc: Scenario) -> list[tuple[dt.date, dt.date]]:
+    """The date windows a run computes windowed outcomes for, in order: the scenario's
+    ``windows:`` section, then those its claims name (e.g. ``shortfall_days(A, m, d1, d2)``).
+
+    Windows whose ``from`` is after their ``to`` are left out (validation refuses them).
+    """
+    found = [(w.start, w.end) for w in getattr(sc, "windows", None) or []]
+    windowed = {f.name for f in FAMILIES if f.scope in WINDOWED}
+    for column in _claim_columns(sc):
+        span = window_of(column)
+        if span is not None and column.partition(".")[0] in windowed:
+            found.append(span)
+    return [w for w in dict.fromkeys(found) if w[0] <= w[1]]
+
+
 def _feeds_demand(sc: Scenario, transfer: str) -> bool:
     tr = sc.transfers[transfer]
     return (tr.recipient, tr.munition) in set(demand_pairs(sc))
@@ -158,6 +219,19 @@ FAMILIES: tuple[Family, ...] = (
            twin=True, headline=True, compared=True, prefer="lower"),
     Family("fired_day", _E, "Date it fires (runs where it fires): {key}", "events",
            "The day (0-based) the event fired; empty (NaN) if it did not.", kind="day"),
+    Family("leaked", Scope.COUPLED, "Got through the defence: {key}", "sustainment",
+           "Incoming units (of what the coupled demand follows) that got through: those not engaged for "
+           "want of stock, and those engaged but not stopped, summed over the horizon."),
+    Family("delivered", Scope.TRANSFER_WINDOW, "Delivered in the window: {key}", "sustainment",
+           "Delivered by the transfer between the window's two dates, both included."),
+    Family("fired_total", Scope.DEMAND_WINDOW, "Rounds fired in the window: {key}", "sustainment",
+           "Fired between the window's two dates, both included."),
+    Family("shortfall", Scope.DEMAND_WINDOW, "Shortfall in the window: {key}", "sustainment",
+           "Demand not met between the window's two dates, both included."),
+    Family("shortfall_days", Scope.DEMAND_WINDOW, "Days in shortfall in the window: {key}", "sustainment",
+           "Days with unmet demand between the window's two dates, both included."),
+    Family("leaked", Scope.COUPLED_WINDOW, "Got through the defence in the window: {key}", "sustainment",
+           "Incoming units that got through between the window's two dates, both included."),
 )
 """Every outcome family, in the order of the columns a run writes."""
 
@@ -174,6 +248,11 @@ def keys(sc: Scenario, scope: Scope) -> list[str]:
         return list(sc.indicators)
     if scope is Scope.EVENT:
         return list(sc.events)
+    if scope is Scope.COUPLED:
+        return [f"{a}.{m}" for a, m in coupled_pairs(sc)]
+    if scope in WINDOWED:
+        spans = [f"{a.isoformat()}.{b.isoformat()}" for a, b in windows(sc)]
+        return [f"{k}.{w}" for k in keys(sc, WINDOWED[scope]) for w in spans]
     return [""]
 
 
@@ -216,8 +295,9 @@ def family_of(column: str) -> Family | None:
     head, _, rest = column.partition(".")
     base = head.removesuffix(f"_{WITHOUT_TRANSFERS}")
     scope_run = not rest
+    windowed = window_of(column) is not None
     for fam in FAMILIES:
-        if fam.name == base and (fam.scope is Scope.RUN) == scope_run:
+        if fam.name == base and (fam.scope is Scope.RUN) == scope_run and (fam.scope in WINDOWED) == windowed:
             return fam
     return None
 
@@ -242,11 +322,20 @@ def headline_columns(names: list[str]) -> list[str]:
     return out
 
 
+def _compared(sc: Scenario, fam: Family, key: str) -> bool:
+    """Policies are compared on the family, except on dated (calendar) events: they fire on
+    their date whatever the policy, and are no effect of the transfers."""
+    if not fam.compared:
+        return False
+    event = sc.events.get(key) if fam.scope is Scope.EVENT else None
+    return not getattr(event, "calendar", False)
+
+
 def compared_columns(sc: Scenario) -> list[str]:
     """The outcome columns that policies are compared on, in column order."""
-    return [fam.column(key) for fam, key in columns(sc) if fam.compared]
+    return [fam.column(key) for fam, key in columns(sc) if _compared(sc, fam, key)]
 
 
 def preferred(sc: Scenario) -> dict[str, Prefer]:
     """The compared columns whose better direction does not depend on the reader's side."""
-    return {fam.column(key): fam.prefer for fam, key in columns(sc) if fam.compared and fam.prefer}
+    return {fam.column(key): fam.prefer for fam, key in columns(sc) if _compared(sc, fam, key) and fam.prefer}

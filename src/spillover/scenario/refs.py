@@ -45,6 +45,21 @@ RULES: list[tuple[Path_, str, str]] = [
     (("levers", ANY, "transfers", ANY), "transfers", "transfer"),
     (("policies", ANY, "levers", KEY), "levers", "lever"),
     (("claims", ANY, "source"), "sources", "source"),
+    (("production", ANY, ANY, "input", "munition"), "munitions", "munition"),
+    (("demand", ANY, ANY, "follows", "fired", "actor"), "actors", "actor"),
+    (("demand", ANY, ANY, "follows", "fired", "munition"), "munitions", "munition"),
+    (("demand", ANY, ANY, "follows", "delivered"), "transfers", "transfer"),
+]
+# Where an {actor, munition} pair must name a declared production or demand.
+TABLE_RULES: list[tuple[Path_, str]] = [
+    (("events", ANY, "effects", ANY, "scale_rate", "production"), "production"),
+    (("events", ANY, "effects", ANY, "scale_rate", "demand"), "demand"),
+    (("events", ANY, "effects", ANY, "start_production"), "production"),
+    (("levers", ANY, "production", ANY), "production"),
+    (("transfers", ANY, "compensation", "produced"), "production"),
+    (("signals", ANY, "fired"), "demand"),
+    (("signals", ANY, "shortfall"), "demand"),
+    (("signals", ANY, "leaked"), "demand"),
 ]
 SECTIONS = ("sources", "actors", "munitions", "transfers", "signals", "indicators", "events", "levers")
 
@@ -124,12 +139,15 @@ class RefChecker:
         return self.problems
 
     def compensation(self) -> None:
-        for path, parent in match(self.data, ("transfers", ANY, "compensation", "for")):
-            if parent == path[1]:
-                self.problems.append(self.doc.problem(path, f"transfer '{parent}' cannot be the payment "
-                                                      "for itself; name the transfer it pays for"))
-            else:
-                self.ref(parent, self.names["transfers"], "transfer", path)
+        for path, given in match(self.data, ("transfers", ANY, "compensation", "for")):
+            parents = list(enumerate(given)) if isinstance(given, list) else [(None, given)]
+            for i, parent in parents:
+                where = path if i is None else (*path, i)
+                if parent == path[1]:
+                    self.problems.append(self.doc.problem(where, f"transfer '{parent}' cannot be the payment "
+                                                          "for itself; name the transfer it pays for"))
+                else:
+                    self.ref(parent, self.names["transfers"], "transfer", where)
 
     def scale_weight_inputs(self) -> None:
         indicators = self.data.get("indicators")
@@ -141,10 +159,11 @@ class RefChecker:
                 self.ref(sw["input"], inputs, f"input of indicator '{ind}'", (*path, "input"))
 
     def scale_rate_tables(self) -> None:
-        for section in ("production", "demand"):
+        """Pairs that must name a declared production or demand (``{actor, munition}``)."""
+        for pattern, section in TABLE_RULES:
             table = self.data.get(section)
             actors = NameSet(_keys(table))
-            for path, ref in match(self.data, ("events", ANY, "effects", ANY, "scale_rate", section)):
+            for path, ref in match(self.data, pattern):
                 if not isinstance(ref, dict):
                     continue
                 actor = ref.get("actor")

@@ -197,8 +197,8 @@ def keys_at(loc: Loc) -> list[str]:
     tp = _unwrap(tp)
     if tp is Quantity:
         return _NUMBER_KEYS
-    if tp is Schedule:
-        return _SCHEDULE_KEYS
+    if isinstance(tp, type) and issubclass(tp, Schedule):
+        return [*_SCHEDULE_KEYS, *tp.EXTRA]
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [info.alias or name for name, info in tp.model_fields.items()]
     return []

@@ -11,6 +11,8 @@ from spillover.scenario.model import Effect, Scenario
 def _effect_text(eff: Effect) -> str:
     if eff.start is not None:
         return f"starts {eff.start}"
+    if eff.start_production is not None:
+        return f"starts the production of {eff.start_production.munition} by {eff.start_production.actor}"
     if eff.add_beta is not None:
         return f"adds {eff.add_beta.value.describe()} to the base level of {eff.add_beta.indicator}"
     if eff.scale_weight is not None:
@@ -27,6 +29,8 @@ def _effect_text(eff: Effect) -> str:
 
 def _trigger_text(sc: Scenario, e: str) -> str:
     trig = sc.events[e].trigger
+    if trig.on is not None:
+        return f"on {trig.on.describe()} (a date: it fires whatever the transfers do)"
     if trig.hazard is not None:
         h = trig.hazard
         return (f"hazard on {h.indicator}, rising past {h.theta.describe()} "
@@ -60,7 +64,7 @@ def summarize(sc: Scenario) -> dict[str, Any]:
         "transfers": [{
             "id": f, "supplier": t.supplier, "recipient": t.recipient, "munition": t.munition,
             "covertness": t.covertness.nominal, "dormant": t.dormant,
-            "compensation_for": t.compensation.of if t.compensation else None,
+            "compensation_for": ", ".join(t.compensation.parents) or None if t.compensation else None,
             "description": t.description or "",
         } for f, t in sc.transfers.items()],
         "signals": [{"id": s, "description": x.description or f"{x.kind} signal",
@@ -77,7 +81,7 @@ def summarize(sc: Scenario) -> dict[str, Any]:
         "levers": [{"id": name, "kind": x.kind, "description": x.description or "",
                     "default": x.default} for name, x in sc.levers.items()],
         "policies": [{"id": p, "description": x.description or "",
-                      "levers": {name: x.levers.get(name, sc.levers[name].default) for name in sc.levers}}
+                      "levers": {name: x.setting_text(name, sc.levers[name].default) for name in sc.levers}}
                      for p, x in sc.policies.items()],
         "claims": [{"id": c, "text": x.text, "expr": x.expr, "source": x.source}
                    for c, x in sc.claims.items()],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ _DIGITS = r"[0-9](?:_?[0-9])*"
 _EXPONENT = rf"(?:[eE][+-]?{_DIGITS})?"
 _NUMBER_RE = re.compile(rf"(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS}){_EXPONENT}")
 _NUMBER_TAIL_RE = re.compile(r"[A-Za-z0-9_.]+")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?![A-Za-z0-9_.])")
+"""A date literal, YYYY-MM-DD: an argument of a windowed outcome such as shortfall_days(A, m, d1, d2)."""
 
 _MISTAKES = {
     "&&": "use 'and' instead of '&&'",
@@ -124,7 +127,7 @@ class ExprError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    """One lexical token: ``kind`` is NUMBER, NAME, STRING, KEYWORD, OP or EOF."""
+    """One lexical token: ``kind`` is NUMBER, DATE, NAME, STRING, KEYWORD, OP or EOF."""
 
     kind: str
     text: str
@@ -135,6 +138,8 @@ class Token:
         """Describe the token for an error message, e.g. ``name 'b'`` or ``')'``."""
         if self.kind == "EOF":
             return "the end of the expression"
+        if self.kind == "DATE":
+            return f"date {self.text}"
         if self.kind in ("NAME", "NUMBER", "STRING"):
             return f"{self.kind.lower()} {self.text!r}" if self.kind != "STRING" else self.text
         return repr(self.text)
@@ -170,6 +175,8 @@ def tokenize(text: str) -> list[Token]:
 def _next_token(text: str, pos: int) -> Token:
     char = text[pos]
     column = pos + 1
+    if char.isascii() and char.isdigit() and DATE_RE.match(text, pos):
+        return _date_token(text, pos)
     if char.isascii() and (char.isdigit() or (char == "." and text[pos + 1 : pos + 2].isdigit())):
         return _number_token(text, pos)
     if char.isascii() and (char.isalpha() or char == "_"):
@@ -201,6 +208,15 @@ def _number_token(text: str, pos: int) -> Token:
     if not math.isfinite(value):
         raise ExprError(f"number {literal!r} is too large", pos + 1, text)
     return Token("NUMBER", literal, pos + 1, value)
+
+
+def _date_token(text: str, pos: int) -> Token:
+    literal = text[pos : pos + 10]
+    try:
+        dt.date.fromisoformat(literal)
+    except ValueError:
+        raise ExprError(f"{literal!r} is not a date (YYYY-MM-DD)", pos + 1, text) from None
+    return Token("DATE", literal, pos + 1, literal)
 
 
 def _name_token(text: str, pos: int) -> Token:

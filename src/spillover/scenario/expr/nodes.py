@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from spillover.scenario.expr.lexer import _FULL_IDENT_RE, KEYWORDS, ExprError
+from spillover.scenario.expr.lexer import _FULL_IDENT_RE, DATE_RE, KEYWORDS, ExprError
 
 # --------------------------------------------------------------------------- syntax tree
 
@@ -196,6 +196,9 @@ class Column(Expr):
 
     def _render(self, needed: int = 0) -> str:
         parts = self.name.split(".")
+        dated = [bool(DATE_RE.fullmatch(p)) for p in parts]
+        if any(dated) and all(d or _FULL_IDENT_RE.match(p) for p, d in zip(parts, dated, strict=True)):
+            return f"{parts[0]}({', '.join(parts[1:])})"  # a windowed outcome: name(a, m, from, to)
         plain = all(_FULL_IDENT_RE.match(part) for part in parts)
         if plain and (len(parts) > 1 or self.name not in KEYWORDS):
             return self.name
@@ -375,10 +378,7 @@ class Func(Expr):
         return result
 
     def _render(self, needed: int = 0) -> str:
-        parts = []
-        for arg in self.args:
-            parts.append(arg._render())
-        return f"{self.name}({', '.join(parts)})"
+        return f"{self.name}({', '.join(arg._render() for arg in self.args)})"
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -172,6 +172,9 @@ class _Parser:
         token, previous = self.current, self.previous
         if token.kind == "KEYWORD" and token.text == "not":
             return "put 'not ...' in parentheses here"
+        if token.kind == "DATE":
+            return (f"a date such as {token.text} is only allowed as an argument of a windowed outcome, "
+                    f"e.g. shortfall_days(A, m, {token.text}, {token.text})")
         if token.kind == "STRING":
             return (
                 f"quoted text {token.text} is only allowed inside name(...) or name[...], "
@@ -209,7 +212,7 @@ class _Parser:
 
     def parse_argument(self, head: Token, opener: Token) -> str:
         token = self.current
-        if token.kind in ("NAME", "STRING"):
+        if token.kind in ("NAME", "STRING", "DATE"):
             self.advance()
             assert isinstance(token.value, str)
             return token.value

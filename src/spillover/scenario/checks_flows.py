@@ -1,0 +1,103 @@
+"""Checks of what flows between stocks: coupled demands, production lines and their inputs,
+and what refers to a production or a demand (effects, levers, payments, signals)."""
+
+from __future__ import annotations
+
+from spillover.scenario.base import StockRef
+from spillover.scenario.checker import Checker, Path_
+
+
+def _pair(ref: StockRef) -> tuple[str, str]:
+    return ref.actor, ref.munition
+
+
+def check_coupled(c: Checker) -> None:
+    """A coupled demand follows a declared demand (never itself, never in a cycle); its actor
+    should hold the munition it fires (a warning: else every incoming unit gets through)."""
+    sc, held = c.sc, c.held()
+    follows = {(a, m): d.follows.fired for a, by in sc.demand.items() for m, d in by.items()
+               if d.follows is not None and d.follows.fired is not None}
+    for (a, m), src in follows.items():
+        path: Path_ = ("demand", a, m, "follows", "fired")
+        if _pair(src) == (a, m):
+            c.bad(path, f"the demand of {a} for {m} cannot follow its own fire; follow another actor's "
+                  "fire (e.g. the attacker's drones) or another munition")
+        elif src.munition not in sc.demand.get(src.actor, {}):
+            c.bad(path, f"{src.actor} has no demand for {src.munition}, so it fires none; a coupled demand "
+                  f"follows a declared demand (add demand: {{{src.actor}: {{{src.munition}: ...}}}})")
+        elif _cycle(follows, (a, m)):
+            c.bad(path, f"coupled demands form a cycle through {a}.{m}: each waits on the other's fire")
+    for a, by in sc.demand.items():
+        for m, d in by.items():
+            mun = sc.munitions.get(m)
+            if d.follows is not None and mun is not None and mun.kind == "munition" and (a, m) not in held:
+                c.warn(("demand", a, m), f"'{a}' never holds '{m}' (no stock, production or incoming "
+                       "transfer of it), so it engages nothing and every incoming unit gets through")
+
+
+def _cycle(follows: dict[tuple[str, str], StockRef], start: tuple[str, str]) -> bool:
+    seen, pair = {start}, follows.get(start)
+    while pair is not None:
+        key = _pair(pair)
+        if key == start:
+            return True
+        if key in seen:
+            return False
+        seen.add(key)
+        pair = follows.get(key)
+    return False
+
+
+def check_production(c: Checker) -> None:
+    """Inputs a production line consumes must be held by its producer, and differ from its output;
+    a dormant line must be started by an event, and only a dormant one can be."""
+    sc, held = c.sc, c.held()
+    for a, by in sc.production.items():
+        for m, prod in by.items():
+            if prod.input is None:
+                continue
+            path: Path_ = ("production", a, m, "input", "munition")
+            kit = prod.input.munition
+            if kit == m:
+                c.bad(path, f"a production line cannot consume its own output ({m}); name the input it is "
+                      "made from")
+            elif kit in sc.munitions and (a, kit) not in held:
+                c.bad(path, f"'{a}' never holds '{kit}' (no stock, production or incoming transfer of it), "
+                      f"so this line makes no {m}; add a transfer or stock of {kit} to {a}")
+    _started_production(c)
+
+
+def _started_production(c: Checker) -> None:
+    sc = c.sc
+    started: set[tuple[str, str]] = set()
+    for e, ev in sc.events.items():
+        for i, eff in enumerate(ev.effects):
+            if eff.start_production is None:
+                continue
+            pair = _pair(eff.start_production)
+            started.add(pair)
+            prod = sc.production.get(pair[0], {}).get(pair[1])
+            if prod is not None and not prod.dormant:
+                c.bad(("events", e, "effects", i, "start_production"), f"the production of {pair[1]} by "
+                      f"{pair[0]} already runs from day 0; mark it dormant: true so that this event "
+                      "starts it")
+    if not c.complete("events"):
+        return
+    for a, by in sc.production.items():
+        for m, prod in by.items():
+            if prod.dormant and (a, m) not in started:
+                c.bad(("production", a, m, "dormant"), f"dormant production of {m} by {a} is started by no "
+                      f"event; add an effect 'start_production: {{actor: {a}, munition: {m}}}' or drop "
+                      "dormant")
+
+
+def check_leaked_signals(c: Checker) -> None:
+    """A leaked signal reads a coupled demand: one that follows another's fire or deliveries."""
+    for s, sig in c.sc.signals.items():
+        ref = sig.leaked
+        if ref is None:
+            continue
+        d = c.sc.demand.get(ref.actor, {}).get(ref.munition)
+        if d is not None and d.follows is None:
+            c.bad(("signals", s, "leaked"), f"the demand of {ref.actor} for {ref.munition} follows nothing, "
+                  "so nothing leaks through it; a leaked signal reads a demand with follows:")

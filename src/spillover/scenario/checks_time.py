@@ -1,0 +1,137 @@
+"""Checks of dates: schedule steps, dated events, lump sums, lever windows and outcome windows.
+
+Each date must fall within the run (``start`` to ``start + horizon − 1``) where a date
+outside it would silently never matter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from spillover.scenario.checker import Checker, Path_
+from spillover.scenario.dates import DateQuantity
+from spillover.scenario.errors import Problem
+from spillover.scenario.levers import Window
+from spillover.scenario.model import Schedule
+from spillover.scenario.refs import ANY, match
+
+
+def _outside(q: DateQuantity, first: dt.date, last: dt.date) -> dt.date | None:
+    """A date the quantity can take outside [first, last], or None."""
+    lo, hi = q.first_date, q.last_date
+    return lo if lo < first else hi if hi > last else None
+
+
+def _schedules(c: Checker) -> list[tuple[Path_, Schedule]]:
+    sc = c.sc
+    out: list[tuple[Path_, Schedule]] = []
+    for section in ("production", "demand"):
+        out += [((section, a, m), s) for a, by in getattr(sc, section).items() for m, s in by.items()]
+    out += [(("transfers", f, "rate"), tr.rate) for f, tr in sc.transfers.items() if tr.rate is not None]
+    return out
+
+
+def check_dates(c: Checker) -> None:
+    """The run ends by 9999-12-31, and every schedule step starts within the horizon."""
+    start, horizon = c.sc.start, c.sc.horizon
+    if start is None or horizon is None:
+        return
+    span = c.run_days()
+    if span is None:
+        c.bad(("horizon",), f"the run would end after 9999-12-31 (start {start} plus {horizon} days); "
+              "choose an earlier start or a shorter horizon")
+        return
+    last = span[1]
+    for path, schedule in _schedules(c):
+        for i, step in enumerate(schedule.piecewise or []):
+            if step.start.first_date > last:
+                c.bad((*path, "piecewise", i, "from"), f"this step starts on {step.start.first_date}, after "
+                      f"the horizon's last day {last} (start {start} plus {horizon} days); it never "
+                      "takes effect")
+    check_dated_events(c, *span)
+    check_lumps(c, *span)
+    check_lever_windows(c, *span)
+    check_outcome_windows(c, *span)
+
+
+def check_dated_events(c: Checker, first: dt.date, last: dt.date) -> None:
+    for e, ev in c.sc.events.items():
+        on = ev.trigger.on
+        bad = _outside(on, first, last) if on is not None else None
+        if bad is not None:
+            c.bad(("events", e, "trigger", "on"), f"this event's date can be {bad}, outside the run ({first} "
+                  f"to {last}); it would never fire there. Move the date inside the run or change the "
+                  "horizon")
+
+
+def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
+    for f, tr in c.sc.transfers.items():
+        for i, lump in enumerate(tr.compensation.lumps if tr.compensation else []):
+            bad = _outside(lump.on, first, last)
+            if bad is not None:
+                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date can be "
+                      f"{bad}, outside the run ({first} to {last}); it would never be paid")
+
+
+def _sorted_windows(windows: list[Window]) -> list[tuple[int, Window]]:
+    return sorted(enumerate(windows), key=lambda iw: iw[1].start or dt.date.min)
+
+
+def check_lever_windows(c: Checker, first: dt.date, last: dt.date) -> None:
+    """Windows of one lever may not overlap; a window wholly outside the run is a warning."""
+    for pol, spec in c.sc.policies.items():
+        for lever, value in spec.levers.items():
+            if not isinstance(value, list):
+                continue
+            path: Path_ = ("policies", pol, "levers", lever)
+            prev: Window | None = None
+            for i, w in _sorted_windows(value):
+                if prev is not None and (prev.end is None or (w.start or dt.date.min) <= prev.end):
+                    c.bad((*path, i), f"this window ({w.text()}) overlaps the one before ({prev.text()}); "
+                          "the windows of one lever may not overlap: end one before the next begins")
+                prev = w
+                if (w.start and w.start > last) or (w.end and w.end < first):
+                    c.warn((*path, i), f"this window ({w.text()}) lies outside the run ({first} to {last}), "
+                           "so it never applies")
+
+
+def _expr_problem(c: Checker, path: Path_, column: int, message: str) -> Problem:
+    line, col = c.doc.where(path)
+    raw = c.doc.text.splitlines()[line - 1] if c.doc.text else ""
+    quoted = 1 if raw[col - 1: col] in ("'", '"') else 0
+    return Problem(c.doc.file, line, col + quoted + max(column, 1) - 1, message)
+
+
+def check_outcome_windows(c: Checker, first: dt.date, last: dt.date) -> None:
+    """The ``windows:`` section, and windows named in claims: from ≤ to, within the run."""
+    for i, w in enumerate(c.sc.windows):
+        if w.start < first or w.end > last:
+            c.bad(("windows", i), f"this window ({w.start} to {w.end}) reaches outside the run ({first} to "
+                  f"{last}); windowed outcomes are counted within the run")
+    for path, text in match(c.data, ("claims", ANY, "expr")):
+        for column, position in _windowed_columns(text):
+            from spillover.scenario.outcomes import window_of
+
+            span = window_of(column)
+            if span is None:
+                continue
+            if span[0] > span[1]:
+                msg = f"the window's from ({span[0]}) is after its to ({span[1]}); swap them"
+            elif span[0] < first or span[1] > last:
+                msg = f"the window {span[0]} to {span[1]} reaches outside the run ({first} to {last})"
+            else:
+                continue
+            c.problems.append(_expr_problem(c, path, position, f"claim '{path[1]}': {msg}"))
+
+
+def _windowed_columns(text: Any) -> list[tuple[str, int]]:
+    from spillover.scenario.expr import Column, ExprError, parse
+
+    if not isinstance(text, str):
+        return []
+    try:
+        expr = parse(text)
+    except ExprError:
+        return []
+    return [(n.name, n.position or 1) for n in expr.walk() if isinstance(n, Column)]
