@@ -8,7 +8,9 @@ executed by the one runner (:func:`spillover.ensemble.runner.execute`) into a si
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from spillover.analysis.evidence import EvidenceContradicts
 from spillover.ensemble.design import DESIGNS, FileDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
@@ -121,6 +124,8 @@ def run(
     report: bool = True,
     command: str | None = None,
     on_analysed: Callable[[RunResult], None] | None = None,
+    evidence: Sequence[str | Path] | None = None,
+    as_of: dt.date | str | None = None,
     **options: Any,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
@@ -157,6 +162,13 @@ def run(
     on_analysed
         Called with the result as soon as the claims and comparisons are known, before the
         folder's tables and report are written (the command line prints the claims then).
+    evidence, as_of
+        Evidence files (``*.evidence.yaml`` or ``.csv``; ``[]`` for the scenario's own
+        ``evidence:`` alone) to condition the ensemble on, using the observations known on
+        ``as_of`` (default: all). Each run gets a weight (``weights.parquet`` in a folder),
+        and ``extra["evidence"]`` holds the prior and posterior claims, the inputs the
+        evidence moved and each observation's fit (see docs/evidence.md). Without
+        ``evidence`` nothing changes.
 
     Returns
     -------
@@ -184,9 +196,12 @@ def run(
     if extra_policies:
         sc = add_policies(sc, extra_policies)
     pl = plan(sc, ex.seed, policies, counterfactual=counterfactual, save_series=save_series)
+    ev = _Evidence.load(evidence, as_of, pl) if evidence is not None else None
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
         result = _finish(sc, ens, build_manifest(pl, ex, command), started)
+        if ev is not None:
+            ev.apply(result, ens, ex.seed)
         if on_analysed is not None:
             on_analysed(result)
         return result
@@ -198,7 +213,7 @@ def run(
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design, experiments,
                         parquet=folder.path / "experiments.parquet")
-    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed)
+    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, ev)
 
 
 def resume(path: str | Path, settings: Execution | None = None, *, report: bool = True,
@@ -246,14 +261,18 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                   started: float, on_analysed: Callable[[RunResult], None] | None = None) -> RunResult:
+                   started: float, on_analysed: Callable[[RunResult], None] | None = None,
+                   ev: _Evidence | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
     folder to resume once there is room.
     """
     try:
-        return _fill_folder(pl, folder, source, ex, report, started, on_analysed)
+        return _fill_folder(pl, folder, source, ex, report, started, on_analysed, ev)
+    except EvidenceContradicts:
+        shutil.rmtree(folder.path, ignore_errors=True)  # no folder that looks like a result
+        raise
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
@@ -264,7 +283,8 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
-                 started: float, on_analysed: Callable[[RunResult], None] | None) -> RunResult:
+                 started: float, on_analysed: Callable[[RunResult], None] | None,
+                 ev: _Evidence | None = None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -274,7 +294,7 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     sample = ex.runs > IN_MEMORY_RUNS
     experiments, outcomes = folder.sample(IN_MEMORY_RUNS if sample else None, pl.policies)
     ens = Ensemble(structure=pl.structure, experiments=experiments, outcomes=outcomes,
-                   series=asm.series(pl.scenario.start), policies=pl.policies)
+                   series=asm.series(pl.scenario.start), policies=pl.policies, observed=asm.observed_table())
     ens.timings = {**timings, "assemble": time.perf_counter() - t}
     full = table = None
     if sample:  # claims are counted part by part; comparisons read only their columns
@@ -287,9 +307,13 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     result = _finish(pl.scenario, ens, folder.manifest, started, full, table)
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
+    if ev is not None:
+        ev.apply(result, ens, ex.seed, folder if sample else None)
     if on_analysed is not None:
         on_analysed(result)
     write_result(result, folder.path, outcomes=False)
+    if ev is not None:
+        ev.write(result, folder.path)
     if report:
         from spillover.report.html import write_report
 
@@ -312,3 +336,51 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["peak_rss_mb"] = peak_rss_mb()
     return result
+
+
+class _Evidence:
+    """The evidence of a run: loaded and checked before the run, applied after it."""
+
+    def __init__(self, evset: Any, as_of: dt.date | None, pl: Plan) -> None:
+        from spillover.analysis.conditioning import snapshot_spec
+
+        self.evset, self.as_of = evset, as_of
+        pl.batch.observe = snapshot_spec(pl.structure, evset, pl.batch.variants)
+
+    @classmethod
+    def load(cls, paths: Sequence[str | Path], as_of: dt.date | str | None, pl: Plan) -> _Evidence:
+        from spillover.scenario.evidence_load import load_evidence
+
+        day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        return cls(load_evidence(list(paths), pl.scenario), day, pl)
+
+    def apply(self, result: RunResult, ens: Ensemble, seed: int, folder: RunFolder | None = None) -> None:
+        """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
+        from spillover.analysis.claims import claim_columns, claims_of
+        from spillover.analysis.conditioning import condition
+
+        claims = claims_of(result_scenario(ens))
+        outcomes, experiments = result.outcomes, result.experiments
+        if folder is not None:  # a sampled large run: the claims read every run
+            outcomes = folder.columns(claim_columns(claims), ens.policies)
+            experiments = pd.read_parquet(folder.path / "experiments.parquet")
+        assert ens.observed is not None
+        cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, seed)
+        result.extra["evidence"] = cond
+        result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
+                                       **cond.summary()}
+
+    @staticmethod
+    def write(result: RunResult, path: Path) -> None:
+        """``weights.parquet`` and the prior/posterior tables beside the run's tables."""
+        from spillover.results.store import write_table
+
+        cond = result.extra["evidence"]
+        write_table(path / "weights.parquet", cond.weights)
+        write_table(path / "evidence_claims.parquet", cond.claims)
+        write_table(path / "evidence_inputs.parquet", cond.inputs)
+        write_table(path / "evidence_fit.parquet", cond.fit)
+
+
+def result_scenario(ens: Ensemble) -> Scenario:
+    return ens.structure.scenario

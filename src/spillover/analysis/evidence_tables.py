@@ -1,0 +1,127 @@
+"""Prior against posterior: claims, inputs and the fit of each observation.
+
+Weighted numbers use the weights of :mod:`spillover.analysis.evidence` (one per run, the
+same under every policy: the evidence conditions what the run drew, and each policy is
+then played on it). A weighted probability's interval is the Jeffreys interval with the
+effective sample size in place of the run count: ``Beta(p·ESS + ½, (1-p)·ESS + ½)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from spillover.analysis.claims import ClaimLike, claim_indicator, estimative_word
+from spillover.analysis.evidence import ESS_FLOOR, Frame, ess, measured
+from spillover.scenario.evidence_obs import Obs
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def weighted_interval(p: float, n_eff: float, level: float = 0.9) -> tuple[float, float]:
+    """Jeffreys interval of a proportion ``p`` worth ``n_eff`` runs."""
+    if n_eff <= 0:
+        return 0.0, 1.0
+    a, b = p * n_eff + 0.5, (1.0 - p) * n_eff + 0.5
+    lo = 0.0 if p <= 0.0 else float(stats.beta.ppf((1 - level) / 2, a, b))
+    hi = 1.0 if p >= 1.0 else float(stats.beta.ppf(1 - (1 - level) / 2, a, b))
+    return lo, hi
+
+
+def run_weights(weights: pd.DataFrame, runs: np.ndarray) -> np.ndarray:
+    """Each row's weight, by its run (0 for a run without one)."""
+    return weights.set_index("run")["weight"].reindex(runs).fillna(0.0).to_numpy(float)
+
+
+def weighted_claims(outcomes: pd.DataFrame, claims: Sequence[ClaimLike], weights: pd.DataFrame,
+                    level: float = 0.9) -> pd.DataFrame:
+    """Per claim and policy: the prior probability and interval, and the posterior ones."""
+    rows: list[dict[str, Any]] = []
+    for claim in claims:
+        holds = claim_indicator(outcomes, claim)
+        for policy, idx in outcomes.groupby("policy", sort=False).indices.items():
+            h = holds[idx].astype(float)
+            w = run_weights(weights, outcomes["run"].to_numpy()[idx])
+            n, e = len(idx), ess(w)
+            prior = float(h.mean()) if n else float("nan")
+            post = float(np.sum(w * h) / np.sum(w)) if w.sum() > 0 else float("nan")
+            plo, phi = weighted_interval(prior, n, level)
+            lo, hi = weighted_interval(post, e, level)
+            rows.append({"claim": claim.id, "policy": policy, "text": claim.text, "prior": prior,
+                         "prior_lo": plo, "prior_hi": phi, "posterior": post, "lo": lo, "hi": hi,
+                         "ess": e,
+                         "word": estimative_word(post) if e >= ESS_FLOOR else "not enough evidence"})
+    return pd.DataFrame(rows)
+
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """Quantiles of ``x`` under weights ``w`` (the inverse of the weighted step CDF)."""
+    order = np.argsort(x, kind="stable")
+    cdf = np.cumsum(w[order])
+    cdf /= cdf[-1]
+    return x[order][np.minimum(np.searchsorted(cdf, np.asarray(q), side="left"), len(x) - 1)]
+
+
+def inputs_moved(experiments: pd.DataFrame, weights: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Each input's prior and posterior 5/50/95% quantiles, most moved first.
+
+    ``shift`` is the move of the median as a share of the prior's 90% range; ``narrowing``
+    is 1 minus the ratio of the posterior's 90% range to the prior's.
+    """
+    w = run_weights(weights, experiments["run"].to_numpy())
+    rows = []
+    for name in experiments.columns:
+        if name == "run":
+            continue
+        x = experiments[name].to_numpy(float)
+        pq = np.quantile(x, QUANTILES)
+        wq = weighted_quantiles(x, w, QUANTILES)
+        span = pq[2] - pq[0]
+        if span <= 0:
+            continue
+        rows.append({"input": name, "prior_q05": pq[0], "prior_q50": pq[1], "prior_q95": pq[2],
+                     "posterior_q05": wq[0], "posterior_q50": wq[1], "posterior_q95": wq[2],
+                     "shift": (wq[1] - pq[1]) / span, "narrowing": 1.0 - (wq[2] - wq[0]) / span})
+    out = pd.DataFrame(rows, columns=["input", "prior_q05", "prior_q50", "prior_q95", "posterior_q05",
+                                      "posterior_q50", "posterior_q95", "shift", "narrowing"])
+    key = out["shift"].abs() + out["narrowing"].clip(lower=0)
+    out = out.iloc[np.argsort(-key.to_numpy(), kind="stable")].reset_index(drop=True)
+    return out.head(top) if top else out
+
+
+def _reported(o: Obs) -> float:
+    r = o.report
+    if o.form == "number":
+        return float(r.value)  # type: ignore[arg-type]
+    if o.form == "flag":
+        return 1.0 if r.value else 0.0
+    if o.form == "between":
+        return float(sum(r.between)) / 2  # type: ignore[arg-type]
+    return float(r.more_than if o.form == "more_than" else r.less_than)  # type: ignore[arg-type]
+
+
+def observation_fit(obs: Sequence[Obs], frame: Frame, w: np.ndarray, used: set[str]) -> pd.DataFrame:
+    """Each observation's predictive percentile: the share of the runs' values (on its last
+    day) below what it reports, under the prior and the posterior. Near 0 or 1, it stands out."""
+    flat = np.full(len(frame.runs), 1.0 / max(len(frame.runs), 1))
+    rows = []
+    for o in obs:
+        m = measured(o, frame, o.days[-1])
+        y = _reported(o)
+        rows.append({"observation": o.id, "date": str(o.report.last_day), "form": o.form, "reported": y,
+                     "grade": o.report.grade, "used": o.id in used,
+                     "prior_percentile": _percentile(m, flat, y), "percentile": _percentile(m, w, y),
+                     "where": o.where})
+    return pd.DataFrame(rows)
+
+
+def _percentile(m: np.ndarray, w: np.ndarray, y: float) -> float:
+    """Weighted share of values below ``y`` (ties count half)."""
+    total = float(np.sum(w))
+    if total <= 0:
+        return float("nan")
+    return float((np.sum(w[m < y]) + 0.5 * np.sum(w[m == y])) / total)
