@@ -77,6 +77,10 @@ def run_cmd(
     scheduler: Annotated[str | None, typer.Option(help="Address of a dask scheduler.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
+    evidence: Annotated[list[Path] | None, typer.Option(
+        help="Condition on an evidence file (.evidence.yaml or .csv; repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Use the observations known on this date (YYYY-MM-DD) [default: all].")] = None,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
     from spillover.cli.run import RunOptions, run_and_print
@@ -86,15 +90,32 @@ def run_cmd(
     if scheduler and executor != "dask":
         raise Fail("--scheduler goes with --executor dask")
     given = {k: v for k, v in (("runs", runs), ("seed", seed), ("design", design)) if _given(ctx, k)}
+    if (evidence or as_of) and resume is not None:
+        raise Fail("--evidence and --as-of start a new run; they do not go with --resume")
+    if as_of is not None and not _iso(as_of):
+        raise Fail(f"--as-of takes a date YYYY-MM-DD, got '{as_of}'")
+    if as_of is not None and not evidence:
+        raise Fail("--as-of goes with --evidence FILE")
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,
                       workers=workers, chunk_size=chunk_size, design=design, save_series=save_series,
                       report=report, executor=executor, scheduler=scheduler, resume=resume,
-                      posterior=posterior, given=given, argv=(ctx.obj or {}).get("argv"))
+                      posterior=posterior, given=given, argv=(ctx.obj or {}).get("argv"),
+                      evidence=evidence or None, as_of=as_of)
     try:
         run_and_print(opts)
     except KeyboardInterrupt:
         raise Interrupted("the run folder is left as <name>.partial; finish it with "
                           "spillover run --resume <name>") from None
+
+
+def _iso(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 EXECUTORS = ("local", "processes", "dask")

@@ -36,6 +36,8 @@ class RunOptions:
     scheduler: str | None = None
     resume: Path | None = None
     posterior: Path | None = None
+    evidence: list[Path] | None = None
+    as_of: str | None = None
     given: dict[str, Any] = field(default_factory=dict)
     """Options given explicitly (``--resume`` checks them against the interrupted run)."""
     argv: list[str] | None = None
@@ -106,7 +108,8 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
                        design=opts.design, chunk_size=chunk,
                        workers=workers, out=opts.out or "auto", save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
-                       experiments=experiments, command=_command(opts.argv), on_analysed=show)
+                       experiments=experiments, command=_command(opts.argv), on_analysed=show,
+                       evidence=opts.evidence, as_of=opts.as_of)
 
 
 def run_and_print(opts: RunOptions) -> None:
