@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from spillover.analysis.claims import ClaimLike, claim_indicator, estimative_word
 from spillover.analysis.evidence import ESS_FLOOR, Frame, ess, measured
@@ -105,23 +105,35 @@ def _reported(o: Obs) -> float:
 
 
 def observation_fit(obs: Sequence[Obs], frame: Frame, w: np.ndarray, used: set[str]) -> pd.DataFrame:
-    """Each observation's predictive percentile: the share of the runs' values (on its last
-    day) below what it reports, under the prior and the posterior. Near 0 or 1, it stands out."""
+    """Each observation's predictive percentile: the chance that a report drawn from a run
+    (its value on the last day plus the report's error, widened by the grade) falls below
+    what was reported, under the prior and under the posterior. Near 0 or 1, the report
+    stands out. Bounds and intervals use their bound (their middle); yes/no reports the
+    share of runs where the event had not happened."""
     flat = np.full(len(frame.runs), 1.0 / max(len(frame.runs), 1))
     rows = []
     for o in obs:
-        m = measured(o, frame, o.days[-1])
-        y = _reported(o)
-        rows.append({"observation": o.id, "date": str(o.report.last_day), "form": o.form, "reported": y,
-                     "grade": o.report.grade, "used": o.id in used,
-                     "prior_percentile": _percentile(m, flat, y), "percentile": _percentile(m, w, y),
-                     "where": o.where})
+        below = _below(o, measured(o, frame, o.days[-1]), _reported(o))
+        rows.append({"observation": o.id, "date": str(o.report.last_day), "form": o.form,
+                     "reported": _reported(o), "grade": o.report.grade, "used": o.id in used,
+                     "prior_percentile": _mean(below, flat), "percentile": _mean(below, w), "where": o.where})
     return pd.DataFrame(rows)
 
 
-def _percentile(m: np.ndarray, w: np.ndarray, y: float) -> float:
-    """Weighted share of values below ``y`` (ties count half)."""
+def _below(o: Obs, m: np.ndarray, y: float) -> np.ndarray:
+    """Per run, the chance that its report would fall below ``y``."""
+    err = o.report.error
+    if err is None:
+        return (m < y).astype(float) + 0.5 * (m == y)
+    sd = err.spread * o.widen
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if err.kind == "lognormal":
+            z = np.where(m > 0, (np.log(y) - np.log(np.where(m > 0, m, 1.0))) / sd, np.inf)
+        else:
+            z = (y - m) / sd
+    return 0.5 * special.erfc(-z / np.sqrt(2.0))
+
+
+def _mean(x: np.ndarray, w: np.ndarray) -> float:
     total = float(np.sum(w))
-    if total <= 0:
-        return float("nan")
-    return float((np.sum(w[m < y]) + 0.5 * np.sum(w[m == y])) / total)
+    return float(np.sum(w * x) / total) if total > 0 else float("nan")

@@ -117,6 +117,7 @@ def load_evidence(paths: Sequence[str | Path], sc: Any) -> EvidenceSet:
         One ``FILE:LINE:COL: message`` per problem across all the files.
     """
     from spillover.scenario.evidence_csv import read_table
+    from spillover.scenario.load import builtin_evidence
 
     hints = Suggestions()
     observations: list[Obs] = []
@@ -134,8 +135,11 @@ def load_evidence(paths: Sequence[str | Path], sc: Any) -> EvidenceSet:
         nuisance.update(_nuisance(sc.evidence))
     for raw in paths:
         path = Path(raw)
+        if not path.is_file() and builtin_evidence(str(raw)) is not None:
+            path = builtin_evidence(str(raw))  # type: ignore[assignment]
         if not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "no such evidence file"))
+            problems.append(Problem(str(path), 1, 1, "no such evidence file (a path, or the name of "
+                                    "a built-in scenario that ships one)"))
             continue
         files.append({"file": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
         if path.suffix.lower() == ".csv":
