@@ -90,7 +90,8 @@ def test_evidence_no_run_can_produce_is_named_and_leaves_no_folder(tmp_path: Pat
     body = ("  impossible:\n    date: 2024-02-19\n    source: count\n    grade: A1\n"
             "    measures: shipped(b_a)\n    more_than: 1.0e9\n")
     out = tmp_path / "run"
-    with pytest.raises(EvidenceContradicts, match=r"'impossible' \(.*e\.evidence\.yaml:4\) has likelihood zero"):
+    where = r"'impossible' \(.*e\.evidence\.yaml:4\) has likelihood zero"
+    with pytest.raises(EvidenceContradicts, match=where):
         spillover.run(KNOWN, runs=200, seed=1, evidence=[_evidence(tmp_path, body)], out=out, report=False)
     assert not out.exists() and not list(tmp_path.glob("run*"))
 

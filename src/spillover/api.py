@@ -86,9 +86,15 @@ def warmup() -> dict[str, Any]:
     return {"compiled": len(run_days.stats.cache_misses) > before, "seconds": time.perf_counter() - t}
 
 
-def validate(path: str | Path, strict: bool = False) -> Scenario:
-    """Validate a scenario file (or built-in name); raises ScenarioError listing every problem."""
-    return load_scenario(path, strict=strict)
+def validate(path: str | Path, strict: bool = False, evidence: Sequence[str | Path] = ()) -> Scenario:
+    """Validate a scenario file (or built-in name) and any evidence files for it; raises
+    ScenarioError listing every problem."""
+    sc = load_scenario(path, strict=strict)
+    if evidence:
+        from spillover.scenario.evidence_load import load_evidence
+
+        load_evidence(list(evidence), sc)
+    return sc
 
 
 def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, Any],

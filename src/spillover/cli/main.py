@@ -165,11 +165,13 @@ def _cache_warm() -> bool:
 def validate_cmd(
     file: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
     strict: Annotated[bool, typer.Option(help="Refuse numbers without source or judgment.")] = False,
+    evidence: Annotated[list[Path] | None, typer.Option(
+        help="Also check an evidence file for the scenario (repeatable).")] = None,
 ) -> None:
     """Check a scenario file; every problem is printed as FILE:LINE:COL: message."""
     from spillover.api import validate
 
-    sc = validate(file, strict=strict)
+    sc = validate(file, strict=strict, evidence=evidence or [])
     for warning in sc.warnings:
         typer.echo(str(warning), err=True)
     mode = "strict" if strict else "lenient"

@@ -19,7 +19,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from spillover.scenario.quantity import Q
 
@@ -71,7 +79,14 @@ def grade_rule(grade: str) -> tuple[float, float]:
     return RELIABILITY[grade[0]][1], CREDIBILITY[grade[1]][1]
 
 
-Grade = Annotated[str, StringConstraints(pattern=r"^[A-F][1-6]$")]
+def _grade(raw: Any) -> Any:
+    if isinstance(raw, str) and GRADE.fullmatch(raw.strip()):
+        return raw.strip()
+    raise ValueError(f"a grade is a letter A-F (source reliability) then a digit 1-6 (information "
+                     f"credibility), e.g. B2; got {raw!r}"[:160])
+
+
+Grade = Annotated[str, BeforeValidator(_grade)]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -153,6 +168,13 @@ class Observation(Reported):
     more_than: FiniteFloat | None = None
     less_than: FiniteFloat | None = None
 
+    @field_validator("between")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and v[0] > v[1]:
+            raise ValueError(f"an interval needs low <= high, got {v[0]:g} > {v[1]:g}")
+        return v
+
     @model_validator(mode="after")
     def _forms(self) -> Observation:
         forms = [f for f in FORMS if getattr(self, f) is not None]
@@ -162,8 +184,6 @@ class Observation(Reported):
             raise ValueError("an observation needs exactly one of date or window: [first, last]")
         if self.window is not None and self.window[0] > self.window[1]:
             raise ValueError("a window needs its first day on or before its last")
-        if self.between is not None and self.between[0] > self.between[1]:
-            raise ValueError(f"an interval needs low <= high, got {self.between[0]:g} > {self.between[1]:g}")
         if isinstance(self.value, bool) and self.error is not None:
             raise ValueError("a yes/no observation takes no error")
         if self.value is not None and not isinstance(self.value, bool) and self.error is None:

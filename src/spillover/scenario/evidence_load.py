@@ -58,28 +58,45 @@ class _Under(SourceDoc):
         return super().where(path[1:] if path[:1] == ("evidence",) else path, key)
 
 
-def _shape(doc: SourceDoc, hints: Suggestions) -> tuple[Evidence | None, list[Problem]]:
+def _shape(doc: SourceDoc, hints: Suggestions) -> tuple[Evidence | None, list[Problem], Evidence | None]:
+    """The file's evidence (None when its shape is wrong), the shape's problems, and the
+    entries whose shape is right (for the checks that follow, so that one pass finds all)."""
     from spillover.scenario.shape import shape_problems
 
     if not isinstance(doc.data, dict):
         return None, [Problem(doc.file, 1, 1, "an evidence file is a YAML mapping (observations:, series:, "
-                              "sources:, policy:)")]
+                              "sources:, policy:)")], None
     try:
-        return Evidence.model_validate(doc.data), []
+        return Evidence.model_validate(doc.data), [], None
     except ValidationError as exc:
-        errors = [{**e, "loc": ("evidence", *e["loc"])} for e in exc.errors()]
+        raw = exc.errors()
+        errors = [{**e, "loc": ("evidence", *e["loc"])} for e in raw]
     under = _Under(doc.file, doc.text, doc.data, doc.values, doc.keys, doc.problems)
-    return None, shape_problems(errors, under, hints)
+    return None, shape_problems(errors, under, hints), _sound_part(doc.data, raw)
+
+
+def _sound_part(data: dict[str, Any], errors: list[Any]) -> Evidence | None:
+    """The evidence without the entries that have shape errors (None if that fails too)."""
+    bad = {(e["loc"][0], e["loc"][1]) for e in errors if len(e["loc"]) > 1}
+    top = {e["loc"][0] for e in errors if len(e["loc"]) <= 1}
+    part = {k: ({i: v for i, v in data[k].items() if (k, i) not in bad} if isinstance(data[k], dict)
+                and k in ("observations", "series", "sources") else data[k])
+            for k in data if k not in top}
+    try:
+        return Evidence.model_validate(part)
+    except ValidationError:
+        return None
 
 
 def read_evidence_yaml(path: Path, sc: Any, hints: Suggestions) -> tuple[Evidence | None, SourceDoc,
                                                                            list[Problem]]:
     """An evidence file's section, its document and every problem in it."""
     doc = read_yaml_file(path)
-    ev, problems = _shape(doc, hints)
+    ev, problems, sound = _shape(doc, hints)
     problems = [*doc.problems, *problems]
-    if ev is not None:
-        problems += EvidenceChecker(ev, sc, doc, (), hints).run()
+    if ev is not None or sound is not None:
+        problems += EvidenceChecker(ev or sound, sc, doc, (), hints).run()  # type: ignore[arg-type]
+    problems.sort(key=lambda p: (p.file, p.line, p.col))
     return ev, doc, problems
 
 
