@@ -132,6 +132,7 @@ def run(
     on_analysed: Callable[[RunResult], None] | None = None,
     evidence: Sequence[str | Path] | None = None,
     as_of: dt.date | str | None = None,
+    resample: bool = False,
     **options: Any,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
@@ -175,6 +176,9 @@ def run(
         and ``extra["evidence"]`` holds the prior and posterior claims, the inputs the
         evidence moved and each observation's fit (see docs/evidence.md). Without
         ``evidence`` nothing changes.
+    resample
+        When the evidence leaves an effective sample size below the floor, run
+        resample-move (:mod:`spillover.analysis.smc`) until it recovers.
 
     Returns
     -------
@@ -202,12 +206,15 @@ def run(
     if extra_policies:
         sc = add_policies(sc, extra_policies)
     pl = plan(sc, ex.seed, policies, counterfactual=counterfactual, save_series=save_series)
-    ev = _Evidence.load(evidence, as_of, pl) if evidence is not None else None
+    if resample and experiments is not None:
+        raise ValueError("--resample draws new runs from the scenario's design; it does not go with "
+                         "given experiments (--posterior)")
+    ev = _Evidence.load(evidence, as_of, pl, resample) if evidence is not None else None
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
         result = _finish(sc, ens, build_manifest(pl, ex, command), started)
         if ev is not None:
-            ev.apply(result, ens, ex.seed)
+            ev.apply(result, ens, ex)
         if on_analysed is not None:
             on_analysed(result)
         return result
@@ -314,7 +321,7 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
     if ev is not None:
-        ev.apply(result, ens, ex.seed, folder if sample else None)
+        ev.apply(result, ens, ex, folder if sample else None)
     if on_analysed is not None:
         on_analysed(result)
     write_result(result, folder.path, outcomes=False)
@@ -347,20 +354,21 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
 class _Evidence:
     """The evidence of a run: loaded and checked before the run, applied after it."""
 
-    def __init__(self, evset: Any, as_of: dt.date | None, pl: Plan) -> None:
+    def __init__(self, evset: Any, as_of: dt.date | None, pl: Plan, resample: bool = False) -> None:
         from spillover.analysis.conditioning import snapshot_spec
 
-        self.evset, self.as_of = evset, as_of
+        self.evset, self.as_of, self.pl, self.resample = evset, as_of, pl, resample
         pl.batch.observe = snapshot_spec(pl.structure, evset, pl.batch.variants)
 
     @classmethod
-    def load(cls, paths: Sequence[str | Path], as_of: dt.date | str | None, pl: Plan) -> _Evidence:
+    def load(cls, paths: Sequence[str | Path], as_of: dt.date | str | None, pl: Plan,
+             resample: bool = False) -> _Evidence:
         from spillover.scenario.evidence_load import load_evidence
 
         day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-        return cls(load_evidence(list(paths), pl.scenario), day, pl)
+        return cls(load_evidence(list(paths), pl.scenario), day, pl, resample)
 
-    def apply(self, result: RunResult, ens: Ensemble, seed: int, folder: RunFolder | None = None) -> None:
+    def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
         """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
         from spillover.analysis.claims import claim_columns, claims_of
         from spillover.analysis.conditioning import condition
@@ -371,10 +379,31 @@ class _Evidence:
             outcomes = folder.columns(claim_columns(claims), ens.policies)
             experiments = pd.read_parquet(folder.path / "experiments.parquet")
         assert ens.observed is not None
-        cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, seed)
+        cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, ex.seed)
+        if self.resample and not cond.confident and cond.used:
+            cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
         result.extra["evidence"] = cond
         result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
                                        **cond.summary()}
+
+    def _resample(self, cond: Any, ens: Ensemble, ex: Execution, experiments: pd.DataFrame,
+                  outcomes: pd.DataFrame, claims: Any) -> Any:
+        """Resample-move from the weighted runs; the final population run under every policy."""
+        from spillover.analysis.conditioning import resampled
+        from spillover.analysis.evidence import Frame, log_likelihoods
+        from spillover.analysis.smc import Simulator, resample_move
+        from spillover.ensemble.design import RowsDesign
+
+        used = self.evset.as_of(self.as_of)
+        assert ens.observed is not None and self.pl.batch.observe is not None
+        frame = Frame.of(ens.observed, experiments, self.evset.nuisance, ex.seed)
+        sim = Simulator(self.pl, ex, self.evset, used, self.pl.batch.observe)
+        smc = resample_move(sim, ex.runs, ex.seed, ex.design, log_likelihoods(used, frame))
+        values = {c: smc.experiments[c].to_numpy() for c in smc.experiments.columns if c != "run"}
+        asm = Assembler(self.pl.batch)
+        execute(self.pl, RowsDesign(values, smc.experiments["run"].to_numpy()), asm, ex.but(progress=None))
+        after = asm.outcomes(self.pl.policies)
+        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed)
 
     @staticmethod
     def write(result: RunResult, path: Path) -> None:
@@ -386,6 +415,8 @@ class _Evidence:
         write_table(path / "evidence_claims.parquet", cond.claims)
         write_table(path / "evidence_inputs.parquet", cond.inputs)
         write_table(path / "evidence_fit.parquet", cond.fit)
+        if cond.posterior_experiments is not None:
+            write_table(path / "posterior_experiments.parquet", cond.posterior_experiments)
 
 
 def result_scenario(ens: Ensemble) -> Scenario:

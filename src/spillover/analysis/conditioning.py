@@ -39,6 +39,8 @@ class Conditioned:
     inputs: pd.DataFrame
     fit: pd.DataFrame
     worst: list[str] = field(default_factory=list)
+    resampled: dict[str, Any] | None = None  # stages and runs of resample-move, when it ran
+    posterior_experiments: pd.DataFrame | None = None
 
     @property
     def confident(self) -> bool:
@@ -49,7 +51,8 @@ class Conditioned:
         """What the manifest records."""
         return {"as_of": None if self.as_of is None else self.as_of.isoformat(), "observations": self.used,
                 "ess": round(self.ess, 3), "runs": self.runs, "ess_floor": ESS_FLOOR,
-                "confident": self.confident, "worst_fitting": self.worst}
+                "confident": self.confident, "worst_fitting": self.worst,
+                **({"resample_move": self.resampled} if self.resampled else {})}
 
 
 def snapshot_spec(st: Structure, evidence: EvidenceSet, variants: Sequence[Any]) -> SnapshotSpec:
@@ -93,3 +96,19 @@ def condition(evidence: EvidenceSet, as_of: dt.date | None, observed: pd.DataFra
 
 
 __all__ = ["Conditioned", "EvidenceContradicts", "condition", "snapshot_spec"]
+
+
+def resampled(prior: Conditioned, evidence: EvidenceSet, smc: Any, outcomes: pd.DataFrame,
+              experiments: pd.DataFrame, posterior_outcomes: pd.DataFrame, claims: Sequence[ClaimLike],
+              seed: int) -> Conditioned:
+    """The conditioning after resample-move: the posterior is the final population
+    (``smc``: :class:`spillover.analysis.smc.SmcResult`), weighted by survival counts."""
+    w = smc.weights
+    used = evidence.as_of(prior.as_of)
+    return Conditioned(
+        as_of=prior.as_of, used=prior.used, weights=w, ess=ess(w["weight"].to_numpy()), runs=len(w),
+        claims=weighted_claims(outcomes, claims, w, posterior=posterior_outcomes),
+        inputs=inputs_moved(experiments, w, posterior=smc.experiments),
+        fit=prior.fit, worst=prior.worst if used else [],
+        resampled={"stages": smc.stages, "simulated_runs": smc.simulated, "prior_ess": round(prior.ess, 3)},
+        posterior_experiments=smc.experiments)

@@ -38,17 +38,22 @@ def run_weights(weights: pd.DataFrame, runs: np.ndarray) -> np.ndarray:
 
 
 def weighted_claims(outcomes: pd.DataFrame, claims: Sequence[ClaimLike], weights: pd.DataFrame,
-                    level: float = 0.9) -> pd.DataFrame:
-    """Per claim and policy: the prior probability and interval, and the posterior ones."""
+                    level: float = 0.9, posterior: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per claim and policy: the prior probability and interval, and the posterior ones
+    (``outcomes`` under ``weights``, or the ``posterior`` runs' outcomes under them)."""
     rows: list[dict[str, Any]] = []
+    after = outcomes if posterior is None else posterior
     for claim in claims:
         holds = claim_indicator(outcomes, claim)
+        holds_after = holds if posterior is None else claim_indicator(after, claim)
+        groups = after.groupby("policy", sort=False).indices
         for policy, idx in outcomes.groupby("policy", sort=False).indices.items():
             h = holds[idx].astype(float)
-            w = run_weights(weights, outcomes["run"].to_numpy()[idx])
+            j = groups.get(policy, np.zeros(0, np.int64))
+            w = run_weights(weights, after["run"].to_numpy()[j])
             n, e = len(idx), ess(w)
             prior = float(h.mean()) if n else float("nan")
-            post = float(np.sum(w * h) / np.sum(w)) if w.sum() > 0 else float("nan")
+            post = float(np.sum(w * holds_after[j]) / np.sum(w)) if w.sum() > 0 else float("nan")
             plo, phi = weighted_interval(prior, n, level)
             lo, hi = weighted_interval(post, e, level)
             rows.append({"claim": claim.id, "policy": policy, "text": claim.text, "prior": prior,
@@ -66,20 +71,24 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.n
     return x[order][np.minimum(np.searchsorted(cdf, np.asarray(q), side="left"), len(x) - 1)]
 
 
-def inputs_moved(experiments: pd.DataFrame, weights: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+def inputs_moved(experiments: pd.DataFrame, weights: pd.DataFrame, top: int | None = None,
+                 posterior: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each input's prior and posterior 5/50/95% quantiles, most moved first.
 
-    ``shift`` is the move of the median as a share of the prior's 90% range; ``narrowing``
-    is 1 minus the ratio of the posterior's 90% range to the prior's.
+    The posterior is ``experiments`` under ``weights`` (or the ``posterior`` runs under
+    them, after resample-move). ``shift`` is the move of the median as a share of the
+    prior's 90% range; ``narrowing`` is 1 minus the ratio of the posterior's 90% range to
+    the prior's.
     """
-    w = run_weights(weights, experiments["run"].to_numpy())
+    post = experiments if posterior is None else posterior
+    w = run_weights(weights, post["run"].to_numpy())
     rows = []
     for name in experiments.columns:
         if name == "run":
             continue
         x = experiments[name].to_numpy(float)
         pq = np.quantile(x, QUANTILES)
-        wq = weighted_quantiles(x, w, QUANTILES)
+        wq = weighted_quantiles(post[name].to_numpy(float), w, QUANTILES)
         span = pq[2] - pq[0]
         if span <= 0:
             continue

@@ -81,6 +81,8 @@ def run_cmd(
         help="Condition on an evidence file (.evidence.yaml or .csv; repeatable).")] = None,
     as_of: Annotated[str | None, typer.Option(
         help="Use the observations known on this date (YYYY-MM-DD) [default: all].")] = None,
+    resample: Annotated[bool, typer.Option(
+        help="Below the ESS floor, draw new runs near the surviving ones (resample-move).")] = False,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
     from spillover.cli.run import RunOptions, run_and_print
@@ -94,13 +96,13 @@ def run_cmd(
         raise Fail("--evidence and --as-of start a new run; they do not go with --resume")
     if as_of is not None and not _iso(as_of):
         raise Fail(f"--as-of takes a date YYYY-MM-DD, got '{as_of}'")
-    if as_of is not None and not evidence:
-        raise Fail("--as-of goes with --evidence FILE")
+    if (as_of is not None or resample) and not evidence:
+        raise Fail(f"{'--as-of' if as_of is not None else '--resample'} goes with --evidence FILE")
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,
                       workers=workers, chunk_size=chunk_size, design=design, save_series=save_series,
                       report=report, executor=executor, scheduler=scheduler, resume=resume,
                       posterior=posterior, given=given, argv=(ctx.obj or {}).get("argv"),
-                      evidence=evidence or None, as_of=as_of)
+                      evidence=evidence or None, as_of=as_of, resample=resample)
     try:
         run_and_print(opts)
     except KeyboardInterrupt:

@@ -19,6 +19,10 @@ def ess_line(cond: Any) -> str:
     as_of = f" as of {cond.as_of}" if cond.as_of else ""
     head = (f"Evidence{as_of}: {len(cond.used)} observations, effective sample size "
             f"{cond.ess:,.1f} of {cond.runs:,} runs")
+    if cond.resampled:
+        r = cond.resampled
+        head += (f" after resample-move ({r['stages']} stages, {r['simulated_runs']:,} runs simulated; "
+                 f"before it, {r['prior_ess']:,.1f})")
     if cond.confident:
         return head
     worst = ", ".join(cond.worst) or "none"

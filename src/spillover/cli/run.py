@@ -38,6 +38,7 @@ class RunOptions:
     posterior: Path | None = None
     evidence: list[Path] | None = None
     as_of: str | None = None
+    resample: bool = False
     given: dict[str, Any] = field(default_factory=dict)
     """Options given explicitly (``--resume`` checks them against the interrupted run)."""
     argv: list[str] | None = None
@@ -109,7 +110,7 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
                        workers=workers, out=opts.out or "auto", save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
                        experiments=experiments, command=_command(opts.argv), on_analysed=show,
-                       evidence=opts.evidence, as_of=opts.as_of)
+                       evidence=opts.evidence, as_of=opts.as_of, resample=opts.resample)
 
 
 def run_and_print(opts: RunOptions) -> None:
