@@ -403,7 +403,9 @@ class _Evidence:
         asm = Assembler(self.pl.batch)
         execute(self.pl, RowsDesign(values, smc.experiments["run"].to_numpy()), asm, ex.but(progress=None))
         after = asm.outcomes(self.pl.policies)
-        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed)
+        observed = asm.observed_table()
+        assert observed is not None
+        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
 
     @staticmethod
     def write(result: RunResult, path: Path) -> None:

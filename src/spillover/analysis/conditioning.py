@@ -100,15 +100,20 @@ __all__ = ["Conditioned", "EvidenceContradicts", "condition", "snapshot_spec"]
 
 def resampled(prior: Conditioned, evidence: EvidenceSet, smc: Any, outcomes: pd.DataFrame,
               experiments: pd.DataFrame, posterior_outcomes: pd.DataFrame, claims: Sequence[ClaimLike],
-              seed: int) -> Conditioned:
+              seed: int, observed: pd.DataFrame) -> Conditioned:
     """The conditioning after resample-move: the posterior is the final population
-    (``smc``: :class:`spillover.analysis.smc.SmcResult`), weighted by survival counts."""
+    (``smc``: :class:`spillover.analysis.smc.SmcResult`, ``observed`` its observed
+    quantities), weighted by survival counts."""
     w = smc.weights
     used = evidence.as_of(prior.as_of)
+    frame = Frame.of(observed, smc.experiments, evidence.nuisance, seed)
+    wf = w.set_index("run")["weight"].reindex(frame.runs).to_numpy(float)
+    fit = observation_fit(evidence.observations, frame, wf, {o.id for o in used})
+    fit["prior_percentile"] = prior.fit["prior_percentile"].to_numpy()
     return Conditioned(
         as_of=prior.as_of, used=prior.used, weights=w, ess=ess(w["weight"].to_numpy()), runs=len(w),
         claims=weighted_claims(outcomes, claims, w, posterior=posterior_outcomes),
         inputs=inputs_moved(experiments, w, posterior=smc.experiments),
-        fit=prior.fit, worst=prior.worst if used else [],
+        fit=fit, worst=prior.worst if used else [],
         resampled={"stages": smc.stages, "simulated_runs": smc.simulated, "prior_ess": round(prior.ess, 3)},
         posterior_experiments=smc.experiments)

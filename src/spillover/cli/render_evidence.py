@@ -51,9 +51,9 @@ def render_inputs_moved(cond: Any, top: int = 6) -> Table:
     for col in ("input", "prior", "posterior", "median shift", "narrowing"):
         t.add_column(col, justify="left" if col == "input" else "right")
     for row in cond.inputs.head(top).itertuples():
-        t.add_row(str(row.input), f"{_g(row.prior_q50)} ({_g(row.prior_q05)}–{_g(row.prior_q95)})",
-                  f"{_g(row.posterior_q50)} ({_g(row.posterior_q05)}–{_g(row.posterior_q95)})",
-                  f"{100 * row.shift:+.0f}% of range", pct(row.narrowing))
+        post = (f"{_g(row.posterior_q50)} ({_g(row.posterior_q05)}–{_g(row.posterior_q95)})",
+                f"{100 * row.shift:+.0f}% of range", pct(row.narrowing)) if cond.confident else ("–",) * 3
+        t.add_row(str(row.input), f"{_g(row.prior_q50)} ({_g(row.prior_q05)}–{_g(row.prior_q95)})", *post)
     return t
 
 
@@ -64,8 +64,9 @@ def render_fit(cond: Any) -> Table:
         t.add_column(col, justify="right" if col in ("reported", "prior", "posterior") else "left")
     for row in cond.fit.itertuples():
         flag = " !" if cond.confident and row.used and not 0.01 <= row.percentile <= 0.99 else ""
+        post = pct(row.percentile) + flag if cond.confident else "–"
         t.add_row(str(row.observation), row.date, row.grade, _g(row.reported), pct(row.prior_percentile),
-                  pct(row.percentile) + flag, "yes" if row.used else "later")
+                  post, "yes" if row.used else "later")
     return t
 
 
