@@ -69,7 +69,7 @@ def _flows(k: Kernel) -> args.Flows:
         par_ptr=_c(st.tr_par_ptr, np.int64), parents=_c(st.tr_parents, np.int64),
         made=_c(st.tr_made, np.int64), limited=_c(st.tr_limited, np.bool_), series=_c(k.tr_series, np.int64),
         lump_ptr=lump_ptr, lump_day=_c(p.lump_day.T, np.int64), lump_amt=_c(p.lump_amt.T),
-        ratio=_c(fl.ratio), limit=_c(fl.limit), units=np.zeros(p.R), cap=_c(fl.cap),
+        ratio=_c(fl.ratio), limit=_c(fl.limit), want=np.zeros(p.R), cap=_c(fl.cap),
         reserve=_c(fl.reserve), loss=_c(fl.loss),
         active=_c(k.active.T), tmult=_c(k.tmult.T), levcap=_c(lev.cap.T), mult=_c(fl.mult),
         delay=_c(lev.delay.T, np.int64), nodelay=_c(k.nodelay, np.bool_),
@@ -203,7 +203,7 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     none = np.zeros(0, np.int64)
     K = len(st.indicators)
     stocks = series_stocks(st)
-    N = len(stocks) + 2 * K
+    N = len(stocks) + st.C + 2 * K
     nothing = np.zeros((0, 0))
     spec = hist.spec if hist is not None else None
     lo = spec.lo if spec is not None else np.zeros(N)

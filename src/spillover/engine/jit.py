@@ -64,13 +64,11 @@ def _rates(sc: Sched, t: int, a: int, b: int) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _units(fl: Flows, x: Stocks, f: int, a: int, b: int) -> bool:
-    """What transfer f pays for today (its parents' deliveries, or yesterday's production of a
-    line), capped by what remains under its limit, into ``fl.units``; False if it pays per nothing."""
+def _paid_units(fl: Flows, x: Stocks, f: int, a: int, b: int) -> None:
+    """What transfer f pays for today into ``fl.want``: its parents' deliveries, or what a line
+    made yesterday, capped by what remains under its limit."""
     p0, p1, made = fl.par_ptr[f], fl.par_ptr[f + 1], fl.made[f]
-    if p1 == p0 and made < 0:
-        return False
-    units = fl.units[a:b]
+    units = fl.want[a:b]
     first = x.flows[4, fl.parents[p0], a:b] if p1 > p0 else x.prod_today[made, a:b]
     for r in range(b - a):
         units[r] = first[r]
@@ -84,7 +82,30 @@ def _units(fl: Flows, x: Stocks, f: int, a: int, b: int) -> bool:
             u = min(units[r], max(limit[r] - paid[r], 0.0))
             paid[r] += u
             units[r] = u
-    return True
+
+
+@njit(cache=True, nogil=True)
+def _want(fl: Flows, sc: Sched, x: Stocks, f: int, t: int, a: int, b: int) -> None:
+    """What transfer f would ship today before caps, into ``fl.want``: its rate, or its payment
+    per unit, plus any lump sum due today."""
+    n, want = b - a, fl.want[a:b]
+    if fl.par_ptr[f + 1] > fl.par_ptr[f] or fl.made[f] >= 0:
+        _paid_units(fl, x, f, a, b)
+        ratio = fl.ratio[f, a:b]
+        for r in range(n):
+            want[r] = ratio[r] * want[r]
+    elif fl.series[f] >= 0:
+        rate = sc.rates[fl.series[f], a:b]
+        for r in range(n):
+            want[r] = rate[r]
+    else:
+        for r in range(n):
+            want[r] = 0.0
+    for i in range(fl.lump_ptr[f], fl.lump_ptr[f + 1]):
+        day, amount = fl.lump_day[i, a:b], fl.lump_amt[i, a:b]
+        for r in range(n):
+            if day[r] == t:
+                want[r] += amount[r]
 
 
 @njit(cache=True, nogil=True)
@@ -92,12 +113,8 @@ def _transfers(fl: Flows, sc: Sched, x: Stocks, t: int, a: int, b: int) -> None:
     n, W = b - a, x.pipe.shape[1]
     slot = t % W
     for f in fl.order:
-        per_unit = _units(fl, x, f, a, b)
-        has_rate = fl.series[f] >= 0
-        want = sc.rates[fl.series[f], a:b] if has_rate and not per_unit else fl.ratio[f, a:b]
-        units = fl.units[a:b]
-        l0, l1 = fl.lump_ptr[f], fl.lump_ptr[f + 1]
-        mult, cap = fl.mult[f, a:b], fl.cap[f, a:b]
+        _want(fl, sc, x, f, t, a, b)
+        want, mult, cap = fl.want[a:b], fl.mult[f, a:b], fl.cap[f, a:b]
         reserve, loss, delay = fl.reserve[f, a:b], fl.loss[f, a:b], fl.delay[f, a:b]
         sup, rcp = x.S[fl.sup[f], a:b], x.S[fl.rcp[f], a:b]
         made = x.produced[fl.sup[f], a:b]
@@ -106,11 +123,7 @@ def _transfers(fl: Flows, sc: Sched, x: Stocks, t: int, a: int, b: int) -> None:
         ship_today, got_today = x.flows[3, f, a:b], x.flows[4, f, a:b]
         stocked = fl.stocked[f]
         for r in range(n):
-            v = want[r] * units[r] if per_unit else want[r] if has_rate else 0.0
-            for i in range(l0, l1):
-                if fl.lump_day[i, a + r] == t:
-                    v += fl.lump_amt[i, a + r]
-            v = min(v * mult[r], cap[r])
+            v = min(want[r] * mult[r], cap[r])
             if stocked:
                 ship = min(v, max(sup[r] - reserve[r], 0.0))
                 sup[r] -= ship

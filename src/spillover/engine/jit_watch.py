@@ -33,6 +33,9 @@ def _series_rows(w: Watch, x: Stocks, n: int, a: int, b: int, out: np.ndarray) -
     Ns, K = len(w.series_stock), x.levels.shape[1]
     if n < Ns:
         return x.S[w.series_stock[n], a:b]
+    Ns += x.leaked_today.shape[0]
+    if n < Ns:
+        return x.leaked_today[n - len(w.series_stock), a:b]
     if n < Ns + K:
         return x.levels[0, n - Ns, a:b]
     seen, true = x.levels[0, n - Ns - K, a:b], x.levels[1, n - Ns - K, a:b]
@@ -160,7 +163,7 @@ def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: f
         idx = np.empty(m, np.int64)
         sub = np.empty((4, BINS), np.int64)
         for n in range(N):
-            if exact and n >= len(w.series_stock) + K:  # the gap is exactly 0 in every row
+            if exact and n >= N - K:  # the gap is exactly 0 in every row
                 _add_zeros(w, t, n, a, end)
                 continue
             v = _series_rows(w, x, n, a, end, work)

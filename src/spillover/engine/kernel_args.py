@@ -52,7 +52,7 @@ class Flows(NamedTuple):
     lump_amt: np.ndarray  # (nL, R)
     ratio: np.ndarray  # (F, R)
     limit: np.ndarray  # (F, R)
-    units: np.ndarray  # (R,) work array: units paid for today
+    want: np.ndarray  # (R,) work array: what the transfer would ship today, before caps
     cap: np.ndarray  # (F, R)
     reserve: np.ndarray  # (F, R)
     loss: np.ndarray  # (F, R) in the period in force

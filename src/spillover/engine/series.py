@@ -1,4 +1,5 @@
-"""Which daily series are kept (stocks, indicators, miscalculation) and their value ranges."""
+"""Which daily series are kept (stocks, leaked units, indicators, miscalculation) and their
+value ranges."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from spillover.engine.structure import Structure
 
 
 def series_names(st: Structure) -> list[str]:
-    """``stock.A.M`` for declared stocks, ``indicator.K`` and ``miscalc.K`` per indicator."""
+    """``stock.A.M`` for declared stocks, ``leaked.A.M`` (units that got through that day) per
+    coupled demand, ``indicator.K`` and ``miscalc.K`` per indicator."""
     sc = st.scenario
     names = [f"stock.{a}.{m}" for a, by in sc.stocks.items() for m in by]
+    names += [f"leaked.{a}.{m}" for a, m in coupled_keys(st)]
     names += [f"indicator.{k}" for k in st.indicators]
     names += [f"miscalc.{k}" for k in st.indicators]
     return names
+
+
+def coupled_keys(st: Structure) -> list[tuple[str, str]]:
+    """The coupled demands' (actor, munition), in the engine's order of coupled demands."""
+    lines = st.lines
+    by = {int(lines.coupled[j]): st.series[int(i)].key
+          for j, i in enumerate(lines.dem) if lines.coupled[j] >= 0}
+    return [by[c] for c in range(len(by))]
 
 
 def series_stocks(st: Structure) -> np.ndarray:
@@ -28,7 +39,7 @@ def series_stocks(st: Structure) -> np.ndarray:
 def series_values(st: Structure, s: State) -> np.ndarray:
     """(R, N) values of the kept series today, in the order of :func:`series_names`."""
     stocks = s.S.reshape(s.S.shape[0], -1)[:, series_stocks(st)]
-    return np.concatenate([stocks, s.I, s.I - s.I_true], axis=1)
+    return np.concatenate([stocks, s.leaked_today, s.I, s.I - s.I_true], axis=1)
 
 
 class RangeWatcher:
@@ -55,7 +66,7 @@ class RangeWatcher:
         lo, hi = lo - pad, hi + pad
         for j, name in enumerate(names):
             kind, _, rest = name.partition(".")
-            if kind == "stock":
+            if kind in ("stock", "leaked"):
                 lo[j] = 0.0
             elif rest in st.indicators and st.ind_logistic[st.indicators.index(rest)]:
                 lo[j], hi[j] = (0.0, 1.0) if kind == "indicator" else (-1.0, 1.0)

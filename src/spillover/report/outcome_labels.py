@@ -23,6 +23,7 @@ OUTCOME_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 #: Kinds of daily series in display order: (kind, group title, default axis title).
 SERIES_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("stock", "Stocks", "stock"),
+    ("leaked", "Got through the defence", "units a day"),
     ("indicator", "Indicators", "index (0–1)"),
     ("miscalc", "Miscalculation", "miscalculation"),
 )
@@ -110,6 +111,8 @@ def series_label(summary: Mapping[str, Any], series: str) -> str:
         unit = by_id(summary.get("munitions")).get(munition, {}).get("unit")
         label = f"Stock: {actor_munition(summary, rest)}"
         return f"{label} ({unit})" if unit else label
+    if kind == "leaked" and rest:
+        return f"Got through the defence: {actor_munition(summary, rest)} (units a day)"
     if kind == "indicator" and rest:
         return f"Indicator: {indicator_name(summary, rest)}"
     if kind == "miscalc" and rest:

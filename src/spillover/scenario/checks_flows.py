@@ -17,6 +17,7 @@ def check_coupled(c: Checker) -> None:
     sc, held = c.sc, c.held()
     follows = {(a, m): d.follows.fired for a, by in sc.demand.items() for m, d in by.items()
                if d.follows is not None and d.follows.fired is not None}
+    in_cycle: set[tuple[str, str]] = set()
     for (a, m), src in follows.items():
         path: Path_ = ("demand", a, m, "follows", "fired")
         if _pair(src) == (a, m):
@@ -25,8 +26,11 @@ def check_coupled(c: Checker) -> None:
         elif src.munition not in sc.demand.get(src.actor, {}):
             c.bad(path, f"{src.actor} has no demand for {src.munition}, so it fires none; a coupled demand "
                   f"follows a declared demand (add demand: {{{src.actor}: {{{src.munition}: ...}}}})")
-        elif _cycle(follows, (a, m)):
-            c.bad(path, f"coupled demands form a cycle through {a}.{m}: each waits on the other's fire")
+        elif (a, m) not in in_cycle and (cycle := _cycle(follows, (a, m))):
+            in_cycle.update(cycle)
+            loop = " → ".join(f"{x}.{y}" for x, y in [*cycle, (a, m)])
+            c.bad(path, f"coupled demands form a cycle ({loop}): "
+                  "each waits on the other's fire; let one of them follow a demand that follows nothing")
     for a, by in sc.demand.items():
         for m, d in by.items():
             mun = sc.munitions.get(m)
@@ -35,17 +39,18 @@ def check_coupled(c: Checker) -> None:
                        "transfer of it), so it engages nothing and every incoming unit gets through")
 
 
-def _cycle(follows: dict[tuple[str, str], StockRef], start: tuple[str, str]) -> bool:
-    seen, pair = {start}, follows.get(start)
+def _cycle(follows: dict[tuple[str, str], StockRef], start: tuple[str, str]) -> list[tuple[str, str]]:
+    """The demands of the cycle through ``start``, in order from it; empty if there is none."""
+    seen, pair = [start], follows.get(start)
     while pair is not None:
         key = _pair(pair)
         if key == start:
-            return True
+            return seen
         if key in seen:
-            return False
-        seen.add(key)
+            return []
+        seen.append(key)
         pair = follows.get(key)
-    return False
+    return []
 
 
 def check_production(c: Checker) -> None:

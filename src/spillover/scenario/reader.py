@@ -21,7 +21,7 @@ from spillover.scenario.errors import Problem, ScenarioError
 
 Path_ = tuple[str | int, ...]
 Mark = tuple[int, int]
-STR, MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"
+STR, MERGE, BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:bool"
 # The characters YAML allows (YAML 1.1, as PyYAML's reader checks them); no lone surrogate.
 NOT_ALLOWED = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NO_KEY, _SKIP, _MERGE = object(), object(), object()  # a mapping's state between key and value
@@ -229,6 +229,8 @@ class EventReader:
             tag = self.loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
         if tag == MERGE and self.role() == "key":
             return _MERGE
+        if tag == BOOL and ev.tag is None and self.role() == "key":
+            return ev.value  # a plain key such as `on:` (a dated trigger) is its text, not True
         value = ev.value if tag == STR else self.construct(ev, tag)
         if isinstance(value, dt.date | dt.datetime):
             return value.isoformat()

@@ -96,8 +96,21 @@ def _prune(data: Any, locs: list[Loc]) -> Any:
     return out
 
 
+def _union_noise(errors: list[Any]) -> list[Any]:
+    """Without a union member's "not this type" error where another member's error goes deeper:
+    a list of lever windows with a bad window is not also "not a number"."""
+
+    def deeper(e: Any) -> bool:
+        head = tuple(e["loc"][:-1])
+        return any(len(o["loc"]) > len(head) + 1 and tuple(o["loc"][: len(head)]) == head
+                   for o in errors if o is not e)
+
+    return [e for e in errors if not (str(e["type"]).endswith("_type") and e["loc"] and deeper(e))]
+
+
 def shape_problems(errors: list[Any], doc: SourceDoc, hints: Suggestions) -> list[Problem]:
     """One located problem per shape error; a misspelt key and the key it misses become one."""
+    errors = _union_noise(errors)
     extra: dict[Loc, list[str]] = defaultdict(list)
     missing: dict[Loc, list[str]] = defaultdict(list)
     for e in errors:
