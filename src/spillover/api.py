@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from spillover.analysis.evidence import EvidenceContradicts
+from spillover.analysis.evidence_run import EvidenceRun
 from spillover.ensemble.design import DESIGNS, FileDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
@@ -209,7 +210,7 @@ def run(
     if resample and experiments is not None:
         raise ValueError("--resample draws new runs from the scenario's design; it does not go with "
                          "given experiments (--posterior)")
-    ev = _Evidence.load(evidence, as_of, pl, resample) if evidence is not None else None
+    ev = EvidenceRun.load(evidence, as_of, pl, resample) if evidence is not None else None
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
         result = _finish(sc, ens, build_manifest(pl, ex, command), started)
@@ -275,7 +276,7 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                    started: float, on_analysed: Callable[[RunResult], None] | None = None,
-                   ev: _Evidence | None = None) -> RunResult:
+                   ev: EvidenceRun | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
@@ -297,7 +298,7 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                  started: float, on_analysed: Callable[[RunResult], None] | None,
-                 ev: _Evidence | None = None) -> RunResult:
+                 ev: EvidenceRun | None = None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -350,76 +351,3 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     manifest["peak_rss_mb"] = peak_rss_mb()
     return result
 
-
-class _Evidence:
-    """The evidence of a run: loaded and checked before the run, applied after it."""
-
-    def __init__(self, evset: Any, as_of: dt.date | None, pl: Plan, resample: bool = False) -> None:
-        from spillover.analysis.conditioning import snapshot_spec
-
-        self.evset, self.as_of, self.pl, self.resample = evset, as_of, pl, resample
-        pl.batch.observe = snapshot_spec(pl.structure, evset, pl.batch.variants)
-
-    @classmethod
-    def load(cls, paths: Sequence[str | Path], as_of: dt.date | str | None, pl: Plan,
-             resample: bool = False) -> _Evidence:
-        from spillover.scenario.evidence_load import load_evidence
-
-        day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-        return cls(load_evidence(list(paths), pl.scenario), day, pl, resample)
-
-    def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
-        """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
-        from spillover.analysis.claims import claim_columns, claims_of
-        from spillover.analysis.conditioning import condition
-
-        claims = claims_of(result_scenario(ens))
-        outcomes, experiments = result.outcomes, result.experiments
-        if folder is not None:  # a sampled large run: the claims read every run
-            outcomes = folder.columns(claim_columns(claims), ens.policies)
-            experiments = pd.read_parquet(folder.path / "experiments.parquet")
-        assert ens.observed is not None
-        cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, ex.seed)
-        if self.resample and not cond.confident and cond.used:
-            cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
-        result.extra["evidence"] = cond
-        result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
-                                       **cond.summary()}
-
-    def _resample(self, cond: Any, ens: Ensemble, ex: Execution, experiments: pd.DataFrame,
-                  outcomes: pd.DataFrame, claims: Any) -> Any:
-        """Resample-move from the weighted runs; the final population run under every policy."""
-        from spillover.analysis.conditioning import resampled
-        from spillover.analysis.evidence import Frame, log_likelihoods
-        from spillover.analysis.smc import Simulator, resample_move
-        from spillover.ensemble.design import RowsDesign
-
-        used = self.evset.as_of(self.as_of)
-        assert ens.observed is not None and self.pl.batch.observe is not None
-        frame = Frame.of(ens.observed, experiments, self.evset.nuisance, ex.seed)
-        sim = Simulator(self.pl, ex, self.evset, used, self.pl.batch.observe)
-        smc = resample_move(sim, ex.runs, ex.seed, ex.design, log_likelihoods(used, frame))
-        values = {c: smc.experiments[c].to_numpy() for c in smc.experiments.columns if c != "run"}
-        asm = Assembler(self.pl.batch)
-        execute(self.pl, RowsDesign(values, smc.experiments["run"].to_numpy()), asm, ex.but(progress=None))
-        after = asm.outcomes(self.pl.policies)
-        observed = asm.observed_table()
-        assert observed is not None
-        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
-
-    @staticmethod
-    def write(result: RunResult, path: Path) -> None:
-        """``weights.parquet`` and the prior/posterior tables beside the run's tables."""
-        from spillover.results.store import write_table
-
-        cond = result.extra["evidence"]
-        write_table(path / "weights.parquet", cond.weights)
-        write_table(path / "evidence_claims.parquet", cond.claims)
-        write_table(path / "evidence_inputs.parquet", cond.inputs)
-        write_table(path / "evidence_fit.parquet", cond.fit)
-        if cond.posterior_experiments is not None:
-            write_table(path / "posterior_experiments.parquet", cond.posterior_experiments)
-
-
-def result_scenario(ens: Ensemble) -> Scenario:
-    return ens.structure.scenario

@@ -7,7 +7,9 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from spillover.cli.render import pct
+
+def pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
 def _g(x: float) -> str:
