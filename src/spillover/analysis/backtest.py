@@ -108,3 +108,20 @@ def scorecard(table: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(targets=("observation", "size"), crps=("crps", "mean"), in50=("in50", "mean"),
                 in90=("in90", "mean"), brier=("brier", "mean")).reset_index()
     return out
+
+
+def run_backtest(sc: Any, evidence: Any, origins: Sequence[dt.date], ex: Any) -> tuple[pd.DataFrame, Any]:
+    """Run the prior ensemble once (the evidence's policy alone) and score it at every origin.
+
+    Returns the backtest table and the ensemble's timings.
+    """
+    from spillover.analysis.conditioning import snapshot_spec
+    from spillover.ensemble.runner import plan
+    from spillover.results.assemble import run_in_memory
+
+    pl = plan(sc, ex.seed, [evidence.policy], counterfactual=False, series=False)
+    pl.batch.observe = snapshot_spec(pl.structure, evidence, pl.batch.variants)
+    ens = run_in_memory(pl, ex)
+    assert ens.observed is not None
+    frame = Frame.of(ens.observed, ens.experiments, evidence.nuisance, ex.seed)
+    return backtest(evidence.observations, frame, origins, sc.start, ex.seed), ens.timings

@@ -184,10 +184,10 @@ def validate_cmd(
 
 def _mount() -> None:
     """Add the command groups of the other faces: scenarios, analysis, serve, draft (data is lazy)."""
-    from spillover.cli import analysis, draft, scenarios, serve
+    from spillover.cli import analysis, backtest, draft, scenarios, serve
 
     app.add_typer(scenarios.app, name="scenarios")
-    for module in (analysis, serve, draft):
+    for module in (analysis, serve, draft, backtest):
         module.register(app)
 
 
