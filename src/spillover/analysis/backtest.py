@@ -41,10 +41,11 @@ def _persistence(o: Obs, known: Sequence[Obs], start: dt.date, origin: dt.date) 
             and k.report.scale == o.report.scale and k.report.offset == o.report.offset]
     if not same:
         return float("nan")
-    days = np.array([(k.report.last_day - start).days for k in same])
+    # Days elapsed at the end of each day (the snapshots' convention): a count is 0 before day 0.
+    days = np.array([(k.report.last_day - start).days + 1 for k in same])
     values = np.array([float(k.report.value) for k in same])  # type: ignore[arg-type]
-    target = np.array([(o.report.last_day - start).days])
-    return float(persistence(days, values, (origin - start).days, target, cumulative=_cumulative(o))[0])
+    target = np.array([(o.report.last_day - start).days + 1])
+    return float(persistence(days, values, (origin - start).days + 1, target, cumulative=_cumulative(o))[0])
 
 
 def _row(origin: dt.date, o: Obs, method: str, y: float, **scores: Any) -> dict[str, Any]:
