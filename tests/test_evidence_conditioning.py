@@ -134,3 +134,23 @@ def test_the_builtin_evidence_conditions_nk_russia_2023() -> None:
     assert 0 < cond.ess <= 400
     sc = load_scenario("nk-russia-2023")
     assert set(cond.claims["claim"]) == set(sc.claims)
+
+
+def test_a_dyad_series_with_an_uncertain_scale_is_read_row_by_row(tmp_path: Path) -> None:
+    """`spillover data dyad` output: a month per row, an empty month is no observation; the
+    uncertain scale is drawn per run from (seed, name, run) alone."""
+    (tmp_path / "dyad.csv").write_text("period,tension\n2024-01-01,1.5\n2024-02-01,\n2024-03-01,2.0\n")
+    ev = tmp_path / "t.evidence.yaml"
+    ev.write_text("sources:\n  gdelt: {citation: GDELT}\nseries:\n  tension:\n    file: dyad.csv\n"
+                  "    date: period\n    value: tension\n    period: month\n    source: gdelt\n"
+                  "    grade: C3\n"
+                  "    measures: indicator(threat)\n    scale: {uniform: [20, 40], name: tension_scale}\n"
+                  "    error: {normal: 1.5}\n")
+    mini = Path(__file__).parent / "scenarios" / "mini.yaml"
+    a = spillover.run(mini, runs=200, seed=1, evidence=[ev], chunk_size=200)
+    b = spillover.run(mini, runs=200, seed=1, evidence=[ev], chunk_size=33)
+    cond = a.extra["evidence"]
+    assert cond.used == ["tension[2024-01-01]", "tension[2024-03-01]"]
+    assert cond.fit["where"].tolist() == [f"{tmp_path / 'dyad.csv'}:2", f"{tmp_path / 'dyad.csv'}:4"]
+    pd.testing.assert_frame_equal(cond.weights, b.extra["evidence"].weights, check_exact=True)
+    assert 0 < cond.ess < 200

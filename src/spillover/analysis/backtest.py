@@ -49,7 +49,7 @@ def _persistence(o: Obs, known: Sequence[Obs], start: dt.date, origin: dt.date) 
 
 
 def _row(origin: dt.date, o: Obs, method: str, y: float, **scores: Any) -> dict[str, Any]:
-    base = {c: np.nan for c in COLUMNS}
+    base: dict[str, Any] = {c: np.nan for c in COLUMNS}
     base.update(origin=origin.isoformat(), observation=o.id, date=str(o.report.last_day),
                 measures=o.report.measures, unit=o.report.unit or "", method=method, observed=y)
     base.update(scores)
@@ -74,7 +74,7 @@ def _score_flag(origin: dt.date, o: Obs, m: np.ndarray, w: np.ndarray) -> list[d
     y = 1.0 if o.report.value else 0.0
     rows = []
     for method, weights in (("spillover", w), ("climatology", None)):
-        s = score_events((m > 0.5)[:, None].astype(int), [y], weights)
+        s = score_events((m > 0.5)[:, None].astype(int), np.array([y]), weights)
         rows.append(_row(origin, o, method, y, forecast=float(s["prob"][0]), brier=float(s["brier"][0]),
                          log=float(s["log"][0])))
     return rows

@@ -52,9 +52,10 @@ def _phi(z: np.ndarray) -> np.ndarray:
 
 def _uniform(seed: int, name: str, runs: np.ndarray) -> np.ndarray:
     """A uniform in [0, 1) per run, from (seed, name, run) alone (splitmix64): chunk invariant."""
-    x = (np.asarray(runs, np.uint64) + np.uint64(zlib.crc32(name.encode())) * np.uint64(0x9E3779B97F4A7C15)
-         + np.uint64(seed % 2**64) * np.uint64(0xBF58476D1CE4E5B9))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # wrapping uint64 arithmetic is the point
+        salt = np.uint64(zlib.crc32(name.encode())) * np.uint64(0x9E3779B97F4A7C15) \
+            + np.uint64(seed % 2**64) * np.uint64(0xBF58476D1CE4E5B9)
+        x = np.asarray(runs, np.uint64) + np.full(np.shape(runs), salt, np.uint64)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
@@ -118,11 +119,12 @@ def raw_likelihood(o: Obs, m: np.ndarray) -> np.ndarray:
         if o.form == "flag":
             return ((m > 0.5) == bool(r.value)).astype(float)
         if o.form == "number":
-            assert r.error is not None and sd is not None and not isinstance(r.value, bool)
+            assert r.error is not None and sd is not None and isinstance(r.value, float)
+            y = r.value
             if r.error.kind == "normal":
-                z = (float(r.value) - m) / sd
+                z = (y - m) / sd
             else:
-                z = np.where(m > 0, (np.log(float(r.value)) - np.log(np.where(m > 0, m, 1.0))) / sd, np.inf)
+                z = np.where(m > 0, (np.log(y) - np.log(np.where(m > 0, m, 1.0))) / sd, np.inf)
             return np.exp(-0.5 * z * z)
         if o.form == "more_than":
             return _soft(m, float(r.more_than), sd, above=True)  # type: ignore[arg-type]

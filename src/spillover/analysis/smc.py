@@ -147,7 +147,7 @@ def resample_move(sim: Simulator, n_runs: int, seed: int, design: str, logl: np.
     EvidenceContradicts
         When β cannot reach 1 within :data:`MAX_STAGES`, naming the observations that fit worst.
     """
-    u = unit_design(n_runs, len(sim.inputs), seed, design)  # type: ignore[arg-type]
+    u = unit_design(n_runs, len(sim.inputs), seed, design)
     pop = Population(u, np.arange(n_runs, dtype=np.int64), logl.sum(axis=0))
     beta, stage, next_seed = 0.0, 0, n_runs
     while beta < 1.0:

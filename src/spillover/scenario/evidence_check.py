@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from spillover.scenario.errors import NameSet, Problem, Suggestions
-from spillover.scenario.evidence import Evidence, Observation, Reported, Series
+from spillover.scenario.evidence import Evidence, Observation, Reported
 from spillover.scenario.expr import Arith, Column, Expr, ExprError, Neg, compile_expr
 from spillover.scenario.measures import is_flag, measure_names
 from spillover.scenario.source import SourceDoc
@@ -89,7 +89,7 @@ class EvidenceChecker:
         if isinstance(rep, Observation) and rep.form == "flag" and not (flag or expr.is_predicate):
             self.bad((*path, "value"), "value: true/false observes a yes/no quantity, e.g. "
                      "measures: fired(kor_arms_ukraine); give a number with its error instead")
-        elif (isinstance(rep, Series) or rep.form != "flag") and (flag or expr.is_predicate):
+        elif (not isinstance(rep, Observation) or rep.form != "flag") and (flag or expr.is_predicate):
             self.bad((*path, "measures"), "this measures a yes/no quantity: observe it with value: true "
                      "or value: false")
         elif isinstance(rep, Observation) and is_count(expr) and rep.offset.support()[0] >= 0 \
