@@ -186,3 +186,25 @@ claims:
   c: {text: t, expr: "shortfall_days(A, drone, 2024-03-01, 2024-02-01) > 3"}  # here
 """, "# here")
     assert "swap them" in p.message
+
+
+def test_a_plain_on_key_is_the_dated_trigger_not_yaml_true() -> None:
+    sc = loads_scenario(HEAD + POLICIES + """\
+events:
+  strike: {name: strike, trigger: {on: 2024-02-01}}
+  later:
+    name: later
+    trigger:
+      on: {uniform: [2024-02-01, 2024-03-01], judgment: true}
+""", "on.yaml", strict=True)
+    assert sc.events["strike"].trigger.on.describe() == "2024-02-01"
+    assert sc.events["strike"].trigger.on.params == (31.0,)  # day 31 of the run
+    assert sc.events["later"].trigger.on.uncertain
+
+
+def test_a_misspelt_trigger_key_is_shown_as_written() -> None:
+    p = refused("""\
+events:
+  strike: {name: strike, trigger: {yes: 2024-02-01}}  # here
+""", "# here")
+    assert "unknown key 'yes'" in p.message

@@ -126,6 +126,19 @@ def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub
 
 
 @njit(cache=True, nogil=True)
+def _shortfalls(w: Watch, x: Stocks, t: int, T: float, a: int, b: int) -> None:
+    """Days with unmet demand, and the first such day, per demand."""
+    for j in range(x.demand_today.shape[0]):
+        demand, fired = x.demand_today[j, a:b], x.fired_today[j, a:b]
+        days, first = w.short_days[j, a:b], w.first_short[j, a:b]
+        for r in range(b - a):
+            if (demand[r] - fired[r]) > 1e-9 * max(demand[r], 1.0):
+                days[r] += 1
+                if first[r] == T:
+                    first[r] = t
+
+
+@njit(cache=True, nogil=True)
 def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: float, a: int,
              b: int) -> None:
     K, m = x.levels.shape[1], b - a
@@ -146,14 +159,7 @@ def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: f
                     if gap > mis_peak[r] or gap != gap:
                         mis_peak[r] = gap
                     mis_sum[r] += gap
-        for j in range(x.demand_today.shape[0]):
-            demand, fired = x.demand_today[j, a:b], x.fired_today[j, a:b]
-            days, first = w.short_days[j, a:b], w.first_short[j, a:b]
-            for r in range(m):
-                if (demand[r] - fired[r]) > 1e-9 * max(demand[r], 1.0):
-                    days[r] += 1
-                    if first[r] == T:
-                        first[r] = t
+        _shortfalls(w, x, t, T, a, b)
         if w.snap_slot[t] >= 0:
             _snapshot(w, x, dem_flat, int(w.snap_slot[t]), a, b)
     N = len(w.lo)

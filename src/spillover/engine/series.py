@@ -26,7 +26,7 @@ def coupled_keys(st: Structure) -> list[tuple[str, str]]:
     lines = st.lines
     by = {int(lines.coupled[j]): st.series[int(i)].key
           for j, i in enumerate(lines.dem) if lines.coupled[j] >= 0}
-    return [by[c] for c in range(len(by))]
+    return [(str(by[c][0]), str(by[c][1])) for c in range(len(by))]
 
 
 def series_stocks(st: Structure) -> np.ndarray:
