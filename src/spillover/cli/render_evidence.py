@@ -59,13 +59,22 @@ def render_inputs_moved(cond: Any, top: int = 6) -> Table:
     return t
 
 
+def stands_out(form: str, percentile: float) -> bool:
+    """A reported number in the outer 1% either side; a bound that (nearly) every run breaks."""
+    if form == "more_than":
+        return percentile > 0.99
+    if form == "less_than":
+        return percentile < 0.01
+    return not 0.01 <= percentile <= 0.99
+
+
 def render_fit(cond: Any) -> Table:
     """Each observation's predictive percentile: near 0% or 100%, the report stands out."""
     t = Table(title="Observations: where each report falls among the runs (prior → posterior percentile)")
     for col in ("observation", "date", "grade", "reported", "prior", "posterior", "used"):
         t.add_column(col, justify="right" if col in ("reported", "prior", "posterior") else "left")
     for row in cond.fit.itertuples():
-        flag = " !" if cond.confident and row.used and not 0.01 <= row.percentile <= 0.99 else ""
+        flag = " !" if cond.confident and row.used and stands_out(row.form, row.percentile) else ""
         post = pct(row.percentile) + flag if cond.confident else "–"
         t.add_row(str(row.observation), row.date, row.grade, _g(row.reported), pct(row.prior_percentile),
                   post, "yes" if row.used else "later")
