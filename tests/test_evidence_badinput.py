@@ -98,3 +98,11 @@ def test_the_grade_rule() -> None:
     assert grade_rule("F6")[0] == 0.5 and grade_rule("C5") == (0.05, 3.0)
     with pytest.raises(ValueError):
         grade_rule("A0")
+
+
+def test_which_reports_stand_out() -> None:
+    from spillover.cli.render_evidence import stands_out
+
+    assert stands_out("number", 0.004) and stands_out("number", 0.996) and not stands_out("number", 0.5)
+    assert not stands_out("more_than", 0.0) and stands_out("more_than", 0.999)  # every run below it
+    assert not stands_out("less_than", 1.0) and stands_out("less_than", 0.001)
