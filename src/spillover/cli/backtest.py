@@ -6,9 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from rich.table import Table
 
 from spillover.cli.console import out
 from spillover.cli.errors import Fail
@@ -32,11 +30,16 @@ def _origins(text: str) -> list[dt.date]:
 
 
 def _num(x: Any) -> str:
-    return "–" if pd.isna(x) else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
+    import math
+
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else \
+        (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
 
 
-def render_scorecard(card: pd.DataFrame) -> Table:
+def render_scorecard(card: Any) -> Any:
     """Mean scores per origin, unit and method (lower CRPS and Brier are better)."""
+    from rich.table import Table
+
     t = Table(title="Backtest: forecasts of the later observations (mean CRPS per unit; coverage of the "
                     "50% and 90% intervals)")
     for col in ("origin", "unit", "method", "targets", "CRPS", "in 50%", "in 90%", "Brier"):
@@ -50,7 +53,8 @@ def render_scorecard(card: pd.DataFrame) -> Table:
 def backtest(
     ctx: typer.Context,
     scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
-    evidence: Annotated[list[Path], typer.Option(help="Evidence file (repeatable); a built-in name works.")],
+    evidence: Annotated[list[Path], typer.Option(
+        metavar="FILE", help="Evidence file (repeatable); a built-in scenario's name works.")],
     origins: Annotated[str, typer.Option(help="Forecast origins, YYYY-MM-DD separated by commas.")],
     runs: Annotated[int, typer.Option(min=1, help="Number of runs.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")] = 0,

@@ -78,7 +78,8 @@ def run_cmd(
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
     evidence: Annotated[list[Path] | None, typer.Option(
-        help="Condition on an evidence file (.evidence.yaml or .csv; repeatable).")] = None,
+        metavar="FILE", help="Condition on an evidence file: YAML, a CSV table, or a built-in scenario's "
+        "name (repeatable).")] = None,
     as_of: Annotated[str | None, typer.Option(
         help="Use the observations known on this date (YYYY-MM-DD) [default: all].")] = None,
     resample: Annotated[bool, typer.Option(
@@ -168,7 +169,7 @@ def validate_cmd(
     file: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
     strict: Annotated[bool, typer.Option(help="Refuse numbers without source or judgment.")] = False,
     evidence: Annotated[list[Path] | None, typer.Option(
-        help="Also check an evidence file for the scenario (repeatable).")] = None,
+        metavar="FILE", help="Also check an evidence file for the scenario (repeatable).")] = None,
 ) -> None:
     """Check a scenario file; every problem is printed as FILE:LINE:COL: message."""
     from spillover.api import validate
