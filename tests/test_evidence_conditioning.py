@@ -154,3 +154,14 @@ def test_a_dyad_series_with_an_uncertain_scale_is_read_row_by_row(tmp_path: Path
     assert cond.fit["where"].tolist() == [f"{tmp_path / 'dyad.csv'}:2", f"{tmp_path / 'dyad.csv'}:4"]
     pd.testing.assert_frame_equal(cond.weights, b.extra["evidence"].weights, check_exact=True)
     assert 0 < cond.ess < 200
+
+
+def test_the_report_shows_prior_against_posterior_only_with_evidence(tmp_path: Path) -> None:
+    ev = _evidence(tmp_path, _number(1750, 100))
+    spillover.run(KNOWN, runs=300, seed=5, evidence=[ev], out=tmp_path / "with")
+    spillover.run(KNOWN, runs=300, seed=5, out=tmp_path / "without")
+    html = (tmp_path / "with" / "report.html").read_text()
+    assert 'id="evidence"' in html and "Inputs the evidence moved most" in html
+    assert "e.evidence.yaml:4" in html
+    assert f"sha256 {__import__('hashlib').sha256(ev.read_bytes()).hexdigest()[:12]}" in html
+    assert 'id="evidence"' not in (tmp_path / "without" / "report.html").read_text()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spillover.report.page import Page
-from spillover.report.sections import analysis, charts, head, results, scenario
+from spillover.report.sections import analysis, charts, evidence, head, results, scenario
 
 __all__ = ["SECTIONS", "Built", "Section", "build"]
 
@@ -54,6 +54,8 @@ class Built:
 SECTIONS: tuple[Section, ...] = (
     Section("overview", "Overview", head.overview, "_head.html.j2", in_toc=False, region="head"),
     Section("claims", "Claims", results.claims, "_claims.html.j2"),
+    Section("evidence", "Claims against the evidence", evidence.evidence, "_evidence.html.j2",
+            toc_title="Evidence"),
     Section("comparison", "Policy comparison", results.comparison, "_comparison.html.j2"),
     Section("outcomes", "Key outcomes by policy", results.outcomes, "_outcomes.html.j2",
             toc_title="Key outcomes"),
