@@ -67,3 +67,5 @@ def test_the_command_prints_a_scorecard(evidence: Path, tmp_path: Path,
     card = pd.read_parquet(tmp_path / "b" / "scorecard.parquet")
     assert list(card["origin"].unique()) == ["2024-01-01", "2024-01-31"]
     assert np.isfinite(card["crps"]).all()
+    page = (tmp_path / "b" / "backtest.html").read_text()
+    assert "mean CRPS of the later observations by origin" in page and "Plotly.newPlot" in page

@@ -355,14 +355,15 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
 
 def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], origins: Sequence[Any],
              settings: Execution | None = None, *, out: str | Path | None = None, command: str | None = None,
-             **options: Any) -> dict[str, Any]:
+             report: bool = True, **options: Any) -> dict[str, Any]:
     """Forecast every observation dated after each origin from what was known at the origin.
 
     Returns ``{"table": ..., "scorecard": ..., "manifest": ..., "path": ...}``: one row
     per (origin, observation, method) with CRPS, 50%/90% coverage and PIT for numbers,
     Brier and log score for yes/no reports (see :mod:`spillover.analysis.backtest`); and
     the mean scores per origin, unit and method. With ``out``, ``backtest.parquet``,
-    ``scorecard.parquet`` and ``manifest.json`` are written there.
+    ``scorecard.parquet``, ``manifest.json`` and (``report``) ``backtest.html``, a plot of
+    each method's CRPS by origin with the scorecard, are written there.
     """
     import datetime as _dt
 
@@ -390,4 +391,8 @@ def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], or
         write_table(path / "backtest.parquet", table)
         write_table(path / "scorecard.parquet", card)
         write_json(path / "manifest.json", manifest)
+        if report:
+            from spillover.report.backtest import write_backtest_report
+
+            write_backtest_report(table, card, manifest, path / "backtest.html")
     return {"table": table, "scorecard": card, "manifest": manifest, "path": path}

@@ -73,3 +73,4 @@ def backtest(
     console = out()
     console.print(render_scorecard(res["scorecard"]))
     console.print(f"results: {res['path'] / 'backtest.parquet'}", markup=False, highlight=False)
+    console.print(f"report:  {res['path'] / 'backtest.html'}", markup=False, highlight=False)
