@@ -109,11 +109,16 @@ def test_abc_concentrates_on_the_truth() -> None:
     assert s.loc["w_xy", "narrowing"] > 0.8
     assert len(post.posterior) == 20 and post.posterior["distance"].max() == pytest.approx(post.epsilon)
     assert (post.distances >= 0).all() and np.sort(post.distances)[19] == pytest.approx(post.epsilon)
+    assert post.fits and post.warning is None and post.accepted_misfit <= post.limit
 
 
 def test_abc_posterior_replaces_the_prior(tmp_path, mini) -> None:
-    obs = Observation("stock.R.shell", np.arange(5, 120, 10), np.full(12, 30000.0))
-    post = abc(mini, [obs], runs=200, accept=0.1, seed=1, inputs=["fullness"])
+    days = np.arange(5, 120, 10)
+    prob = Problem.build(mini, [Observation("stock.R.shell", days, np.zeros(len(days)))], ["fullness"])
+    stock = prob.simulate(np.array([[0.8]]))[0][0] + np.random.default_rng(0).normal(0, 300, len(days))
+    post = abc(mini, [Observation("stock.R.shell", days, stock)], runs=200, accept=0.1, seed=1,
+               inputs=["fullness"])
+    assert post.fits
     path = write_posterior(post, tmp_path / "post.parquet")
     table = read_posterior(path, mini)
     assert list(table.columns) == ["fullness"]
@@ -153,7 +158,15 @@ def test_reads_a_csv(mini, tmp_path) -> None:
     ("date,value\n03/01/2024,1\n", "obs.csv:2:1: '03/01/2024' is not a date (use YYYY-MM-DD)"),
     ("date,value\n2025-01-03,1\n",
      "obs.csv:2:1: date 2025-01-03 lies outside the scenario (2024-01-01 to 2024-04-29)"),
-    ("day,level\n2024-01-03,1\n", "obs.csv:1:1: expected the header 'date,value'"),
+    ("when,level\n2024-01-03,1\n",
+     "obs.csv:1:1: expected a header naming a date column (date, period, day, month or week) and a value "
+     "column, as in 'date,value', the CSV of 'spillover data dyad --out' or of 'spillover data sql --csv'; "
+     "got 'when,level'"),
+    ("day,a,b\n2024-01-03,1,2\n",
+     "obs.csv:1:1: cannot tell which column holds the values (a 'value' column, or 'tension' in a dyad CSV); "
+     "the other columns are a, b: name one with --column"),
+    ("period,events,tension\n2024-01-03,0,\n", "obs.csv:2:1: no values in the column 'tension'"),
+    ("period,events,tension\n2024-01-03,2,x\n", "obs.csv:2:14: 'x' is not a number"),
     ("date,value\n", "obs.csv:2:1: no data rows"),
     ("", "obs.csv:1:1: the file is empty"),
     ("date,value\n2024-01-03,1,2\n", "obs.csv:2:1: expected 2 fields"),

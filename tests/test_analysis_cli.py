@@ -44,9 +44,30 @@ def test_calibrate_and_write_the_posterior(tmp_path) -> None:
     csv.write_text("date,value\n2024-01-11,20500\n2024-02-10,21800\n2024-03-11,20000\n2024-04-10,17000\n")
     post = tmp_path / "post.parquet"
     out = invoke("calibrate", str(MINI), "--data", str(csv), "--target", "stock.R.shell", "--inputs",
-                 "fullness", "--runs", "200", "--accept", "0.1", "--posterior", str(post))
+                 "fullness", "--runs", "200", "--accept", "0.1", "--posterior", str(post), "--noise", "3000")
     assert "Least squares: 4 points" in out and "ABC rejection: 20 of 200 runs kept" in out
+    assert "no fit" not in out.lower()
     assert post.exists()
+
+
+def test_calibrate_says_first_when_nothing_fits_and_writes_no_posterior(tmp_path) -> None:
+    csv = tmp_path / "stock.csv"  # far above anything the mini scenario's stock reaches
+    csv.write_text("date,value\n2024-01-11,30000\n2024-02-10,30050\n2024-03-11,29950\n2024-04-10,30000\n")
+    args = ["calibrate", str(MINI), "--data", str(csv), "--target", "stock.R.shell", "--inputs", "fullness",
+            "--runs", "200", "--accept", "0.1"]
+    out = invoke(*args)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines[0].startswith("Least squares found no fit: the fitted run misses the 4 observed points by")
+    first_abc = next(i for i, line in enumerate(lines) if line.startswith("ABC found no fit"))
+    assert first_abc < next(i for i, line in enumerate(lines) if line.lstrip().startswith("Least squares:"))
+    assert "Not one of the 200 runs reproduces the data" in out
+    assert "ABC rejection, NO FIT (the closest runs, not a posterior)" in out and "narrowed" in out
+    post = tmp_path / "post.parquet"
+    done = cli(*args, "--posterior", str(post))
+    assert done.returncode == 2 and not post.exists()
+    got = done.stderr.strip().splitlines()
+    assert len(got) == 1 and got[0].startswith("error: ABC found no fit") and got[0].endswith(
+        f"No posterior written to {post}.")
 
 
 def test_robust_prints_the_regret_table_and_adds_it_to_a_report(tmp_path) -> None:
@@ -72,7 +93,8 @@ def test_robust_prints_the_regret_table_and_adds_it_to_a_report(tmp_path) -> Non
     (["sensitivity", str(MINI), "--outcome", "peak.threat", "--n", "16"],
      ["error: sobol needs --n of at least 64 base samples, got 16"]),
     (["calibrate", str(MINI), "--data", str(HERE / "scenarios" / "mini.yaml"), "--target", "indicator.threat",
-      "--inputs", "fullness"], ["mini.yaml:1:1: expected the header 'date,value'"]),
+      "--inputs", "fullness"], ["mini.yaml:1:1: expected a header naming a date column (date, period, day, "
+                                "month or week) and a value column"]),
 ])
 def test_bad_input_is_reported_with_exit_2(args, lines) -> None:
     done = cli(*args)

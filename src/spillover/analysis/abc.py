@@ -3,7 +3,11 @@
 The prior is the scenario's own design (a Latin hypercube over every uncertain input, and
 each run's own random draws). Each run's distance to the data is the root mean square of
 its scaled residuals (see :class:`~spillover.analysis.calibration.Problem`); the closest
-``accept`` share of runs is the posterior sample. Written as an experiments table
+``accept`` share of runs is the posterior sample, provided they fit: when even the
+accepted runs miss the data by more than the observation noise (their median misfit
+above :func:`~spillover.analysis.calibration.misfit_limit`), the closest runs of a prior
+that cannot produce the data are no posterior, and :attr:`Abc.fits` says so
+(:attr:`Abc.warning` says why, and :func:`write_posterior` refuses them). Written as an experiments table
 (:func:`write_posterior`), it can replace the prior in later runs
 (:func:`posterior_design`, :func:`run_posterior`).
 """
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spillover.analysis.calibration import Problem
+from spillover.analysis.calibration import Problem, misfit_limit
 from spillover.analysis.evaluate import nominal_values
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
@@ -55,6 +59,10 @@ class Abc:
         Every run's distance (index = run).
     epsilon
         The largest accepted distance.
+    misfit
+        Every run's misfit: its RMS miss in units of the observation noise.
+    limit
+        The largest misfit of a run that fits (:func:`misfit_limit`).
     """
 
     posterior: pd.DataFrame
@@ -64,22 +72,59 @@ class Abc:
     runs: int
     accept: float
     seconds: float = 0.0
+    misfit: np.ndarray | None = None
+    limit: float = np.inf
+    noise: str = ""
+
+    @property
+    def accepted_misfit(self) -> float:
+        """The median misfit of the accepted runs."""
+        if self.misfit is None:
+            return 0.0
+        return float(np.median(self.misfit[self.posterior["run"].to_numpy()]))
+
+    @property
+    def fits(self) -> bool:
+        """Whether the accepted runs follow the data within their noise (the gate)."""
+        return self.accepted_misfit <= self.limit
+
+    @property
+    def best_misfit(self) -> float:
+        """The smallest misfit of any run."""
+        return 0.0 if self.misfit is None else float(self.misfit.min())
+
+    @property
+    def warning(self) -> str | None:
+        """Why the accepted runs are no posterior, when they are not."""
+        if self.fits:
+            return None
+        head = (f"ABC found no fit: the {len(self.posterior):,} accepted runs miss the data by "
+                f"{self.accepted_misfit:.3g}× the observation noise (median root mean square; a fitting run "
+                f"stays below {self.limit:.2g}×; {self.noise}), so they are no posterior and narrow nothing.")
+        if self.best_misfit <= self.limit:
+            return (f"{head} The closest runs do fit (best {self.best_misfit:.3g}×): keep fewer of them "
+                    "(a smaller --accept) or draw more (--runs).")
+        return (f"{head} Not one of the {self.runs:,} runs reproduces the data "
+                f"(best {self.best_misfit:.3g}×). Check the target and the data's units (--scale, --offset), "
+                "give --noise if the data are noisier than their scatter, or widen the inputs' ranges.")
 
 
 def _distances(prob: Problem, exp: pd.DataFrame, seed: int, chunk: int,
-               progress: Callable[[int, int], None] | None) -> np.ndarray:
+               progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's distance (RMS scaled residual) and misfit (RMS miss in noise units)."""
     n = len(exp)
-    out = np.empty(n)
+    out, misfit = np.empty(n), np.empty(n)
     names = [c for c in exp.columns if c != "run"]
     for a in range(0, n, chunk):
         b = min(a + chunk, n)
         vals = {c: exp[c].to_numpy()[a:b] for c in names}
         thetas = np.column_stack([vals[i.name] for i in prob.inputs]) if prob.inputs else np.zeros((b - a, 0))
-        r = prob.residuals(prob.simulate(thetas, seeds=np.arange(a, b), seed=seed, values=vals))
-        out[a:b] = np.sqrt(np.mean(r**2, axis=1))
+        sims = prob.simulate(thetas, seeds=np.arange(a, b), seed=seed, values=vals)
+        out[a:b] = np.sqrt(np.mean(prob.residuals(sims) ** 2, axis=1))
+        misfit[a:b] = prob.misfit(sims)
         if progress:
             progress(b, n)
-    return out
+    return out, misfit
 
 
 def _summary(sc: Scenario, prior: pd.DataFrame, post: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -148,16 +193,22 @@ def abc(
         [i.name for i in st.inputs]
     prob = Problem.build(sc, observations, names, policy)
     exp = _prior(st, names, runs, seed, design)
-    dist = _distances(prob, exp, seed, chunk_size, progress)
+    dist, misfit = _distances(prob, exp, seed, chunk_size, progress)
     keep = np.argsort(dist, kind="stable")[: int(runs * accept)]
     post = exp.iloc[np.sort(keep)][["run", *names]].copy()
     post["distance"] = dist[post["run"].to_numpy()]
     return Abc(posterior=post.reset_index(drop=True), summary=_summary(sc, exp, post, names), distances=dist,
-               epsilon=float(dist[keep].max()), runs=runs, accept=accept, seconds=time.perf_counter() - t0)
+               epsilon=float(dist[keep].max()), runs=runs, accept=accept, seconds=time.perf_counter() - t0,
+               misfit=misfit, limit=misfit_limit(prob.points), noise=prob.noise_words())
 
 
 def write_posterior(post: Abc | pd.DataFrame, path: str | Path) -> Path:
-    """Write the posterior sample as Parquet (``run``, the inputs, ``distance``)."""
+    """Write the posterior sample as Parquet (``run``, the inputs, ``distance``).
+
+    Refuses an :class:`Abc` whose accepted runs do not fit the data (:attr:`Abc.fits`).
+    """
+    if isinstance(post, Abc) and not post.fits:
+        raise ValueError(f"{post.warning} No posterior written.")
     frame = post.posterior if isinstance(post, Abc) else post
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,15 @@ their median. Residuals are the observed values minus the target's simulated val
 the observed days, each series divided by its own spread so that series in different
 units weigh alike. :func:`scipy.optimize.least_squares` minimises their sum of squares
 within each input's range; the Jacobian comes from central differences, all evaluated
-in one vectorised simulation, and the intervals from the covariance s²(JᵀJ)⁻¹.
+in one vectorised simulation, and the intervals from the covariance s²(JᵀJ)⁻¹, cut to
+each input's allowed range.
+
+Whether a fit fits at all is judged against the observation noise (each series' own, see
+:meth:`~spillover.analysis.observed.Observation.noise_sd`): the *misfit* of a run is the
+root mean square of its misses in units of that noise, about 1 for a run at the true
+inputs. :func:`misfit_limit` is the misfit that such a run exceeds with probability
+1 − :data:`GATE_LEVEL` (from the chi-square distribution of the sum of squared misses);
+above it, the fit misses the data by more than their noise can explain.
 """
 
 from __future__ import annotations
@@ -29,7 +37,24 @@ from spillover.scenario.errors import did_you_mean
 from spillover.scenario.inputs import Input
 from spillover.scenario.model import Scenario
 
-__all__ = ["Fit", "Problem", "fit_inputs", "fit_least_squares"]
+__all__ = ["GATE_LEVEL", "Fit", "Problem", "fit_inputs", "fit_least_squares", "misfit_limit"]
+
+GATE_LEVEL = 0.99
+"""Probability that a run at the true inputs stays within :func:`misfit_limit`."""
+
+
+def misfit_limit(points: int) -> float:
+    """Largest misfit (RMS miss in noise units) of a run that fits ``points`` observations.
+
+    √(χ²₀.₉₉(m) / m): a run at the true inputs, with normal noise of the stated size,
+    misses by more with probability 1%.
+
+    >>> round(misfit_limit(20), 3)
+    1.371
+    """
+    if points < 1:
+        raise ValueError(f"the misfit needs at least one observed point, got {points}")
+    return math.sqrt(float(stats.chi2.ppf(GATE_LEVEL, points)) / points)
 
 
 def fit_inputs(st: Structure, names: Sequence[str]) -> list[Input]:
@@ -94,6 +119,27 @@ class Problem:
         parts = [(s - o.values) / sc for s, o, sc in zip(sims, self.observations, self.scale, strict=True)]
         return np.concatenate(parts, axis=1)
 
+    @property
+    def noise(self) -> list[float]:
+        """Each series' observation noise (see :meth:`Observation.noise_sd`)."""
+        return [o.noise_sd() for o in self.observations]
+
+    @property
+    def points(self) -> int:
+        """Number of observed points, all series together."""
+        return sum(len(o.days) for o in self.observations)
+
+    def misfit(self, sims: list[np.ndarray]) -> np.ndarray:
+        """Each row's root mean square miss in units of the observation noise."""
+        parts = [(s - o.values) / n for s, o, n in zip(sims, self.observations, self.noise, strict=True)]
+        return np.sqrt(np.mean(np.concatenate(parts, axis=1) ** 2, axis=1))
+
+    def noise_words(self) -> str:
+        """The noise used, for messages: given, or estimated from the data's scatter."""
+        words = [f"{n:.3g}" + (" (given)" if o.noise is not None else " (from the scatter between points)")
+                 for o, n in zip(self.observations, self.noise, strict=True)]
+        return "observation noise " + ", ".join(words)
+
 
 @dataclass
 class Fit:
@@ -103,11 +149,14 @@ class Fit:
     ----------
     table
         One row per fitted input: ``input``, ``label``, ``estimate``, ``se``, ``lo``,
-        ``hi`` (the interval at ``level``), ``start`` (the nominal value it started
-        from), ``min``, ``max`` (its range) and ``at_bound``.
+        ``hi`` (the interval at ``level``, cut to the input's range: an input's value
+        cannot lie outside it), ``start`` (the nominal value it started from), ``min``,
+        ``max`` (its range) and ``at_bound``.
     fitted
         One row per observed point: ``target``, ``date``, ``day``, ``observed``,
         ``fitted`` and ``start`` (the central run before fitting).
+    misfit, limit
+        The fitted run's misfit (RMS miss in noise units) and :func:`misfit_limit`.
     """
 
     table: pd.DataFrame
@@ -120,6 +169,24 @@ class Fit:
     level: float
     correlation: pd.DataFrame | None = None
     seconds: float = 0.0
+    misfit: float = 0.0
+    limit: float = math.inf
+    noise: str = ""
+
+    @property
+    def fits(self) -> bool:
+        """Whether the fitted central run follows the data within their noise."""
+        return self.misfit <= self.limit
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell the user when the fit misses the data by more than their noise."""
+        if self.fits:
+            return None
+        return (f"Least squares found no fit: the fitted run misses the {self.points} observed points by "
+                f"{self.misfit:.3g}× the observation noise (root mean square; a fitting run stays below "
+                f"{self.limit:.2g}×; {self.noise}). Its estimates and intervals describe the closest "
+                "run, not values the data support.")
 
 
 def _jacobian(prob: Problem, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -182,7 +249,7 @@ def fit_least_squares(
     """
     t0 = time.perf_counter()
     prob = Problem.build(sc, observations, inputs, policy)
-    m, p = sum(len(o.days) for o in prob.observations), len(prob.inputs)
+    m, p = prob.points, len(prob.inputs)
     if m <= p:
         raise ValueError(f"{m} observed points cannot fit {p} inputs: give at least {p + 1} points")
     lo, hi = (np.array(b) for b in zip(*(_bounds(i) for i in prob.inputs), strict=True))
@@ -200,7 +267,8 @@ def fit_least_squares(
         rmse=float(np.sqrt(np.mean(res.fun**2))), points=m, success=bool(res.success),
         message=str(res.message), evaluations=int(res.nfev), level=level,
         correlation=_correlation(cov, prob) if cov is not None else None,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0, misfit=float(prob.misfit(prob.simulate(res.x))[0]),
+        limit=misfit_limit(m), noise=prob.noise_words(),
     )
 
 
@@ -211,7 +279,8 @@ def _table(sc: Scenario, prob: Problem, x: np.ndarray, half: np.ndarray, x0: np.
     span = hi - lo
     return pd.DataFrame({
         "input": [i.name for i in prob.inputs], "label": [labels[i.name] for i in prob.inputs],
-        "estimate": x, "se": half / z, "lo": x - half, "hi": x + half, "start": x0, "min": lo, "max": hi,
+        "estimate": x, "se": half / z, "lo": np.maximum(x - half, lo), "hi": np.minimum(x + half, hi),
+        "start": x0, "min": lo, "max": hi,
         "at_bound": (np.abs(x - lo) < 1e-6 * span) | (np.abs(hi - x) < 1e-6 * span),
     })
 

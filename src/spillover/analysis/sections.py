@@ -98,13 +98,15 @@ def discovery_section(d: Any) -> Section:
 
 def calibration_section(fit: Any = None, posterior: Any = None, target: str = "") -> Section:
     """A least-squares :class:`~spillover.analysis.calibration.Fit` and/or an ABC result."""
-    out: Section = {"target": target}
+    out: Section = {"target": target, "warnings": [w for w in (getattr(fit, "warning", None),
+                                                               getattr(posterior, "warning", None)) if w]}
     if fit is not None:
         out.update({"table": fit.table, "fitted": fit.fitted, "rmse": fit.rmse, "points": fit.points,
                     "level": fit.level, "success": fit.success, "message": fit.message})
     if posterior is not None:
         out["abc"] = {"summary": posterior.summary, "epsilon": posterior.epsilon, "accept": posterior.accept,
-                      "runs": posterior.runs, "accepted": len(posterior.posterior)}
+                      "runs": posterior.runs, "accepted": len(posterior.posterior),
+                      "fits": getattr(posterior, "fits", True)}
     return out
 
 

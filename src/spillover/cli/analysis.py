@@ -171,8 +171,15 @@ def discover_cmd(
 
 def calibrate_cmd(
     scenario: Scenario_ = "nk-russia-2023",
-    data: Annotated[Path | None, typer.Option(help="CSV with the columns date,value.")] = None,
+    data: Annotated[Path | None, typer.Option(help="CSV: date,value; or what 'spillover data dyad --out' or "
+                                                   "'spillover data sql --csv' writes.")] = None,
     target: Annotated[str, typer.Option(help="indicator.<id> or stock.<actor>.<munition>.")] = "",
+    column: Annotated[str | None, typer.Option(help="The data's value column (default: value; tension "
+                                                    "for a dyad CSV; the only one beside the date).")] = None,
+    scale: Annotated[float, typer.Option(help="Measurement model: data = offset + scale × target.")] = 1.0,
+    offset: Annotated[float, typer.Option(help="Measurement model: see --scale.")] = 0.0,
+    noise: Annotated[float | None, typer.Option(help="The data's noise (a standard deviation in their units; "
+                                                     "default: their scatter between points).")] = None,
     inputs: Annotated[str | None, typer.Option(help="Inputs to fit (comma-separated).")] = None,
     method: Annotated[str, typer.Option(help="ls (least squares), abc, or both.")] = "both",
     runs: Annotated[int, typer.Option(help="Prior runs for ABC.")] = 2000,
@@ -182,7 +189,11 @@ def calibrate_cmd(
     policy: PolicyOpt = None,
     into: Into = None,
 ) -> None:
-    """Fit uncertain inputs to an observed series: least squares and ABC rejection."""
+    """Fit uncertain inputs to an observed series: least squares and ABC rejection.
+
+    A fit that misses the data by more than their noise is said first, and ABC then
+    writes no posterior.
+    """
     from spillover.analysis.abc import abc, write_posterior
     from spillover.analysis.calibration import fit_least_squares
     from spillover.analysis.observed import read_observations
@@ -194,15 +205,22 @@ def calibrate_cmd(
     if data is None or not target:
         raise typer.BadParameter("give --data FILE.csv and --target (e.g. indicator.kor_threat)")
     sc = _scenario(scenario)
-    obs = [read_observations(data, target, sc)]
+    obs = [read_observations(data, target, sc, column=column, scale=scale, offset=offset, noise=noise)]
     fit = post = None
     if method in ("ls", "both"):
         with _bar("least squares"):
             fit = fit_least_squares(sc, obs, _names(inputs) or [], policy)
-        out().print(render_fit(fit))
     if method in ("abc", "both"):
         with _bar(f"ABC over {runs:,} runs") as tick:
             post = abc(sc, obs, runs, accept, seed, policy, _names(inputs), progress=tick)
+        if posterior is not None and not post.fits:
+            raise ValueError(f"{post.warning} No posterior written to {posterior}.")
+    for warning in (fit.warning if fit else None, post.warning if post else None):
+        if warning:
+            out().print(f"[bold red]{warning}[/bold red]")
+    if fit is not None:
+        out().print(render_fit(fit))
+    if post is not None:
         out().print(render_posterior(post))
         if posterior is not None:
             out().print(f"posterior: {write_posterior(post, posterior)} ({len(post.posterior)} runs)")

@@ -176,14 +176,17 @@ def render_fit(fit: Any) -> Table:
 
 
 def render_posterior(post: Any, top: int = 10) -> Table:
-    """ABC: prior and posterior 5–95% ranges, most narrowed first."""
-    t = Table(title=f"ABC rejection: {len(post.posterior):,} of {post.runs:,} runs kept "
+    """ABC: prior and posterior 5–95% ranges, most narrowed first; the closest runs when none fit."""
+    fits = getattr(post, "fits", True)
+    head = "ABC rejection" if fits else "ABC rejection, NO FIT (the closest runs, not a posterior)"
+    t = Table(title=f"{head}: {len(post.posterior):,} of {post.runs:,} runs kept "
                     f"(distance ≤ {post.epsilon:.3g})")
-    for col in ("input", "basis", "prior 5–95%", "posterior 5–95%", "narrowed"):
+    kept = "posterior 5–95%" if fits else "closest runs 5–95%"
+    for col in ("input", "basis", "prior 5–95%", kept, "narrowed"):
         t.add_column(col, justify="left" if col in ("input", "basis") else "right")
     for r in post.summary.head(top).itertuples():
         t.add_row(str(r.input), str(r.label), f"{num(r.prior_lo)} to {num(r.prior_hi)}",
-                  f"{num(r.post_lo)} to {num(r.post_hi)}", pct(max(r.narrowing, 0.0)))
+                  f"{num(r.post_lo)} to {num(r.post_hi)}", pct(max(r.narrowing, 0.0)) if fits else "—")
     return t
 
 

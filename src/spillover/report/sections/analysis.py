@@ -137,7 +137,8 @@ def calibration(page: Page) -> dict[str, Any] | None:
              "range": f"{fmt_number(r.min)} to {fmt_number(r.max)}", "at_bound": bool(r.at_bound)}
             for r in _frame(s.get("table")).itertuples()]
     abc = s.get("abc") or {}
-    return {"figures": figs, "rows": rows, "posterior": _posterior(abc), "target": s.get("target"),
+    return {"figures": figs, "rows": rows, "posterior": _posterior(abc) if abc.get("fits", True) else [],
+            "warnings": s.get("warnings") or [], "target": s.get("target"),
             "rmse": fmt_number(s.get("rmse")), "points": fmt_count(s.get("points")),
             "level": fmt_pct(s.get("level", 0.9)), "accepted": fmt_count(abc.get("accepted")),
             "abc_runs": fmt_count(abc.get("runs")), "epsilon": fmt_number(abc.get("epsilon"))}
