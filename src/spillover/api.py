@@ -8,7 +8,9 @@ executed by the one runner (:func:`spillover.ensemble.runner.execute`) into a si
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from spillover.analysis.evidence import EvidenceContradicts
+from spillover.analysis.evidence_run import EvidenceRun
 from spillover.ensemble.design import DESIGNS, FileDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
@@ -84,9 +88,15 @@ def warmup() -> dict[str, Any]:
     return {"compiled": len(run_days.stats.cache_misses) > before, "seconds": time.perf_counter() - t}
 
 
-def validate(path: str | Path, strict: bool = False) -> Scenario:
-    """Validate a scenario file (or built-in name); raises ScenarioError listing every problem."""
-    return load_scenario(path, strict=strict)
+def validate(path: str | Path, strict: bool = False, evidence: Sequence[str | Path] = ()) -> Scenario:
+    """Validate a scenario file (or built-in name) and any evidence files for it; raises
+    ScenarioError listing every problem."""
+    sc = load_scenario(path, strict=strict)
+    if evidence:
+        from spillover.scenario.evidence_load import load_evidence
+
+        load_evidence(list(evidence), sc)
+    return sc
 
 
 def analyse(sc: Scenario, ens: Ensemble, manifest: dict[str, Any],
@@ -124,6 +134,10 @@ def run(
     on_analysed: Callable[[RunResult], None] | None = None,
     cases: bool | Sequence[str] = False,
     case: str | None = None,
+
+    evidence: Sequence[str | Path] | None = None,
+    as_of: dt.date | str | None = None,
+    resample: bool = False,
     **options: Any,
 ) -> RunResult:
     """Run a scenario's ensemble under its policies and analyse it.
@@ -169,6 +183,17 @@ def run(
         Run one case instead of the scenario as written: the runs' inputs and the claims as
         that case reads them (the same runs as the case has under ``cases``).
 
+    evidence, as_of
+        Evidence files (``*.evidence.yaml`` or ``.csv``; ``[]`` for the scenario's own
+        ``evidence:`` alone) to condition the ensemble on, using the observations known on
+        ``as_of`` (default: all). Each run gets a weight (``weights.parquet`` in a folder),
+        and ``extra["evidence"]`` holds the prior and posterior claims, the inputs the
+        evidence moved and each observation's fit (see docs/evidence.md). Without
+        ``evidence`` nothing changes.
+    resample
+        When the evidence leaves an effective sample size below the floor, run
+        resample-move (:mod:`spillover.analysis.smc`) until it recovers.
+
     Returns
     -------
     RunResult
@@ -196,11 +221,17 @@ def run(
         sc = add_policies(sc, extra_policies)
     todo = _Cases.of(sc, cases, case, experiments, ex, counterfactual)
     pl = _plan(sc, case, ex.seed, policies, counterfactual, save_series)
+    if resample and experiments is not None:
+        raise ValueError("--resample draws new runs from the scenario's design; it does not go with "
+                         "given experiments (--posterior)")
+    ev = EvidenceRun.load(evidence, as_of, pl, resample) if evidence is not None else None
     manifest = build_manifest(pl, ex, command)
     manifest.update({"case": case} if case else {}, cases=todo.names if todo else [])
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
         result = _finish(pl.scenario, ens, manifest, started, cases=todo)
+        if ev is not None:
+            ev.apply(result, ens, ex)
         if on_analysed is not None:
             on_analysed(result)
         return result
@@ -211,7 +242,7 @@ def run(
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design, experiments,
                         parquet=folder.path / "experiments.parquet")
-    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, todo)
+    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, todo, ev)
 
 
 def _plan(sc: Scenario, case: str | None, seed: int, policies: Sequence[str] | None, counterfactual: bool,
@@ -298,14 +329,17 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                    started: float, on_analysed: Callable[[RunResult], None] | None = None,
-                   cases: _Cases | None = None) -> RunResult:
+                   cases: _Cases | None = None, ev: EvidenceRun | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
     folder to resume once there is room.
     """
     try:
-        return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases)
+        return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases, ev)
+    except EvidenceContradicts:
+        shutil.rmtree(folder.path, ignore_errors=True)  # no folder that looks like a result
+        raise
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
@@ -317,7 +351,7 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                  started: float, on_analysed: Callable[[RunResult], None] | None,
-                 cases: _Cases | None = None) -> RunResult:
+                 cases: _Cases | None = None, ev: EvidenceRun | None = None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -327,7 +361,7 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     sample = ex.runs > IN_MEMORY_RUNS
     experiments, outcomes = folder.sample(IN_MEMORY_RUNS if sample else None, pl.policies)
     ens = Ensemble(structure=pl.structure, experiments=experiments, outcomes=outcomes,
-                   series=asm.series(pl.scenario.start), policies=pl.policies)
+                   series=asm.series(pl.scenario.start), policies=pl.policies, observed=asm.observed_table())
     ens.timings = {**timings, "assemble": time.perf_counter() - t}
     full = table = None
     if sample:  # claims are counted part by part; comparisons read only their columns
@@ -347,6 +381,8 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
     result = _finish(pl.scenario, ens, folder.manifest, started, full, table, cases, count)
     if sample:
         result.extra["outcomes_sample_runs"] = IN_MEMORY_RUNS
+    if ev is not None:
+        ev.apply(result, ens, ex, folder if sample else None)
     if on_analysed is not None:
         on_analysed(result)
     write_result(result, folder.path, outcomes=False)
@@ -354,6 +390,9 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
         from spillover.results.store import write_table
 
         write_table(folder.path / "case_outcomes.parquet", result.extra["case_outcomes"])
+
+    if ev is not None:
+        ev.write(result, folder.path)
     if report:
         from spillover.report.html import write_report
 
@@ -400,3 +439,48 @@ def _run_cases(cases: _Cases, ens: Ensemble, count: Callable[[Sequence[Any]], pd
         ex = ex.but(progress=lambda done, total: report(cases.ex.runs + done, cases.ex.runs + total))
     return run_cases(cases.scenario, cases.names, ens.policies, ex, ens.outcomes,
                      count or over_outcomes, cases.counterfactual, IN_MEMORY_RUNS)
+
+
+def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], origins: Sequence[Any],
+             settings: Execution | None = None, *, out: str | Path | None = None, command: str | None = None,
+             report: bool = True, **options: Any) -> dict[str, Any]:
+    """Forecast every observation dated after each origin from what was known at the origin.
+
+    Returns ``{"table": ..., "scorecard": ..., "manifest": ..., "path": ...}``: one row
+    per (origin, observation, method) with CRPS, 50%/90% coverage and PIT for numbers,
+    Brier and log score for yes/no reports (see :mod:`spillover.analysis.backtest`); and
+    the mean scores per origin, unit and method. With ``out``, ``backtest.parquet``,
+    ``scorecard.parquet``, ``manifest.json`` and (``report``) ``backtest.html``, a plot of
+    each method's CRPS by origin with the scorecard, are written there.
+    """
+    import datetime as _dt
+
+    from spillover.analysis.backtest import run_backtest, scorecard
+    from spillover.scenario.evidence_load import load_evidence
+
+    started = time.perf_counter()
+    ex = Execution.of(settings, options)
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    days = sorted(_dt.date.fromisoformat(o) if isinstance(o, str) else o for o in origins)
+    evset = load_evidence(list(evidence), sc)
+    table, timings = run_backtest(sc, evset, days, ex)
+    card = scorecard(table)
+    manifest = {"scenario": sc.name, "scenario_sha256": sc.sha256, "seed": ex.seed, "runs": ex.runs,
+                "design": ex.design, "origins": [d.isoformat() for d in days], "policy": evset.policy,
+                "evidence": evset.files, "versions": versions(), "command": command,
+                "timings": {**{k: round(v, 3) for k, v in timings.items()},
+                            "total": round(time.perf_counter() - started, 3)}}
+    path = None
+    if out is not None:
+        from spillover.results.store import write_json, write_table
+
+        path = default_out(f"{sc.name}-backtest") if str(out) == "auto" else Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        write_table(path / "backtest.parquet", table)
+        write_table(path / "scorecard.parquet", card)
+        write_json(path / "manifest.json", manifest)
+        if report:
+            from spillover.report.backtest import write_backtest_report
+
+            write_backtest_report(table, card, manifest, path / "backtest.html")
+    return {"table": table, "scorecard": card, "manifest": manifest, "path": path}

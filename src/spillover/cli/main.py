@@ -81,6 +81,13 @@ def run_cmd(
         help="Run one of the scenario's cases instead of the scenario as written.")] = None,
     cases: Annotated[bool, typer.Option(
         help="Also run the scenario's cases on the same runs.")] = True,
+    evidence: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="Condition on an evidence file: YAML, a CSV table, or a built-in scenario's "
+        "name (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Use the observations known on this date (YYYY-MM-DD) [default: all].")] = None,
+    resample: Annotated[bool, typer.Option(
+        help="Below the ESS floor, draw new runs near the surviving ones (resample-move).")] = False,
 ) -> None:
     """Run a scenario's ensemble under its policies and print the claims."""
     from spillover.cli.run import RunOptions, run_and_print
@@ -90,16 +97,33 @@ def run_cmd(
     if scheduler and executor != "dask":
         raise Fail("--scheduler goes with --executor dask")
     given = {k: v for k, v in (("runs", runs), ("seed", seed), ("design", design)) if _given(ctx, k)}
+    if (evidence or as_of) and resume is not None:
+        raise Fail("--evidence and --as-of start a new run; they do not go with --resume")
+    if as_of is not None and not _iso(as_of):
+        raise Fail(f"--as-of takes a date YYYY-MM-DD, got '{as_of}'")
+    if (as_of is not None or resample) and not evidence:
+        raise Fail(f"{'--as-of' if as_of is not None else '--resample'} goes with --evidence FILE")
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,
                       workers=workers, chunk_size=chunk_size, design=design, save_series=save_series,
                       report=report, executor=executor, scheduler=scheduler, resume=resume,
                       posterior=posterior, case=case, cases=cases, given=given,
-                      argv=(ctx.obj or {}).get("argv"))
+                      argv=(ctx.obj or {}).get("argv"),
+                      evidence=evidence or None, as_of=as_of, resample=resample)
     try:
         run_and_print(opts)
     except KeyboardInterrupt:
         raise Interrupted("the run folder is left as <name>.partial; finish it with "
                           "spillover run --resume <name>") from None
+
+
+def _iso(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 EXECUTORS = ("local", "processes", "dask")
@@ -149,11 +173,13 @@ def _cache_warm() -> bool:
 def validate_cmd(
     file: Annotated[str, typer.Argument(help="Scenario file or built-in name.")],
     strict: Annotated[bool, typer.Option(help="Refuse numbers without source or judgment.")] = False,
+    evidence: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE", help="Also check an evidence file for the scenario (repeatable).")] = None,
 ) -> None:
     """Check a scenario file; every problem is printed as FILE:LINE:COL: message."""
     from spillover.api import validate
 
-    sc = validate(file, strict=strict)
+    sc = validate(file, strict=strict, evidence=evidence or [])
     for warning in sc.warnings:
         typer.echo(str(warning), err=True)
     mode = "strict" if strict else "lenient"
@@ -164,10 +190,10 @@ def validate_cmd(
 
 def _mount() -> None:
     """Add the command groups of the other faces: scenarios, analysis, serve, draft (data is lazy)."""
-    from spillover.cli import analysis, draft, scenarios, serve
+    from spillover.cli import analysis, backtest, draft, scenarios, serve
 
     app.add_typer(scenarios.app, name="scenarios")
-    for module in (analysis, serve, draft):
+    for module in (analysis, serve, draft, backtest):
         module.register(app)
 
 

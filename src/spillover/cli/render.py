@@ -178,4 +178,8 @@ def render_summary(result: RunResult) -> list[object]:
     out.append(render_outcomes(result.outcomes))
     if len(result.comparison):
         out.append(render_comparison(terminal_comparison(result.comparison)))
+    if "evidence" in result.extra:
+        from spillover.cli.render_evidence import render_evidence
+
+        out += render_evidence(result.extra["evidence"])
     return out

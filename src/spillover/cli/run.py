@@ -38,6 +38,9 @@ class RunOptions:
     posterior: Path | None = None
     case: str | None = None
     cases: bool = True
+    evidence: list[Path] | None = None
+    as_of: str | None = None
+    resample: bool = False
     given: dict[str, Any] = field(default_factory=dict)
     """Options given explicitly (``--resume`` checks them against the interrupted run)."""
     argv: list[str] | None = None
@@ -109,7 +112,8 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
                        workers=workers, out=opts.out or "auto", save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
                        experiments=experiments, command=_command(opts.argv), on_analysed=show,
-                       cases=opts.cases and opts.case is None and opts.posterior is None, case=opts.case)
+                       cases=opts.cases and opts.case is None and opts.posterior is None, case=opts.case,
+                       evidence=opts.evidence, as_of=opts.as_of, resample=opts.resample)
 
 
 def run_and_print(opts: RunOptions) -> None:

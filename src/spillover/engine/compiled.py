@@ -21,12 +21,13 @@ from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import Params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder, series_stocks
 from spillover.engine.setup import Kernel, initial_state, make_kernel, seen_edges
+from spillover.engine.snapshots import SnapshotWatcher
 from spillover.engine.state import State
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 
 CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
-KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher)
+KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher, SnapshotWatcher)
 
 def supports(watchers: Sequence[Watcher]) -> bool:
     """True when the compiled engine can fill every watcher (at most one of each kind)."""
@@ -198,6 +199,8 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
     hist = _one(watchers, HistogramWatcher)
     rec = _one(watchers, SeriesRecorder)
     rng = _one(watchers, RangeWatcher)
+    ob = _one(watchers, SnapshotWatcher)
+    none = np.zeros(0, np.int64)
     K = len(st.indicators)
     stocks = series_stocks(st)
     N = len(stocks) + st.C + 2 * K
@@ -229,6 +232,9 @@ def _watch(st: Structure, watchers: Sequence[Watcher]) -> args.Watch:
         values=rec.values if rec else np.zeros((0, 0, 0), np.float32),
         ranges=rng is not None,
         range_lo=rng.lo if rng else np.zeros(N), range_hi=rng.hi if rng else np.zeros(N),
+        obs_day=ob.spec.days if ob else none, obs_src=ob.spec.src if ob else none,
+        obs_a=ob.spec.a if ob else none, obs_b=ob.spec.b if ob else none,
+        obs_values=ob.values if ob else np.zeros((0, 0)),
     )
 
 
@@ -255,7 +261,8 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     speed, never the results.
     """
     if not supports(watchers):
-        raise ValueError("the compiled engine fills only outcome, histogram, series and range watchers")
+        raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
+                         "watchers")
     k = make_kernel(st, p, draws)
     s = initial_state(st, p, k.window)
     s.exact = k.exact

@@ -21,7 +21,7 @@ from numba import njit
 
 from spillover.engine.histogram import BINS
 from spillover.engine.jit_react import indicators, perceive, switch_period, triggers
-from spillover.engine.jit_watch import observe
+from spillover.engine.jit_watch import observe, observed
 from spillover.engine.kernel_args import Events, Flows, Net, Noise, Periods, Sched, Signals, Stocks, Watch
 from spillover.engine.kinds import EVENT, FIRED, FLOW, LEVER, SHORTFALL, STOCK
 
@@ -270,3 +270,5 @@ def run_days(
             indicators(net, x, a, b)
             dirty = triggers(ev, fl, sc, net, x, t, a, b)
             observe(w, x, sc.dem_flat, net.exact, t, float(T), a, b, work, idx, sub)
+            if len(w.obs_day):
+                observed(w, x, t, a, b)

@@ -212,3 +212,35 @@ def _series(w: Watch, x: Stocks, exact: bool, t: int, a: int, b: int, work: np.n
                 out[r] = v[r]
         if w.ranges:
             _ranged(w, n, v, b - a)
+
+
+@njit(cache=True, nogil=True)
+def observed(w: Watch, x: Stocks, t: int, a: int, b: int) -> None:
+    """Record the quantities observed on day t (codes of :mod:`spillover.engine.snapshots`)."""
+    for j in range(len(w.obs_day)):
+        if w.obs_day[j] != t:
+            continue
+        src, i, k, out = w.obs_src[j], w.obs_a[j], w.obs_b[j], w.obs_values[j, a:b]
+        if src == 3:  # an event's flag
+            flag = x.fired_flag[i, a:b]
+            for r in range(b - a):
+                out[r] = 1.0 if flag[r] else 0.0
+            continue
+        if src == 0:
+            v = x.flows[i, k, a:b]
+        elif src == 1:
+            v = x.S[i, a:b]
+        elif src == 2:
+            v = x.levels[i, k, a:b]
+        elif src == 4:
+            v = x.produced[i, a:b]
+        elif src == 5:
+            v = x.fired[i, a:b]
+        elif src == 6:
+            v = x.demanded[i, a:b]
+        elif src == 7:
+            v = x.shortfall[i, a:b]
+        else:
+            v = x.fired_today[i, a:b]
+        for r in range(b - a):
+            out[r] = v[r]

@@ -150,7 +150,8 @@ class Stocks(NamedTuple):
 
 
 class Watch(NamedTuple):
-    """What the observers keep: outcomes, windowed snapshots, histogram, recorded series, ranges."""
+    """What the observers keep: outcomes, windowed snapshots, histogram, recorded series, ranges,
+    observed quantities (for evidence)."""
 
     acc: bool
     threshold: np.ndarray  # (K,)
@@ -181,3 +182,8 @@ class Watch(NamedTuple):
     ranges: bool
     range_lo: np.ndarray  # (N,)
     range_hi: np.ndarray  # (N,)
+    obs_day: np.ndarray  # (J,) int64 day of each observed quantity (none without evidence)
+    obs_src: np.ndarray  # (J,) int64 where it reads (spillover.engine.snapshots)
+    obs_a: np.ndarray  # (J,) int64 first index
+    obs_b: np.ndarray  # (J,) int64 second index
+    obs_values: np.ndarray  # (J, R)

@@ -12,6 +12,7 @@ from spillover.engine.outcomes import OutcomeWatcher
 from spillover.engine.params import build_params
 from spillover.engine.series import HistogramWatcher, RangeWatcher, SeriesRecorder
 from spillover.engine.simulate import engine_name, simulate
+from spillover.engine.snapshots import SnapshotSpec, SnapshotWatcher
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 from spillover.ensemble.design import DesignSource
@@ -29,6 +30,7 @@ class Batch:
     save_series: bool = False
     engine: str = field(default_factory=engine_name)  # resolved where the batch is made
     sample_runs: int = SAMPLE_RUNS  # runs below this index feed the daily quantile series
+    observe: SnapshotSpec | None = None  # quantities an evidence file observes (none without one)
 
     def sampled(self, runs: np.ndarray) -> int:
         """How many of a chunk's consecutive runs feed the daily quantile series."""
@@ -56,6 +58,7 @@ class ChunkResult:
     outcomes: dict[str, np.ndarray]
     hist: DailyHistogram | None
     series: np.ndarray | None = None  # (T, rows of policy variants, N) float32
+    observed: np.ndarray | None = None  # (J, n) observed quantities in the observed variant's rows
 
 
 def run_chunk(batch: Batch, start: int, runs: np.ndarray, values: dict[str, np.ndarray]) -> ChunkResult:
@@ -74,13 +77,20 @@ def run_chunk(batch: Batch, start: int, runs: np.ndarray, values: dict[str, np.n
     recorder = SeriesRecorder(st, p.R) if batch.save_series else None
     if recorder is not None:
         watchers.append(recorder)
+    snap = SnapshotWatcher(batch.observe, p.R) if batch.observe is not None else None
+    if snap is not None:
+        watchers.append(snap)
     final = simulate(st, p, draws, watchers, engine=batch.engine)
     series = None
     if recorder is not None:
         keep = np.concatenate([np.arange(v * n, (v + 1) * n) for v in batch.policy_blocks])
         series = recorder.values[:, keep]
+    observed = None
+    if snap is not None:
+        v = snap.spec.variant
+        observed = snap.values[:, v * n:(v + 1) * n].copy()
     return ChunkResult(start=start, runs=runs, outcomes=acc.finish(final),
-                       hist=hist.compact() if hist else None, series=series)
+                       hist=hist.compact() if hist else None, series=series, observed=observed)
 
 
 def pilot_spec(batch: Batch, design: DesignSource, size: int = 64) -> SeriesSpec:

@@ -33,6 +33,7 @@ class Ensemble:
     series: pd.DataFrame
     policies: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    observed: pd.DataFrame | None = None  # run + one column per observed quantity (with evidence)
 
 
 def run_in_memory(pl: Plan, ex: Execution, experiments: pd.DataFrame | None = None) -> Ensemble:
@@ -45,7 +46,7 @@ def run_in_memory(pl: Plan, ex: Execution, experiments: pd.DataFrame | None = No
     t = time.perf_counter()
     assert source.experiments is not None
     out = Ensemble(structure=pl.structure, experiments=source.experiments, outcomes=asm.outcomes(pl.policies),
-                   series=asm.series(pl.scenario.start), policies=pl.policies)
+                   series=asm.series(pl.scenario.start), policies=pl.policies, observed=asm.observed_table())
     out.timings = {**timings, "assemble": time.perf_counter() - t}
     return out
 
@@ -58,6 +59,7 @@ class Assembler:
         self.parts: list[dict[str, np.ndarray]] = []
         self.hist: DailyHistogram | None = None
         self.twins = twins()
+        self.observed: list[tuple[np.ndarray, np.ndarray]] = []
 
     def saved_spec(self) -> SeriesSpec | None:
         return None
@@ -75,6 +77,24 @@ class Assembler:
         """Keep the chunk's outcome columns in memory and merge its histogram."""
         self.parts.append(self.columns(res))
         self.merge(res)
+        self.keep_observed(res)
+
+    def keep_observed(self, res: ChunkResult) -> None:
+        """Keep the chunk's observed quantities (runs with evidence only)."""
+        if res.observed is not None:
+            self.observed.append((res.runs, res.observed))
+
+    def observed_table(self) -> pd.DataFrame | None:
+        """``run`` and one column per observed quantity (``<column>@<day>``), runs ascending."""
+        if self.batch.observe is None:
+            return None
+        keys = self.batch.observe.keys
+        if not self.observed:
+            return pd.DataFrame(columns=["run", *keys])
+        runs = np.concatenate([r for r, _ in self.observed])
+        values = np.concatenate([v for _, v in self.observed], axis=1)
+        order = np.argsort(runs, kind="stable")
+        return pd.DataFrame({"run": runs[order], **{k: values[j, order] for j, k in enumerate(keys)}})
 
     def merge(self, res: ChunkResult) -> None:
         """Merge the chunk's histogram counts."""

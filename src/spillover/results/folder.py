@@ -315,6 +315,7 @@ class FolderSink:
             self._write_series(res)
         self.folder.write_part(res.start, self.asm.frame(res))
         self.asm.merge(res)
+        self.asm.keep_observed(res)
         self.done.add(res.start)
         if time.monotonic() - self.last >= self.cost / self.share:
             self.close()

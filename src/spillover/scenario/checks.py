@@ -16,6 +16,7 @@ from spillover.scenario.checks_growth import check_growth
 from spillover.scenario.checks_time import check_dates
 from spillover.scenario.dates import DateQuantity
 from spillover.scenario.errors import Problem, Suggestions
+from spillover.scenario.evidence_check import evidence_problems
 from spillover.scenario.model import Scenario, Schedule, Span
 from spillover.scenario.refs import ANY, RefChecker, match
 from spillover.scenario.refs import section as raw_section
@@ -218,6 +219,7 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     c.inputs(strict)
     c.claims()
     c.cases_and_directions(strict)
+    c.problems += evidence_problems(sc, doc, c.hints)
     if strict:
         strict_errors = [Problem(w.file, w.line, w.col, f"{w.message} (strict mode)") for w in c.warnings]
         return c.problems + strict_errors, []

@@ -19,7 +19,14 @@ _BUILTIN = "spillover.scenario.builtin"
 def builtin_names() -> list[str]:
     """Names of the scenarios shipped with spillover."""
     folder = resources.files(_BUILTIN)
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name[:-5] for p in folder.iterdir()
+                  if p.name.endswith(".yaml") and not p.name.endswith(".evidence.yaml"))
+
+
+def builtin_evidence(name: str) -> Path | None:
+    """The evidence file shipped beside a built-in scenario (``<name>.evidence.yaml``), if any."""
+    path = Path(str(resources.files(_BUILTIN).joinpath(f"{name}.evidence.yaml")))
+    return path if "/" not in name and path.is_file() else None
 
 
 def builtin_path(name: str) -> Path:

@@ -26,6 +26,7 @@ from spillover.scenario.events import (
     Threshold,
     Trigger,
 )
+from spillover.scenario.evidence import Evidence
 from spillover.scenario.levers import LEVER_KINDS, Lever, LeverKind, Mechanism, Policy, Setting, Window
 from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, PositiveQ, Q, unknown_key
 
@@ -401,6 +402,7 @@ class Scenario(Strict):
     claims: dict[Id, Claim] = Field(default_factory=dict)
     prefer: dict[str, Prefer] = Field(default_factory=dict)
     cases: dict[PolicyId, Case] = Field(default_factory=dict, exclude=True)  # not walked as inputs
+    evidence: Evidence | None = None
 
     _origin: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")

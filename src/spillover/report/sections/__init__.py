@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spillover.report.page import Page
-from spillover.report.sections import analysis, charts, head, headline, results, scenario
+from spillover.report.sections import analysis, charts, evidence, head, headline, results, scenario
 
 __all__ = ["SECTIONS", "Built", "Section", "build"]
 
@@ -56,6 +56,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("claims", "Claims", results.claims, "_claims.html.j2"),
     Section("drivers", "What drives each claim", headline.drivers, "_drivers.html.j2"),
     Section("cases", "Cases", headline.cases, "_cases.html.j2"),
+    Section("evidence", "Claims against the evidence", evidence.evidence, "_evidence.html.j2",
+            toc_title="Evidence"),
     Section("comparison", "Policy comparison", results.comparison, "_comparison.html.j2"),
     Section("outcomes", "Key outcomes by policy", results.outcomes, "_outcomes.html.j2",
             toc_title="Key outcomes"),

@@ -1,0 +1,92 @@
+"""A run conditioned on evidence: what the engine records, and what the analysis adds.
+
+:func:`spillover.api.run` makes an :class:`EvidenceRun` before the runs (it tells the
+engine which quantities to record), then applies it to the result: weights, ESS, the
+prior/posterior tables, resample-move when asked, and the files of the run folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spillover.ensemble.runner import Plan, execute
+from spillover.ensemble.settings import Execution
+from spillover.results.assemble import Assembler, Ensemble
+from spillover.results.folder import RunFolder
+from spillover.results.result import RunResult
+
+
+class EvidenceRun:
+    """The evidence of a run: loaded and checked before the run, applied after it."""
+
+    def __init__(self, evset: Any, as_of: dt.date | None, pl: Plan, resample: bool = False) -> None:
+        from spillover.analysis.conditioning import snapshot_spec
+
+        self.evset, self.as_of, self.pl, self.resample = evset, as_of, pl, resample
+        pl.batch.observe = snapshot_spec(pl.structure, evset, pl.batch.variants)
+
+    @classmethod
+    def load(cls, paths: Sequence[str | Path], as_of: dt.date | str | None, pl: Plan,
+             resample: bool = False) -> EvidenceRun:
+        from spillover.scenario.evidence_load import load_evidence
+
+        day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+        return cls(load_evidence(list(paths), pl.scenario), day, pl, resample)
+
+    def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
+        """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
+        from spillover.analysis.claims import claim_columns, claims_of
+        from spillover.analysis.conditioning import condition
+
+        claims = claims_of(ens.structure.scenario)
+        outcomes, experiments = result.outcomes, result.experiments
+        if folder is not None:  # a sampled large run: the claims read every run
+            outcomes = folder.columns(claim_columns(claims), ens.policies)
+            experiments = pd.read_parquet(folder.path / "experiments.parquet")
+        assert ens.observed is not None
+        cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, ex.seed)
+        if self.resample and not cond.confident and cond.used:
+            cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
+        result.extra["evidence"] = cond
+        result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
+                                       **cond.summary()}
+
+    def _resample(self, cond: Any, ens: Ensemble, ex: Execution, experiments: pd.DataFrame,
+                  outcomes: pd.DataFrame, claims: Any) -> Any:
+        """Resample-move from the weighted runs; the final population run under every policy."""
+        from spillover.analysis.conditioning import resampled
+        from spillover.analysis.evidence import Frame, log_likelihoods
+        from spillover.analysis.smc import Simulator, resample_move
+        from spillover.ensemble.design import RowsDesign
+
+        used = self.evset.as_of(self.as_of)
+        assert ens.observed is not None and self.pl.batch.observe is not None
+        frame = Frame.of(ens.observed, experiments, self.evset.nuisance, ex.seed)
+        sim = Simulator(self.pl, ex, self.evset, used, self.pl.batch.observe)
+        smc = resample_move(sim, ex.runs, ex.seed, ex.design, log_likelihoods(used, frame))
+        values = {c: smc.experiments[c].to_numpy() for c in smc.experiments.columns if c != "run"}
+        asm = Assembler(self.pl.batch)
+        execute(self.pl, RowsDesign(values, smc.experiments["run"].to_numpy()), asm, ex.but(progress=None))
+        after = asm.outcomes(self.pl.policies)
+        observed = asm.observed_table()
+        assert observed is not None
+        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
+
+    @staticmethod
+    def write(result: RunResult, path: Path) -> None:
+        """``weights.parquet`` and the prior/posterior tables beside the run's tables."""
+        from spillover.results.store import write_table
+
+        cond = result.extra["evidence"]
+        write_table(path / "weights.parquet", cond.weights)
+        write_table(path / "evidence_claims.parquet", cond.claims)
+        write_table(path / "evidence_inputs.parquet", cond.inputs)
+        write_table(path / "evidence_fit.parquet", cond.fit)
+        if cond.posterior_experiments is not None:
+            write_table(path / "posterior_experiments.parquet", cond.posterior_experiments)
+

@@ -1,0 +1,87 @@
+"""Formatters for a run conditioned on evidence: prior against posterior. No printing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich.table import Table
+
+
+def pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def _g(x: float) -> str:
+    return "–" if pd.isna(x) else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
+
+
+def ess_line(cond: Any) -> str:
+    """The effective sample size, and what it means for the numbers below it."""
+    as_of = f" as of {cond.as_of}" if cond.as_of else ""
+    head = (f"Evidence{as_of}: {len(cond.used)} observations, effective sample size "
+            f"{cond.ess:,.1f} of {cond.runs:,} runs")
+    if cond.resampled:
+        r = cond.resampled
+        head += (f" after resample-move ({r['stages']} stages, {r['simulated_runs']:,} runs simulated; "
+                 f"before it, {r['prior_ess']:,.1f})")
+    if cond.confident:
+        return head
+    worst = ", ".join(cond.worst) or "none"
+    return (f"{head}: below the floor of {cond.summary()['ess_floor']:.0f}, so the posterior numbers are "
+            f"not findings (fitting worst: {worst}); run more runs or add --resample")
+
+
+def render_evidence_claims(cond: Any) -> Table:
+    """Each claim before and after the evidence, with both 90% intervals."""
+    t = Table(title="Claims before and after the evidence (90% intervals; the posterior's from the ESS)")
+    for col in ("claim", "policy", "prior", "prior 90%", "posterior", "posterior 90%", "in words"):
+        t.add_column(col, justify="left" if col in ("claim", "policy", "in words") else "right")
+    last = None
+    for row in cond.claims.itertuples():
+        name = "" if row.claim == last else str(row.claim)
+        last = row.claim
+        post = (pct(row.posterior), f"{pct(row.lo)}–{pct(row.hi)}") if cond.confident else ("–", "–")
+        t.add_row(name, str(row.policy), pct(row.prior), f"{pct(row.prior_lo)}–{pct(row.prior_hi)}", *post,
+                  str(row.word))
+    return t
+
+
+def render_inputs_moved(cond: Any, top: int = 6) -> Table:
+    """The inputs the evidence moved most: prior and posterior 5/50/95% quantiles."""
+    t = Table(title="Inputs the evidence moved most: median (5–95%)")
+    for col in ("input", "prior", "posterior", "median shift", "narrowing"):
+        t.add_column(col, justify="left" if col == "input" else "right")
+    for row in cond.inputs.head(top).itertuples():
+        post = (f"{_g(row.posterior_q50)} ({_g(row.posterior_q05)}–{_g(row.posterior_q95)})",
+                f"{100 * row.shift:+.0f}% of range", pct(row.narrowing)) if cond.confident else ("–",) * 3
+        t.add_row(str(row.input), f"{_g(row.prior_q50)} ({_g(row.prior_q05)}–{_g(row.prior_q95)})", *post)
+    return t
+
+
+def stands_out(form: str, percentile: float) -> bool:
+    """A reported number in the outer 1% either side; a bound that (nearly) every run breaks."""
+    if form == "more_than":
+        return percentile > 0.99
+    if form == "less_than":
+        return percentile < 0.01
+    return not 0.01 <= percentile <= 0.99
+
+
+def render_fit(cond: Any) -> Table:
+    """Each observation's predictive percentile: near 0% or 100%, the report stands out."""
+    t = Table(title="Observations: where each report falls among the runs (prior → posterior percentile)")
+    for col in ("observation", "date", "grade", "reported", "prior", "posterior", "used"):
+        t.add_column(col, justify="right" if col in ("reported", "prior", "posterior") else "left")
+    for row in cond.fit.itertuples():
+        flag = " !" if cond.confident and row.used and stands_out(row.form, row.percentile) else ""
+        post = pct(row.percentile) + flag if cond.confident else "–"
+        t.add_row(str(row.observation), row.date, row.grade, _g(row.reported), pct(row.prior_percentile),
+                  post, "yes" if row.used else "later")
+    return t
+
+
+def render_evidence(cond: Any) -> list[object]:
+    """Everything ``spillover run --evidence`` adds to the summary."""
+    claims = [render_evidence_claims(cond)] if len(cond.claims) else []
+    return [ess_line(cond), *claims, render_inputs_moved(cond), render_fit(cond)]

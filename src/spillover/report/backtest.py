@@ -1,0 +1,70 @@
+"""``backtest.html``: the scorecard of ``spillover backtest`` and a plot of each method's CRPS.
+
+A self-contained page (plotly.js embedded, as in ``report.html``): per unit, the mean CRPS
+of spillover, persistence and climatology at each origin, then the scorecard and every
+scored forecast.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+COLORS = {"spillover": "#1f5fa8", "climatology": "#8a8a8a", "persistence": "#c2620a"}
+
+
+def crps_figure(card: pd.DataFrame) -> Any:
+    """Mean CRPS by origin, one panel per unit, one line per method (lower is better)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    units = list(dict.fromkeys(card["unit"]))
+    fig = make_subplots(rows=len(units), cols=1, subplot_titles=[f"CRPS, {u}" for u in units],
+                        vertical_spacing=0.12 if len(units) > 1 else 0.2)
+    for i, unit in enumerate(units, start=1):
+        part = card[card["unit"] == unit]
+        for method, rows in part.groupby("method", sort=False):
+            fig.add_trace(go.Scatter(x=rows["origin"], y=rows["crps"], mode="lines+markers", name=str(method),
+                                     legendgroup=str(method), showlegend=i == 1,
+                                     line={"color": COLORS.get(str(method), "#444")}), row=i, col=1)
+    fig.update_layout(height=260 * len(units) + 80, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                      template="plotly_white",
+                      title="Backtest: mean CRPS of the later observations by origin")
+    fig.update_xaxes(type="category", title_text="origin")
+    return fig
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}",
+                      na_rep="–", border=0)
+
+
+def write_backtest_report(table: pd.DataFrame, card: pd.DataFrame, manifest: dict[str, Any],
+                          path: Path) -> None:
+    """Write the page to ``path`` (atomically)."""
+    from spillover.report.html import _plotly_js
+    from spillover.results.store import atomic_write
+
+    fig = crps_figure(card).to_html(full_html=False, include_plotlyjs=False) if len(card) \
+        else "<p>Nothing to score.</p>"
+    title = f"Backtest of {html.escape(str(manifest.get('scenario', '')))}"
+    body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<script>{_plotly_js()}</script><style>body{{font-family:system-ui,sans-serif;max-width:1080px;"
+            f"margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse;font-size:.9rem}}"
+            f"td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}}</style></head><body>"
+            f"<h1>{title}</h1><p>Origins {html.escape(', '.join(manifest.get('origins', [])))}; "
+            f"{manifest.get('runs')} runs, seed {manifest.get('seed')}, policy "
+            f"{html.escape(str(manifest.get('policy')))}. At each origin the runs are weighted by the "
+            f"observations known then (spillover), left unweighted (climatology), or the last observed "
+            f"value or rate is carried forward (persistence). See docs/evidence.md.</p>{fig}"
+            f"<h2>Scorecard</h2>{_table(card)}"
+            f"<h2>Every forecast</h2>{_table(table)}</body></html>")
+    data = body.encode("utf-8")
+
+    def save(f: BinaryIO) -> None:
+        f.write(data)
+
+    atomic_write(path, save)

@@ -1,0 +1,43 @@
+"""The evidence section: each claim before and after the evidence, the inputs it moved most
+and where each observation falls among the runs (a run conditioned with ``--evidence``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from spillover.report.page import Page
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def _num(x: float) -> str:
+    return "–" if isinstance(x, float) and math.isnan(x) else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
+
+
+def evidence(page: Page) -> dict[str, Any] | None:
+    """Prior against posterior, or None for a run without evidence."""
+    cond = page.result.extra.get("evidence")
+    if cond is None:
+        return None
+    confident = bool(cond.confident)
+    claims = [{"claim": r.claim, "policy": r.policy, "prior": _pct(r.prior),
+               "prior_range": f"{_pct(r.prior_lo)}–{_pct(r.prior_hi)}",
+               "posterior": _pct(r.posterior) if confident else "–",
+               "range": f"{_pct(r.lo)}–{_pct(r.hi)}" if confident else "–", "word": r.word}
+              for r in cond.claims.itertuples()]
+    inputs = [{"input": r.input, "prior": f"{_num(r.prior_q50)} ({_num(r.prior_q05)}–{_num(r.prior_q95)})",
+               "posterior": f"{_num(r.posterior_q50)} ({_num(r.posterior_q05)}–{_num(r.posterior_q95)})"
+               if confident else "–", "shift": f"{100 * r.shift:+.0f}%" if confident else "–"}
+              for r in cond.inputs.head(8).itertuples()]
+    fit = [{"observation": r.observation, "date": r.date, "grade": r.grade, "reported": _num(r.reported),
+            "prior": _pct(r.prior_percentile), "posterior": _pct(r.percentile) if confident else "–",
+            "used": "yes" if r.used else "later", "where": r.where} for r in cond.fit.itertuples()]
+    summary = cond.summary()
+    return {"claims": claims, "inputs": inputs, "fit": fit, "ess": f"{cond.ess:,.1f}",
+            "runs": f"{cond.runs:,}",
+            "as_of": summary["as_of"], "used": len(cond.used), "confident": confident,
+            "floor": f"{summary['ess_floor']:.0f}", "worst": ", ".join(cond.worst),
+            "files": page.manifest.get("evidence", {}).get("files", []), "resampled": cond.resampled}

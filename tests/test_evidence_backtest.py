@@ -1,0 +1,71 @@
+"""The backtest command's wiring: targets, weights per origin and the baselines, by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spillover
+import spillover.api as api
+from spillover.analysis.scores import crps_ensemble
+from spillover.cli.main import main
+
+KNOWN = Path(__file__).parent / "evidence" / "known.yaml"
+BODY = """observations:
+  early:
+    date: 2024-01-20
+    source: count
+    grade: A1
+    measures: shipped(b_a)
+    value: 700
+    error: {normal: 30}
+  late:
+    date: 2024-03-10
+    source: count
+    grade: A1
+    measures: shipped(b_a)
+    value: 2300
+    error: {normal: 50}
+"""
+
+
+@pytest.fixture()
+def evidence(tmp_path: Path) -> Path:
+    path = tmp_path / "two.evidence.yaml"
+    path.write_text(BODY)
+    return path
+
+
+def test_each_origin_forecasts_the_later_observations_by_hand(evidence: Path, tmp_path: Path) -> None:
+    res = api.backtest(KNOWN, [evidence], ["2024-01-31"], runs=800, seed=2, out=tmp_path / "bt")
+    table = res["table"].set_index("method")
+    assert set(res["table"]["observation"]) == {"late"}  # 'early' lies before the origin
+    run = spillover.run(KNOWN, runs=800, seed=2, evidence=[evidence], as_of="2024-01-31")
+    w = run.extra["evidence"].weights
+    rate = run.experiments.set_index("run").loc[w["run"], "rate"].to_numpy()
+    late = 70 * rate  # shipped by day 69 (2024-03-10)
+    ours = crps_ensemble(late[:, None], 2300.0, w["weight"].to_numpy())[0]
+    assert table.loc["spillover", "crps"] == pytest.approx(ours, rel=1e-9)
+    flat = crps_ensemble(late[:, None], 2300.0)[0]
+    assert table.loc["climatology", "crps"] == pytest.approx(flat, rel=1e-9)
+    assert table.loc["spillover", "crps"] < table.loc["climatology", "crps"]
+    # persistence: 700 by the end of day 19 (20 days), a rate of 35 a day, carried 50 days to day 69
+    assert table.loc["persistence", "forecast"] == pytest.approx(700 + 35 * 50)
+    saved = pd.read_parquet(tmp_path / "bt" / "backtest.parquet")
+    assert len(saved) == 3 and res["manifest"]["origins"] == ["2024-01-31"]
+
+
+def test_the_command_prints_a_scorecard(evidence: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    main(["backtest", str(KNOWN), "--evidence", str(evidence), "--origins", "2024-01-31,2024-01-01",
+          "--runs", "200", "--out", str(tmp_path / "b")])
+    printed = capsys.readouterr().out
+    assert "Backtest" in printed and "persistence" in printed and "climatology" in printed
+    card = pd.read_parquet(tmp_path / "b" / "scorecard.parquet")
+    assert list(card["origin"].unique()) == ["2024-01-01", "2024-01-31"]
+    assert np.isfinite(card["crps"]).all()
+    page = (tmp_path / "b" / "backtest.html").read_text()
+    assert "mean CRPS of the later observations by origin" in page and "Plotly.newPlot" in page
