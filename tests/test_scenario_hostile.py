@@ -204,3 +204,16 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
 def test_a_newline_in_a_name_stays_on_one_line() -> None:
     found = problems(edit("supplier: S\n", 'supplier: "S\\nS"\n'))
     assert any("unknown actor 'S\\nS'" in p for p in found), found
+
+
+@pytest.mark.parametrize(("written", "number"), [("2e4", 2e4), ("2.0e4", 2e4), ("2E4", 2e4), ("2.0e+4", 2e4),
+                                                  ("20_000e0", 2e4), ("3e-3", 3e-3)])
+def test_numbers_in_exponent_notation_are_numbers(loader: str, written: str, number: float) -> None:
+    assert source.read_yaml(f"a: {written}\n").data == {"a": number}
+    sc = loads_scenario(edit("R: {shell: {value: 20000,", f"R: {{shell: {{value: {written},"), "ok.yaml")
+    assert sc.stocks["R"]["shell"].params == (number,)
+
+
+@pytest.mark.parametrize("text", ["e9", "1e", "1.2.3e4", "0x1e3"])
+def test_words_that_only_look_like_exponents_stay_as_they_are(loader: str, text: str) -> None:
+    assert not isinstance(source.read_yaml(f"a: {text}\n").data["a"], float)
