@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from spillover.ensemble.settings import MAX_RUNS, MAX_SEED, Execution
@@ -29,4 +31,41 @@ def test_the_cli_refuses_huge_runs_or_seeds_in_one_line_and_writes_nothing(tmp_p
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "at most" in lines[0] or "seed" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_names_the_real_folder_left_behind(tmp_path, monkeypatch) -> None:
+    from spillover.cli.errors import Interrupted
+    from spillover.cli.run import RunOptions, run_and_print
+    from spillover.results.folder import RunFolder
+
+    def interrupt(self, first_run, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunFolder, "write_part", interrupt)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Interrupted) as info:
+        run_and_print(RunOptions(scenario=str(MINI), runs=20, seed=1, report=False))
+    left = list((tmp_path / "runs").iterdir())
+    assert len(left) == 1 and left[0].name.endswith(".partial")
+    final = left[0].with_name(left[0].name.removesuffix(".partial"))
+    assert str(info.value) == (f"the run folder is left as {left[0].relative_to(tmp_path)}; finish it with "
+                               f"spillover run --resume {final.relative_to(tmp_path)}")
+    again = re.escape(f"left as {left[0]}; finish it with spillover run --resume {final}")
+    with pytest.raises(Interrupted, match=again):
+        run_and_print(RunOptions(scenario=str(MINI), resume=left[0], report=False))
+
+
+def test_ctrl_c_before_the_folder_is_made_says_nothing_was_written(tmp_path, monkeypatch) -> None:
+    from spillover.cli.errors import Interrupted
+    from spillover.cli.run import RunOptions, run_and_print
+    from spillover.scenario import load
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(load, "load_scenario", interrupt)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Interrupted, match="stopped before the run folder was made; nothing was written"):
+        run_and_print(RunOptions(scenario=str(MINI), runs=20, seed=1, out=tmp_path / "r"))
     assert list(tmp_path.iterdir()) == []

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 import typer
 
 from spillover import __version__
-from spillover.cli.errors import Fail, Interrupted, report
+from spillover.cli.errors import Fail, report
 from spillover.cli.lazy import ChoicesCommand, LazyGroup
 
 
@@ -95,11 +95,7 @@ def run_cmd(
                       report=report, executor=executor, scheduler=scheduler, resume=resume,
                       posterior=posterior, case=case, cases=cases, given=given,
                       argv=(ctx.obj or {}).get("argv"))
-    try:
-        run_and_print(opts)
-    except KeyboardInterrupt:
-        raise Interrupted("the run folder is left as <name>.partial; finish it with "
-                          "spillover run --resume <name>") from None
+    run_and_print(opts)  # Ctrl-C: Interrupted, naming the folder left behind
 
 
 EXECUTORS = ("local", "processes", "dask")
