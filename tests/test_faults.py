@@ -168,3 +168,28 @@ def test_a_lost_or_damaged_series_counts_file_is_rebuilt(mini, tmp_path, monkeyp
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "r" / "series.parquet"),
                                   pd.read_parquet(tmp_path / "ref" / "series.parquet"), check_exact=True)
     pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_a_killed_worker_is_one_error_naming_the_folder_to_resume(mini, tmp_path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from spillover.cli.errors import outcome_of
+    from spillover.results.folder import WorkerLost
+
+    pool = ProcessPoolExecutor(1)
+    pool.submit(int).result()
+    for proc in list(pool._processes.values()):  # as `kill -9` of a worker does
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+    with pytest.raises(WorkerLost) as info:
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False,
+                      executor="processes", workers=1, pool=pool)
+    pool.shutdown()
+    partial = partial_of(tmp_path / "r")
+    assert str(info.value) == (f"a worker process died (killed, or out of memory?) while writing {partial}; "
+                               f"finish the run with: spillover run --resume {tmp_path / 'r'}")
+    assert outcome_of(info.value).code == 2 and outcome_of(info.value).lines == (f"error: {info.value}",)
+    assert outcome_of(BrokenProcessPool("x")).code == 2
+    spillover.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,15 @@ from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import add_policies
 from spillover.results.assemble import Assembler, Ensemble, run_in_memory
-from spillover.results.folder import IN_MEMORY_RUNS, FolderSink, NoSpace, ResumeRefused, RunFolder, no_space
+from spillover.results.folder import (
+    IN_MEMORY_RUNS,
+    FolderSink,
+    NoSpace,
+    ResumeRefused,
+    RunFolder,
+    WorkerLost,
+    no_space,
+)
 from spillover.results.manifest import build_manifest, peak_rss_mb, versions
 from spillover.results.result import RunResult
 from spillover.results.store import default_out, write_result
@@ -302,10 +311,14 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
-    folder to resume once there is room.
+    folder to resume once there is room; a dead worker process
+    :class:`~spillover.results.folder.WorkerLost`, naming the folder to resume.
     """
     try:
         return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases)
+    except BrokenExecutor as exc:
+        raise WorkerLost(f"a worker process died (killed, or out of memory?) while writing {folder.path}; "
+                         f"finish the run with: spillover run --resume {folder.final}") from exc
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "

@@ -54,6 +54,11 @@ class NoSpace(OSError):
         return str(self.strerror)
 
 
+class WorkerLost(ChildProcessError):
+    """A worker process died (killed, or out of memory) while a run folder was written; the
+    run can be resumed."""
+
+
 def no_space(exc: BaseException, path: Path) -> bool:
     """True when ``exc`` comes from a full disk (errno ENOSPC or a short write with little free)."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
