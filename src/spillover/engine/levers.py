@@ -41,6 +41,6 @@ def lever_effects(st: Structure, p: Params) -> LeverEffects:
     return LeverEffects(
         transparency=transparency,
         cap=cap,
-        delay=np.rint(delay).astype(np.int64),
+        delay=np.rint(np.minimum(delay, st.T)).astype(np.int64),  # from T days on: never delivered in the run
         loss=np.clip(loss, 0.0, 1.0),
     )
