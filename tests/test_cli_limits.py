@@ -69,3 +69,15 @@ def test_ctrl_c_before_the_folder_is_made_says_nothing_was_written(tmp_path, mon
     with pytest.raises(Interrupted, match="stopped before the run folder was made; nothing was written"):
         run_and_print(RunOptions(scenario=str(MINI), runs=20, seed=1, out=tmp_path / "r"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "Россия " * 60, "a/b/../c"])
+def test_a_long_or_odd_scenario_name_still_gives_a_run_folder(tmp_path, monkeypatch, name) -> None:
+    import spillover
+    from spillover.scenario.load import load_scenario
+
+    sc = load_scenario(MINI).model_copy(update={"name": name})
+    monkeypatch.chdir(tmp_path)
+    res = spillover.run(sc, runs=8, seed=1, out="auto", report=False)
+    assert (tmp_path / res.path).parent == tmp_path / "runs" and (tmp_path / res.path).is_dir()
+    assert len(res.path.name.encode()) < 255 and "/" not in res.path.name[:-1]
