@@ -81,3 +81,25 @@ def test_a_long_or_odd_scenario_name_still_gives_a_run_folder(tmp_path, monkeypa
     res = spillover.run(sc, runs=8, seed=1, out="auto", report=False)
     assert (tmp_path / res.path).parent == tmp_path / "runs" and (tmp_path / res.path).is_dir()
     assert len(res.path.name.encode()) < 255 and "/" not in res.path.name[:-1]
+
+
+def test_into_an_unfinished_run_folder_is_refused_before_the_analysis(tmp_path, monkeypatch) -> None:
+    import spillover
+    from spillover.results.folder import RunFolder, partial_of
+
+    def interrupt(self, first_run, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunFolder, "write_part", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=8, seed=1, out=tmp_path / "r")
+    partial = partial_of(tmp_path / "r")
+    before = sorted(p.name for p in partial.rglob("*"))
+    for folder in (partial, tmp_path):
+        done = cli("robust", str(MINI), "--runs", "8", "--into", str(folder))
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith("error: Invalid value for '--into': "), line
+    assert f"is an unfinished run; finish it first with: spillover run --resume {tmp_path / 'r'}" in (
+        cli("robust", str(MINI), "--runs", "8", "--into", str(partial)).stderr)
+    assert sorted(p.name for p in partial.rglob("*")) == before

@@ -25,7 +25,20 @@ Scenario_ = Annotated[str, typer.Argument(help="Built-in name or YAML file.")]
 Seed = Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")]
 PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse [default: the first].")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
-Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.")]
+def _finished_folder(folder: Path | None) -> Path | None:
+    """Refuse an ``--into`` folder that does not hold a finished run, before the analysis runs."""
+    if folder is None:
+        return None
+    from spillover.report.folder import check_finished
+
+    try:
+        return check_finished(folder)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.",
+                                           callback=_finished_folder)]
 
 
 def _scenario(name: str) -> Scenario:
