@@ -423,8 +423,9 @@ def test_damaged_run_folders_are_refused_not_500(client: TestClient, dirs, a_run
     try:
         r = client.get("/api/runs")
         assert r.status_code == 200
-        ids = {row["id"] for row in r.json()["history"]}
-        assert a_run in ids and "odd-manifest" not in ids
+        rows = {row["id"]: row for row in r.json()["history"]}
+        assert a_run in rows and rows["odd-manifest"]["damaged"] == ["runs"]  # listed as damaged
+        assert rows["odd-manifest"]["runs"] is None and rows["odd-manifest"]["seed"] == rows[a_run]["seed"]
         pages_answer(client)
         claims = client.get("/api/runs/broken-parquet/claims")
         assert claims.status_code == 422 and "cannot be read" in claims.json()["detail"]
@@ -467,3 +468,23 @@ def test_no_checking_process_is_left_behind(dirs) -> None:
         assert procs and all(p.is_alive() for p in procs)
     assert not any(p.is_alive() for p in procs)  # stopped with the app
     assert os.getpid() not in [p.pid for p in procs]
+
+
+def test_one_odd_manifest_changes_only_its_own_row(client: TestClient, dirs, a_run: str) -> None:
+    runs = dirs[0]
+    odd = _copy_run(runs / a_run, runs / "odd-types")
+    manifest = json.loads((odd / "manifest.json").read_text(encoding="utf-8"))
+    manifest.update(scenario={"a": 1}, created=12345, policies=[1, 2], timings="soon")
+    (odd / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    try:
+        rows = {row["id"]: row for row in client.get("/api/runs").json()["history"]}
+        good = json.loads((runs / a_run / "manifest.json").read_text(encoding="utf-8"))
+        assert rows[a_run]["scenario"] == good["scenario"] and rows[a_run]["created"] == good["created"]
+        assert rows[a_run]["damaged"] == [] and rows[a_run]["policies"] == good["policies"]
+        assert rows["odd-types"]["damaged"] == ["scenario", "created", "policies"]
+        assert rows["odd-types"]["scenario"] is None and rows["odd-types"]["runs"] == good["runs"]
+        html = client.get("/runs", headers={"Accept": "text/html"}).text
+        assert f'<td>{good["scenario"]}</td>' in html and '"' + good["scenario"] + '"' not in html
+        assert "damaged manifest: scenario, created, policies" in html
+    finally:
+        shutil.rmtree(odd)

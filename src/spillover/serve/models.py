@@ -120,6 +120,8 @@ class RunRow(BaseModel):
     seconds: float | None = None
     rows: int | None = None
     report: bool = False
+    damaged: list[str] = Field(default_factory=list,
+                               description="Manifest fields of the wrong kind (shown as missing).")
 
 
 class ClaimRow(BaseModel):
