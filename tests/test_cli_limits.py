@@ -103,3 +103,20 @@ def test_into_an_unfinished_run_folder_is_refused_before_the_analysis(tmp_path, 
     assert f"is an unfinished run; finish it first with: spillover run --resume {tmp_path / 'r'}" in (
         cli("robust", str(MINI), "--runs", "8", "--into", str(partial)).stderr)
     assert sorted(p.name for p in partial.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["discover", str(MINI), "--where", "peak.treat > 3", "--runs", "100"],
+     "error: --where: unknown outcome 'peak.treat' at column 1 of 'peak.treat > 3' (did you mean"),
+    (["discover", str(MINI), "--where", "peak.threat > and 3", "--runs", "100"],
+     "error: --where: expected a name or number, found 'and' at column 15 of 'peak.threat > and 3'"),
+    (["robust", str(MINI), "--outcome", "peak.zz", "--runs", "10"],
+     "error: quantity 'peak.zz': unknown outcome 'peak.zz' at column 1 of 'peak.zz'; outcomes under"),
+    (["sensitivity", str(MINI), "--outcome", "x > 3", "--n", "64"],
+     "error: --outcome: unknown outcome 'x' at column 1 of 'x > 3'"),
+])
+def test_an_expression_mistake_is_one_line_with_its_column(args, line) -> None:
+    done = cli(*args)
+    assert done.returncode == 2
+    (only,) = done.stderr.strip().splitlines()
+    assert only.startswith(line), only
