@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,17 @@ def test_an_expression_mistake_is_one_line_with_its_column(args, line) -> None:
     assert done.returncode == 2
     (only,) = done.stderr.strip().splitlines()
     assert only.startswith(line), only
+
+
+def test_counts_of_one_are_singular(tmp_path) -> None:
+    one = tmp_path / "one.yaml"
+    text = Path(MINI).read_text()
+    one.write_text(text.replace("  open: {levers: {transparency: 1, channel: 1}}\n", "")
+                   .replace("  capped: {levers: {cap: 0.5, sanctions: 1}}\n", ""))
+    done = cli("validate", str(one))
+    assert done.returncode == 0, done.stderr
+    assert ", 1 policy, " in " ".join(done.stdout.split())
+    run = cli("run", str(MINI), "--runs", "1", "--policy", "status-quo", "--out", str(tmp_path / "r"),
+              "--no-report")
+    assert run.returncode == 0, run.stderr
+    assert "1 run × 1 policy, seed 0" in run.stdout

@@ -153,9 +153,12 @@ def validate_cmd(
     for warning in sc.warnings:
         typer.echo(str(warning), err=True)
     mode = "strict" if strict else "lenient"
-    typer.echo(f"{sc.origin}: valid ({mode}): {len(sc.actors)} actors, {len(sc.transfers)} transfers, "
-               f"{len(sc.indicators)} indicators, {len(sc.events)} events, {len(sc.policies)} policies, "
-               f"{len(sc.claims)} claims")
+    from spillover.cli.console import counted
+
+    parts = [counted(len(sc.actors), "actor"), counted(len(sc.transfers), "transfer"),
+             counted(len(sc.indicators), "indicator"), counted(len(sc.events), "event"),
+             counted(len(sc.policies), "policy", "policies"), counted(len(sc.claims), "claim")]
+    typer.echo(f"{sc.origin}: valid ({mode}): {', '.join(parts)}")
 
 
 def _mount() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spillover.cli.console import out
+from spillover.cli.console import counted, out
 from spillover.cli.errors import Fail, Interrupted
 from spillover.cli.progress import auto_chunk_size, engine_is_compiled, status_bar
 
@@ -153,7 +153,8 @@ def run_and_print(opts: RunOptions) -> None:
     if not shown:
         show(result)
     m = result.manifest
-    console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
+    shape = f"{counted(m['runs'], 'run')} × {counted(len(m['policies']), 'policy', 'policies')}"
+    console.print(f"{shape}, seed {m['seed']}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
     console.print(f"results: {result.path}", markup=False, highlight=False)
     if opts.report:
