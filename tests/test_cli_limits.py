@@ -135,3 +135,18 @@ def test_counts_of_one_are_singular(tmp_path) -> None:
               "--no-report")
     assert run.returncode == 0, run.stderr
     assert "1 run × 1 policy, seed 0" in run.stdout
+
+
+def test_the_attribution_table_says_percentage_points() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from spillover.cli.analysis_render import render_attribution
+
+    effects = pd.DataFrame({"item": ["a", "b", "c"], "quantity": ["q"] * 3, "quantity_kind": ["claim"] * 3,
+                            "mean_diff": [-0.52, 0.004, 0.0], "lo": [-0.6, -0.01, 0.0],
+                            "hi": [-0.4, 0.02, 0.0]})
+    console = Console(width=200, record=True)
+    console.print(render_attribution(effects, "status-quo", 100))
+    text = console.export_text()
+    assert "-52 pp" in text and "+0.4 pp" in text and "0 pp" in text and "percentage points" in text

@@ -77,8 +77,8 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
     """Items × claims: the paired change in each claim's probability when the item is removed."""
     claims = effects[effects["quantity_kind"] == "claim"]
     names = list(dict.fromkeys(claims["quantity"]))
-    t = Table(title=f"Attribution: change in each claim when removed ({policy}, {runs} paired runs; "
-                    f"dim = 90% interval includes 0)")
+    t = Table(title=f"Attribution: change in each claim's probability when removed, in percentage points "
+                    f"({policy}, {runs} paired runs; dim = 90% interval includes 0)")
     t.add_column("removed")
     for n in names:
         t.add_column(n, justify="right")
@@ -91,7 +91,7 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
                 cells.append("–")
                 continue
             pp = 100 * r.mean_diff
-            txt = "0" if pp == 0 else f"{pp:+.1f}" if abs(pp) < 1 else f"{pp:+.0f}"
+            txt = "0 pp" if pp == 0 else f"{pp:+.1f} pp" if abs(pp) < 1 else f"{pp:+.0f} pp"
             cells.append(Text(txt, style="bold" if _clear(r.lo, r.hi) else "dim"))
         t.add_row(str(item), *cells)
     return t
