@@ -123,10 +123,7 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
     traj = d.prim.trajectory
     step = max(1, len(traj) // rows)
     keep = sorted(set(range(0, len(traj), step)) | {d.prim.chosen, len(traj) - 1})
-    pruned = d.prim.pruned
-    caption = (f"step {d.prim.chosen}'s box is pruned below to {len(d.prim.box)} of its {d.prim.peeled} "
-               f"limits" if pruned else None)
-    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)", caption=caption)
+    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)")  # the box says the pruning
     for col in ("step", "coverage", "density", "runs in box", "inputs limited"):
         t.add_column(col, justify="right")
     for i in keep:
