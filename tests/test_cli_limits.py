@@ -150,3 +150,15 @@ def test_the_attribution_table_says_percentage_points() -> None:
     console.print(render_attribution(effects, "status-quo", 100))
     text = console.export_text()
     assert "-52 pp" in text and "+0.4 pp" in text and "0 pp" in text and "percentage points" in text
+
+
+def test_outcomes_describe_amounts_fired_in_the_munitions_unit() -> None:
+    from spillover import api
+    from spillover.scenario.load import loads_scenario
+
+    sc = loads_scenario(Path(MINI).read_text().replace("shell: {name: shell, unit: rounds}",
+                                                       "shell: {name: shell, unit: drones}"), "d.yaml")
+    rows = api.outcomes(sc).set_index("column")["description"]
+    assert rows["fired_total.R.shell"] == "Drones fired over the horizon."
+    assert api.outcomes(MINI).set_index("column")["description"]["fired_total.R.shell"] == (
+        "Rounds fired over the horizon.")

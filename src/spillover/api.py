@@ -73,8 +73,17 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
         note = " In the counterfactual without transfers." if twin else ""
         rows.append({"column": column, "family": fam.name, "group": fam.group, "kind": fam.kind,
                      "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
-                     "prefer": fam.prefer, "description": fam.description + note})
+                     "prefer": fam.prefer, "description": _in_units(sc, column, fam.description) + note})
     return pd.DataFrame(rows)
+
+
+def _in_units(sc: Scenario, column: str, description: str) -> str:
+    """The catalogue's description, with "Rounds" replaced by the munition's own unit
+    (``fired_total.RUS.drone``: drones, not rounds)."""
+    munition = sc.munitions.get(column.rsplit(".", 1)[-1])
+    if munition is None or not description.startswith("Rounds "):
+        return description
+    return f"{munition.unit[:1].upper()}{munition.unit[1:]} {description.removeprefix('Rounds ')}"
 
 
 def warmup() -> dict[str, Any]:
