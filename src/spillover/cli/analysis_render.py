@@ -187,7 +187,8 @@ def render_posterior(post: Any, top: int = 10) -> Table:
 def render_regret(table: pd.DataFrame) -> Table:
     """Per outcome: each policy's share of runs where it is best, mean and max regret; ★ minimax."""
     policies = list(dict.fromkeys(table["policy"]))
-    t = Table(title="Regret per outcome: best in % of runs · mean regret · max regret (★ = minimax regret)")
+    t = Table(title="Regret per outcome: best in % of runs · mean regret · max regret "
+                    "(★ = minimax regret; ★ tie: tied)")
     t.add_column("outcome")
     for p in policies:
         t.add_column(p, justify="right")
@@ -197,9 +198,10 @@ def render_regret(table: pd.DataFrame) -> Table:
         if g["better"].iloc[0] == "undeclared":  # listed, not scored
             unscored.append(str(q))
             continue
+        tie = int(g["minimax"].sum()) > 1
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
-            star = " ★" if r["minimax"] else ""
+            star = (" ★ tie" if tie else " ★") if r["minimax"] else ""
             text = f"{pct(r['best_share'])} · {small(r['mean_regret'])} · {small(r['max_regret'])}{star}"
             cells.append(Text(text, style="bold" if r["minimax"] else ""))
         arrow = "↑" if g["better"].iloc[0] == "higher" else "↓"
