@@ -346,7 +346,7 @@ def test_paths_are_relative_to_the_configured_folders(client: TestClient, dirs) 
         assert str(folder.resolve()) not in text and str(folder) not in text
     assert str(Path(spillover.__file__).parent) not in text
     rows = listed(client)
-    assert rows["nk-russia-2023"]["file"] == "nk-russia-2023.yaml"
+    assert rows["nk-russia-2023"]["file"] == "builtin/nk-russia-2023.yaml"
     assert rows["mini.yaml"]["file"] == "mini.yaml"
     html = client.get("/scenarios", headers={"Accept": "text/html"}).text
     assert str(dirs[1].resolve()) not in html and f"<code>{dirs[1].name}</code>" in html
@@ -488,3 +488,21 @@ def test_one_odd_manifest_changes_only_its_own_row(client: TestClient, dirs, a_r
         assert "damaged manifest: scenario, created, policies" in html
     finally:
         shutil.rmtree(odd)
+
+
+def test_misnamed_files_are_listed_as_invalid_and_files_are_distinct(client: TestClient, dirs) -> None:
+    made = [dirs[1] / "my scenario.yaml", dirs[1] / "nk-russia-2023.yaml"]
+    made[0].write_text(MINI_TEXT, encoding="utf-8")
+    made[1].write_text(MINI_TEXT, encoding="utf-8")
+    try:
+        rows = listed(client)
+        bad = rows["my scenario.yaml"]
+        assert not bad["valid"] and "rename the file" in bad["problems"][0]["message"] and bad["misnamed"]
+        assert rows["nk-russia-2023.yaml"]["valid"] and rows["nk-russia-2023"]["origin"] == "builtin"
+        files = [e["file"] for e in client.get("/api/scenarios").json()]
+        assert len(files) == len(set(files))
+        html = client.get("/scenarios", headers={"Accept": "text/html"}).text
+        assert "my scenario.yaml" in html and 'href="/scenarios/my scenario.yaml"' not in html
+    finally:
+        for p in made:
+            p.unlink()

@@ -106,6 +106,7 @@ class ScenarioOut(BaseModel):
     title: str | None = None
     problems: list[ProblemOut] = Field(default_factory=list)
     checking: bool = Field(False, description="Still being checked: reload the list in a moment.")
+    misnamed: bool = Field(False, description="A file whose name the app does not take: rename it to use it.")
 
 
 class RunRow(BaseModel):
