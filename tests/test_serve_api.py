@@ -349,3 +349,22 @@ def test_a_custom_only_rerun_matches_the_paired_run(client: TestClient) -> None:
     means = {(r["quantity"], r["policy"]): r["mean"] for r in paired_rows}
     for r in client.get(f"/api/runs/{alone['id']}/outcomes").json():
         assert r["mean"] == means[(r["quantity"], "custom")]
+
+
+def test_a_run_after_an_idle_worker_was_killed_is_retried_on_a_fresh_pool(dirs: tuple[Path, Path],
+                                                                          tmp_path: Path) -> None:
+    import os
+    import signal
+
+    app = create_app(tmp_path / "runs", dirs[1], workers=1, chunk_size=16)
+    with TestClient(app, base_url=BASE) as c:
+        first = start(c, scenario="mini.yaml", runs=16, seed=1)
+        assert finish(c, first["id"])["state"] == "done"
+        pool = c.app.state.ctx.manager._pool
+        for proc in list(pool._processes.values()):  # e.g. the system's out-of-memory killer
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(10)
+        job = start(c, scenario="mini.yaml", runs=32, seed=2)
+        status = finish(c, job["id"])
+        assert status["state"] == "done", status
+        assert c.app.state.ctx.manager._pool is not pool
