@@ -64,11 +64,11 @@ def test_robust_prints_the_regret_table_and_adds_it_to_a_report(tmp_path) -> Non
 
 @pytest.mark.parametrize(("args", "lines"), [
     (["discover", str(MINI), "--where", "fired(o_helps) and and peak.threat > 0.5"],
-     ["fired(o_helps) and and peak.threat > 0.5", " " * 19 + "^",
-      "error: --where, column 20: expected a name or number, found 'and'"]),
+     ["error: --where: expected a name or number, found 'and' at column 20 of "
+      "'fired(o_helps) and and peak.threat > 0.5'"]),
     (["sensitivity", str(MINI), "--outcome", "peak.thret"],
-     ["peak.thret", "^",
-      "error: --outcome, column 1: unknown outcome 'peak.thret' (did you mean 'peak.threat'"]),
+     ["error: --outcome: unknown outcome 'peak.thret' at column 1 of 'peak.thret' "
+      "(did you mean 'peak.threat'"]),
     (["sensitivity", str(MINI), "--outcome", "peak.threat", "--n", "16"],
      ["error: sobol needs --n of at least 64 base samples, got 16"]),
     (["calibrate", str(MINI), "--data", str(HERE / "scenarios" / "mini.yaml"), "--target", "indicator.threat",

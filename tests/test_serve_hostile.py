@@ -486,6 +486,8 @@ def test_one_odd_manifest_changes_only_its_own_row(client: TestClient, dirs, a_r
         html = client.get("/runs", headers={"Accept": "text/html"}).text
         assert f'<td>{good["scenario"]}</td>' in html and '"' + good["scenario"] + '"' not in html
         assert "damaged manifest: scenario, created, policies" in html
+        for path in ("/runs/odd-types", "/api/runs/odd-types", "/api/runs/odd-types/claims"):
+            assert client.get(path, headers={"Accept": "text/html"}).status_code < 500, path
     finally:
         shutil.rmtree(odd)
 
