@@ -34,11 +34,12 @@ from spillover.ensemble.design import MemoryDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.results.assemble import Assembler, canonical
-from spillover.scenario.cases import case_inputs, case_scenario, changes, simulated
+from spillover.scenario.cases import case_inputs, case_scenario, changes, check_cases, simulated
 from spillover.scenario.model import Scenario
 from spillover.scenario.outcomes import compared_columns
 
-__all__ = ["CASE_CLAIM_COLUMNS", "CaseRun", "case_columns", "case_meta", "plan_case", "run_cases"]
+__all__ = ["CASE_CLAIM_COLUMNS", "CaseRequest", "CaseRun", "case_columns", "case_meta", "plan_case",
+           "run_cases"]
 
 CASE_CLAIM_COLUMNS = ("case", *CLAIM_COLUMNS)
 """Columns of :attr:`CaseRun.claims`: the claims table's, after the case."""
@@ -181,3 +182,26 @@ def run_cases(sc: Scenario, names: Sequence[str], policies: Sequence[str], ex: E
     kept_all = pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame(columns=["case"])
     kept_all = kept_all[["case", *[c for c in kept_all.columns if c != "case"]]]
     return CaseRun([case_meta(sc, n) for n in names], table, kept_all.reset_index(drop=True), seconds)
+
+
+@dataclass
+class CaseRequest:
+    """The cases to run beside the scenario as written, and how."""
+
+    scenario: Scenario
+    names: list[str]
+    ex: Execution
+    counterfactual: bool
+
+    @classmethod
+    def of(cls, sc: Scenario, cases: bool | Sequence[str], case: str | None, experiments: pd.DataFrame | None,
+           ex: Execution, counterfactual: bool) -> CaseRequest | None:
+        """The request, checked: known names, a sampled design, not with ``case``."""
+        if case is not None:
+            check_cases(sc, [case])
+        names = check_cases(sc, None if cases is True else [] if cases is False else list(cases))
+        if (names or case is not None) and experiments is not None:
+            raise ValueError("cases run on the scenario's sampled design; they cannot take given experiments")
+        if names and case is not None:
+            raise ValueError(f"case '{case}' runs alone; leave out the other cases")
+        return cls(sc, names, ex, counterfactual) if names else None
