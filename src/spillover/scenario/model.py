@@ -24,6 +24,9 @@ from spillover.scenario.quantity import KINDS, AtLeastOneQ, FractionQ, NonNegQ, 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Rationale = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""Why a plain number (a threshold, a policy's lever values) is what it is: such numbers are
+always the modeller's judgment, and the rationale says so in one line."""
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -217,6 +220,7 @@ class Indicator(Strict):
     beta: Q
     initial: Q | None = None
     threshold: FiniteFloat = 0.5
+    rationale: Rationale | None = None
     inputs: dict[Id, Q] = Field(default_factory=dict)
     gain: Q | None = None
     description: str | None = None
@@ -366,6 +370,7 @@ class Lever(Strict):
 
 class Policy(Strict):
     description: str | None = None
+    rationale: Rationale | None = None
     levers: dict[Id, FiniteFloat] = Field(default_factory=dict)
 
 
@@ -374,6 +379,7 @@ class Claim(Strict):
     expr: str
     source: str | None = None
     prefer: Prefer | None = None
+    rationale: Rationale | None = None
 
 
 class CaseClaim(Strict):
