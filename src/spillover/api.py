@@ -30,7 +30,7 @@ from spillover.scenario.load import builtin_names, builtin_path, load_scenario, 
 from spillover.scenario.model import Scenario
 from spillover.scenario.summary import summarize
 
-__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
+__all__ = ["Execution", "analyse", "audit", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
 
 
 def scenarios() -> pd.DataFrame:
@@ -66,6 +66,31 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
                      "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
                      "prefer": fam.prefer, "description": fam.description + note})
     return pd.DataFrame(rows)
+
+
+def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, seed: int = 0,
+          **options: Any) -> pd.DataFrame:
+    """Every number of a scenario with its tag, and how much of each claim rests on judgment.
+
+    One row per number written in the file (``kind`` ``number``): its ``path``, the sampled
+    ``input`` it belongs to, its ``value`` as written, its range (``low``, ``high``), its
+    ``tag`` (``sourced``, ``judgment`` or ``unsourced``), its ``source`` keys and its
+    ``rationale`` (the number's note, or the one-line rationale of the claim, policy or
+    indicator a plain number belongs to). Then one row per claim (``kind`` ``claim``) with the
+    shares of its attribution from judged and from sourced inputs (``judgment_share``,
+    ``sourced_share``) and its drivers in ``rationale``, from ``runs`` runs of the baseline
+    policy (the attribution the report's headline uses). ``options`` are further
+    :class:`~spillover.ensemble.settings.Execution` fields (``workers``, ...).
+
+    >>> t = audit("nk-russia-2023", runs=200, seed=1)
+    >>> sorted(set(t["kind"])), t.loc[t["input"] == "rus_fire_rate", "tag"].iloc[0]
+    (['claim', 'number'], 'judgment')
+    """
+    from spillover.analysis.audit import audit_table
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    result = run(sc, runs=runs, seed=seed, policies=[next(iter(sc.policies))], report=False, **options)
+    return audit_table(sc, result)
 
 
 def warmup() -> dict[str, Any]:
