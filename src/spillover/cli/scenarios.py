@@ -12,9 +12,9 @@ from spillover.cli.console import out, plain
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The built-in scenarios: list, show, copy as a template; audit any scenario's numbers.",
-                  no_args_is_help=True,
-                  rich_markup_mode=None)
+_HELP = "The built-in scenarios: list, show, copy as a template; audit any scenario's numbers."
+app = typer.Typer(help=_HELP,
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("list")
@@ -54,7 +54,8 @@ def scenarios_copy(
 @app.command("audit")
 def scenarios_audit(
     scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
-    runs: Annotated[int, typer.Option(min=1, help="Runs of the baseline policy behind the claims' attribution.")] = 1000,
+    runs: Annotated[int, typer.Option(
+        min=1, help="Runs of the baseline policy behind the claims' attribution.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same attribution.")] = 0,
 ) -> None:
     """Every number with its tag (sourced or judgment) and its source or rationale, then the share

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from spillover.scenario.model import Scenario
 from spillover.scenario.quantity import Quantity
@@ -28,9 +29,10 @@ NUMBER_COLUMNS = ("path", "input", "value", "low", "high", "tag", "source", "rat
 ``input`` the sampled input's name (empty for a fixed number), ``source`` the source keys,
 ``rationale`` the number's ``note:`` or its owner's ``rationale:``."""
 
-TAGS = ("sourced", "judgment", "unsourced")
+TAGS = ("sourced", "judgment", "unsourced", "default")
 """A number is ``judgment`` when marked so (even if it names the sources it blends),
-``sourced`` when it cites a source, and ``unsourced`` otherwise."""
+``sourced`` when it cites a source, ``unsourced`` otherwise, and ``default`` when the file
+does not write it (the format's default, e.g. no loss in transit)."""
 
 Row = dict[str, Any]
 
@@ -42,6 +44,26 @@ def tag_of(judgment: bool, sources: tuple[str, ...] | str | None) -> str:
     ('judgment', 'sourced', 'unsourced')
     """
     return "judgment" if judgment else "sourced" if sources else "unsourced"
+
+
+def _defaults(node: Any, path: Path_ = ()) -> Iterator[Path_]:
+    """The paths of the quantities the file leaves at the format's default."""
+    if isinstance(node, BaseModel) and not isinstance(node, Quantity):
+        for name, info in type(node).model_fields.items():
+            value = getattr(node, name)
+            if info.exclude or value is None:
+                continue
+            here = (*path, info.alias or name)
+            if name not in node.model_fields_set and isinstance(value, Quantity):
+                yield here
+            else:
+                yield from _defaults(value, here)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _defaults(v, (*path, k))
+    elif isinstance(node, list | tuple):
+        for i, v in enumerate(node):
+            yield from _defaults(v, (*path, i))
 
 
 def _range(q: Quantity) -> tuple[float, float]:
@@ -98,6 +120,8 @@ def numbers(sc: Scenario) -> pd.DataFrame:
     >>> t.set_index("input").loc["rus_fire_rate", "tag"]
     'judgment'
     """
-    rows = [_quantity_row(path, q) for path, q in quantities(sc)]
+    unwritten = set(_defaults(sc))
+    rows = [{**_quantity_row(path, q), **({"tag": "default"} if path in unwritten else {})}
+            for path, q in quantities(sc)]
     rows += list(_plain(sc)) + list(_cases(sc))
     return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS))
