@@ -101,3 +101,18 @@ def test_cli_runs_from_a_posterior(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     exp = pd.read_parquet(tmp_path / "r" / "experiments.parquet")
     assert set(exp["fullness"]) <= {0.55, 0.6, 0.65} and len(exp) == 20
+
+
+def test_a_claim_on_the_counterfactual_runs_it_even_when_not_asked(tmp_path) -> None:
+    import yaml
+
+    doc = yaml.safe_load(MINI.read_text())
+    doc["claims"]["adds"] = {"text": "The transfers add to the stock's run.", "source": "test",
+                             "expr": "first_shortfall[R, shell] - first_shortfall_without_transfers[R, shell] > 0"}
+    path = tmp_path / "twin.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = spillover.run(path, runs=16, seed=1, counterfactual=False)
+    assert "adds" in set(res.claims["claim"])
+    assert any(c.endswith("_without_transfers.R.shell") for c in res.outcomes.columns)
+    plain = spillover.run(MINI, runs=16, seed=1, counterfactual=False)  # no such claim: not run
+    assert not any("_without_transfers" in c for c in plain.outcomes.columns)

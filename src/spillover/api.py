@@ -28,6 +28,7 @@ from spillover.results.result import RunResult
 from spillover.results.store import default_out, write_result
 from spillover.scenario.load import builtin_names, builtin_path, load_scenario, resolve
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import claims_read_twins
 from spillover.scenario.summary import summarize
 
 __all__ = ["Execution", "analyse", "audit", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
@@ -171,7 +172,8 @@ def run(
         A given experiments table instead of the design, e.g. a calibration's posterior
         (``spillover.analysis.posterior_design``); the runs are then its rows.
     counterfactual
-        Also run every policy without transfers (``*_without_transfers`` outcomes).
+        Also run every policy without transfers (``*_without_transfers`` outcomes). Always on
+        when a claim reads such an outcome, so that the claim can be evaluated.
     out
         Folder to write (``"auto"`` for ``runs/<scenario>-<UTC timestamp>``); ``None``
         keeps everything in memory. Written as ``<out>.partial`` while running, with each
@@ -219,6 +221,7 @@ def run(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
     if extra_policies:
         sc = add_policies(sc, extra_policies)
+    counterfactual = counterfactual or claims_read_twins(sc)
     todo = _Cases.of(sc, cases, case, experiments, ex, counterfactual)
     pl = _plan(sc, case, ex.seed, policies, counterfactual, save_series)
     manifest = build_manifest(pl, ex, command)

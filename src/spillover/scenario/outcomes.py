@@ -227,6 +227,16 @@ def is_twin(column: str) -> bool:
     return column.partition(".")[0].endswith(f"_{WITHOUT_TRANSFERS}")
 
 
+def claims_read_twins(sc: Scenario) -> bool:
+    """True when a claim, or a case's reading of one, reads a ``*_without_transfers`` column:
+    a run must then include the counterfactual for the claim to be evaluated."""
+    from spillover.scenario.expr import parse
+
+    exprs = [c.expr for c in sc.claims.values()]
+    exprs += [c.expr for case in sc.cases.values() for c in case.claims.values() if c.expr]
+    return any(is_twin(col) for e in exprs for col in parse(e).columns())
+
+
 def twins() -> dict[str, str]:
     """Family name → its twin's family name, for families with a twin."""
     return {f.name: f"{f.name}_{WITHOUT_TRANSFERS}" for f in FAMILIES if f.twin}
