@@ -214,7 +214,7 @@ def test_progress_doctests() -> None:
 def test_results_do_not_depend_on_the_chunk_size_the_cli_picks(tmp_path) -> None:
     from spillover.cli.progress import auto_chunk_size
 
-    auto = auto_chunk_size(200, variants=8, days=730)  # nk-russia-2023: 4 policies, 730 days
+    auto = auto_chunk_size(200, variants=14, days=730)  # nk-russia-2023: 7 policies, 730 days
     assert auto < 100  # so the run below has several chunks
     frames = []
     for extra in ([], ["--chunk-size", "1000"]):
