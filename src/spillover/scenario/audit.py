@@ -117,8 +117,8 @@ def numbers(sc: Scenario) -> pd.DataFrame:
 
     >>> from spillover.scenario.load import load_scenario
     >>> t = numbers(load_scenario("nk-russia-2023"))
-    >>> t.set_index("input").loc["rus_fire_rate", "tag"]
-    'judgment'
+    >>> t.set_index("path").loc["demand.RUS.shell152.constant", ["input", "tag"]].tolist()
+    ['rus_fire_rate', 'judgment']
     """
     unwritten = set(_defaults(sc))
     rows = [{**_quantity_row(path, q), **({"tag": "default"} if path in unwritten else {})}
