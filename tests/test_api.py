@@ -107,8 +107,8 @@ def test_a_claim_on_the_counterfactual_runs_it_even_when_not_asked(tmp_path) -> 
     import yaml
 
     doc = yaml.safe_load(MINI.read_text())
-    doc["claims"]["adds"] = {"text": "The transfers add to the stock's run.", "source": "test",
-                             "expr": "first_shortfall[R, shell] - first_shortfall_without_transfers[R, shell] > 0"}
+    twin = "first_shortfall[R, shell] - first_shortfall_without_transfers[R, shell] > 0"
+    doc["claims"]["adds"] = {"text": "The transfers add to the stock's run.", "source": "test", "expr": twin}
     path = tmp_path / "twin.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     res = spillover.run(path, runs=16, seed=1, counterfactual=False)
