@@ -180,7 +180,7 @@ GRADE_WORDS = {"A": "completely reliable", "B": "usually reliable", "C": "fairly
 def _grade(s: Mapping[str, Any]) -> dict[str, str]:
     g = s.get("grade")
     return {"grade": str(g) if g else "ungraded", "grade_words": GRADE_WORDS.get(str(g), "not graded"),
-            "grade_note": str(s.get("note") or "")}
+            "grade_note": str(s.get("note") or "").strip().rstrip(".")}
 
 
 def source_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
