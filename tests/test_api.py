@@ -116,3 +116,10 @@ def test_a_claim_on_the_counterfactual_runs_it_even_when_not_asked(tmp_path) -> 
     assert any(c.endswith("_without_transfers.R.shell") for c in res.outcomes.columns)
     plain = spillover.run(MINI, runs=16, seed=1, counterfactual=False)  # no such claim: not run
     assert not any("_without_transfers" in c for c in plain.outcomes.columns)
+    from spillover.analysis.ablation import ablate
+    from spillover.analysis.robustness import robust
+
+    sc = spillover.load_scenario(path)
+    effects = ablate(sc, runs=16, seed=1).effects  # the twin claim is left out, the others compared
+    assert "adds" not in set(effects["quantity"]) and "lasting" in set(effects["quantity"])
+    assert "adds" in set(robust(sc, runs=16, seed=1)["quantity"])

@@ -58,9 +58,9 @@ def nk():
 
 def test_declared_flows_make_miscalculation_zero_by_construction(nk) -> None:
     t = claim_rows(nk, nk.cases).set_index(["claim", "policy"])
-    assert t.loc[("secrecy_misleads", "transparent-limited"), "words"] == "by construction"
+    assert t.loc[("secrecy_misleads", "recommended"), "words"] == "by construction"
     assert t.loc[("secrecy_misleads", "status-quo"), "words"] != "by construction"
-    assert not t.loc[("china_turns", "transparent-limited"), "by_construction"]
+    assert not t.loc[("china_turns", "recommended"), "by_construction"]
 
 
 def test_the_key_judgments_carry_cases_confidence_drivers_and_the_policy(nk) -> None:
