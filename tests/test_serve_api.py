@@ -166,8 +166,8 @@ def test_declared_transfers_remove_miscalculation(client: TestClient) -> None:
     assert peak["custom"]["mean"] == 0.0  # declared flows are seen exactly
     assert peak["status-quo"]["mean"] > 0.05
     claims = {(c["claim"], c["policy"]): c for c in client.get(f"/api/runs/{job['id']}/claims").json()}
-    assert claims[("secrecy_misleads", "custom")]["probability"] == 0.0
-    assert claims[("secrecy_misleads", "status-quo")]["probability"] > 0.3
+    assert claims[("secrecy_misleads", "custom")]["probability"] == 0.0  # no misreading: no miscalculation
+    assert claims[("secrecy_misleads", "status-quo")]["probability"] > 0.0
 
 
 def test_custom_only_run_and_presets_by_name(client: TestClient) -> None:

@@ -41,9 +41,10 @@ from spillover.results.result import RunResult
 from spillover.results.store import default_out, write_result
 from spillover.scenario.load import builtin_names, builtin_path, load_scenario, resolve
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import claims_read_twins
 from spillover.scenario.summary import summarize
 
-__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
+__all__ = ["Execution", "analyse", "audit", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
 
 
 def scenarios() -> pd.DataFrame:
@@ -88,6 +89,31 @@ def _in_units(sc: Scenario, column: str, description: str) -> str:
     if munition is None or not description.startswith("Rounds "):
         return description
     return f"{munition.unit[:1].upper()}{munition.unit[1:]} {description.removeprefix('Rounds ')}"
+
+
+def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, seed: int = 0,
+          **options: Any) -> pd.DataFrame:
+    """Every number of a scenario with its tag, and how much of each claim rests on judgment.
+
+    One row per number written in the file (``kind`` ``number``): its ``path``, the sampled
+    ``input`` it belongs to, its ``value`` as written, its range (``low``, ``high``), its
+    ``tag`` (``sourced``, ``judgment`` or ``unsourced``), its ``source`` keys and its
+    ``rationale`` (the number's note, or the one-line rationale of the claim, policy or
+    indicator a plain number belongs to). Then one row per claim (``kind`` ``claim``) with the
+    shares of its attribution from judged and from sourced inputs (``judgment_share``,
+    ``sourced_share``) and its drivers in ``rationale``, from ``runs`` runs of the baseline
+    policy (the attribution the report's headline uses). ``options`` are further
+    :class:`~spillover.ensemble.settings.Execution` fields (``workers``, ...).
+
+    >>> t = audit("nk-russia-2023", runs=200, seed=1)
+    >>> sorted(set(t["kind"])), t.loc[t["input"] == "rus_fire_rate", "tag"].iloc[0]
+    (['claim', 'number'], 'judgment')
+    """
+    from spillover.analysis.audit import audit_table
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    result = run(sc, runs=runs, seed=seed, policies=[next(iter(sc.policies))], report=False, **options)
+    return audit_table(sc, result)
 
 
 def warmup() -> dict[str, Any]:
@@ -178,7 +204,8 @@ def run(
         A given experiments table instead of the design, e.g. a calibration's posterior
         (``spillover.analysis.posterior_design``); the runs are then its rows.
     counterfactual
-        Also run every policy without transfers (``*_without_transfers`` outcomes).
+        Also run every policy without transfers (``*_without_transfers`` outcomes). Always on
+        when a claim reads such an outcome, so that the claim can be evaluated.
     out
         Folder to write (``"auto"`` for ``runs/<scenario>-<UTC timestamp>``); ``None``
         keeps everything in memory. Written as ``<out>.partial`` while running, with each
@@ -225,8 +252,8 @@ def run(
     --------
     >>> import spillover
     >>> res = spillover.run("nk-russia-2023", runs=64, seed=1)
-    >>> sorted(res.outcomes["policy"].unique())[:2]
-    ['covert-limited', 'status-quo']
+    >>> list(res.outcomes["policy"].unique())[:2]
+    ['status-quo', 'recommended']
     """
     started = time.perf_counter()
     ex = Execution.of(settings, options)
@@ -237,6 +264,7 @@ def run(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
     if extra_policies:
         sc = add_policies(sc, extra_policies)
+    counterfactual = counterfactual or claims_read_twins(sc)
     todo = CaseRequest.of(sc, cases, case, experiments, ex, counterfactual)
     pl = _plan(sc, case, ex.seed, policies, counterfactual, save_series)
     if resample and experiments is not None:
@@ -412,7 +440,7 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     enrich(result, sc)  # orders of effect and the regret table: cheap, in every report
     done = None
     if cases is not None:
-        done = _run_cases(cases, ens, count)
+        done = cases.run(ens, count)
         result.extra["case_outcomes"] = done.outcomes
         timings["cases"] = sum(done.seconds.values())
     result.extra["analysis"].update(headline_sections(result, done))  # drivers and the first screen
@@ -421,22 +449,6 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["peak_rss_mb"] = peak_rss_mb()
     return result
-
-
-def _run_cases(cases: CaseRequest, ens: Ensemble,
-               count: Callable[[Sequence[Any]], pd.DataFrame] | None) -> Any:
-    """The cases on the ensemble's runs; claims of cases that only re-read them counted on its outcomes."""
-    from spillover.analysis.cases import run_cases
-    from spillover.analysis.claims import evaluate_claims
-
-    def over_outcomes(claims: Sequence[Any]) -> pd.DataFrame:
-        return evaluate_claims(ens.outcomes, claims)
-
-    ex, report = cases.ex, cases.ex.progress
-    if report is not None:  # the cases' runs continue the count of the scenario's own
-        ex = ex.but(progress=lambda done, total: report(cases.ex.runs + done, cases.ex.runs + total))
-    return run_cases(cases.scenario, cases.names, ens.policies, ex, ens.outcomes,
-                     count or over_outcomes, cases.counterfactual, IN_MEMORY_RUNS)
 
 
 def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], origins: Sequence[Any],

@@ -27,13 +27,14 @@ from spillover.analysis.claims import (
     claim_counts,
     claims_of,
     claims_table,
+    evaluate_claims,
 )
 from spillover.engine.histogram import SeriesSpec
 from spillover.ensemble.chunks import ChunkResult
 from spillover.ensemble.design import MemoryDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
-from spillover.results.assemble import Assembler, canonical
+from spillover.results.assemble import Assembler, Ensemble, canonical
 from spillover.scenario.cases import case_inputs, case_scenario, changes, check_cases, simulated
 from spillover.scenario.model import Scenario
 from spillover.scenario.outcomes import compared_columns
@@ -205,3 +206,17 @@ class CaseRequest:
         if names and case is not None:
             raise ValueError(f"case '{case}' runs alone; leave out the other cases")
         return cls(sc, names, ex, counterfactual) if names else None
+
+    def run(self, ens: Ensemble, count: Callable[[Sequence[Any]], pd.DataFrame] | None = None) -> CaseRun:
+        """The cases on the ensemble's runs; the claims of cases that only re-read them are
+        counted by ``count`` (every run, in a folder), else on the ensemble's outcomes."""
+        from spillover.results.folder import IN_MEMORY_RUNS
+
+        def over_outcomes(claims: Sequence[Any]) -> pd.DataFrame:
+            return evaluate_claims(ens.outcomes, claims)
+
+        ex, report = self.ex, self.ex.progress
+        if report is not None:  # the cases' runs continue the count of the scenario's own
+            ex = ex.but(progress=lambda done, total: report(self.ex.runs + done, self.ex.runs + total))
+        return run_cases(self.scenario, self.names, ens.policies, ex, ens.outcomes,
+                         count or over_outcomes, self.counterfactual, IN_MEMORY_RUNS)

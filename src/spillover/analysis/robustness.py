@@ -25,7 +25,7 @@ from spillover.results.assemble import run_in_memory
 from spillover.scenario.directions import claim_directions, outcome_directions
 from spillover.scenario.expr import ExprError, compile_expr
 from spillover.scenario.model import Prefer, Scenario
-from spillover.scenario.outcomes import compared_columns
+from spillover.scenario.outcomes import claims_read_twins, compared_columns
 
 __all__ = ["REGRET_COLUMNS", "UNDECLARED", "default_higher", "default_quantities", "directions",
            "regret_summary", "regret_table", "robust", "scenario_quantities"]
@@ -234,7 +234,7 @@ def robust(
     """
     if outcomes is None:
         ex = Execution.of(settings, options)
-        pl = plan(sc, ex.seed, counterfactual=False, series=False)
+        pl = plan(sc, ex.seed, counterfactual=claims_read_twins(sc), series=False)
         outcomes = run_in_memory(pl, ex).outcomes
     qs = dict(quantities) if quantities else available(scenario_quantities(sc), outcomes)
     sides = directions(sc)
