@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
 
 from spillover.engine.draws import draw
 from spillover.engine.params import build_params
@@ -23,8 +22,13 @@ from spillover.scenario.model import Scenario
 
 # Property tests check behaviour, not speed: a busy 2-core CI machine must not fail them on
 # hypothesis' 200 ms deadline. Their examples stay seeded (derandomize) so a run is repeatable.
-settings.register_profile("spillover", deadline=None, derandomize=True)
-settings.load_profile("spillover")
+try:  # the core-only install (make test-core) runs without hypothesis
+    from hypothesis import settings
+except ImportError:
+    pass
+else:
+    settings.register_profile("spillover", deadline=None, derandomize=True)
+    settings.load_profile("spillover")
 
 HERE = Path(__file__).parent
 MINI = HERE / "scenarios" / "mini.yaml"
