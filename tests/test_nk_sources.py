@@ -110,9 +110,10 @@ def test_plain_numbers_are_judgments_with_a_rationale(table):
 def _cumulative(nk, day: dt.date, transfer: str) -> float:
     steps = nk.transfers[transfer].rate.piecewise
     total = 0.0
+    starts = [s.start.first_date for s in steps]  # fixed dates (a step's date may be uncertain)
     for k, step in enumerate(steps):
-        end = steps[k + 1].start if k + 1 < len(steps) else dt.date.max
-        days = (min(day, end) - step.start).days
+        end = starts[k + 1] if k + 1 < len(steps) else dt.date.max
+        days = (min(day, end) - starts[k]).days
         total += max(days, 0) * step.rate.nominal
     return total
 

@@ -124,8 +124,11 @@ def numbers(sc: Scenario) -> pd.DataFrame:
     >>> t.set_index("path").loc["demand.RUS.shell152.constant", ["input", "tag"]].tolist()
     ['rus_fire_rate', 'judgment']
     """
+    from spillover.scenario.dates import DateQuantity
+
     unwritten = set(_defaults(sc))
     rows = [{**_quantity_row(path, q), **({"tag": "default"} if path in unwritten else {})}
-            for path, q in quantities(sc)]
+            for path, q in quantities(sc)
+            if not (isinstance(q, DateQuantity) and not q.uncertain)]  # a plain date is no number
     rows += list(_plain(sc)) + list(_cases(sc))
     return pd.DataFrame(rows, columns=list(NUMBER_COLUMNS))
