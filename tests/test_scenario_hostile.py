@@ -246,3 +246,21 @@ def test_a_delay_beyond_the_horizon_runs_as_never_delivered_within_the_run() -> 
 
     far = outcomes("uniform: [1.0e+14, 1.0e+15]")  # was "array is too big" (a ring of 1e15 days)
     pd.testing.assert_frame_equal(far, outcomes("uniform: [1.0e+3, 1.0e+4]"))  # both past the 120-day horizon
+
+
+FEATURES = Path(__file__).parent / "scenarios" / "features.yaml"
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("produced: {actor: L, munition: drone}", "produced: {actor: {x: 1}, munition: drone}"),
+    ("leaked: {actor: D, munition: interceptor}", "leaked: {actor: [D], munition: interceptor}"),
+    ("start_production: {actor: D, munition: interceptor}", "start_production: {actor: [D], munition: interceptor}"),
+])
+def test_an_actor_that_is_not_a_name_is_a_located_error(tmp_path: Path, old: str, new: str) -> None:
+    text = FEATURES.read_text()
+    assert old in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    assert all(p.line > 0 for p in err.value.problems)

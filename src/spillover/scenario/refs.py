@@ -122,7 +122,9 @@ class RefChecker:
         self.problems: list[Problem] = []
 
     def ref(self, name: Any, names: NameSet | None, what: str, path: Path_, key: bool = False) -> bool:
-        if names is None or not isinstance(name, str) or name in names:
+        if not isinstance(name, str):  # the shape check reports it; nothing to look up
+            return False
+        if names is None or name in names:
             return True
         self.problems.append(self.doc.problem(path, f"unknown {what} '{name}'"
                                               f"{self.hints.did_you_mean(name, names)}", key=key))
