@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,23 @@ def test_the_command_prints_a_scorecard(evidence: Path, tmp_path: Path,
     assert np.isfinite(card["crps"]).all()
     page = (tmp_path / "b" / "backtest.html").read_text()
     assert "mean CRPS of the later observations by origin" in page and "Plotly.newPlot" in page
+
+
+@pytest.mark.parametrize(("origins", "message"), [
+    (["2000-01-01"], "lies outside the run"),
+    (["2999-01-01"], "lies outside the run"),
+])
+def test_origins_outside_the_run_are_refused(origins: list[str], message: str) -> None:
+    from spillover.analysis.backtest import checked_origins
+
+    with pytest.raises(ValueError, match=message):
+        checked_origins(dt.date(2024, 1, 1), 100, origins)
+
+
+def test_an_origin_given_twice_is_refused_and_the_rest_are_sorted() -> None:
+    from spillover.analysis.backtest import checked_origins
+
+    with pytest.raises(ValueError, match="given twice"):
+        checked_origins(dt.date(2024, 1, 1), 100, ["2024-02-01", "2024-02-01"])
+    assert checked_origins(dt.date(2024, 1, 1), 100, ["2024-03-01", "2024-02-01"]) == [
+        dt.date(2024, 2, 1), dt.date(2024, 3, 1)]

@@ -463,15 +463,13 @@ def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], or
     ``scorecard.parquet``, ``manifest.json`` and (``report``) ``backtest.html``, a plot of
     each method's CRPS by origin with the scorecard, are written there.
     """
-    import datetime as _dt
-
-    from spillover.analysis.backtest import run_backtest, scorecard
+    from spillover.analysis.backtest import checked_origins, run_backtest, scorecard
     from spillover.scenario.evidence_load import load_evidence
 
     started = time.perf_counter()
     ex = Execution.of(settings, options)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
-    days = sorted(_dt.date.fromisoformat(o) if isinstance(o, str) else o for o in origins)
+    days = checked_origins(sc.start, sc.horizon, origins)
     evset = load_evidence(list(evidence), sc)
     table, timings = run_backtest(sc, evset, days, ex)
     card = scorecard(table)
@@ -494,3 +492,4 @@ def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], or
 
             write_backtest_report(table, card, manifest, path / "backtest.html")
     return {"table": table, "scorecard": card, "manifest": manifest, "path": path}
+

@@ -126,3 +126,22 @@ def run_backtest(sc: Any, evidence: Any, origins: Sequence[dt.date], ex: Any) ->
     assert ens.observed is not None
     frame = Frame.of(ens.observed, ens.experiments, evidence.nuisance, ex.seed)
     return backtest(evidence.observations, frame, origins, sc.start, ex.seed), ens.timings
+
+
+def checked_origins(start: dt.date, horizon: int, origins: Sequence[Any]) -> list[dt.date]:
+    """The backtest's origins as sorted dates, each once and within the run.
+
+    >>> checked_origins(dt.date(2024, 1, 1), 10, ["2024-01-05", "2024-01-02"])
+    [datetime.date(2024, 1, 2), datetime.date(2024, 1, 5)]
+    >>> checked_origins(dt.date(2024, 1, 1), 10, ["2023-12-31"])
+    Traceback (most recent call last):
+    ValueError: origin 2023-12-31 lies outside the run (2024-01-01 to 2024-01-10)
+    """
+    days = [dt.date.fromisoformat(o) if isinstance(o, str) else o for o in origins]
+    end = start + dt.timedelta(days=horizon - 1)
+    for d in days:
+        if not start <= d <= end:
+            raise ValueError(f"origin {d} lies outside the run ({start} to {end})")
+    if len(set(days)) < len(days):
+        raise ValueError(f"an origin is given twice: {', '.join(str(d) for d in days)}")
+    return sorted(days)

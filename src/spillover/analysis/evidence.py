@@ -149,9 +149,14 @@ def log_likelihoods(obs: Sequence[Obs], frame: Frame) -> np.ndarray:
 
 
 def ess(w: np.ndarray) -> float:
-    """Effective sample size ``(Σw)² / Σw²`` (0 for no weight at all)."""
+    """Effective sample size ``(Σw)² / Σw²`` (0 for no weight at all), rounded to 9 decimals
+    so that equal weights give exactly the run count, not one rounding error below it.
+
+    >>> ess(np.full(200, 1 / 200)), ess(np.array([1.0, 0.0]))
+    (200.0, 1.0)
+    """
     s2 = float(np.sum(w * w))
-    return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
+    return min(float(w.size), round(float(np.sum(w)) ** 2 / s2, 9)) if s2 > 0 else 0.0
 
 
 def normalised(logl: np.ndarray, obs: Sequence[Obs]) -> np.ndarray:
