@@ -4,6 +4,8 @@ an error under strict validation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from spillover.scenario.errors import Problem, ScenarioError
@@ -208,3 +210,18 @@ events:
   strike: {name: strike, trigger: {yes: 2024-02-01}}  # here
 """, "# here")
     assert "unknown key 'yes'" in p.message
+
+
+@pytest.mark.parametrize("dates", ["2024-04-01, 2024-05-01, 2024-06-15",
+                                   "2024-02-01, 2024-02-15, 2030-03-15"])
+def test_an_uncertain_step_date_that_can_fall_outside_the_run_is_located(tmp_path, dates: str) -> None:
+    from spillover.scenario.load import load_scenario
+
+    features = Path(__file__).parent / "scenarios" / "features.yaml"
+    old = "{triangular: [2024-02-01, 2024-02-15, 2024-03-15], judgment: true}"
+    text = features.read_text()
+    assert old in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, "{triangular: [" + dates + "], judgment: true}"))
+    with pytest.raises(ScenarioError, match="every date it can take must fall within the run"):
+        load_scenario(bad)

@@ -254,7 +254,8 @@ FEATURES = Path(__file__).parent / "scenarios" / "features.yaml"
 @pytest.mark.parametrize(("old", "new"), [
     ("produced: {actor: L, munition: drone}", "produced: {actor: {x: 1}, munition: drone}"),
     ("leaked: {actor: D, munition: interceptor}", "leaked: {actor: [D], munition: interceptor}"),
-    ("start_production: {actor: D, munition: interceptor}", "start_production: {actor: [D], munition: interceptor}"),
+    ("start_production: {actor: D, munition: interceptor}",
+     "start_production: {actor: [D], munition: interceptor}"),
 ])
 def test_an_actor_that_is_not_a_name_is_a_located_error(tmp_path: Path, old: str, new: str) -> None:
     text = FEATURES.read_text()

@@ -45,10 +45,14 @@ def check_dates(c: Checker) -> None:
     last = span[1]
     for path, schedule in _schedules(c):
         for i, step in enumerate(schedule.piecewise or []):
-            if step.start.first_date > last:
-                c.bad((*path, "piecewise", i, "from"), f"this step starts on {step.start.first_date}, after "
+            day = step.start
+            if day.first_date > last:
+                c.bad((*path, "piecewise", i, "from"), f"this step starts on {day.first_date}, after "
                       f"the horizon's last day {last} (start {start} plus {horizon} days); it never "
                       "takes effect")
+            elif day.uncertain and (day.first_date < start or day.last_date > last):
+                c.bad((*path, "piecewise", i, "from"), f"this uncertain date can be {day.first_date} to "
+                      f"{day.last_date}; every date it can take must fall within the run ({start} to {last})")
     check_dated_events(c, *span)
     check_lumps(c, *span)
     check_lever_windows(c, *span)
