@@ -7,7 +7,11 @@ outside it would silently never matter.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterator
 from typing import Any
+
+from pydantic import ValidationError
 
 from spillover.scenario.checker import Checker, Path_
 from spillover.scenario.dates import DateQuantity
@@ -74,19 +78,33 @@ def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
                       f"{bad}, outside the run ({first} to {last}); it would never be paid")
 
 
-def _sorted_windows(windows: list[Window]) -> list[tuple[int, Window]]:
-    return sorted(enumerate(windows), key=lambda iw: iw[1].start or dt.date.min)
+Setting = float | list[tuple[int, Window]]
+
+
+def lever_settings(c: Checker) -> Iterator[tuple[Path_, Setting]]:
+    """Each lever's setting in each policy as the file gives it: a number, or the windows that
+    validate (with their index). A policy that failed validation (one window's from after its
+    to) still has its other windows and values checked."""
+    for path, value in match(c.data, ("policies", ANY, "levers", ANY)):
+        if isinstance(value, list):
+            yield path, [(i, w) for i, raw in enumerate(value) if (w := _window(raw)) is not None]
+        elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            yield path, float(value)
+
+
+def _window(raw: Any) -> Window | None:
+    try:
+        return Window.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 def check_lever_windows(c: Checker, first: dt.date, last: dt.date) -> None:
     """Windows of one lever may not overlap; a window wholly outside the run is a warning."""
-    for pol, spec in c.sc.policies.items():
-        for lever, value in spec.levers.items():
-            if not isinstance(value, list):
-                continue
-            path: Path_ = ("policies", pol, "levers", lever)
+    for path, value in lever_settings(c):
+        if isinstance(value, list):
             prev: Window | None = None
-            for i, w in _sorted_windows(value):
+            for i, w in sorted(value, key=lambda iw: iw[1].start or dt.date.min):
                 if prev is not None and (prev.end is None or (w.start or dt.date.min) <= prev.end):
                     c.bad((*path, i), f"this window ({w.text()}) overlaps the one before ({prev.text()}); "
                           "the windows of one lever may not overlap: end one before the next begins")
