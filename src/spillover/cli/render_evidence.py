@@ -7,6 +7,10 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
+from spillover.report.evidence_cells import percentile_text, reported_text, stands_out
+
+__all__ = ["ess_line", "render_evidence", "render_fit", "stands_out"]
+
 
 def pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{100 * x:.0f}%"
@@ -59,25 +63,15 @@ def render_inputs_moved(cond: Any, top: int = 6) -> Table:
     return t
 
 
-def stands_out(form: str, percentile: float) -> bool:
-    """A reported number in the outer 1% either side; a bound that (nearly) every run breaks."""
-    if form == "more_than":
-        return percentile > 0.99
-    if form == "less_than":
-        return percentile < 0.01
-    return not 0.01 <= percentile <= 0.99
-
-
 def render_fit(cond: Any) -> Table:
     """Each observation's predictive percentile: near 0% or 100%, the report stands out."""
     t = Table(title="Observations: where each report falls among the runs (prior → posterior percentile)")
     for col in ("observation", "date", "grade", "reported", "prior", "posterior", "used"):
         t.add_column(col, justify="right" if col in ("reported", "prior", "posterior") else "left")
     for row in cond.fit.itertuples():
-        flag = " !" if cond.confident and row.used and stands_out(row.form, row.percentile) else ""
-        post = pct(row.percentile) + flag if cond.confident else "–"
-        t.add_row(str(row.observation), row.date, row.grade, _g(row.reported), pct(row.prior_percentile),
-                  post, "yes" if row.used else "later")
+        post = percentile_text(row.form, row.percentile) if cond.confident else "–"
+        t.add_row(str(row.observation), row.date, row.grade, reported_text(row.form, row.reported),
+                  percentile_text(row.form, row.prior_percentile), post, "yes" if row.used else "later")
     return t
 
 

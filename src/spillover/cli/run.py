@@ -135,6 +135,10 @@ def run_and_print(opts: RunOptions) -> None:
     result = _resume(opts, show) if opts.resume is not None else _run(opts, show)
     if not shown:
         show(result)
+    cond = result.extra.get("evidence")
+    if opts.resample and cond is not None and cond.confident and not cond.resampled:
+        console.print(f"--resample was not needed: the effective sample size ({cond.ess:,.1f}) is already above "
+                      f"the floor of {cond.summary()['ess_floor']:.0f}", markup=False, highlight=False)
     m = result.manifest
     console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
