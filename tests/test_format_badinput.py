@@ -73,6 +73,7 @@ events:
     trigger: {on: 2025-01-01}  # here
 """, "# here")
     assert "2025-01-01" in p.message and "outside the run" in p.message and "horizon" in p.message
+    assert "date is 2025-01-01" in p.message and "can be" not in p.message  # a fixed date is, not can be
 
 
 def test_an_uncertain_date_that_can_fall_outside_the_horizon() -> None:
@@ -82,7 +83,7 @@ events:
     name: late
     trigger: {on: {uniform: [2024-03-01, 2024-05-01], judgment: true}}  # here
 """, "# here")
-    assert "2024-05-01" in p.message and "outside the run" in p.message
+    assert "2024-05-01" in p.message and "outside the run" in p.message and "date can be 2024-05-01" in p.message
 
 
 def test_a_coupled_demand_that_follows_itself() -> None:

@@ -27,6 +27,11 @@ def _outside(q: DateQuantity, first: dt.date, last: dt.date) -> dt.date | None:
     return lo if lo < first else hi if hi > last else None
 
 
+def _can_be(q: DateQuantity, bad: dt.date) -> str:
+    """``is 2025-03-01`` for a fixed date, ``can be 2025-03-01`` for an uncertain one."""
+    return f"is {bad}" if q.first_date == q.last_date else f"can be {bad}"
+
+
 def _schedules(c: Checker) -> list[tuple[Path_, Schedule]]:
     sc = c.sc
     out: list[tuple[Path_, Schedule]] = []
@@ -64,9 +69,9 @@ def check_dated_events(c: Checker, first: dt.date, last: dt.date) -> None:
         on = ev.trigger.on
         bad = _outside(on, first, last) if on is not None else None
         if bad is not None:
-            c.bad(("events", e, "trigger", "on"), f"this event's date can be {bad}, outside the run ({first} "
-                  f"to {last}); it would never fire there. Move the date inside the run or change the "
-                  "horizon")
+            c.bad(("events", e, "trigger", "on"), f"this event's date {_can_be(on, bad)}, outside the run "
+                  f"({first} to {last}); it would never fire there. Move the date inside the run or change "
+                  "the horizon")
 
 
 def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
@@ -74,8 +79,8 @@ def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
         for i, lump in enumerate(tr.compensation.lumps if tr.compensation else []):
             bad = _outside(lump.on, first, last)
             if bad is not None:
-                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date can be "
-                      f"{bad}, outside the run ({first} to {last}); it would never be paid")
+                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date "
+                      f"{_can_be(lump.on, bad)}, outside the run ({first} to {last}); it would never be paid")
 
 
 Setting = float | list[tuple[int, Window]]
