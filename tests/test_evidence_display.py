@@ -75,3 +75,27 @@ def test_resample_says_when_it_was_not_needed(tmp_path: Path) -> None:
                                    "--out", str(tmp_path / "out"), "--no-report"])
     assert got.exit_code == 0, got.output
     assert "--resample was not needed: the effective sample size" in got.output
+
+
+def test_an_uncertain_date_moved_by_the_evidence_is_shown_as_dates() -> None:
+    from spillover.cli.render_evidence import render_inputs_moved
+    from spillover.scenario.load import load_scenario
+    from spillover.scenario.summary import summarize
+
+    summary = summarize(load_scenario("iran-russia-2022"))
+    dated = [i["name"] for i in summary["inputs"] if i["date"]]
+    assert dated, "iran-russia-2022 has an uncertain date"
+    cond = _cond()
+    cond.inputs = pd.DataFrame([{"input": dated[0], "prior_q50": 198.0, "prior_q05": 152.0, "prior_q95": 244.0,
+                                 "posterior_q50": 200.0, "posterior_q05": 160.0, "posterior_q95": 230.0,
+                                 "shift": 0.02, "narrowing": 0.2}])
+    console = Console(width=200, record=True)
+    console.print(render_inputs_moved(cond, summary=summary))
+    start = __import__("datetime").date.fromisoformat(summary["start"])
+    day = (start + __import__("datetime").timedelta(days=198)).isoformat()
+    text = console.export_text()
+    assert day in text and "198 (" not in text, text
+    page = SimpleNamespace(result=SimpleNamespace(extra={"evidence": cond}, scenario_summary=summary),
+                           manifest={})
+    d = evidence(page)
+    assert d is not None and d["inputs"][0]["prior"].startswith(day)

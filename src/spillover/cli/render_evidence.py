@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from spillover.report.evidence_cells import percentile_text, reported_text, stands_out
+from spillover.report.evidence_cells import input_formatter, percentile_text, reported_text, stands_out
 
 __all__ = ["ess_line", "render_evidence", "render_fit", "stands_out"]
 
@@ -51,15 +51,17 @@ def render_evidence_claims(cond: Any) -> Table:
     return t
 
 
-def render_inputs_moved(cond: Any, top: int = 6) -> Table:
-    """The inputs the evidence moved most: prior and posterior 5/50/95% quantiles."""
+def render_inputs_moved(cond: Any, top: int = 6, summary: dict[str, Any] | None = None) -> Table:
+    """The inputs the evidence moved most: prior and posterior 5/50/95% quantiles (dates as dates)."""
+    v = input_formatter(summary or {}, _g)
     t = Table(title="Inputs the evidence moved most: median (5–95%)")
     for col in ("input", "prior", "posterior", "median shift", "narrowing"):
         t.add_column(col, justify="left" if col == "input" else "right")
     for row in cond.inputs.head(top).itertuples():
-        post = (f"{_g(row.posterior_q50)} ({_g(row.posterior_q05)}–{_g(row.posterior_q95)})",
+        n = str(row.input)
+        post = (f"{v(n, row.posterior_q50)} ({v(n, row.posterior_q05)}–{v(n, row.posterior_q95)})",
                 f"{100 * row.shift:+.0f}% of range", pct(row.narrowing)) if cond.confident else ("–",) * 3
-        t.add_row(str(row.input), f"{_g(row.prior_q50)} ({_g(row.prior_q05)}–{_g(row.prior_q95)})", *post)
+        t.add_row(n, f"{v(n, row.prior_q50)} ({v(n, row.prior_q05)}–{v(n, row.prior_q95)})", *post)
     return t
 
 
@@ -75,7 +77,7 @@ def render_fit(cond: Any) -> Table:
     return t
 
 
-def render_evidence(cond: Any) -> list[object]:
+def render_evidence(cond: Any, summary: dict[str, Any] | None = None) -> list[object]:
     """Everything ``spillover run --evidence`` adds to the summary."""
     claims = [render_evidence_claims(cond)] if len(cond.claims) else []
-    return [ess_line(cond), *claims, render_inputs_moved(cond), render_fit(cond)]
+    return [ess_line(cond), *claims, render_inputs_moved(cond, summary=summary), render_fit(cond)]

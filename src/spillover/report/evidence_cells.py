@@ -3,8 +3,11 @@ among the runs (its predictive percentile), and which evidence file it came from
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
+from collections.abc import Callable, Mapping
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -73,3 +76,21 @@ def shown_where(where: str) -> str:
     """``FILE:LINE`` with the file as :func:`shown_file` shows it."""
     file, sep, line = where.rpartition(":")
     return f"{shown_file(file)}{sep}{line}" if sep and line.isdigit() else shown_file(where)
+
+
+def input_formatter(summary: Mapping[str, Any], number: Callable[[float], str]) -> Callable[[str, float], str]:
+    """Formats an input's value: a date input (days of the run) as its date, others by ``number``.
+
+    >>> f = input_formatter({"start": "2024-01-01", "inputs": [{"name": "d", "date": True}]}, str)
+    >>> f("d", 59.6), f("x", 2.5)
+    ('2024-03-01', '2.5')
+    """
+    start = dt.date.fromisoformat(str(summary["start"])) if summary.get("start") else None
+    dates = {i["name"] for i in summary.get("inputs", []) if i.get("date")}
+
+    def fmt(name: str, value: float) -> str:
+        if start is None or name not in dates or math.isnan(value):
+            return number(value)
+        return (start + dt.timedelta(days=round(value))).isoformat()
+
+    return fmt
