@@ -48,7 +48,8 @@ def test_the_report_shows_bounds_yes_no_edges_and_the_built_in_name() -> None:
     assert rows["edge"]["prior"] == "<1% !" and rows["edge"]["posterior"] == "<1% !"
     assert d["files"][0]["file"] == "nk-russia-2023 (built-in)"
     assert all(r["where"].startswith("nk-russia-2023 (built-in):") for r in d["fit"])
-    assert not any(os.sep + "site-packages" in str(r) or str(Path(BUILTIN).parent) in str(r) for r in d["fit"])
+    folder = str(Path(BUILTIN).parent)
+    assert not any(os.sep + "site-packages" in str(r) or folder in str(r) for r in d["fit"])
 
 
 def test_the_terminal_flags_an_edge_percentile_and_shows_a_bound() -> None:
@@ -86,7 +87,8 @@ def test_an_uncertain_date_moved_by_the_evidence_is_shown_as_dates() -> None:
     dated = [i["name"] for i in summary["inputs"] if i["date"]]
     assert dated, "iran-russia-2022 has an uncertain date"
     cond = _cond()
-    cond.inputs = pd.DataFrame([{"input": dated[0], "prior_q50": 198.0, "prior_q05": 152.0, "prior_q95": 244.0,
+    cond.inputs = pd.DataFrame([{"input": dated[0], "prior_q50": 198.0, "prior_q05": 152.0,
+                                 "prior_q95": 244.0,
                                  "posterior_q50": 200.0, "posterior_q05": 160.0, "posterior_q95": 230.0,
                                  "shift": 0.02, "narrowing": 0.2}])
     console = Console(width=200, record=True)
@@ -99,3 +101,11 @@ def test_an_uncertain_date_moved_by_the_evidence_is_shown_as_dates() -> None:
                            manifest={})
     d = evidence(page)
     assert d is not None and d["inputs"][0]["prior"].startswith(day)
+
+
+def test_one_observation_is_singular() -> None:
+    from spillover.cli.render_evidence import ess_line
+
+    cond = _cond()
+    cond.used = ["bound"]
+    assert "1 observation, effective" in ess_line(cond)

@@ -23,7 +23,8 @@ def _g(x: float) -> str:
 def ess_line(cond: Any) -> str:
     """The effective sample size, and what it means for the numbers below it."""
     as_of = f" as of {cond.as_of}" if cond.as_of else ""
-    head = (f"Evidence{as_of}: {len(cond.used)} observations, effective sample size "
+    n = len(cond.used)
+    head = (f"Evidence{as_of}: {n} observation{'' if n == 1 else 's'}, effective sample size "
             f"{cond.ess:,.1f} of {cond.runs:,} runs")
     if cond.resampled:
         r = cond.resampled
