@@ -114,11 +114,11 @@ def test_a_scenarios_own_evidence_lists_every_problem_at_once(tmp_path: Path) ->
     body = """\
 evidence:
   observations:
-    a_grade: {date: 2024-02-01, source: count, grade: C7, measures: shipped(b_a), value: 20, error: {normal: 5}}
-    b_late: {date: 2029-02-01, source: count, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
-    c_src: {date: 2024-02-01, source: nosuch, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
-    d_tr: {date: 2024-02-01, source: count, grade: B2, measures: shipped(b_x), value: 20, error: {normal: 5}}
-    g_ev: {date: 2024-02-01, source: count, grade: B2, measures: fired(nope), value: true}
+    a: {date: 2024-02-01, source: count, grade: C7, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    b: {date: 2029-02-01, source: count, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    c: {date: 2024-02-01, source: nosuch, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    d: {date: 2024-02-01, source: count, grade: B2, measures: shipped(b_x), value: 20, error: {normal: 5}}
+    g: {date: 2024-02-01, source: count, grade: B2, measures: fired(nope), value: true}
 """
     path = tmp_path / "s.yaml"
     path.write_text(KNOWN.read_text() + body)

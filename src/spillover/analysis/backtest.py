@@ -135,8 +135,9 @@ def crps_skill(card: pd.DataFrame) -> np.ndarray:
 def worse_than_climatology(card: pd.DataFrame) -> list[str]:
     """One plain sentence per origin and unit where spillover's CRPS is worse than climatology's."""
     rows = card[(card["method"] == "spillover") & (card["skill"] < 0)]
-    return [f"At {r.origin} ({r.unit}), spillover forecasts worse than climatology (CRPS skill {r.skill:+.2f}): "
-            "the evidence known then moved the runs away from what came later" for r in rows.itertuples()]
+    return [f"At {r.origin} ({r.unit}), spillover forecasts worse than climatology "
+            f"(CRPS skill {r.skill:+.2f}): the evidence known then moved the runs away from what came later"
+            for r in rows.itertuples()]
 
 
 def run_backtest(sc: Any, evidence: Any, origins: Sequence[dt.date], ex: Any) -> tuple[pd.DataFrame, Any]:

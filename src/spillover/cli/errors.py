@@ -87,7 +87,8 @@ def _scenario(exc: BaseException, argv: list[str]) -> Outcome:
     data = _values(argv, "--data")
     if any(p.file == d or Path(p.file) == Path(d) for p in problems for d in data):
         return Outcome(USAGE, tuple(str(p) for p in problems))  # no other command checks a --data file
-    hint = f" (and {more} more {'problem' if more == 1 else 'problems'}: {_validate_line(argv)} lists them all)"
+    noun = "problem" if more == 1 else "problems"
+    hint = f" (and {more} more {noun}: {_validate_line(argv)} lists them all)"
     first = str(problems[0]) if problems[0].line else f"error: {problems[0]}"  # no place: no location
     return Outcome(USAGE, (first + (hint if more else ""),))
 

@@ -137,8 +137,9 @@ def run_and_print(opts: RunOptions) -> None:
         show(result)
     cond = result.extra.get("evidence")
     if opts.resample and cond is not None and cond.confident and not cond.resampled:
-        console.print(f"--resample was not needed: the effective sample size ({cond.ess:,.1f}) is already above "
-                      f"the floor of {cond.summary()['ess_floor']:.0f}", markup=False, highlight=False)
+        console.print(f"--resample was not needed: the effective sample size ({cond.ess:,.1f}) is "
+                      f"already above the floor of {cond.summary()['ess_floor']:.0f}",
+                      markup=False, highlight=False)
     m = result.manifest
     console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)

@@ -45,7 +45,8 @@ def _worse(card: pd.DataFrame) -> list[str]:
 
 
 def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, classes="num", float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}",
+    return df.to_html(index=False, classes="num",
+                      float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}",
                       na_rep="–", border=0)
 
 
@@ -63,7 +64,8 @@ def write_backtest_report(table: pd.DataFrame, card: pd.DataFrame, manifest: dic
     body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
             f"<script>{_plotly_js()}</script><style>{css}</style></head><body><main class='page'>"
-            f"<h1>{title}</h1><p class='explain'>Origins {html.escape(', '.join(manifest.get('origins', [])))}; "
+            f"<h1>{title}</h1><p class='explain'>Origins "
+            f"{html.escape(', '.join(manifest.get('origins', [])))}; "
             f"{manifest.get('runs')} runs, seed {manifest.get('seed')}, policy "
             f"{html.escape(str(manifest.get('policy')))}. At each origin the runs are weighted by the "
             f"observations known then (spillover), left unweighted (climatology), or the last observed "

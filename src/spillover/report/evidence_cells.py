@@ -7,9 +7,9 @@ import datetime as dt
 import math
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 BOUNDS = ("more_than", "less_than")
 
@@ -78,7 +78,10 @@ def shown_where(where: str) -> str:
     return f"{shown_file(file)}{sep}{line}" if sep and line.isdigit() else shown_file(where)
 
 
-def input_formatter(summary: Mapping[str, Any], number: Callable[[float], str]) -> Callable[[str, float], str]:
+Format = Callable[[str, float], str]
+
+
+def input_formatter(summary: Mapping[str, Any], number: Callable[[float], str]) -> Format:
     """Formats an input's value: a date input (days of the run) as its date, others by ``number``.
 
     >>> f = input_formatter({"start": "2024-01-01", "inputs": [{"name": "d", "date": True}]}, str)

@@ -68,7 +68,7 @@ def check_dated_events(c: Checker, first: dt.date, last: dt.date) -> None:
     for e, ev in c.sc.events.items():
         on = ev.trigger.on
         bad = _outside(on, first, last) if on is not None else None
-        if bad is not None:
+        if on is not None and bad is not None:
             c.bad(("events", e, "trigger", "on"), f"this event's date {_can_be(on, bad)}, outside the run "
                   f"({first} to {last}); it would never fire there. Move the date inside the run or change "
                   "the horizon")

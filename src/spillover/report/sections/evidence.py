@@ -6,7 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from spillover.report.evidence_cells import input_formatter, percentile_text, reported_text, shown_file, shown_where
+from spillover.report.evidence_cells import (
+    input_formatter,
+    percentile_text,
+    reported_text,
+    shown_file,
+    shown_where,
+)
 from spillover.report.page import Page
 
 
@@ -33,10 +39,12 @@ def evidence(page: Page) -> dict[str, Any] | None:
     inputs = [{"input": r.input,
                "prior": f"{v(r.input, r.prior_q50)} ({v(r.input, r.prior_q05)}–{v(r.input, r.prior_q95)})",
                "posterior": f"{v(r.input, r.posterior_q50)} ({v(r.input, r.posterior_q05)}–"
-                            f"{v(r.input, r.posterior_q95)})" if confident else "–", "shift": f"{100 * r.shift:+.0f}%" if confident else "–"}
+                            f"{v(r.input, r.posterior_q95)})" if confident else "–",
+               "shift": f"{100 * r.shift:+.0f}%" if confident else "–"}
               for r in cond.inputs.head(8).itertuples()]
     fit = [{"observation": r.observation, "date": r.date, "grade": r.grade,
-            "reported": reported_text(r.form, r.reported), "prior": percentile_text(r.form, r.prior_percentile),
+            "reported": reported_text(r.form, r.reported),
+            "prior": percentile_text(r.form, r.prior_percentile),
             "posterior": percentile_text(r.form, r.percentile) if confident else "–",
             "used": "yes" if r.used else "later", "where": shown_where(str(r.where))}
            for r in cond.fit.itertuples()]
