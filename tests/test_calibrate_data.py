@@ -170,3 +170,28 @@ def test_abc_says_when_the_closest_runs_fit_but_too_many_were_kept() -> None:
     assert not post.fits and post.best_misfit <= post.limit
     assert post.warning is not None and "a smaller --accept" in post.warning
     assert abc(sc, [obs], runs=400, accept=0.05, seed=3, inputs=["w_xy"]).fits
+
+
+def test_every_problem_of_a_data_file_is_listed_by_calibrate(tmp_path: Path) -> None:
+    """validate has no --data: calibrate lists every problem of the data file itself, one a line."""
+    from spillover.cli.errors import outcome_of
+
+    bad = tmp_path / "d.csv"
+    bad.write_text("date,value\n2023-09-01,abc\n2023-10-01,\nxx,5\n")
+    with pytest.raises(ScenarioError) as info:
+        read_observations(bad, "indicator.kor_nuclear_hedging", load_scenario("nk-russia-2023"))
+    argv = ["calibrate", "nk-russia-2023", "--data", str(bad), "--target", "indicator.x"]
+    got = outcome_of(info.value, argv)
+    assert got.code == 2 and len(got.lines) == 3, got.lines
+    assert all(line.startswith(f"{bad}:") for line in got.lines), got.lines
+    assert not any("spillover validate" in line for line in got.lines)
+
+
+def test_the_hint_names_a_validate_command_that_lists_them() -> None:
+    from spillover.cli.errors import outcome_of
+    from spillover.scenario.errors import Problem
+
+    exc = ScenarioError([Problem("e.yaml", 3, 5, "one"), Problem("e.yaml", 9, 5, "two")])
+    got = outcome_of(exc, ["run", "nk-russia-2023", "--evidence", "e.yaml", "--runs", "10"])
+    assert got.lines == ("e.yaml:3:5: one (and 1 more problem: spillover validate nk-russia-2023 "
+                         "--evidence e.yaml lists them all)",)

@@ -90,3 +90,22 @@ def test_an_origin_given_twice_is_refused_and_the_rest_are_sorted() -> None:
         checked_origins(dt.date(2024, 1, 1), 100, ["2024-02-01", "2024-02-01"])
     assert checked_origins(dt.date(2024, 1, 1), 100, ["2024-03-01", "2024-02-01"]) == [
         dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
+
+
+def test_skill_against_climatology_and_a_readable_page(evidence: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Each origin has a CRPS skill (1 − CRPS / climatology's); a negative one is said plainly;
+    the page uses the report's styles, wraps its wide tables and starts the CRPS axis at 0."""
+    bad = tmp_path / "misleading.evidence.yaml"  # the early report says far less than the runs ship
+    bad.write_text(BODY.replace("value: 700", "value: 300"))
+    main(["backtest", str(KNOWN), "--evidence", str(bad), "--origins", "2024-01-31",
+          "--runs", "300", "--out", str(tmp_path / "b")])
+    printed = " ".join(capsys.readouterr().out.split())
+    card = pd.read_parquet(tmp_path / "b" / "scorecard.parquet").set_index("method")
+    skill = 1 - card.loc["spillover", "crps"] / card.loc["climatology", "crps"]
+    assert card.loc["spillover", "skill"] == pytest.approx(skill)
+    assert np.isnan(card.loc["climatology", "skill"])
+    assert skill < 0 and "spillover forecasts worse than climatology" in printed
+    page = (tmp_path / "b" / "backtest.html").read_text()
+    assert "--accent" in page and "class='table-wrap'" in page and "viewport" in page
+    assert '"rangemode":"tozero"' in page and "worse than climatology" in page

@@ -106,3 +106,26 @@ def test_which_reports_stand_out() -> None:
     assert stands_out("number", 0.004) and stands_out("number", 0.996) and not stands_out("number", 0.5)
     assert not stands_out("more_than", 0.0) and stands_out("more_than", 0.999)  # every run below it
     assert not stands_out("less_than", 1.0) and stands_out("less_than", 0.001)
+
+
+def test_a_scenarios_own_evidence_lists_every_problem_at_once(tmp_path: Path) -> None:
+    """A shape error in one observation of a scenario's evidence: section does not hide a date
+    outside the horizon, an unknown transfer or an unknown event in the others."""
+    body = """\
+evidence:
+  observations:
+    a: {date: 2024-02-01, source: count, grade: C7, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    b: {date: 2029-02-01, source: count, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    c: {date: 2024-02-01, source: nosuch, grade: B2, measures: shipped(b_a), value: 20, error: {normal: 5}}
+    d: {date: 2024-02-01, source: count, grade: B2, measures: shipped(b_x), value: 20, error: {normal: 5}}
+    g: {date: 2024-02-01, source: count, grade: B2, measures: fired(nope), value: true}
+"""
+    path = tmp_path / "s.yaml"
+    path.write_text(KNOWN.read_text() + body)
+    first = KNOWN.read_text().count("\n") + 3
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    got = {(p.line - first, p.message.split(" (")[0].split(";")[0]) for p in info.value.problems}
+    assert got == {(0, "a grade is a letter A-F"), (1, "date 2029-02-01 lies outside the scenario's horizon"),
+                   (2, "unknown source 'nosuch'"), (3, "measures: unknown quantity or input 'shipped.b_x'"),
+                   (4, "measures: unknown quantity or input 'fired.nope'")}, got

@@ -75,6 +75,7 @@ events:
     trigger: {on: 2025-01-01}  # here
 """, "# here")
     assert "2025-01-01" in p.message and "outside the run" in p.message and "horizon" in p.message
+    assert "date is 2025-01-01" in p.message and "can be" not in p.message  # a fixed date is, not can be
 
 
 def test_an_uncertain_date_that_can_fall_outside_the_horizon() -> None:
@@ -84,7 +85,7 @@ events:
     name: late
     trigger: {on: {uniform: [2024-03-01, 2024-05-01], judgment: true}}  # here
 """, "# here")
-    assert "2024-05-01" in p.message and "outside the run" in p.message
+    assert "outside the run" in p.message and "date can be 2024-05-01" in p.message
 
 
 def test_a_coupled_demand_that_follows_itself() -> None:
@@ -225,3 +226,67 @@ def test_an_uncertain_step_date_that_can_fall_outside_the_run_is_located(tmp_pat
     bad.write_text(text.replace(old, "{triangular: [" + dates + "], judgment: true}"))
     with pytest.raises(ScenarioError, match="every date it can take must fall within the run"):
         load_scenario(bad)
+
+
+def all_problems(body: str) -> list[Problem]:
+    """Every problem of HEAD + body, in one pass."""
+    text = HEAD + body + ("" if "policies:" in body else POLICIES)
+    with pytest.raises(ScenarioError) as info:
+        loads_scenario(text, "bad.yaml")
+    return info.value.problems
+
+
+def test_a_misspelt_key_under_follows_does_not_hide_a_self_referring_demand() -> None:
+    found = all_problems("""\
+demand:
+  A:
+    drone:
+      constant: {value: 2, judgment: true}
+      follows: {fired: {actor: A, munition: drone}, stop: 0.5}
+""")
+    messages = [p.message for p in found]
+    assert any("unknown key 'stop' (did you mean 'stops'?)" in m for m in messages), messages
+    assert any("cannot follow its own fire" in m for m in messages), messages
+
+
+def test_a_demand_with_a_shape_error_still_counts_as_declared() -> None:
+    """D follows A's drones; A's demand has a misspelt key: one problem, not also 'no demand'."""
+    found = all_problems("""\
+demand:
+  A: {drone: {constant: {value: 1, judgment: true}, judgement: true}}
+  D:
+    interceptor: {constant: {value: 1, judgment: true}, follows: {fired: {actor: A, munition: drone}}}
+""")
+    assert [p.message.split(" (")[0] for p in found] == ["unknown key 'judgement'"], found
+
+
+def test_a_reversed_lever_window_does_not_hide_an_overlap_or_a_bad_value() -> None:
+    found = all_problems(TRANSFER + """\
+policies:
+  pause:
+    levers:
+      cap:
+        - {from: 2024-01-10, to: 2024-02-10, value: 0}
+        - {from: 2024-02-01, to: 2024-03-01, value: 0.5}
+        - {from: 2024-03-20, to: 2024-03-10, value: 0.5}
+        - {from: 2024-04-01, to: 2024-04-10, value: 1.5}
+""")
+    lines = (HEAD + TRANSFER).count("\n") + 5
+    got = {(p.line - lines, p.message.split(";")[0].split(",")[0]) for p in found}
+    assert got == {(1, "this window (0.5 from 2024-02-01 to 2024-03-01) overlaps the one before "
+                       "(0 from 2024-01-10 to 2024-02-10)"),
+                   (2, "this window's from (2024-03-20) is after its to (2024-03-10)"),
+                   (3, "lever values lie between 0 and 1")}, got
+
+
+def test_an_unknown_key_does_not_hide_the_other_problems_of_its_entry() -> None:
+    found = all_problems("""\
+production:
+  L:
+    drone:
+      constant: {value: 5, judgment: true}
+      input: {munition: drone, per_unit: {value: 1, judgment: true}, per_unt: 2}
+""")
+    messages = [p.message for p in found]
+    assert any("unknown key 'per_unt'" in m for m in messages), messages
+    assert any("cannot consume its own output" in m for m in messages), messages

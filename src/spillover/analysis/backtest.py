@@ -104,11 +104,40 @@ def backtest(observations: Sequence[Obs], frame: Frame, origins: Sequence[dt.dat
 def scorecard(table: pd.DataFrame) -> pd.DataFrame:
     """Per origin and method: targets scored, mean CRPS per unit, 50%/90% coverage, Brier."""
     if table.empty:
-        return pd.DataFrame(columns=["origin", "unit", "method", "targets", "crps", "in50", "in90", "brier"])
+        return pd.DataFrame(columns=["origin", "unit", "method", "targets", "crps", "in50", "in90", "brier",
+                                     "skill"])
     g = table.groupby(["origin", "unit", "method"], sort=False)
     out = g.agg(targets=("observation", "size"), crps=("crps", "mean"), in50=("in50", "mean"),
                 in90=("in90", "mean"), brier=("brier", "mean")).reset_index()
+    out["skill"] = crps_skill(out)
     return out
+
+
+def crps_skill(card: pd.DataFrame) -> np.ndarray:
+    """Per scorecard row, the CRPS skill against climatology at the same origin and unit:
+    1 − CRPS / CRPS_climatology (above 0: better than climatology; below 0: worse; NaN for
+    climatology itself and where climatology's CRPS is 0 or missing).
+
+    >>> card = pd.DataFrame({"origin": ["a"] * 3, "unit": ["u"] * 3, "crps": [2.0, 4.0, 5.0],
+    ...                      "method": ["spillover", "climatology", "persistence"]})
+    >>> crps_skill(card).round(2).tolist()
+    [0.5, nan, -0.25]
+    """
+    clim = card[card["method"] == "climatology"].set_index(["origin", "unit"])["crps"]
+    ref = np.array([clim.get((o, u), np.nan) for o, u in zip(card["origin"], card["unit"], strict=True)],
+                   dtype=float)
+    crps = card["crps"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skill = np.where((ref > 0) & (card["method"] != "climatology").to_numpy(), 1 - crps / ref, np.nan)
+    return skill
+
+
+def worse_than_climatology(card: pd.DataFrame) -> list[str]:
+    """One plain sentence per origin and unit where spillover's CRPS is worse than climatology's."""
+    rows = card[(card["method"] == "spillover") & (card["skill"] < 0)]
+    return [f"At {r.origin} ({r.unit}), spillover forecasts worse than climatology "
+            f"(CRPS skill {r.skill:+.2f}): the evidence known then moved the runs away from what came later"
+            for r in rows.itertuples()]
 
 
 def run_backtest(sc: Any, evidence: Any, origins: Sequence[dt.date], ex: Any) -> tuple[pd.DataFrame, Any]:

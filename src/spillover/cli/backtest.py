@@ -36,17 +36,24 @@ def _num(x: Any) -> str:
         (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
 
 
+def _skill(x: Any) -> str:
+    import math
+
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
+
+
 def render_scorecard(card: Any) -> Any:
     """Mean scores per origin, unit and method (lower CRPS and Brier are better)."""
     from rich.table import Table
 
-    t = Table(title="Backtest: forecasts of the later observations (mean CRPS per unit; coverage of the "
-                    "50% and 90% intervals)")
-    for col in ("origin", "unit", "method", "targets", "CRPS", "in 50%", "in 90%", "Brier"):
+    t = Table(title="Backtest: forecasts of the later observations (mean CRPS per unit; CRPS skill "
+                    "= 1 − CRPS / climatology's, below 0 is worse than climatology; coverage of the 50% and "
+                    "90% intervals)")
+    for col in ("origin", "unit", "method", "targets", "CRPS", "skill", "in 50%", "in 90%", "Brier"):
         t.add_column(col, justify="left" if col in ("origin", "unit", "method") else "right")
     for row in card.itertuples():
         t.add_row(str(row.origin), str(row.unit), str(row.method), str(row.targets), _num(row.crps),
-                  _num(row.in50), _num(row.in90), _num(row.brier))
+                  _skill(row.skill), _num(row.in50), _num(row.in90), _num(row.brier))
     return t
 
 
@@ -71,6 +78,10 @@ def backtest(
     res = run_backtest(scenario, evidence, days, runs=runs, seed=seed, out=out_dir or "auto",
                        command=shlex.join(["spillover", *argv]) if argv else None)
     console = out()
+    from spillover.analysis.backtest import worse_than_climatology
+
     console.print(render_scorecard(res["scorecard"]))
+    for line in worse_than_climatology(res["scorecard"]):
+        console.print(line, markup=False, highlight=False)
     console.print(f"results: {res['path'] / 'backtest.parquet'}", markup=False, highlight=False)
     console.print(f"report:  {res['path'] / 'backtest.html'}", markup=False, highlight=False)

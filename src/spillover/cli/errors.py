@@ -16,6 +16,7 @@ import os
 import sys
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import typer
 
@@ -83,9 +84,26 @@ def _scenario(exc: BaseException, argv: list[str]) -> Outcome:
     if argv[:1] == ["validate"] and problems[0].line:  # every problem (and warning), one per line
         warnings = getattr(exc, "warnings", ())
         return Outcome(USAGE, (*(str(p) for p in problems), *(str(w) for w in warnings)))
-    hint = f" (and {more} more {'problem' if more == 1 else 'problems'}: spillover validate lists them all)"
+    data = _values(argv, "--data")
+    if any(p.file == d or Path(p.file) == Path(d) for p in problems for d in data):
+        return Outcome(USAGE, tuple(str(p) for p in problems))  # no other command checks a --data file
+    noun = "problem" if more == 1 else "problems"
+    hint = f" (and {more} more {noun}: {_validate_line(argv)} lists them all)"
     first = str(problems[0]) if problems[0].line else f"error: {problems[0]}"  # no place: no location
     return Outcome(USAGE, (first + (hint if more else ""),))
+
+
+def _values(argv: list[str], flag: str) -> list[str]:
+    """The values given to ``flag`` (``--flag X`` or ``--flag=X``) in the command line."""
+    out = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == flag]
+    return out + [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
+
+
+def _validate_line(argv: list[str]) -> str:
+    """The validate command that lists every problem of this command's scenario and evidence."""
+    scenario = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "SCENARIO"
+    evidence = "".join(f" --evidence {e}" for e in _values(argv, "--evidence"))
+    return f"spillover validate {scenario}{evidence}"
 
 
 def outcome_of(exc: BaseException, argv: list[str] | None = None) -> Outcome:

@@ -181,7 +181,7 @@ def render_summary(result: RunResult) -> list[object]:
     if "evidence" in result.extra:
         from spillover.cli.render_evidence import render_evidence
 
-        out += render_evidence(result.extra["evidence"])
+        out += render_evidence(result.extra["evidence"], result.scenario_summary)
     return out
 
 

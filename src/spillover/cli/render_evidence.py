@@ -7,6 +7,10 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
+from spillover.report.evidence_cells import input_formatter, percentile_text, reported_text, stands_out
+
+__all__ = ["ess_line", "render_evidence", "render_fit", "stands_out"]
+
 
 def pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{100 * x:.0f}%"
@@ -19,7 +23,8 @@ def _g(x: float) -> str:
 def ess_line(cond: Any) -> str:
     """The effective sample size, and what it means for the numbers below it."""
     as_of = f" as of {cond.as_of}" if cond.as_of else ""
-    head = (f"Evidence{as_of}: {len(cond.used)} observations, effective sample size "
+    n = len(cond.used)
+    head = (f"Evidence{as_of}: {n} observation{'' if n == 1 else 's'}, effective sample size "
             f"{cond.ess:,.1f} of {cond.runs:,} runs")
     if cond.resampled:
         r = cond.resampled
@@ -47,25 +52,18 @@ def render_evidence_claims(cond: Any) -> Table:
     return t
 
 
-def render_inputs_moved(cond: Any, top: int = 6) -> Table:
-    """The inputs the evidence moved most: prior and posterior 5/50/95% quantiles."""
+def render_inputs_moved(cond: Any, top: int = 6, summary: dict[str, Any] | None = None) -> Table:
+    """The inputs the evidence moved most: prior and posterior 5/50/95% quantiles (dates as dates)."""
+    v = input_formatter(summary or {}, _g)
     t = Table(title="Inputs the evidence moved most: median (5–95%)")
     for col in ("input", "prior", "posterior", "median shift", "narrowing"):
         t.add_column(col, justify="left" if col == "input" else "right")
     for row in cond.inputs.head(top).itertuples():
-        post = (f"{_g(row.posterior_q50)} ({_g(row.posterior_q05)}–{_g(row.posterior_q95)})",
+        n = str(row.input)
+        post = (f"{v(n, row.posterior_q50)} ({v(n, row.posterior_q05)}–{v(n, row.posterior_q95)})",
                 f"{100 * row.shift:+.0f}% of range", pct(row.narrowing)) if cond.confident else ("–",) * 3
-        t.add_row(str(row.input), f"{_g(row.prior_q50)} ({_g(row.prior_q05)}–{_g(row.prior_q95)})", *post)
+        t.add_row(n, f"{v(n, row.prior_q50)} ({v(n, row.prior_q05)}–{v(n, row.prior_q95)})", *post)
     return t
-
-
-def stands_out(form: str, percentile: float) -> bool:
-    """A reported number in the outer 1% either side; a bound that (nearly) every run breaks."""
-    if form == "more_than":
-        return percentile > 0.99
-    if form == "less_than":
-        return percentile < 0.01
-    return not 0.01 <= percentile <= 0.99
 
 
 def render_fit(cond: Any) -> Table:
@@ -74,14 +72,13 @@ def render_fit(cond: Any) -> Table:
     for col in ("observation", "date", "grade", "reported", "prior", "posterior", "used"):
         t.add_column(col, justify="right" if col in ("reported", "prior", "posterior") else "left")
     for row in cond.fit.itertuples():
-        flag = " !" if cond.confident and row.used and stands_out(row.form, row.percentile) else ""
-        post = pct(row.percentile) + flag if cond.confident else "–"
-        t.add_row(str(row.observation), row.date, row.grade, _g(row.reported), pct(row.prior_percentile),
-                  post, "yes" if row.used else "later")
+        post = percentile_text(row.form, row.percentile) if cond.confident else "–"
+        t.add_row(str(row.observation), row.date, row.grade, reported_text(row.form, row.reported),
+                  percentile_text(row.form, row.prior_percentile), post, "yes" if row.used else "later")
     return t
 
 
-def render_evidence(cond: Any) -> list[object]:
+def render_evidence(cond: Any, summary: dict[str, Any] | None = None) -> list[object]:
     """Everything ``spillover run --evidence`` adds to the summary."""
     claims = [render_evidence_claims(cond)] if len(cond.claims) else []
-    return [ess_line(cond), *claims, render_inputs_moved(cond), render_fit(cond)]
+    return [ess_line(cond), *claims, render_inputs_moved(cond, summary=summary), render_fit(cond)]

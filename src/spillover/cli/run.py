@@ -156,6 +156,11 @@ def run_and_print(opts: RunOptions) -> None:
         raise Interrupted(_left_behind(opts.resume or opts.out)) from None
     if not shown:
         show(result)
+    cond = result.extra.get("evidence")
+    if opts.resample and cond is not None and cond.confident and not cond.resampled:
+        console.print(f"--resample was not needed: the effective sample size ({cond.ess:,.1f}) is "
+                      f"already above the floor of {cond.summary()['ess_floor']:.0f}",
+                      markup=False, highlight=False)
     m = result.manifest
     shape = f"{counted(m['runs'], 'run')} × {counted(len(m['policies']), 'policy', 'policies')}"
     console.print(f"{shape}, seed {m['seed']}, "

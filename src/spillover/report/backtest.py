@@ -34,11 +34,19 @@ def crps_figure(card: pd.DataFrame) -> Any:
                       template="plotly_white",
                       title="Backtest: mean CRPS of the later observations by origin")
     fig.update_xaxes(type="category", title_text="origin")
+    fig.update_yaxes(rangemode="tozero", tickformat="~g")  # from 0: near-equal CRPS are not blown up
     return fig
 
 
+def _worse(card: pd.DataFrame) -> list[str]:
+    from spillover.analysis.backtest import worse_than_climatology
+
+    return worse_than_climatology(card) if "skill" in card else []
+
+
 def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}",
+    return df.to_html(index=False, classes="num",
+                      float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}",
                       na_rep="–", border=0)
 
 
@@ -48,20 +56,24 @@ def write_backtest_report(table: pd.DataFrame, card: pd.DataFrame, manifest: dic
     from spillover.report.html import _plotly_js
     from spillover.results.store import atomic_write
 
-    fig = crps_figure(card).to_html(full_html=False, include_plotlyjs=False) if len(card) \
-        else "<p>Nothing to score.</p>"
+    fig = crps_figure(card).to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}) \
+        if len(card) else "<p>Nothing to score.</p>"
     title = f"Backtest of {html.escape(str(manifest.get('scenario', '')))}"
-    body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<script>{_plotly_js()}</script><style>body{{font-family:system-ui,sans-serif;max-width:1080px;"
-            f"margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse;font-size:.9rem}}"
-            f"td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}}</style></head><body>"
-            f"<h1>{title}</h1><p>Origins {html.escape(', '.join(manifest.get('origins', [])))}; "
+    css = (Path(__file__).parent / "templates" / "_styles.css.j2").read_text(encoding="utf-8")
+    worse = "".join(f"<p><strong>{html.escape(line)}.</strong></p>" for line in _worse(card))
+    body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
+            f"<script>{_plotly_js()}</script><style>{css}</style></head><body><main class='page'>"
+            f"<h1>{title}</h1><p class='explain'>Origins "
+            f"{html.escape(', '.join(manifest.get('origins', [])))}; "
             f"{manifest.get('runs')} runs, seed {manifest.get('seed')}, policy "
             f"{html.escape(str(manifest.get('policy')))}. At each origin the runs are weighted by the "
             f"observations known then (spillover), left unweighted (climatology), or the last observed "
-            f"value or rate is carried forward (persistence). See docs/evidence.md.</p>{fig}"
-            f"<h2>Scorecard</h2>{_table(card)}"
-            f"<h2>Every forecast</h2>{_table(table)}</body></html>")
+            f"value or rate is carried forward (persistence). CRPS: lower is better. CRPS skill = "
+            f"1 − CRPS / climatology's CRPS: above 0 spillover beats climatology, below 0 it does worse. "
+            f"See docs/evidence.md.</p>{worse}{fig}"
+            f"<h2>Scorecard</h2><div class='table-wrap'>{_table(card)}</div>"
+            f"<h2>Every forecast</h2><div class='table-wrap'>{_table(table)}</div></main></body></html>")
     data = body.encode("utf-8")
 
     def save(f: BinaryIO) -> None:

@@ -90,13 +90,21 @@ def _key_name(summary: Mapping[str, Any], scope: Scope, key: str) -> str:
     return name_of(by_id(summary.get("events")), key)
 
 
+def _unit(summary: Mapping[str, Any], key: str) -> str:
+    """The unit of the munition in an ``actor.munition`` key, capitalised (``Drones``); ``Units``."""
+    parts = key.split(".")
+    unit = by_id(summary.get("munitions")).get(parts[1], {}).get("unit") if len(parts) > 1 else None
+    return str(unit or "units").capitalize()
+
+
 def outcome_label(summary: Mapping[str, Any], column: str) -> str:
     """A readable label for an outcome column such as ``peak.kor_threat``."""
     fam = family_of(column)
     if fam is None:
         return column
     key = column.partition(".")[2]
-    label = fam.label.format(key=_key_name(summary, fam.scope, key)) if key else fam.label
+    label = fam.label.format(key=_key_name(summary, fam.scope, key), unit=_unit(summary, key)) if key \
+        else fam.label
     if is_twin(column):
         head, sep, tail = label.partition(":")
         label = f"{head} without transfers{sep}{tail}"

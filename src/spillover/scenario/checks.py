@@ -13,7 +13,7 @@ from typing import Any
 from spillover.scenario.checker import Checker
 from spillover.scenario.checks_flows import check_coupled, check_leaked_signals, check_production
 from spillover.scenario.checks_growth import check_growth
-from spillover.scenario.checks_time import check_dates
+from spillover.scenario.checks_time import check_dates, lever_settings
 from spillover.scenario.dates import DateQuantity
 from spillover.scenario.errors import Problem, Suggestions
 from spillover.scenario.evidence_check import evidence_problems
@@ -97,14 +97,12 @@ class _Checker(Checker):
             self.bad(("policies",) if "policies" in self.data else (),
                      "the scenario declares no policy; add at least one, e.g. "
                      "'policies: {status-quo: {levers: {}}}'")
-        for pol, spec in self.sc.policies.items():
-            for lever, setting in spec.levers.items():
-                path: tuple[str | int, ...] = ("policies", pol, "levers", lever)
-                values = [(path, setting)] if not isinstance(setting, list) else \
-                    [((*path, i, "value"), w.value) for i, w in enumerate(setting)]
-                for where, value in values:
-                    if not 0 <= value <= 1:
-                        self.bad(where, f"lever values lie between 0 and 1, got {value:g}")
+        for path, setting in lever_settings(self):
+            values = [(path, setting)] if not isinstance(setting, list) else \
+                [((*path, i, "value"), w.value) for i, w in setting]
+            for where, value in values:
+                if not 0 <= value <= 1:
+                    self.bad(where, f"lever values lie between 0 and 1, got {value:g}")
 
     def inputs(self, strict: bool) -> None:
         """Strict sources, and input names: unique per number, and not a table's own column."""

@@ -3,29 +3,54 @@ and what refers to a production or a demand (effects, levers, payments, signals)
 
 from __future__ import annotations
 
+from typing import Any
+
 from spillover.scenario.base import StockRef
 from spillover.scenario.checker import Checker, Path_
+from spillover.scenario.refs import ANY, match
+from spillover.scenario.refs import section as raw_section
+
+Pair = tuple[str, str]
 
 
-def _pair(ref: StockRef) -> tuple[str, str]:
+def _pair(ref: StockRef) -> Pair:
     return ref.actor, ref.munition
+
+
+def _raw_follows(data: dict[str, Any]) -> dict[Pair, Pair]:
+    """Which demand each coupled demand follows the fire of, as the file gives it: a demand
+    with a shape error elsewhere (a misspelt ``stops:``) is still checked for a cycle."""
+    follows: dict[Pair, Pair] = {}
+    for path, fired in match(data, ("demand", ANY, ANY, "follows", "fired")):
+        if isinstance(fired, dict) and isinstance(a := fired.get("actor"), str) \
+                and isinstance(m := fired.get("munition"), str):
+            follows[(str(path[1]), str(path[2]))] = (a, m)
+    return follows
+
+
+def _declared_demands(data: dict[str, Any]) -> set[Pair]:
+    """Every (actor, munition) the ``demand:`` section declares, whether or not it validated."""
+    table = raw_section(data, "demand")
+    if not isinstance(table, dict):
+        return set()
+    return {(str(a), str(m)) for a, by in table.items() if isinstance(by, dict) for m in by}
 
 
 def check_coupled(c: Checker) -> None:
     """A coupled demand follows a declared demand (never itself, never in a cycle); its actor
     should hold the munition it fires (a warning: else every incoming unit gets through)."""
     sc, held = c.sc, c.held()
-    follows = {(a, m): d.follows.fired for a, by in sc.demand.items() for m, d in by.items()
-               if d.follows is not None and d.follows.fired is not None}
-    in_cycle: set[tuple[str, str]] = set()
-    for (a, m), src in follows.items():
+    follows = _raw_follows(c.data)
+    declared = _declared_demands(c.data)
+    in_cycle: set[Pair] = set()
+    for (a, m), (sa, sm) in follows.items():
         path: Path_ = ("demand", a, m, "follows", "fired")
-        if _pair(src) == (a, m):
+        if (sa, sm) == (a, m):
             c.bad(path, f"the demand of {a} for {m} cannot follow its own fire; follow another actor's "
                   "fire (e.g. the attacker's drones) or another munition")
-        elif src.munition not in sc.demand.get(src.actor, {}):
-            c.bad(path, f"{src.actor} has no demand for {src.munition}, so it fires none; a coupled demand "
-                  f"follows a declared demand (add demand: {{{src.actor}: {{{src.munition}: ...}}}})")
+        elif (sa, sm) not in declared:
+            c.bad(path, f"{sa} has no demand for {sm}, so it fires none; a coupled demand "
+                  f"follows a declared demand (add demand: {{{sa}: {{{sm}: ...}}}})")
         elif (a, m) not in in_cycle and (cycle := _cycle(follows, (a, m))):
             in_cycle.update(cycle)
             loop = " → ".join(f"{x}.{y}" for x, y in [*cycle, (a, m)])
@@ -39,11 +64,11 @@ def check_coupled(c: Checker) -> None:
                        "transfer of it), so it engages nothing and every incoming unit gets through")
 
 
-def _cycle(follows: dict[tuple[str, str], StockRef], start: tuple[str, str]) -> list[tuple[str, str]]:
+def _cycle(follows: dict[Pair, Pair], start: Pair) -> list[Pair]:
     """The demands of the cycle through ``start``, in order from it; empty if there is none."""
     seen, pair = [start], follows.get(start)
     while pair is not None:
-        key = _pair(pair)
+        key = pair
         if key == start:
             return seen
         if key in seen:

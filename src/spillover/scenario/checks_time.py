@@ -7,7 +7,11 @@ outside it would silently never matter.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterator
 from typing import Any
+
+from pydantic import ValidationError
 
 from spillover.scenario.checker import Checker, Path_
 from spillover.scenario.dates import DateQuantity
@@ -21,6 +25,11 @@ def _outside(q: DateQuantity, first: dt.date, last: dt.date) -> dt.date | None:
     """A date the quantity can take outside [first, last], or None."""
     lo, hi = q.first_date, q.last_date
     return lo if lo < first else hi if hi > last else None
+
+
+def _can_be(q: DateQuantity, bad: dt.date) -> str:
+    """``is 2025-03-01`` for a fixed date, ``can be 2025-03-01`` for an uncertain one."""
+    return f"is {bad}" if q.first_date == q.last_date else f"can be {bad}"
 
 
 def _schedules(c: Checker) -> list[tuple[Path_, Schedule]]:
@@ -63,10 +72,10 @@ def check_dated_events(c: Checker, first: dt.date, last: dt.date) -> None:
     for e, ev in c.sc.events.items():
         on = ev.trigger.on
         bad = _outside(on, first, last) if on is not None else None
-        if bad is not None:
-            c.bad(("events", e, "trigger", "on"), f"this event's date can be {bad}, outside the run ({first} "
-                  f"to {last}); it would never fire there. Move the date inside the run or change the "
-                  "horizon")
+        if on is not None and bad is not None:
+            c.bad(("events", e, "trigger", "on"), f"this event's date {_can_be(on, bad)}, outside the run "
+                  f"({first} to {last}); it would never fire there. Move the date inside the run or change "
+                  "the horizon")
 
 
 def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
@@ -74,23 +83,37 @@ def check_lumps(c: Checker, first: dt.date, last: dt.date) -> None:
         for i, lump in enumerate(tr.compensation.lumps if tr.compensation else []):
             bad = _outside(lump.on, first, last)
             if bad is not None:
-                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date can be "
-                      f"{bad}, outside the run ({first} to {last}); it would never be paid")
+                c.bad(("transfers", f, "compensation", "lumps", i, "on"), f"this lump sum's date "
+                      f"{_can_be(lump.on, bad)}, outside the run ({first} to {last}); it would never be paid")
 
 
-def _sorted_windows(windows: list[Window]) -> list[tuple[int, Window]]:
-    return sorted(enumerate(windows), key=lambda iw: iw[1].start or dt.date.min)
+Setting = float | list[tuple[int, Window]]
+
+
+def lever_settings(c: Checker) -> Iterator[tuple[Path_, Setting]]:
+    """Each lever's setting in each policy as the file gives it: a number, or the windows that
+    validate (with their index). A policy that failed validation (one window's from after its
+    to) still has its other windows and values checked."""
+    for path, value in match(c.data, ("policies", ANY, "levers", ANY)):
+        if isinstance(value, list):
+            yield path, [(i, w) for i, raw in enumerate(value) if (w := _window(raw)) is not None]
+        elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            yield path, float(value)
+
+
+def _window(raw: Any) -> Window | None:
+    try:
+        return Window.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 def check_lever_windows(c: Checker, first: dt.date, last: dt.date) -> None:
     """Windows of one lever may not overlap; a window wholly outside the run is a warning."""
-    for pol, spec in c.sc.policies.items():
-        for lever, value in spec.levers.items():
-            if not isinstance(value, list):
-                continue
-            path: Path_ = ("policies", pol, "levers", lever)
+    for path, value in lever_settings(c):
+        if isinstance(value, list):
             prev: Window | None = None
-            for i, w in _sorted_windows(value):
+            for i, w in sorted(value, key=lambda iw: iw[1].start or dt.date.min):
                 if prev is not None and (prev.end is None or (w.start or dt.date.min) <= prev.end):
                     c.bad((*path, i), f"this window ({w.text()}) overlaps the one before ({prev.text()}); "
                           "the windows of one lever may not overlap: end one before the next begins")

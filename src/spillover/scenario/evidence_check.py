@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
+
 from spillover.scenario.errors import NameSet, Problem, Suggestions
 from spillover.scenario.evidence import Evidence, Observation, Reported
 from spillover.scenario.expr import Arith, Column, Expr, ExprError, Neg, compile_expr
@@ -144,10 +146,29 @@ class EvidenceChecker:
             yield ("since",), obs.since
 
 
+def sound_part(data: dict[str, Any], errors: list[Any]) -> Evidence | None:
+    """The evidence without the entries that have shape errors (None if that fails too)."""
+    bad = {(e["loc"][0], e["loc"][1]) for e in errors if len(e["loc"]) > 1}
+    top = {e["loc"][0] for e in errors if len(e["loc"]) <= 1}
+    part = {k: ({i: v for i, v in data[k].items() if (k, i) not in bad} if isinstance(data[k], dict)
+                and k in ("observations", "series", "sources") else data[k])
+            for k in data if k not in top}
+    try:
+        return Evidence.model_validate(part)
+    except ValidationError:
+        return None
+
+
 def evidence_problems(sc: Any, doc: SourceDoc, hints: Suggestions | None = None,
                       prefix: Path_ = ("evidence",)) -> list[Problem]:
     """The problems of the scenario's own ``evidence:`` section (none without one)."""
     ev = getattr(sc, "evidence", None)
+    raw = doc.data.get(prefix[0]) if len(prefix) == 1 and isinstance(doc.data, dict) else None
+    if ev is None and isinstance(raw, dict):  # a shape error dropped the section: check what is sound
+        try:
+            ev = Evidence.model_validate(raw)
+        except ValidationError as exc:
+            ev = sound_part(raw, exc.errors())
     if ev is None or sc.start is None or sc.horizon is None:
         return []
     return EvidenceChecker(ev, sc, doc, prefix, hints or Suggestions()).run()

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from spillover.scenario.errors import Problem, ScenarioError, Suggestions
 from spillover.scenario.evidence import Evidence, Reported
-from spillover.scenario.evidence_check import EvidenceChecker, scale_names
+from spillover.scenario.evidence_check import EvidenceChecker, scale_names, sound_part
 from spillover.scenario.evidence_obs import Obs, compile_obs
 from spillover.scenario.quantity import Quantity
 from spillover.scenario.source import SourceDoc, read_yaml_file
@@ -72,20 +72,7 @@ def _shape(doc: SourceDoc, hints: Suggestions) -> tuple[Evidence | None, list[Pr
         raw = exc.errors()
         errors = [{**e, "loc": ("evidence", *e["loc"])} for e in raw]
     under = _Under(doc.file, doc.text, doc.data, doc.values, doc.keys, doc.problems)
-    return None, shape_problems(errors, under, hints), _sound_part(doc.data, raw)
-
-
-def _sound_part(data: dict[str, Any], errors: list[Any]) -> Evidence | None:
-    """The evidence without the entries that have shape errors (None if that fails too)."""
-    bad = {(e["loc"][0], e["loc"][1]) for e in errors if len(e["loc"]) > 1}
-    top = {e["loc"][0] for e in errors if len(e["loc"]) <= 1}
-    part = {k: ({i: v for i, v in data[k].items() if (k, i) not in bad} if isinstance(data[k], dict)
-                and k in ("observations", "series", "sources") else data[k])
-            for k in data if k not in top}
-    try:
-        return Evidence.model_validate(part)
-    except ValidationError:
-        return None
+    return None, shape_problems(errors, under, hints), sound_part(doc.data, raw)
 
 
 def read_evidence_yaml(path: Path, sc: Any, hints: Suggestions) -> tuple[Evidence | None, SourceDoc,

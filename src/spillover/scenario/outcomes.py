@@ -190,7 +190,8 @@ FAMILIES: tuple[Family, ...] = (
            "Delivered by the transfer divided by the recipient's mean daily demand for the munition "
            "over the horizon: the days of its fire the transfer paid for. Exists when the recipient "
            "has such a demand.", headline=True, compared=True, applies=_feeds_demand),
-    Family("fired_total", _D, "Rounds fired: {key}", "sustainment", "Rounds fired over the horizon."),
+    Family("fired_total", _D, "{unit} fired: {key}", "sustainment",
+           "Fired over the horizon, in the munition's unit (rounds, drones, engagements…)."),
     Family("shortfall", _D, "Total shortfall: {key}", "sustainment", "Demand not met, summed over days."),
     Family("first_shortfall", _D, "First shortfall (day): {key}", "sustainment",
            "First day (0-based) with unmet demand; the horizon when there is none.", kind="day", twin=True,
@@ -224,8 +225,8 @@ FAMILIES: tuple[Family, ...] = (
            "want of stock, and those engaged but not stopped, summed over the horizon."),
     Family("delivered", Scope.TRANSFER_WINDOW, "Delivered in the window: {key}", "sustainment",
            "Delivered by the transfer between the window's two dates, both included."),
-    Family("fired_total", Scope.DEMAND_WINDOW, "Rounds fired in the window: {key}", "sustainment",
-           "Fired between the window's two dates, both included."),
+    Family("fired_total", Scope.DEMAND_WINDOW, "{unit} fired in the window: {key}", "sustainment",
+           "Fired between the window's two dates, both included, in the munition's unit."),
     Family("shortfall", Scope.DEMAND_WINDOW, "Shortfall in the window: {key}", "sustainment",
            "Demand not met between the window's two dates, both included."),
     Family("shortfall_days", Scope.DEMAND_WINDOW, "Days in shortfall in the window: {key}", "sustainment",

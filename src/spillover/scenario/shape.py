@@ -49,7 +49,7 @@ def validate_shape(doc: SourceDoc, hints: Suggestions) -> tuple[Scenario, list[P
     problems = shape_problems(errors, doc, hints)
     data = doc.data
     for _ in range(_MAX_ROUNDS):  # dropping the failed parts is enough at once; the rounds are a guard
-        data = _prune(data, [_clean(e["loc"]) for e in errors])
+        data = _prune(data, [_dropped(e) for e in errors])
         try:
             return PartialScenario.model_validate(data), problems
         except ValidationError as again:
@@ -60,6 +60,13 @@ def validate_shape(doc: SourceDoc, hints: Suggestions) -> tuple[Scenario, list[P
 def _clean(loc: tuple[Any, ...]) -> Loc:
     """The error's path in the file: without pydantic's union tags and ``[key]`` markers."""
     return tuple(x for x in loc if not (isinstance(x, str) and "[" in x))
+
+
+def _dropped(err: Any) -> Loc:
+    """What a shape error drops: an unknown key alone (the rest of its entry is still checked:
+    a misspelt ``stops:`` does not hide a coupled demand that follows itself), else its unit."""
+    loc = _clean(err["loc"])
+    return loc if err["type"] == "extra_forbidden" else _unit(loc)
 
 
 def _unit(loc: Loc) -> Loc:
@@ -79,7 +86,7 @@ def _unit(loc: Loc) -> Loc:
 
 def _prune(data: Any, locs: list[Loc]) -> Any:
     """A copy of ``data`` without the parts that failed (the original is left as read)."""
-    units = {_unit(loc) for loc in locs}
+    units = set(locs)
     if () in units:
         return {}
     out = dict(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spillover.scenario.dates import DateQuantity
 from spillover.scenario.inputs import scenario_inputs
 from spillover.scenario.model import Effect, Scenario
 
@@ -52,7 +53,7 @@ def summarize(sc: Scenario) -> dict[str, Any]:
         q = inp.quantity
         inputs.append({
             "name": inp.name, "distribution": q.describe(), "source": q.source,
-            "judgment": q.judgment, "note": q.note or "",
+            "judgment": q.judgment, "note": q.note or "", "date": isinstance(q, DateQuantity),
             "citation": "; ".join(sc.sources[k].citation for k in q.sources if k in sc.sources) or None,
         })
     return {

@@ -6,6 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from spillover.report.evidence_cells import (
+    input_formatter,
+    percentile_text,
+    reported_text,
+    shown_file,
+    shown_where,
+)
 from spillover.report.page import Page
 
 
@@ -28,16 +35,23 @@ def evidence(page: Page) -> dict[str, Any] | None:
                "posterior": _pct(r.posterior) if confident else "–",
                "range": f"{_pct(r.lo)}–{_pct(r.hi)}" if confident else "–", "word": r.word}
               for r in cond.claims.itertuples()]
-    inputs = [{"input": r.input, "prior": f"{_num(r.prior_q50)} ({_num(r.prior_q05)}–{_num(r.prior_q95)})",
-               "posterior": f"{_num(r.posterior_q50)} ({_num(r.posterior_q05)}–{_num(r.posterior_q95)})"
-               if confident else "–", "shift": f"{100 * r.shift:+.0f}%" if confident else "–"}
+    v = input_formatter(getattr(page.result, "scenario_summary", {}) or {}, _num)
+    inputs = [{"input": r.input,
+               "prior": f"{v(r.input, r.prior_q50)} ({v(r.input, r.prior_q05)}–{v(r.input, r.prior_q95)})",
+               "posterior": f"{v(r.input, r.posterior_q50)} ({v(r.input, r.posterior_q05)}–"
+                            f"{v(r.input, r.posterior_q95)})" if confident else "–",
+               "shift": f"{100 * r.shift:+.0f}%" if confident else "–"}
               for r in cond.inputs.head(8).itertuples()]
-    fit = [{"observation": r.observation, "date": r.date, "grade": r.grade, "reported": _num(r.reported),
-            "prior": _pct(r.prior_percentile), "posterior": _pct(r.percentile) if confident else "–",
-            "used": "yes" if r.used else "later", "where": r.where} for r in cond.fit.itertuples()]
+    fit = [{"observation": r.observation, "date": r.date, "grade": r.grade,
+            "reported": reported_text(r.form, r.reported),
+            "prior": percentile_text(r.form, r.prior_percentile),
+            "posterior": percentile_text(r.form, r.percentile) if confident else "–",
+            "used": "yes" if r.used else "later", "where": shown_where(str(r.where))}
+           for r in cond.fit.itertuples()]
+    files = [{**f, "file": shown_file(f["file"])} for f in page.manifest.get("evidence", {}).get("files", [])]
     summary = cond.summary()
     return {"claims": claims, "inputs": inputs, "fit": fit, "ess": f"{cond.ess:,.1f}",
             "runs": f"{cond.runs:,}",
             "as_of": summary["as_of"], "used": len(cond.used), "confident": confident,
             "floor": f"{summary['ess_floor']:.0f}", "worst": ", ".join(cond.worst),
-            "files": page.manifest.get("evidence", {}).get("files", []), "resampled": cond.resampled}
+            "files": files, "resampled": cond.resampled}
