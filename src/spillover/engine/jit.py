@@ -60,8 +60,12 @@ def _rates(sc: Sched, t: int, a: int, b: int) -> None:
                 v, basis = sc.V[c, a:b], sc.B[t, c]
                 for r in range(n):
                     out[r] += v[r] * basis
-        for r in range(n):
-            out[r] = out[r] * scale[r] * smult[r] * gate[r]
+        if sc.gated:
+            for r in range(n):
+                out[r] = out[r] * scale[r] * smult[r] * gate[r]
+        else:
+            for r in range(n):
+                out[r] = out[r] * scale[r] * smult[r]
 
 
 @njit(cache=True, nogil=True)
