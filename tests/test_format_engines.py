@@ -63,3 +63,17 @@ def test_chunks_and_workers_do_not_change_the_feature_outcomes(features) -> None
     one = ensemble(features, runs=60, seed=4, chunk_size=60, series=False).outcomes
     many = ensemble(features, runs=60, seed=4, chunk_size=7, workers=2, series=False).outcomes
     pd.testing.assert_frame_equal(one.reset_index(drop=True), many.reset_index(drop=True))
+
+
+def test_the_compiled_rates_skip_the_production_gate_only_where_every_gate_is_one(features) -> None:
+    """nk-russia-2023 has no production lever or dormant line: its rates skip the gate (and its
+    outcomes are checked bit for bit elsewhere); the feature scenario needs it, and agrees above."""
+    from spillover.engine.compiled import _gated
+    from spillover.engine.setup import make_kernel
+
+    for sc, expected in ((load_scenario("nk-russia-2023"), False), (features, True)):
+        st, p, d, _ = _setup(sc, 4)
+        k = make_kernel(st, p, d)
+        assert _gated(k) is expected
+        gates_are_one = bool(np.all(k.sact == 1.0)) and all(bool(np.all(lev.gate == 1.0)) for lev in k.levs)
+        assert gates_are_one == (not expected)

@@ -39,6 +39,13 @@ def _c(a: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
+def _gated(k: Kernel) -> bool:
+    """False when every production gate is 1 in every row and period and no event starts a line:
+    then multiplying the rates by it changes no bit, and the compiled step skips it."""
+    starts = any(f.kind is EffectKind.START_PRODUCTION for f in k.p.effects)
+    return bool(starts or np.any(k.sact != 1.0) or any(np.any(lev.gate != 1.0) for lev in k.levs))
+
+
 def _sched(k: Kernel) -> args.Sched:
     st, p, lines = k.st, k.p, k.st.lines
     dated = [i for i, s in enumerate(st.series) if s.steps]
@@ -49,7 +56,8 @@ def _sched(k: Kernel) -> args.Sched:
         B=_c(k.B), changes=_c(~k.steady, np.bool_),
         offsets=_c(np.r_[k.offsets[: len(st.series)], k.B.shape[1]], np.int64),  # no series: [0]
         V=_c(p.V.T), scale=_c(p.scale.T), smult=_c(k.smult.T), sact=_c(k.sact.T), glev=_c(k.lev.gate.T),
-        gate=_c(k.gate.T), dated_of=dated_of, dated_off=_c(np.r_[0, np.cumsum(sizes)], np.int64),
+        gate=_c(k.gate.T), gated=_gated(k),
+        dated_of=dated_of, dated_off=_c(np.r_[0, np.cumsum(sizes)], np.int64),
         step_day=_c(p.step_day.T, np.int64), rates=np.zeros((len(st.series), p.R)),
         prod_series=_c(lines.prod, np.int64), prod_flat=_c(lines.prod_flat, np.int64),
         prod_input=_c(lines.prod_input, np.int64), per_input=_c(p.per_input.T),

@@ -60,8 +60,12 @@ def _rates(sc: Sched, t: int, a: int, b: int) -> None:
                 v, basis = sc.V[c, a:b], sc.B[t, c]
                 for r in range(n):
                     out[r] += v[r] * basis
-        for r in range(n):
-            out[r] = out[r] * scale[r] * smult[r] * gate[r]
+        if sc.gated:
+            for r in range(n):
+                out[r] = out[r] * scale[r] * smult[r] * gate[r]
+        else:
+            for r in range(n):
+                out[r] = out[r] * scale[r] * smult[r]
 
 
 @njit(cache=True, nogil=True)
@@ -110,12 +114,23 @@ def _want(fl: Flows, sc: Sched, x: Stocks, f: int, t: int, a: int, b: int) -> No
 
 
 @njit(cache=True, nogil=True)
+def _plain(fl: Flows, f: int) -> bool:
+    """True when transfer f ships its series' rate: no payment per unit, no lump sum."""
+    return (fl.series[f] >= 0 and fl.par_ptr[f + 1] == fl.par_ptr[f] and fl.made[f] < 0
+            and fl.lump_ptr[f + 1] == fl.lump_ptr[f])
+
+
+@njit(cache=True, nogil=True)
 def _transfers(fl: Flows, sc: Sched, x: Stocks, t: int, a: int, b: int) -> None:
     n, W = b - a, x.pipe.shape[1]
     slot = t % W
     for f in fl.order:
-        _want(fl, sc, x, f, t, a, b)
-        want, mult, cap = fl.want[a:b], fl.mult[f, a:b], fl.cap[f, a:b]
+        if _plain(fl, f):  # ships its series' rate: read it where it is, no copy
+            want = sc.rates[fl.series[f], a:b]
+        else:
+            _want(fl, sc, x, f, t, a, b)
+            want = fl.want[a:b]
+        mult, cap = fl.mult[f, a:b], fl.cap[f, a:b]
         reserve, loss, delay = fl.reserve[f, a:b], fl.loss[f, a:b], fl.delay[f, a:b]
         sup, rcp = x.S[fl.sup[f], a:b], x.S[fl.rcp[f], a:b]
         made = x.produced[fl.sup[f], a:b]
@@ -220,24 +235,43 @@ def _consume(sc: Sched, x: Stocks, a: int, b: int) -> None:
 
 @njit(cache=True, nogil=True)
 def _signals(sg: Signals, x: Stocks, a: int, b: int) -> None:
+    # One branch per signal, then a plain loop over the rows (same arithmetic per row).
     for i in range(len(sg.kind)):
-        kind, j = sg.kind[i], sg.target[i]
-        for r in range(a, b):
-            if kind == FLOW:
-                x.z[i, r] = x.flows[sg.measure[i], j, r] / sg.ref[i, r]
-            elif kind == STOCK:
-                demand = x.demand_today[sg.pair[i], r] if sg.pair[i] >= 0 else 0.0
-                x.z[i, r] = x.S[j, r] / max(30.0 * demand, 1.0)
-            elif kind == EVENT:
-                x.z[i, r] = 1.0 if x.fired_flag[j, r] else 0.0
-            elif kind == LEVER:
-                x.z[i, r] = sg.lever_values[j, r]
-            elif kind == FIRED:
-                x.z[i, r] = x.fired_today[j, r] / sg.ref[i, r]
-            elif kind == SHORTFALL:
-                x.z[i, r] = (x.demand_today[j, r] - x.fired_today[j, r]) / sg.ref[i, r]
+        kind, j, z, ref = sg.kind[i], sg.target[i], x.z[i, a:b], sg.ref[i, a:b]
+        n = b - a
+        if kind == FLOW:
+            v = x.flows[sg.measure[i], j, a:b]
+            for r in range(n):
+                z[r] = v[r] / ref[r]
+        elif kind == STOCK:
+            stock, pair = x.S[j, a:b], sg.pair[i]
+            if pair >= 0:
+                demand = x.demand_today[pair, a:b]
+                for r in range(n):
+                    z[r] = stock[r] / max(30.0 * demand[r], 1.0)
             else:
-                x.z[i, r] = x.leaked_today[j, r] / sg.ref[i, r]
+                for r in range(n):
+                    z[r] = stock[r] / max(30.0 * 0.0, 1.0)
+        elif kind == EVENT:
+            flag = x.fired_flag[j, a:b]
+            for r in range(n):
+                z[r] = 1.0 if flag[r] else 0.0
+        elif kind == LEVER:
+            v = sg.lever_values[j, a:b]
+            for r in range(n):
+                z[r] = v[r]
+        elif kind == FIRED:
+            v = x.fired_today[j, a:b]
+            for r in range(n):
+                z[r] = v[r] / ref[r]
+        elif kind == SHORTFALL:
+            d, v = x.demand_today[j, a:b], x.fired_today[j, a:b]
+            for r in range(n):
+                z[r] = (d[r] - v[r]) / ref[r]
+        else:
+            v = x.leaked_today[j, a:b]
+            for r in range(n):
+                z[r] = v[r] / ref[r]
 
 
 @njit(cache=True, nogil=True)

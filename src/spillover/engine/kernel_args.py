@@ -21,6 +21,7 @@ class Sched(NamedTuple):
     sact: np.ndarray  # (nS, R) 0 for a dormant production line not yet started
     glev: np.ndarray  # (nS, R) the levers' factor on production, in the period in force
     gate: np.ndarray  # (nS, R) sact · glev
+    gated: bool  # some gate may differ from 1 (else the rates skip multiplying by it)
     dated_of: np.ndarray  # (nS,) index among the series with uncertain step days, or -1
     dated_off: np.ndarray  # (nDated + 1,) their first row in step_day, then the total
     step_day: np.ndarray  # (nSteps, R) int64 each row's step days
