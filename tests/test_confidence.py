@@ -64,6 +64,14 @@ def test_without_cases_a_claim_is_at_most_moderate() -> None:
     assert _level(case_probabilities=[], sourced_share=0.1) == "low"
 
 
+def test_declared_cases_that_did_not_run_make_a_claim_low() -> None:
+    # skipping the cases (--no-cases, --case NAME) must not rate a claim above what running them gives
+    assert _level(case_probabilities=[], declared_cases=6) == "low"
+    assert case_agreement([], 0.5, declared=6).value == "6 declared but not run"
+    assert case_agreement([], 0.5, declared=0).value == "none declared"
+    assert _level(declared_cases=6) == "high"  # the cases ran: their agreement decides
+
+
 def test_inputs_are_shown_beside_the_level() -> None:
     c = confidence(ConfidenceInputs(**STRONG))  # type: ignore[arg-type]
     assert [b.name for b in c.basis] == ["cases", "sourced share", "grades", "ESS", "backtest"]

@@ -144,6 +144,7 @@ def judgments(result: RunResult, table: pd.DataFrame, drivers: pd.DataFrame, pol
     summary = result.scenario_summary or {}
     prefer = {str(c["id"]): c.get("prefer") for c in summary.get("claims") or []}
     cases = result.extra.get("analysis", {}).get("cases", {}).get("claims")
+    declared = len(summary.get("cases") or [])
     out = []
     for r in table[table["policy"] == policy].itertuples():
         mine = drivers[drivers["claim"] == r.claim]
@@ -151,8 +152,8 @@ def judgments(result: RunResult, table: pd.DataFrame, drivers: pd.DataFrame, pol
         ps = [] if cases is None else \
             cases[(cases["claim"] == r.claim) & (cases["policy"] == policy)]["probability"].tolist()
         ev = (evidence or {}).get(str(r.claim), {})
-        conf = confidence(ConfidenceInputs(ps, r.probability, share, grades, ev.get("ess"), ev.get("skill")),
-                          by_construction=r.by_construction)
+        conf = confidence(ConfidenceInputs(ps, r.probability, share, grades, ev.get("ess"), ev.get("skill"),
+                                           declared_cases=declared), by_construction=r.by_construction)
         text = result.claims.loc[result.claims["claim"] == r.claim, "text"].iloc[0]
         out.append({"claim": r.claim, "text": str(text), "policy": policy, "probability": r.probability,
                     "lo": r.lo, "hi": r.hi, "words": r.words, "by_construction": r.by_construction,
