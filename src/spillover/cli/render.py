@@ -106,13 +106,18 @@ def _first_sentence(text: str) -> str:
     return head + "."
 
 
-def render_judgments(h: dict[str, Any]) -> list[object]:
-    """The key judgments, one sentence each, then the policy that moves them most and what is left out."""
+def render_judgments(h: dict[str, Any], case: str | None = None) -> list[object]:
+    """The key judgments, one sentence each, then the policy that moves them most and what is left out.
+
+    ``case``: the case the run read instead of the scenario as written (``--case``), named in
+    the title.
+    """
     from rich.text import Text
 
     from spillover.analysis.headline import sentence
 
-    out: list[object] = [Text(f"Key judgments (policy {h['policy']})", style="bold")]
+    reading = f", case {case}" if case else ""
+    out: list[object] = [Text(f"Key judgments (policy {h['policy']}{reading})", style="bold")]
     for j in h.get("judgments") or []:
         line = Text("• ")
         line.append(str(j["claim"]), style="bold")
@@ -168,7 +173,7 @@ def render_summary(result: RunResult) -> list[object]:
     h = _headline(result)
     words = None
     if h:
-        out += render_judgments(h)
+        out += render_judgments(h, (result.manifest or {}).get("case"))
         cases = render_cases(h, result.cases)
         if cases is not None:
             out.append(cases)

@@ -136,7 +136,8 @@ def run_and_print(opts: RunOptions) -> None:
     if not shown:
         show(result)
     m = result.manifest
-    console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}, "
+    reading = f", case {m['case']}" if m.get("case") else ""
+    console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}{reading}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
     console.print(f"results: {result.path}", markup=False, highlight=False)
     if opts.report:
