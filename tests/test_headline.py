@@ -108,6 +108,27 @@ def test_the_evidence_inputs_fill_the_rule_when_given(nk) -> None:
     assert {b["name"]: b for b in other["confidence"]["basis"]}["ESS"]["value"] == "not available"
 
 
+def test_with_evidence_the_key_judgments_read_the_posterior_and_its_ess(tmp_path) -> None:
+    from spillover.report.html import render_report
+    from tests.test_evidence_conditioning import KNOWN, _evidence, _number
+
+    sc = tmp_path / "known-claim.yaml"  # rate ~ normal(30, 5) a day; shipped over 100 days
+    sc.write_text(KNOWN.read_text() + "claims:\n  fast:\n    text: Shipments exceed 3,300\n"
+                  "    expr: shipped.b_a > 3300\n", encoding="utf-8")
+    res = spillover.run(sc, runs=2000, seed=3, evidence=[_evidence(tmp_path, _number(1750, 100))])
+    post = res.extra["evidence"].claims.set_index("claim").loc["fast"]
+    j = res.extra["analysis"]["headline"]["judgments"][0]
+    assert post["posterior"] > post["prior"] + 0.2  # the evidence (rate near 34 a day) moves it
+    assert j["probability"] == pytest.approx(post["posterior"]) and j["lo"] == pytest.approx(post["lo"])
+    assert j["prior"]["probability"] == pytest.approx(post["prior"])
+    ess = {b["name"]: b for b in j["confidence"]["basis"]}["ESS"]
+    assert ess["value"] == f"{post['ess']:,.0f}" and ess["level"] is not None
+    text = sentence(j)
+    assert f"given the evidence (ESS {post['ess']:,.0f} of 2,000 runs" in text
+    assert "ESS, backtest: not available" not in text and "backtest: not available" in text
+    assert "given the evidence (ESS" in render_report(res)
+
+
 def test_the_cli_prints_the_first_screen_first(tmp_path) -> None:
     done = cli("run", str(MINI), "--runs", "60", "--seed", "3", "--out", str(tmp_path / "r"), "--no-report")
     assert done.returncode == 0, done.stderr

@@ -63,7 +63,16 @@ def _judgment(j: Mapping[str, Any]) -> dict[str, Any]:
         "case_words": j.get("case_words") or "", "level": conf["level"] or "not rated",
         "basis": basis, "missing": missing, "drivers": [_driver(d) for d in j["drivers"]],
         "change": _change(j.get("change")),
+        "weighted": _weighted(j),
     }
+
+
+def _weighted(j: Mapping[str, Any]) -> dict[str, str] | None:
+    """With evidence: the effective sample size behind the posterior, and the prior probability."""
+    w = j.get("weighted")
+    if not w:
+        return None
+    return {"ess": f"{w['ess']:,.0f}", "runs": f"{w['runs']:,}", "prior": fmt_pct(j["prior"]["probability"])}
 
 
 def _case_table(page: Page, policy: str, names: list[str]) -> dict[str, Any] | None:
