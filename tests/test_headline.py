@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from types import SimpleNamespace
 
@@ -149,3 +150,8 @@ def test_the_report_opens_with_the_key_judgments(nk, tmp_path) -> None:
     assert page.index("<h1>") < first
     assert "fire-rate-ukrainian" in page and 'id="drivers"' in page and 'id="cases"' in page
     assert "by construction" in page
+    from spillover.analysis.confidence import RULE
+
+    rule = page.index('id="confidence-rule"')
+    assert first < rule < page.index('id="claims-by-case"')  # the rule is stated under the judgments
+    assert html.escape(RULE, quote=False).split(" (")[0] in page

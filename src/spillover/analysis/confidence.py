@@ -12,11 +12,10 @@ agreement of cases     range under 10 points, one word             under 25    o
                                                                    most two
                                                                    adjacent
                                                                    words
-sourced attribution    at least half from sourced inputs           at least    under 20%
-                                                                   20%, or no
-                                                                   driver above
-                                                                   the noise
-                                                                   floor
+sourced attribution    at least half from sourced inputs           at least    under 20%,
+                                                                   20%         or no driver
+                                                                               above the
+                                                                               noise floor
 grades of the sources  weakest grade A or B                        C           D, E, F,
                                                                                ungraded
 effective sample size  at least 1,000                              at least    under 200
@@ -32,7 +31,8 @@ they did not run (``--no-cases``, or ``--case NAME`` alone), the claim is at mos
 skipping the alternatives must never raise the level above what running them can give. A
 claim with no driver above the noise floor rests on the runs' random draws (event
 thresholds, perception noise) and on inputs none of which stands out: its basis cannot be
-checked, so it is at most moderate too. A claim that is 0 or 1 by construction gets no
+checked, so it is low (were it rated higher, a claim nothing explains would outrank one whose
+drivers are known and partly judgment). A claim that is 0 or 1 by construction gets no
 level: its value is a property of the model, not an estimate.
 """
 
@@ -44,12 +44,22 @@ from typing import Any, Literal
 
 from spillover.analysis.claims import ESTIMATIVE_BANDS, estimative_word
 
-__all__ = ["LEVELS", "Basis", "Confidence", "ConfidenceInputs", "case_agreement", "confidence", "grade_level",
-           "points", "sourced_share_level"]
+__all__ = ["LEVELS", "RULE", "Basis", "Confidence", "ConfidenceInputs", "case_agreement", "confidence",
+           "grade_level", "points", "sourced_share_level"]
 
 Level = Literal["low", "moderate", "high"]
 LEVELS: tuple[Level, ...] = ("low", "moderate", "high")
 NOT_AVAILABLE = "not available"
+
+RULE = ("Confidence is the lowest level any of its inputs gives: the agreement of the cases (within 10 "
+        "points and one estimative word: high; within 25 points and adjacent words: moderate), the share "
+        "of the claim's drivers that is sourced (half or more: high; a fifth or more: moderate), the weakest "
+        "grade of their sources (A or B: high; C: moderate) and, with evidence, the effective sample size "
+        "(1,000 or more: high; 200 or more: moderate) and the backtest skill. Anything else is low; so is a "
+        "claim with no driver above the noise floor (its basis cannot be checked) or whose declared cases "
+        "did not run, and a claim in a scenario that declares no cases is at most moderate. "
+        "See docs/analysis.md, \"Confidence: the rule\".")
+"""The rule in plain words, printed under the key judgments of the report."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ def case_agreement(probabilities: Sequence[float], pooled: float | None = None, 
 def sourced_share_level(share: float | None) -> Basis:
     """The share of the claim's attribution that comes from sourced inputs."""
     if share is None:
-        return Basis("sourced share", "none (no driver above the noise floor)", "moderate")
+        return Basis("sourced share", "none (no driver above the noise floor)", "low")
     level: Level = "high" if share >= 0.5 else "moderate" if share >= 0.2 else "low"
     return Basis("sourced share", f"{100 * share:.0f}%", level)
 

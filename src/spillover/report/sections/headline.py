@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from spillover.analysis.confidence import RULE
 from spillover.report.format import fmt_number, fmt_pct, fmt_prob_interval, is_missing
 from spillover.report.page import Page
 
@@ -101,7 +102,7 @@ def first_screen(page: Page) -> dict[str, Any] | None:
         "most": {**most, "points": f"{most['points']:.0f}"} if most else None,
         "limitations": list(h.get("limitations") or []), "more_limitations": h.get("more_limitations") or 0,
         "by_case": _case_table(page, h["policy"], list(h.get("cases") or [])),
-        "reading": page.manifest.get("case"),
+        "reading": page.manifest.get("case"), "rule": RULE,
     }
 
 
