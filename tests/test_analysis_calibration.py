@@ -19,7 +19,7 @@ from spillover.analysis.calibration import Problem, fit_least_squares
 from spillover.analysis.observed import Observation, parse_observations, read_observations
 from spillover.scenario.errors import ScenarioError
 from spillover.scenario.load import loads_scenario
-from tests.conftest import HERE
+from tests.conftest import HERE, MINI
 
 # Richardson's arms race, nation x: dx/dt = k·y − a·x + g. A linear indicator steps
 # x += (beta + w·y − x) / tau, so a = 1/tau, k = w/tau, g = beta/tau.
@@ -190,3 +190,19 @@ def test_the_documented_example_file_is_valid() -> None:
     obs = read_observations(HERE / "scenarios" / "kor_threat_synthetic.csv", "indicator.kor_threat",
                             load_scenario("nk-russia-2023"))
     assert len(obs.days) == 24 and isinstance(pd.Series(obs.values).mean(), float)
+
+
+@pytest.mark.parametrize(("path", "said"), [("/dev/null", "/dev/null is not a regular file; give a CSV file"),
+                                            ("/tmp", "/tmp is a folder; give a CSV file")])
+def test_observations_from_something_not_a_file_say_what_it_is(mini, path: str, said: str) -> None:
+    with pytest.raises(ValueError, match=said):
+        read_observations(path, "x", mini)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_observations("/nonexistent/obs.csv", "x", mini)
+
+
+def test_calibrate_data_dev_null_is_one_line() -> None:
+    from tests.test_cli import cli
+
+    done = cli("calibrate", str(MINI), "--data", "/dev/null", "--target", "x")
+    assert done.returncode == 2 and "/dev/null is not a regular file" in done.stderr, done.stderr

@@ -86,11 +86,11 @@ def test_robust_prints_the_regret_table_and_adds_it_to_a_report(tmp_path) -> Non
 
 @pytest.mark.parametrize(("args", "lines"), [
     (["discover", str(MINI), "--where", "fired(o_helps) and and peak.threat > 0.5"],
-     ["fired(o_helps) and and peak.threat > 0.5", " " * 19 + "^",
-      "error: --where, column 20: expected a name or number, found 'and'"]),
+     ["error: --where: expected a name or number, found 'and' at column 20 of "
+      "'fired(o_helps) and and peak.threat > 0.5'"]),
     (["sensitivity", str(MINI), "--outcome", "peak.thret"],
-     ["peak.thret", "^",
-      "error: --outcome, column 1: unknown outcome 'peak.thret' (did you mean 'peak.threat'"]),
+     ["error: --outcome: unknown outcome 'peak.thret' at column 1 of 'peak.thret' "
+      "(did you mean 'peak.threat'"]),
     (["sensitivity", str(MINI), "--outcome", "peak.threat", "--n", "16"],
      ["error: sobol needs --n of at least 64 base samples, got 16"]),
     (["calibrate", str(MINI), "--data", str(HERE / "scenarios" / "mini.yaml"), "--target", "indicator.threat",
@@ -117,7 +117,7 @@ def test_discover_says_the_box_shown_is_the_chosen_step_pruned(mini) -> None:
     assert f"{p.chosen} ◀ chosen" in out
     assert (f"PRIM box, step {p.chosen} pruned to the {len(p.box)} of its {p.peeled} limits the data support "
             f"(quasi-p ≤ 0.05): coverage {100 * p.coverage:.0f}%, density {100 * p.density:.0f}%") in out
-    assert f"step {p.chosen}'s box is pruned below to {len(p.box)} of its {p.peeled} limits" in out
+    assert out.count(f"of its {p.peeled} limits") == 1  # said once, in the box's title
 
 
 def test_sensitivity_warnings_count_the_inputs_listed() -> None:

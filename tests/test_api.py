@@ -14,8 +14,9 @@ from tests.conftest import MINI
 
 def test_public_names_are_exactly_the_facade() -> None:
     assert sorted(spillover.__all__) == sorted([
-        "Execution", "RunResult", "Scenario", "ScenarioError", "__version__", "analyse", "copy_builtin",
-        "load_scenario", "loads_scenario", "outcomes", "resume", "run", "scenarios", "summarize", "validate",
+        "Execution", "RunResult", "Scenario", "ScenarioError", "__version__", "analyse", "audit",
+        "copy_builtin", "load_scenario", "loads_scenario", "outcomes", "resume", "run", "scenarios",
+        "summarize", "validate",
     ])
     for name in spillover.__all__:
         assert getattr(spillover, name) is not None
@@ -100,3 +101,25 @@ def test_cli_runs_from_a_posterior(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     exp = pd.read_parquet(tmp_path / "r" / "experiments.parquet")
     assert set(exp["fullness"]) <= {0.55, 0.6, 0.65} and len(exp) == 20
+
+
+def test_a_claim_on_the_counterfactual_runs_it_even_when_not_asked(tmp_path) -> None:
+    import yaml
+
+    doc = yaml.safe_load(MINI.read_text())
+    twin = "first_shortfall[R, shell] - first_shortfall_without_transfers[R, shell] > 0"
+    doc["claims"]["adds"] = {"text": "The transfers add to the stock's run.", "source": "test", "expr": twin}
+    path = tmp_path / "twin.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = spillover.run(path, runs=16, seed=1, counterfactual=False)
+    assert "adds" in set(res.claims["claim"])
+    assert any(c.endswith("_without_transfers.R.shell") for c in res.outcomes.columns)
+    plain = spillover.run(MINI, runs=16, seed=1, counterfactual=False)  # no such claim: not run
+    assert not any("_without_transfers" in c for c in plain.outcomes.columns)
+    from spillover.analysis.ablation import ablate
+    from spillover.analysis.robustness import robust
+
+    sc = spillover.load_scenario(path)
+    effects = ablate(sc, runs=16, seed=1).effects  # the twin claim is left out, the others compared
+    assert "adds" not in set(effects["quantity"]) and "lasting" in set(effects["quantity"])
+    assert "adds" in set(robust(sc, runs=16, seed=1)["quantity"])

@@ -55,7 +55,7 @@ def test_validate_lists_every_problem_with_its_location(tmp_path) -> None:
 def test_validate_strict_builtin() -> None:
     done = cli("validate", "nk-russia-2023", "--strict")
     assert done.returncode == 0, done.stderr
-    assert "valid (strict): 7 actors, 6 transfers, 10 indicators, 2 events, 4 policies, 6 claims" in (
+    assert "valid (strict): 7 actors, 6 transfers, 10 indicators, 2 events, 6 policies, 6 claims" in (
         " ".join(done.stdout.split()))
 
 
@@ -227,7 +227,7 @@ def test_progress_doctests() -> None:
 def test_results_do_not_depend_on_the_chunk_size_the_cli_picks(tmp_path) -> None:
     from spillover.cli.progress import auto_chunk_size
 
-    auto = auto_chunk_size(200, variants=8, days=730)  # nk-russia-2023: 4 policies, 730 days
+    auto = auto_chunk_size(200, variants=12, days=730)  # nk-russia-2023: 6 policies, 730 days
     assert auto < 100  # so the run below has several chunks
     frames = []
     for extra in ([], ["--chunk-size", "1000"]):

@@ -152,3 +152,15 @@ def test_unknown_kind_is_one_line(db: Path) -> None:
     code, out, err = _run("import", "sipro", DATA / "sipri" / "trade-register-new-excerpt.csv")
     assert code == 2 and out == ""
     assert err.strip() == "error: unknown kind 'sipro'; choose sipri, tiv, gdelt, nmc"
+
+
+def test_dyad_does_not_overwrite_a_file(db: Path, tmp_path: Path) -> None:
+    _run("import", "gdelt", DATA / "gdelt" / "20191024143000.export.CSV", "--db", db)
+    keep = tmp_path / "keep.csv"
+    keep.write_text("precious\n")
+    code, _, err = _run("dyad", "USA", "CHN", "--from", "2019-10-20", "--to", "2019-10-26", "--out", keep,
+                        "--db", db)
+    assert code == 2
+    said = "does not overwrite files, choose another name"
+    assert err.strip() == f"error: {keep} exists; spillover data dyad {said}"
+    assert keep.read_text() == "precious\n"

@@ -133,3 +133,63 @@ def test_pool_workers_die_with_a_killed_parent(tmp_path) -> None:
     proc.wait()
     _, alive = psutil.wait_procs(workers, timeout=15)
     assert not alive, f"{len(alive)} process(es) outlived their parent by 15 s"
+
+
+def _interrupted_at_30(tmp_path: Path, monkeypatch) -> Path:
+    real = RunFolder.write_part
+
+    def stop(self, first_run, frame):
+        if first_run >= 30:
+            raise KeyboardInterrupt
+        return real(self, first_run, frame)
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
+    monkeypatch.setattr(RunFolder, "write_part", real)
+    return partial_of(tmp_path / "r")
+
+
+@pytest.mark.parametrize("damage", ["delete", "garbage", "pickle"])
+def test_a_lost_or_damaged_series_counts_file_is_rebuilt(mini, tmp_path, monkeypatch, damage) -> None:
+    import numpy as np
+
+    partial = _interrupted_at_30(tmp_path, monkeypatch)
+    counts = partial / "series-counts.npz"
+    assert counts.exists() and json.loads((partial / "manifest.json").read_text())["finished_chunks"]
+    if damage == "delete":
+        counts.unlink()
+    elif damage == "garbage":
+        counts.write_bytes(b"PK\3\4 not really a zip")
+    else:
+        np.save(counts.open("wb"), np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    spillover.resume(tmp_path / "r", report=False)
+    spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "ref", report=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "r" / "series.parquet"),
+                                  pd.read_parquet(tmp_path / "ref" / "series.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+def test_a_killed_worker_is_one_error_naming_the_folder_to_resume(mini, tmp_path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from spillover.cli.errors import outcome_of
+    from spillover.results.folder import WorkerLost
+
+    pool = ProcessPoolExecutor(1)
+    pool.submit(int).result()
+    for proc in list(pool._processes.values()):  # as `kill -9` of a worker does
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+    with pytest.raises(WorkerLost) as info:
+        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False,
+                      executor="processes", workers=1, pool=pool)
+    pool.shutdown()
+    partial = partial_of(tmp_path / "r")
+    assert str(info.value) == (f"a worker process died (killed, or out of memory?) while writing {partial}; "
+                               f"finish the run with: spillover run --resume {tmp_path / 'r'}")
+    assert outcome_of(info.value).code == 2 and outcome_of(info.value).lines == (f"error: {info.value}",)
+    assert outcome_of(BrokenProcessPool("x")).code == 2
+    spillover.resume(tmp_path / "r", report=False)
+    pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)

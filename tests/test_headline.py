@@ -59,9 +59,9 @@ def nk():
 
 def test_declared_flows_make_miscalculation_zero_by_construction(nk) -> None:
     t = claim_rows(nk, nk.cases).set_index(["claim", "policy"])
-    assert t.loc[("secrecy_misleads", "transparent-limited"), "words"] == "by construction"
+    assert t.loc[("secrecy_misleads", "recommended"), "words"] == "by construction"
     assert t.loc[("secrecy_misleads", "status-quo"), "words"] != "by construction"
-    assert not t.loc[("china_turns", "transparent-limited"), "by_construction"]
+    assert not t.loc[("china_turns", "recommended"), "by_construction"]
 
 
 def test_the_key_judgments_carry_cases_confidence_drivers_and_the_policy(nk) -> None:
@@ -70,19 +70,22 @@ def test_the_key_judgments_carry_cases_confidence_drivers_and_the_policy(nk) -> 
     guns = next(j for j in h["judgments"] if j["claim"] == "guns_over_a_year")
     assert guns["case_lo"] < 0.1 and guns["case_hi"] > 0.9  # the fire-rate cases: 10,000 vs 30,000+ a day
     assert guns["confidence"]["level"] == "low"
-    assert guns["drivers"][0]["input"] == "rus_fire_rate" and guns["drivers"][0]["label"] == "sourced"
+    assert guns["drivers"][0]["input"] == "rus_fire_rate" and guns["drivers"][0]["label"] == "judgment"
     assert guns["drivers"][0]["direction"] == -1
     assert guns["change"]["better"] is True and guns["change"]["diff"] < 0
     text = sentence(guns)
-    assert "Confidence low (cases:" in text and "rus_fire_rate (sourced, −)" in text
+    assert "Confidence low (cases:" in text and "rus_fire_rate (judgment, −)" in text
     assert h["most"]["policy"] in nk.manifest["policies"][1:]
     debate = nk.cases[(nk.cases["claim"] == "nuclear_debate") & (nk.cases["policy"] == "status-quo")]
     by = debate.set_index("case")["probability"]
-    assert by["nuclear-debate-at-0.20"] >= by["nuclear-debate-at-0.30"]
+    assert by["nuclear-debate-rise-0.15"] >= by["nuclear-debate-rise-0.25"]
+    misread = nk.cases[(nk.cases["claim"] == "secrecy_misleads") & (nk.cases["policy"] == "status-quo")]
+    by = misread.set_index("case")["probability"]
+    assert by["misread-at-0.02"] >= by["misread-at-0.10"]
 
 
 def test_skipping_the_declared_cases_never_raises_the_confidence(nk) -> None:
-    # nk-russia-2023 declares six cases: without them the basis must not read "none declared",
+    # nk-russia-2023 declares cases: without them the basis must not read "none declared",
     # and no claim may be rated higher than when the cases run on the same runs
     res = spillover.run("nk-russia-2023", runs=300, seed=11)
     h = res.extra["analysis"]["headline"]
@@ -155,3 +158,16 @@ def test_the_report_opens_with_the_key_judgments(nk, tmp_path) -> None:
     rule = page.index('id="confidence-rule"')
     assert first < rule < page.index('id="claims-by-case"')  # the rule is stated under the judgments
     assert html.escape(RULE, quote=False).split(" (")[0] in page
+
+
+def test_the_report_grades_its_own_basis(nk) -> None:
+    from spillover.report.html import render_report
+
+    page = render_report(nk)
+    basis = page[page.index('id="graded-basis"'):]
+    basis = basis[:basis.index("</p>")]
+    assert "perera-2024" in basis and "<strong>F</strong> (reliability cannot be judged)" in basis
+    assert "no source" in basis  # the reason for the grade
+    assert "usually reliable" in basis and "fairly reliable" in basis  # the outlets' grades
+    assert page.index('id="graded-basis"') < page.index('<section id="claims"')
+    assert page.count('class="badge grade"') == len(nk.scenario_summary["sources"])

@@ -38,7 +38,7 @@ def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 def test_a_huge_integer_is_a_located_error() -> None:
     text = edit("R: {shell: {value: 20000,", "R: {shell: {value: 1" + "0" * 400 + ",")
     found = problems(text)
-    assert any(p.startswith(f"bad.yaml:{line_of(text, '0000000000')}:") and "within ±1e308" in p
+    assert any(p.startswith(f"bad.yaml:{line_of(text, '0000000000')}:") and "within ±1e15" in p
                for p in found), found
 
 
@@ -204,3 +204,45 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
 def test_a_newline_in_a_name_stays_on_one_line() -> None:
     found = problems(edit("supplier: S\n", 'supplier: "S\\nS"\n'))
     assert any("unknown actor 'S\\nS'" in p for p in found), found
+
+
+@pytest.mark.parametrize(("written", "number"), [("2e4", 2e4), ("2.0e4", 2e4), ("2E4", 2e4), ("2.0e+4", 2e4),
+                                                  ("20_000e0", 2e4), ("3e-3", 3e-3)])
+def test_numbers_in_exponent_notation_are_numbers(loader: str, written: str, number: float) -> None:
+    assert source.read_yaml(f"a: {written}\n").data == {"a": number}
+    sc = loads_scenario(edit("R: {shell: {value: 20000,", f"R: {{shell: {{value: {written},"), "ok.yaml")
+    assert sc.stocks["R"]["shell"].params == (number,)
+
+
+@pytest.mark.parametrize("text", ["e9", "1e", "1.2.3e4", "0x1e3"])
+def test_words_that_only_look_like_exponents_stay_as_they_are(loader: str, text: str) -> None:
+    assert not isinstance(source.read_yaml(f"a: {text}\n").data["a"], float)
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("S: {shell: {uniform: [50000, 80000],", "S: {shell: {uniform: [1.0e+307, 1.0e+308],", "[1.0e+307"),
+    ("{constant: {value: 700,", "{constant: {value: 1e308,", "1e308"),
+    ("delay: {uniform: [3, 9],", "delay: {uniform: [0, 1.0e+18],", "[0, 1.0e+18"),
+])
+def test_a_number_beyond_the_bound_on_quantities_is_located(old: str, new: str, needle: str) -> None:
+    text = edit(old, new)
+    found = problems(text)
+    where = f"bad.yaml:{line_of(text, needle)}:"
+    assert any(p.startswith(where) and "within ±1e15" in p for p in found), found
+
+
+def test_the_bound_on_quantities_itself_is_allowed() -> None:
+    loads_scenario(edit("R: {shell: {value: 20000,", "R: {shell: {value: 1.0e+15,"), "ok.yaml")
+
+
+def test_a_delay_beyond_the_horizon_runs_as_never_delivered_within_the_run() -> None:
+    from tests.conftest import ensemble
+
+    def outcomes(delay: str):
+        sc = loads_scenario(edit("delay: {uniform: [3, 9],", f"delay: {{{delay},"), "ok.yaml")
+        return ensemble(sc, runs=12, seed=2).outcomes
+
+    import pandas as pd
+
+    far = outcomes("uniform: [1.0e+14, 1.0e+15]")  # was "array is too big" (a ring of 1e15 days)
+    pd.testing.assert_frame_equal(far, outcomes("uniform: [1.0e+3, 1.0e+4]"))  # both past the 120-day horizon

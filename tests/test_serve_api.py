@@ -166,8 +166,8 @@ def test_declared_transfers_remove_miscalculation(client: TestClient) -> None:
     assert peak["custom"]["mean"] == 0.0  # declared flows are seen exactly
     assert peak["status-quo"]["mean"] > 0.05
     claims = {(c["claim"], c["policy"]): c for c in client.get(f"/api/runs/{job['id']}/claims").json()}
-    assert claims[("secrecy_misleads", "custom")]["probability"] == 0.0
-    assert claims[("secrecy_misleads", "status-quo")]["probability"] > 0.3
+    assert claims[("secrecy_misleads", "custom")]["probability"] == 0.0  # no misreading: no miscalculation
+    assert claims[("secrecy_misleads", "status-quo")]["probability"] > 0.0
 
 
 def test_custom_only_run_and_presets_by_name(client: TestClient) -> None:
@@ -189,7 +189,10 @@ def test_custom_only_run_and_presets_by_name(client: TestClient) -> None:
     ({"runs": -5}, "runs must be a whole number from 1 to 5,000 (got -5)"),
     ({"runs": 200000}, "runs must be a whole number from 1 to 5,000 (got 200,000)"),
     ({"runs": 10**9}, "from 1 to 5,000"),
-    ({"runs": 2.5}, "fractional part"),
+    ({"runs": 2.5}, "valid integer"),
+    ({"runs": True}, "valid integer"),
+    ({"runs": "200"}, "valid integer"),
+    ({"seed": "7"}, "valid integer"),
     ({"seed": -1}, "seed must be a whole number from 0 to 4,294,967,295 (got -1)"),
     ({"seed": 2**32}, "seed must be a whole number from 0 to 4,294,967,295"),
     ({"colour": "red"}, "Extra inputs"),
@@ -349,3 +352,22 @@ def test_a_custom_only_rerun_matches_the_paired_run(client: TestClient) -> None:
     means = {(r["quantity"], r["policy"]): r["mean"] for r in paired_rows}
     for r in client.get(f"/api/runs/{alone['id']}/outcomes").json():
         assert r["mean"] == means[(r["quantity"], "custom")]
+
+
+def test_a_run_after_an_idle_worker_was_killed_is_retried_on_a_fresh_pool(dirs: tuple[Path, Path],
+                                                                          tmp_path: Path) -> None:
+    import os
+    import signal
+
+    app = create_app(tmp_path / "runs", dirs[1], workers=1, chunk_size=16)
+    with TestClient(app, base_url=BASE) as c:
+        first = start(c, scenario="mini.yaml", runs=16, seed=1)
+        assert finish(c, first["id"])["state"] == "done"
+        pool = c.app.state.ctx.manager._pool
+        for proc in list(pool._processes.values()):  # e.g. the system's out-of-memory killer
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(10)
+        job = start(c, scenario="mini.yaml", runs=32, seed=2)
+        status = finish(c, job["id"])
+        assert status["state"] == "done", status
+        assert c.app.state.ctx.manager._pool is not pool

@@ -54,6 +54,6 @@ def test_a_run_without_cases_has_none(client: TestClient) -> None:
 def test_explore_offers_the_cases(client: TestClient) -> None:
     page = client.get("/explore?scenario=cases.yaml").text
     assert 'id="cases"' in page and "Also run the 4 cases" in page and 'id="cases-block"' in page
-    assert "Also run the 6 cases" in client.get("/explore?scenario=nk-russia-2023").text
+    assert "Also run the 8 cases" in client.get("/explore?scenario=nk-russia-2023").text
     plain = client.get("/explore?scenario=mini.yaml")  # a scenario without cases offers none
     assert plain.status_code == 200 and "Also run the" not in plain.text

@@ -161,7 +161,7 @@ def test_a_huge_number_is_a_problem_at_its_place(client: TestClient) -> None:
     r = client.post("/api/scenarios/validate", json={"text": HUGE})
     assert r.status_code == 200, r.text  # was 500 (OverflowError)
     (problem,) = r.json()["problems"]
-    assert problem["line"] == 26 and problem["col"] in (36, 44) and "1e308" in problem["message"]
+    assert problem["line"] == 26 and problem["col"] in (36, 44) and "1e15" in problem["message"]
     up = client.post("/api/scenarios/upload", files={"file": ("huge.yaml", io.BytesIO(HUGE.encode()))})
     assert up.status_code == 422
 
@@ -313,7 +313,7 @@ def test_bad_files_are_listed_invalid_with_their_reason(client: TestClient, dirs
     try:
         rows = listed(client)
         assert "UTF-8" in rows["latin.yaml"]["problems"][0]["message"]
-        assert "1e308" in rows["huge.yaml"]["problems"][0]["message"]
+        assert "1e15" in rows["huge.yaml"]["problems"][0]["message"]
         assert "over 1,000,000 bytes" in rows["big.yaml"]["problems"][0]["message"]
         assert not any(rows[n]["valid"] for n in made)
         assert "folder.yaml" not in rows and "link.yaml" not in rows  # not files inside the folder
@@ -346,7 +346,7 @@ def test_paths_are_relative_to_the_configured_folders(client: TestClient, dirs) 
         assert str(folder.resolve()) not in text and str(folder) not in text
     assert str(Path(spillover.__file__).parent) not in text
     rows = listed(client)
-    assert rows["nk-russia-2023"]["file"] == "nk-russia-2023.yaml"
+    assert rows["nk-russia-2023"]["file"] == "builtin/nk-russia-2023.yaml"
     assert rows["mini.yaml"]["file"] == "mini.yaml"
     html = client.get("/scenarios", headers={"Accept": "text/html"}).text
     assert str(dirs[1].resolve()) not in html and f"<code>{dirs[1].name}</code>" in html
@@ -423,8 +423,9 @@ def test_damaged_run_folders_are_refused_not_500(client: TestClient, dirs, a_run
     try:
         r = client.get("/api/runs")
         assert r.status_code == 200
-        ids = {row["id"] for row in r.json()["history"]}
-        assert a_run in ids and "odd-manifest" not in ids
+        rows = {row["id"]: row for row in r.json()["history"]}
+        assert a_run in rows and rows["odd-manifest"]["damaged"] == ["runs"]  # listed as damaged
+        assert rows["odd-manifest"]["runs"] is None and rows["odd-manifest"]["seed"] == rows[a_run]["seed"]
         pages_answer(client)
         claims = client.get("/api/runs/broken-parquet/claims")
         assert claims.status_code == 422 and "cannot be read" in claims.json()["detail"]
@@ -467,3 +468,43 @@ def test_no_checking_process_is_left_behind(dirs) -> None:
         assert procs and all(p.is_alive() for p in procs)
     assert not any(p.is_alive() for p in procs)  # stopped with the app
     assert os.getpid() not in [p.pid for p in procs]
+
+
+def test_one_odd_manifest_changes_only_its_own_row(client: TestClient, dirs, a_run: str) -> None:
+    runs = dirs[0]
+    odd = _copy_run(runs / a_run, runs / "odd-types")
+    manifest = json.loads((odd / "manifest.json").read_text(encoding="utf-8"))
+    manifest.update(scenario={"a": 1}, created=12345, policies=[1, 2], timings="soon")
+    (odd / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    try:
+        rows = {row["id"]: row for row in client.get("/api/runs").json()["history"]}
+        good = json.loads((runs / a_run / "manifest.json").read_text(encoding="utf-8"))
+        assert rows[a_run]["scenario"] == good["scenario"] and rows[a_run]["created"] == good["created"]
+        assert rows[a_run]["damaged"] == [] and rows[a_run]["policies"] == good["policies"]
+        assert rows["odd-types"]["damaged"] == ["scenario", "created", "policies"]
+        assert rows["odd-types"]["scenario"] is None and rows["odd-types"]["runs"] == good["runs"]
+        html = client.get("/runs", headers={"Accept": "text/html"}).text
+        assert f'<td>{good["scenario"]}</td>' in html and '"' + good["scenario"] + '"' not in html
+        assert "damaged manifest: scenario, created, policies" in html
+        for path in ("/runs/odd-types", "/api/runs/odd-types", "/api/runs/odd-types/claims"):
+            assert client.get(path, headers={"Accept": "text/html"}).status_code < 500, path
+    finally:
+        shutil.rmtree(odd)
+
+
+def test_misnamed_files_are_listed_as_invalid_and_files_are_distinct(client: TestClient, dirs) -> None:
+    made = [dirs[1] / "my scenario.yaml", dirs[1] / "nk-russia-2023.yaml"]
+    made[0].write_text(MINI_TEXT, encoding="utf-8")
+    made[1].write_text(MINI_TEXT, encoding="utf-8")
+    try:
+        rows = listed(client)
+        bad = rows["my scenario.yaml"]
+        assert not bad["valid"] and "rename the file" in bad["problems"][0]["message"] and bad["misnamed"]
+        assert rows["nk-russia-2023.yaml"]["valid"] and rows["nk-russia-2023"]["origin"] == "builtin"
+        files = [e["file"] for e in client.get("/api/scenarios").json()]
+        assert len(files) == len(set(files))
+        html = client.get("/scenarios", headers={"Accept": "text/html"}).text
+        assert "my scenario.yaml" in html and 'href="/scenarios/my scenario.yaml"' not in html
+    finally:
+        for p in made:
+            p.unlink()

@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "analyse": "spillover.api",
+    "audit": "spillover.api",
     "Execution": "spillover.ensemble.settings",
     "outcomes": "spillover.api",
     "resume": "spillover.api",

@@ -13,12 +13,13 @@ import errno
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from spillover.analysis.cases import CaseRequest
 from spillover.analysis.evidence import EvidenceContradicts
 from spillover.analysis.evidence_run import EvidenceRun
 from spillover.ensemble.design import DESIGNS, FileDesign
@@ -26,15 +27,24 @@ from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import add_policies
 from spillover.results.assemble import Assembler, Ensemble, run_in_memory
-from spillover.results.folder import IN_MEMORY_RUNS, FolderSink, NoSpace, ResumeRefused, RunFolder, no_space
+from spillover.results.folder import (
+    IN_MEMORY_RUNS,
+    FolderSink,
+    NoSpace,
+    ResumeRefused,
+    RunFolder,
+    WorkerLost,
+    no_space,
+)
 from spillover.results.manifest import build_manifest, peak_rss_mb, versions
 from spillover.results.result import RunResult
 from spillover.results.store import default_out, write_result
 from spillover.scenario.load import builtin_names, builtin_path, load_scenario, resolve
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import claims_read_twins
 from spillover.scenario.summary import summarize
 
-__all__ = ["Execution", "analyse", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
+__all__ = ["Execution", "analyse", "audit", "outcomes", "resume", "run", "scenarios", "validate", "warmup"]
 
 
 def scenarios() -> pd.DataFrame:
@@ -68,8 +78,42 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
         note = " In the counterfactual without transfers." if twin else ""
         rows.append({"column": column, "family": fam.name, "group": fam.group, "kind": fam.kind,
                      "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
-                     "prefer": fam.prefer, "description": fam.description + note})
+                     "prefer": fam.prefer, "description": _in_units(sc, column, fam.description) + note})
     return pd.DataFrame(rows)
+
+
+def _in_units(sc: Scenario, column: str, description: str) -> str:
+    """The catalogue's description, with "Rounds" replaced by the munition's own unit
+    (``fired_total.RUS.drone``: drones, not rounds)."""
+    munition = sc.munitions.get(column.rsplit(".", 1)[-1])
+    if munition is None or not description.startswith("Rounds "):
+        return description
+    return f"{munition.unit[:1].upper()}{munition.unit[1:]} {description.removeprefix('Rounds ')}"
+
+
+def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, seed: int = 0,
+          **options: Any) -> pd.DataFrame:
+    """Every number of a scenario with its tag, and how much of each claim rests on judgment.
+
+    One row per number written in the file (``kind`` ``number``): its ``path``, the sampled
+    ``input`` it belongs to, its ``value`` as written, its range (``low``, ``high``), its
+    ``tag`` (``sourced``, ``judgment`` or ``unsourced``), its ``source`` keys and its
+    ``rationale`` (the number's note, or the one-line rationale of the claim, policy or
+    indicator a plain number belongs to). Then one row per claim (``kind`` ``claim``) with the
+    shares of its attribution from judged and from sourced inputs (``judgment_share``,
+    ``sourced_share``) and its drivers in ``rationale``, from ``runs`` runs of the baseline
+    policy (the attribution the report's headline uses). ``options`` are further
+    :class:`~spillover.ensemble.settings.Execution` fields (``workers``, ...).
+
+    >>> t = audit("nk-russia-2023", runs=200, seed=1)
+    >>> sorted(set(t["kind"])), t.loc[t["input"] == "rus_fire_rate", "tag"].iloc[0]
+    (['claim', 'number'], 'judgment')
+    """
+    from spillover.analysis.audit import audit_table
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
+    result = run(sc, runs=runs, seed=seed, policies=[next(iter(sc.policies))], report=False, **options)
+    return audit_table(sc, result)
 
 
 def warmup() -> dict[str, Any]:
@@ -160,7 +204,8 @@ def run(
         A given experiments table instead of the design, e.g. a calibration's posterior
         (``spillover.analysis.posterior_design``); the runs are then its rows.
     counterfactual
-        Also run every policy without transfers (``*_without_transfers`` outcomes).
+        Also run every policy without transfers (``*_without_transfers`` outcomes). Always on
+        when a claim reads such an outcome, so that the claim can be evaluated.
     out
         Folder to write (``"auto"`` for ``runs/<scenario>-<UTC timestamp>``); ``None``
         keeps everything in memory. Written as ``<out>.partial`` while running, with each
@@ -207,8 +252,8 @@ def run(
     --------
     >>> import spillover
     >>> res = spillover.run("nk-russia-2023", runs=64, seed=1)
-    >>> sorted(res.outcomes["policy"].unique())[:2]
-    ['covert-limited', 'status-quo']
+    >>> list(res.outcomes["policy"].unique())[:2]
+    ['status-quo', 'recommended']
     """
     started = time.perf_counter()
     ex = Execution.of(settings, options)
@@ -219,7 +264,8 @@ def run(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
     if extra_policies:
         sc = add_policies(sc, extra_policies)
-    todo = _Cases.of(sc, cases, case, experiments, ex, counterfactual)
+    counterfactual = counterfactual or claims_read_twins(sc)
+    todo = CaseRequest.of(sc, cases, case, experiments, ex, counterfactual)
     pl = _plan(sc, case, ex.seed, policies, counterfactual, save_series)
     if resample and experiments is not None:
         raise ValueError("--resample draws new runs from the scenario's design; it does not go with "
@@ -255,31 +301,6 @@ def _plan(sc: Scenario, case: str | None, seed: int, policies: Sequence[str] | N
     return plan_case(sc, case, seed, policies, counterfactual=counterfactual, save_series=save_series)
 
 
-@dataclass
-class _Cases:
-    """The cases to run beside the scenario as written, and how."""
-
-    scenario: Scenario
-    names: list[str]
-    ex: Execution
-    counterfactual: bool
-
-    @classmethod
-    def of(cls, sc: Scenario, cases: bool | Sequence[str], case: str | None, experiments: pd.DataFrame | None,
-           ex: Execution, counterfactual: bool) -> _Cases | None:
-        """The request, checked: known names, a sampled design, not with ``case``."""
-        from spillover.scenario.cases import check_cases
-
-        if case is not None:
-            check_cases(sc, [case])
-        names = check_cases(sc, None if cases is True else [] if cases is False else list(cases))
-        if (names or case is not None) and experiments is not None:
-            raise ValueError("cases run on the scenario's sampled design; they cannot take given experiments")
-        if names and case is not None:
-            raise ValueError(f"case '{case}' runs alone; leave out the other cases")
-        return cls(sc, names, ex, counterfactual) if names else None
-
-
 def resume(path: str | Path, settings: Execution | None = None, *, report: bool = True,
            on_analysed: Callable[[RunResult], None] | None = None, **options: Any) -> RunResult:
     """Finish an interrupted run: only its missing chunks run, with the same results.
@@ -297,7 +318,7 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
         raise
     m = folder.manifest
     base = load_scenario(resolve(m["scenario_file"])) if m.get("cases") else None
-    todo = _Cases(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
+    todo = CaseRequest(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
     return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed, todo)
 
 
@@ -329,17 +350,21 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
 
 def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                    started: float, on_analysed: Callable[[RunResult], None] | None = None,
-                   cases: _Cases | None = None, ev: EvidenceRun | None = None) -> RunResult:
+                   cases: CaseRequest | None = None, ev: EvidenceRun | None = None) -> RunResult:
     """Design on disk, chunks streamed as parts, checkpoints, then the analysis and the rename.
 
     A full disk at any step raises :class:`~spillover.results.folder.NoSpace`, naming the
-    folder to resume once there is room.
+    folder to resume once there is room; a dead worker process
+    :class:`~spillover.results.folder.WorkerLost`, naming the folder to resume.
     """
     try:
         return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases, ev)
     except EvidenceContradicts:
         shutil.rmtree(folder.path, ignore_errors=True)  # no folder that looks like a result
         raise
+    except BrokenExecutor as exc:
+        raise WorkerLost(f"a worker process died (killed, or out of memory?) while writing {folder.path}; "
+                         f"finish the run with: spillover run --resume {folder.final}") from exc
     except OSError as exc:
         if no_space(exc, folder.path):
             raise NoSpace(errno.ENOSPC, f"no space left on device while writing {folder.path}; free some "
@@ -351,7 +376,7 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
 
 def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution, report: bool,
                  started: float, on_analysed: Callable[[RunResult], None] | None,
-                 cases: _Cases | None = None, ev: EvidenceRun | None = None) -> RunResult:
+                 cases: CaseRequest | None = None, ev: EvidenceRun | None = None) -> RunResult:
     from spillover.engine.series import series_names
 
     asm = Assembler(pl.batch)
@@ -403,7 +428,7 @@ def _fill_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Execution,
 
 def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: float,
             full: pd.DataFrame | None = None, claims_table: pd.DataFrame | None = None,
-            cases: _Cases | None = None,
+            cases: CaseRequest | None = None,
             count: Callable[[Sequence[Any]], pd.DataFrame] | None = None) -> RunResult:
     from spillover.analysis.headline import headline_sections
     from spillover.analysis.sections import enrich
@@ -415,7 +440,7 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     enrich(result, sc)  # orders of effect and the regret table: cheap, in every report
     done = None
     if cases is not None:
-        done = _run_cases(cases, ens, count)
+        done = cases.run(ens, count)
         result.extra["case_outcomes"] = done.outcomes
         timings["cases"] = sum(done.seconds.values())
     result.extra["analysis"].update(headline_sections(result, done))  # drivers and the first screen
@@ -424,21 +449,6 @@ def _finish(sc: Scenario, ens: Ensemble, manifest: dict[str, Any], started: floa
     manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
     manifest["peak_rss_mb"] = peak_rss_mb()
     return result
-
-
-def _run_cases(cases: _Cases, ens: Ensemble, count: Callable[[Sequence[Any]], pd.DataFrame] | None) -> Any:
-    """The cases on the ensemble's runs; claims of cases that only re-read them counted on its outcomes."""
-    from spillover.analysis.cases import run_cases
-    from spillover.analysis.claims import evaluate_claims
-
-    def over_outcomes(claims: Sequence[Any]) -> pd.DataFrame:
-        return evaluate_claims(ens.outcomes, claims)
-
-    ex, report = cases.ex, cases.ex.progress
-    if report is not None:  # the cases' runs continue the count of the scenario's own
-        ex = ex.but(progress=lambda done, total: report(cases.ex.runs + done, cases.ex.runs + total))
-    return run_cases(cases.scenario, cases.names, ens.policies, ex, ens.outcomes,
-                     count or over_outcomes, cases.counterfactual, IN_MEMORY_RUNS)
 
 
 def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], origins: Sequence[Any],

@@ -53,7 +53,7 @@ def test_lever_run_claims_results_and_compare(server: Server, browser_page) -> N
     covert = run_and_wait(page, None)
     misled_covert = custom_claim(page, "secrecy_misleads")
     miscalc_covert = custom_mean(page, "miscalc_peak")
-    assert misled_covert > 0.3 and miscalc_covert > 0.05
+    assert misled_covert > 0 and miscalc_covert > 0.05
     assert page.text_content('#claims-table th[data-col="baseline"]') == "status-quo"
 
     page.focus("#lever-transparency")

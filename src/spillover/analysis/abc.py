@@ -219,8 +219,10 @@ def write_posterior(post: Abc | pd.DataFrame, path: str | Path) -> Path:
 def read_posterior(path: str | Path, sc: Scenario) -> pd.DataFrame:
     """Read a posterior table and check it against the scenario's inputs."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"no such file: {p}")
+    if not p.is_file():
+        raise ValueError(f"{p} is {'a folder' if p.is_dir() else 'not a regular file'}; give a Parquet file")
     return check_posterior(pd.read_parquet(p), sc)
 
 

@@ -27,6 +27,7 @@ from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import Variant
 from spillover.scenario.errors import did_you_mean
 from spillover.scenario.model import Scenario
+from spillover.scenario.outcomes import reads_twins
 
 __all__ = ["Ablation", "Item", "ablate", "ablation_items", "check_chains"]
 
@@ -137,7 +138,8 @@ def ablate(
     items
         What to remove (default: every transfer and channel, :func:`ablation_items`).
     claims
-        Also compare the scenario's claims (as 0/1 per run).
+        Also compare the scenario's claims (as 0/1 per run), except those that read the
+        counterfactual (``*_without_transfers``): removing transfers is what an ablation does.
 
     Examples
     --------
@@ -162,7 +164,8 @@ def ablate(
     frame = run_rows(Batch(st=st, variants=variants, seed=ex.seed), values, np.arange(ex.runs), ex)
     seconds = time.perf_counter() - t0
     outcomes = frame.rename(columns={"row": "run", "variant": "policy"})
-    diffs = paired_differences(outcomes, base.name, None, claims_of(sc) if claims else [], level=level)
+    compared = [c for c in claims_of(sc) if not reads_twins(c.expr)] if claims else []
+    diffs = paired_differences(outcomes, base.name, None, compared, level=level)
     labels = {it.variant(base.policy).name: it for it in chosen}
     effects = pd.DataFrame({
         "item": [labels[v].label for v in diffs["policy"]],

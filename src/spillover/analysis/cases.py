@@ -27,18 +27,20 @@ from spillover.analysis.claims import (
     claim_counts,
     claims_of,
     claims_table,
+    evaluate_claims,
 )
 from spillover.engine.histogram import SeriesSpec
 from spillover.ensemble.chunks import ChunkResult
 from spillover.ensemble.design import MemoryDesign
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
-from spillover.results.assemble import Assembler, canonical
-from spillover.scenario.cases import case_inputs, case_scenario, changes, simulated
+from spillover.results.assemble import Assembler, Ensemble, canonical
+from spillover.scenario.cases import case_inputs, case_scenario, changes, check_cases, simulated
 from spillover.scenario.model import Scenario
 from spillover.scenario.outcomes import compared_columns
 
-__all__ = ["CASE_CLAIM_COLUMNS", "CaseRun", "case_columns", "case_meta", "plan_case", "run_cases"]
+__all__ = ["CASE_CLAIM_COLUMNS", "CaseRequest", "CaseRun", "case_columns", "case_meta", "plan_case",
+           "run_cases"]
 
 CASE_CLAIM_COLUMNS = ("case", *CLAIM_COLUMNS)
 """Columns of :attr:`CaseRun.claims`: the claims table's, after the case."""
@@ -181,3 +183,40 @@ def run_cases(sc: Scenario, names: Sequence[str], policies: Sequence[str], ex: E
     kept_all = pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame(columns=["case"])
     kept_all = kept_all[["case", *[c for c in kept_all.columns if c != "case"]]]
     return CaseRun([case_meta(sc, n) for n in names], table, kept_all.reset_index(drop=True), seconds)
+
+
+@dataclass
+class CaseRequest:
+    """The cases to run beside the scenario as written, and how."""
+
+    scenario: Scenario
+    names: list[str]
+    ex: Execution
+    counterfactual: bool
+
+    @classmethod
+    def of(cls, sc: Scenario, cases: bool | Sequence[str], case: str | None, experiments: pd.DataFrame | None,
+           ex: Execution, counterfactual: bool) -> CaseRequest | None:
+        """The request, checked: known names, a sampled design, not with ``case``."""
+        if case is not None:
+            check_cases(sc, [case])
+        names = check_cases(sc, None if cases is True else [] if cases is False else list(cases))
+        if (names or case is not None) and experiments is not None:
+            raise ValueError("cases run on the scenario's sampled design; they cannot take given experiments")
+        if names and case is not None:
+            raise ValueError(f"case '{case}' runs alone; leave out the other cases")
+        return cls(sc, names, ex, counterfactual) if names else None
+
+    def run(self, ens: Ensemble, count: Callable[[Sequence[Any]], pd.DataFrame] | None = None) -> CaseRun:
+        """The cases on the ensemble's runs; the claims of cases that only re-read them are
+        counted by ``count`` (every run, in a folder), else on the ensemble's outcomes."""
+        from spillover.results.folder import IN_MEMORY_RUNS
+
+        def over_outcomes(claims: Sequence[Any]) -> pd.DataFrame:
+            return evaluate_claims(ens.outcomes, claims)
+
+        ex, report = self.ex, self.ex.progress
+        if report is not None:  # the cases' runs continue the count of the scenario's own
+            ex = ex.but(progress=lambda done, total: report(self.ex.runs + done, self.ex.runs + total))
+        return run_cases(self.scenario, self.names, ens.policies, ex, ens.outcomes,
+                         count or over_outcomes, self.counterfactual, IN_MEMORY_RUNS)

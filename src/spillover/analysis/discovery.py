@@ -130,7 +130,7 @@ def discover(
     >>> from spillover.scenario.load import load_scenario
     >>> sc = load_scenario("nk-russia-2023")
     >>> d = discover(sc, "days_of_fire.prk_rus_shells > 365", runs=200, seed=1)
-    >>> "fullness" in set(d.prim.box["input"])
+    >>> "rus_fire_rate" in set(d.prim.box["input"])
     True
     """
     ex = Execution.of(settings, options)

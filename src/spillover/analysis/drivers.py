@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["DRIVER_COLUMNS", "PERMUTATIONS", "claim_drivers", "input_labels", "ks_scores", "noise_floor"]
+__all__ = ["DRIVER_COLUMNS", "PERMUTATIONS", "claim_drivers", "input_labels", "ks_scores", "label_shares",
+           "noise_floor"]
 
 PERMUTATIONS = 100
 """Shuffles of the labels behind each claim's noise floor."""
@@ -93,6 +94,22 @@ def input_labels(summary: Mapping[str, Any]) -> dict[str, tuple[str, str | None]
         label = "judgment" if inp.get("judgment") else "sourced" if inp.get("source") else "unsourced"
         out[str(inp["name"])] = (label, inp.get("source"))
     return out
+
+
+def label_shares(drivers: pd.DataFrame) -> dict[str, float] | None:
+    """The share of one claim's attribution (its driver scores) from each label, or None when
+    no driver is above the noise floor. The shares of ``sourced``, ``judgment`` and
+    ``unsourced`` sum to 1.
+
+    >>> d = pd.DataFrame({"score": [0.6, 0.3, 0.1], "label": ["judgment", "sourced", "judgment"]})
+    >>> {k: round(v, 2) for k, v in label_shares(d).items()}
+    {'sourced': 0.3, 'judgment': 0.7, 'unsourced': 0.0}
+    """
+    total = float(drivers["score"].sum()) if not drivers.empty else 0.0
+    if total <= 0:
+        return None
+    by = drivers.groupby("label")["score"].sum()
+    return {k: float(by.get(k, 0.0)) / total for k in ("sourced", "judgment", "unsourced")}
 
 
 def _one_claim(claim: str, x: FloatArray, names: Sequence[str], holds: npt.NDArray[np.bool_], seed: int,

@@ -33,7 +33,7 @@ from spillover.analysis.claims import (
     estimative_words,
 )
 from spillover.analysis.confidence import ConfidenceInputs, confidence, points
-from spillover.analysis.drivers import PERMUTATIONS, claim_drivers, input_labels
+from spillover.analysis.drivers import PERMUTATIONS, claim_drivers, input_labels, label_shares
 from spillover.results.result import RunResult
 
 __all__ = ["DRIVER_RUNS", "HEADLINE_COLUMNS", "baseline_policy", "change_text", "claim_rows", "driver_text",
@@ -114,8 +114,8 @@ def _basis(drivers: pd.DataFrame, summary: Mapping[str, Any]) -> tuple[float | N
     sourced = drivers[drivers["label"] == "sourced"]
     grades = _grades(summary)
     keys = [k.strip() for s in sourced["source"].dropna() for k in str(s).split(",")]
-    share = float(sourced["score"].sum() / drivers["score"].sum())
-    return share, [grades.get(k) for k in dict.fromkeys(keys)]
+    shares = label_shares(drivers)
+    return (shares or {}).get("sourced"), [grades.get(k) for k in dict.fromkeys(keys)]
 
 
 def _change(comparison: pd.DataFrame, claim: str, prefer: str | None) -> dict[str, Any] | None:

@@ -271,7 +271,9 @@ def read_observations(path: str | Path, target: str, sc: Scenario, *, column: st
                       scale: float = 1.0, offset: float = 0.0, noise: float | None = None) -> Observation:
     """Read an observed series from a CSV file (see :func:`parse_observations`)."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"no such file: {p}")
+    if not p.is_file():
+        raise ValueError(f"{p} is {'a folder' if p.is_dir() else 'not a regular file'}; give a CSV file")
     return parse_observations(p.read_text(encoding="utf-8-sig"), target, sc, str(p), column=column,
                               scale=scale, offset=offset, noise=noise)

@@ -25,7 +25,7 @@ from spillover.results.assemble import run_in_memory
 from spillover.scenario.directions import claim_directions, outcome_directions
 from spillover.scenario.expr import ExprError, compile_expr
 from spillover.scenario.model import Prefer, Scenario
-from spillover.scenario.outcomes import compared_columns
+from spillover.scenario.outcomes import claims_read_twins, compared_columns
 
 __all__ = ["REGRET_COLUMNS", "UNDECLARED", "default_higher", "default_quantities", "directions",
            "regret_summary", "regret_table", "robust", "scenario_quantities"]
@@ -120,7 +120,8 @@ def regret_table(
         left out), ``mean`` value, ``best_runs`` (runs where the policy is best, ties
         counting for each tied policy) and ``best_share``, ``mean_regret``, ``p90_regret``,
         ``max_regret`` and ``minimax`` (the policy with the smallest maximum regret,
-        ties broken by the mean regret). Unscored quantities come last.
+        ties broken by the mean regret; policies tied on both are all minimax). Unscored
+        quantities come last.
 
     Examples
     --------
@@ -175,20 +176,26 @@ def _rows(name: str, m: np.ndarray, policies: list[str], higher: bool) -> list[d
     regret = np.abs(best - m)
     regret[regret <= 1e-9 * np.maximum(1.0, np.abs(best))] = 0.0  # ties up to rounding
     mx, mean = regret.max(axis=0), regret.mean(axis=0)
-    order = np.lexsort((mean, mx))
-    choice = int(order[0])
+    choice = int(np.lexsort((mean, mx))[0])
+    tied = _same(mx, mx[choice]) & _same(mean, mean[choice])  # a tie: every tied policy is minimax
     out: list[dict[str, object]] = []
     for j, p in enumerate(policies):
         wins = int((regret[:, j] == 0).sum())
         out.append({"quantity": name, "better": "higher" if higher else "lower", "policy": p, "n": len(m),
                     "mean": float(m[:, j].mean()), "best_runs": wins, "best_share": wins / len(m),
                     "mean_regret": float(mean[j]), "p90_regret": float(np.percentile(regret[:, j], 90)),
-                    "max_regret": float(mx[j]), "minimax": j == choice})
+                    "max_regret": float(mx[j]), "minimax": bool(tied[j])})
     return out
 
 
+def _same(x: np.ndarray, y: float) -> np.ndarray:
+    """Equal up to rounding (as regrets are compared)."""
+    return np.abs(x - y) <= 1e-9 * max(1.0, abs(y))
+
+
 def regret_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per policy: for how many quantities it is the minimax-regret choice, and where best most often.
+    """Per policy: for how many quantities it is the minimax-regret choice, and where best most
+    often (a tie credits each tied policy).
 
     Returns ``policy``, ``minimax`` (count), ``most_often_best`` (count), ``quantities``
     (the quantities where it is the minimax choice).
@@ -197,7 +204,8 @@ def regret_summary(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=["policy", "minimax", "most_often_best", "quantities"])
     rows = []
-    top = table.loc[table.groupby("quantity", sort=False)["best_runs"].idxmax()]
+    most = table["best_runs"] == table.groupby("quantity", sort=False)["best_runs"].transform("max")
+    top = table[most]  # ties: each tied policy is best most often
     for p in pd.unique(table["policy"]):
         mine = table[(table["policy"] == p) & table["minimax"]]
         rows.append({"policy": p, "minimax": len(mine), "most_often_best": int((top["policy"] == p).sum()),
@@ -226,7 +234,7 @@ def robust(
     """
     if outcomes is None:
         ex = Execution.of(settings, options)
-        pl = plan(sc, ex.seed, counterfactual=False, series=False)
+        pl = plan(sc, ex.seed, counterfactual=claims_read_twins(sc), series=False)
         outcomes = run_in_memory(pl, ex).outcomes
     qs = dict(quantities) if quantities else available(scenario_quantities(sc), outcomes)
     sides = directions(sc)

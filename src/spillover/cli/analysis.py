@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from spillover.analysis.sensitivity import METHODS
-from spillover.cli.console import err, out
+from spillover.cli.console import out
+from spillover.cli.errors import Fail
 from spillover.cli.lazy import ChoicesCommand
 
 if TYPE_CHECKING:
@@ -25,7 +26,20 @@ Scenario_ = Annotated[str, typer.Argument(help="Built-in name or YAML file.")]
 Seed = Annotated[int, typer.Option(min=0, help="Seed: same seed, same results.")]
 PolicyOpt = Annotated[str | None, typer.Option(help="Policy to analyse [default: the first].")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes.")]
-Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.")]
+def _finished_folder(folder: Path | None) -> Path | None:
+    """Refuse an ``--into`` folder that does not hold a finished run, before the analysis runs."""
+    if folder is None:
+        return None
+    from spillover.report.folder import check_finished
+
+    try:
+        return check_finished(folder)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+Into = Annotated[Path | None, typer.Option(help="Run folder whose report gets this section.",
+                                           callback=_finished_folder)]
 
 
 def _scenario(name: str) -> Scenario:
@@ -45,15 +59,30 @@ def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 @contextmanager
 def _caret() -> Iterator[None]:
-    """Show where an expression is wrong (its text and a caret) before the one-line error."""
+    """An expression's mistake as one line that names its column and quotes the expression."""
     from spillover.scenario.expr import ExprError
 
     try:
         yield
     except ExprError as exc:
-        if exc.column is not None and exc.text:
-            err().print(exc.caret(), markup=False, highlight=False)
-        raise
+        if exc.column is None or not exc.text:
+            raise
+        raise Fail(expr_line(exc)) from None
+
+
+def expr_line(exc: Any) -> str:
+    """``--where: unknown outcome 'x' at column 1 of 'x > 3' (did you mean ...)``: the column
+    and the expression go before a suggestion or a list of the valid names.
+
+    >>> from spillover.scenario.expr import ExprError
+    >>> expr_line(ExprError("unknown outcome 'x' (did you mean 'y'?)", 1, "x > 3", "--where"))
+    "--where: unknown outcome 'x' at column 1 of 'x > 3' (did you mean 'y'?)"
+    """
+    message, at = exc.message, f" at column {exc.column} of '{exc.text}'"
+    cuts = [i for i in (message.find(" (did you mean"), message.find("; ")) if i >= 0]
+    cut = min(cuts, default=len(message))
+    message = message[:cut] + at + message[cut:]
+    return f"{exc.source}: {message}" if exc.source else message
 
 
 def _into(folder: Path | None, sections: dict[str, dict[str, Any]], sc: Scenario) -> None:

@@ -77,8 +77,8 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
     """Items × claims: the paired change in each claim's probability when the item is removed."""
     claims = effects[effects["quantity_kind"] == "claim"]
     names = list(dict.fromkeys(claims["quantity"]))
-    t = Table(title=f"Attribution: change in each claim when removed ({policy}, {runs} paired runs; "
-                    f"dim = 90% interval includes 0)")
+    t = Table(title=f"Attribution: change in each claim's probability when removed, in percentage points "
+                    f"({policy}, {runs} paired runs; dim = 90% interval includes 0)")
     t.add_column("removed")
     for n in names:
         t.add_column(n, justify="right")
@@ -91,7 +91,7 @@ def render_attribution(effects: pd.DataFrame, policy: str, runs: int) -> Table:
                 cells.append("–")
                 continue
             pp = 100 * r.mean_diff
-            txt = "0" if pp == 0 else f"{pp:+.1f}" if abs(pp) < 1 else f"{pp:+.0f}"
+            txt = "0 pp" if pp == 0 else f"{pp:+.1f} pp" if abs(pp) < 1 else f"{pp:+.0f} pp"
             cells.append(Text(txt, style="bold" if _clear(r.lo, r.hi) else "dim"))
         t.add_row(str(item), *cells)
     return t
@@ -123,10 +123,7 @@ def render_tradeoff(d: Any, rows: int = 8) -> Table:
     traj = d.prim.trajectory
     step = max(1, len(traj) // rows)
     keep = sorted(set(range(0, len(traj), step)) | {d.prim.chosen, len(traj) - 1})
-    pruned = d.prim.pruned
-    caption = (f"step {d.prim.chosen}'s box is pruned below to {len(d.prim.box)} of its {d.prim.peeled} "
-               f"limits" if pruned else None)
-    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)", caption=caption)
+    t = Table(title="PRIM peeling trajectory (coverage/density trade-off)")  # the box says the pruning
     for col in ("step", "coverage", "density", "runs in box", "inputs limited"):
         t.add_column(col, justify="right")
     for i in keep:
@@ -193,7 +190,8 @@ def render_posterior(post: Any, top: int = 10) -> Table:
 def render_regret(table: pd.DataFrame) -> Table:
     """Per outcome: each policy's share of runs where it is best, mean and max regret; ★ minimax."""
     policies = list(dict.fromkeys(table["policy"]))
-    t = Table(title="Regret per outcome: best in % of runs · mean regret · max regret (★ = minimax regret)")
+    t = Table(title="Regret per outcome: best in % of runs · mean regret · max regret "
+                    "(★ = minimax regret; ★ tie: tied)")
     t.add_column("outcome")
     for p in policies:
         t.add_column(p, justify="right")
@@ -203,9 +201,10 @@ def render_regret(table: pd.DataFrame) -> Table:
         if g["better"].iloc[0] == "undeclared":  # listed, not scored
             unscored.append(str(q))
             continue
+        tie = int(g["minimax"].sum()) > 1
         for p in policies:
             r = g[g["policy"] == p].iloc[0]
-            star = " ★" if r["minimax"] else ""
+            star = (" ★ tie" if tie else " ★") if r["minimax"] else ""
             text = f"{pct(r['best_share'])} · {small(r['mean_regret'])} · {small(r['max_regret'])}{star}"
             cells.append(Text(text, style="bold" if r["minimax"] else ""))
         arrow = "↑" if g["better"].iloc[0] == "higher" else "↓"

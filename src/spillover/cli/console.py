@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["err", "out", "plain"]
+__all__ = ["counted", "err", "out", "plain"]
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one.
+
+    >>> counted(1, "policy", "policies"), counted(2, "policy", "policies"), counted(0, "run")
+    ('1 policy', '2 policies', '0 runs')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 @cache

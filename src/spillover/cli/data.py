@@ -209,11 +209,18 @@ def dyad_cmd(
     """
     from spillover import data
 
+    exists = "{} exists; spillover data dyad does not overwrite files, choose another name"
     with _one_line_errors(), warnings.catch_warnings():
+        if out is not None and (out.exists() or out.is_symlink()):
+            raise data.DataError(exists.format(out))
         warnings.simplefilter("ignore", data.CoverageWarning)  # printed below instead
         frame = data.dyad_series(db, a, b, start, end, freq=freq)
         if out is not None:
-            frame.to_csv(out, index=False)
+            try:
+                with open(out, "x", encoding="utf-8", newline="") as f:  # made meanwhile: still refused
+                    frame.to_csv(f, index=False)
+            except FileExistsError:
+                raise data.DataError(exists.format(out)) from None
     if frame.attrs.get("coverage_warning"):
         err.print(
             f"warning: {frame.attrs['coverage_warning']}",

@@ -37,6 +37,7 @@ def draft(
     """Draft a scenario from SIPRI, GDELT and COW data: sourced numbers, judgment placeholders."""
     import duckdb
 
+    from spillover.cli.console import counted
     from spillover.data.draft import PLACEHOLDER, build_draft
     from spillover.data.errors import DataError
 
@@ -48,8 +49,9 @@ def draft(
         raise SystemExit(2) from None
     placeholders = result.text.count(PLACEHOLDER)
     typer.echo(
-        f"wrote {out}: {len(result.actors)} actors, {len(result.transfers)} transfers (SIPRI), "
-        f"{len(result.dyads)} dyads with a hostility baseline (GDELT), {placeholders} placeholders"
+        f"wrote {out}: {counted(len(result.actors), 'actor')}, {counted(len(result.transfers), 'transfer')} "
+        f"(SIPRI), {counted(len(result.dyads), 'dyad')} with a hostility baseline (GDELT), "
+        f"{counted(placeholders, 'placeholder')}"
     )
     for notice in result.notices:
         typer.echo(f"  note: {notice}")

@@ -107,6 +107,11 @@ def outcome_of(exc: BaseException, argv: list[str] | None = None) -> Outcome:
         return _usage(exc)
     if isinstance(exc, ScenarioError):
         return _scenario(exc, argv or [])
+    from concurrent.futures import BrokenExecutor
+
+    if isinstance(exc, BrokenExecutor):  # a run folder's command says which folder to resume
+        return Outcome(USAGE, ("error: a worker process died (killed, or out of memory?); "
+                               "run the command again",))
     if isinstance(exc, Fail | ValueError | OSError | ImportError):
         return Outcome(USAGE, (f"error: {_one_line(str(exc)) or type(exc).__name__}",))
     return Outcome(BUG, (f"internal error: {type(exc).__name__}: {_one_line(str(exc))}",))

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 import typer
 
 from spillover import __version__
-from spillover.cli.errors import Fail, Interrupted, report
+from spillover.cli.errors import Fail, report
 from spillover.cli.lazy import ChoicesCommand, LazyGroup
 
 
@@ -113,11 +113,7 @@ def run_cmd(
                       posterior=posterior, case=case, cases=cases, given=given,
                       argv=(ctx.obj or {}).get("argv"),
                       evidence=evidence or None, as_of=as_of, resample=resample)
-    try:
-        run_and_print(opts)
-    except KeyboardInterrupt:
-        raise Interrupted("the run folder is left as <name>.partial; finish it with "
-                          "spillover run --resume <name>") from None
+    run_and_print(opts)  # Ctrl-C: Interrupted, naming the folder left behind
 
 
 def _iso(text: str) -> bool:
@@ -187,9 +183,12 @@ def validate_cmd(
     for warning in sc.warnings:
         typer.echo(str(warning), err=True)
     mode = "strict" if strict else "lenient"
-    typer.echo(f"{sc.origin}: valid ({mode}): {len(sc.actors)} actors, {len(sc.transfers)} transfers, "
-               f"{len(sc.indicators)} indicators, {len(sc.events)} events, {len(sc.policies)} policies, "
-               f"{len(sc.claims)} claims")
+    from spillover.cli.console import counted
+
+    parts = [counted(len(sc.actors), "actor"), counted(len(sc.transfers), "transfer"),
+             counted(len(sc.indicators), "indicator"), counted(len(sc.events), "event"),
+             counted(len(sc.policies), "policy", "policies"), counted(len(sc.claims), "claim")]
+    typer.echo(f"{sc.origin}: valid ({mode}): {', '.join(parts)}")
 
 
 def _mount() -> None:

@@ -193,3 +193,30 @@ def render_summary(result: RunResult) -> list[object]:
 
         out += render_evidence(result.extra["evidence"])
     return out
+
+
+def _range_text(row: Any) -> str:
+    lo, hi = float(row.low), float(row.high)
+    return _fmt(lo) if lo == hi else f"{_fmt(lo)}–{_fmt(hi)}"
+
+
+def render_audit_numbers(table: pd.DataFrame, scenario: str) -> Table:
+    """The numbers of an audit (:func:`spillover.api.audit`): path, value, range, tag, source or rationale."""
+    t = Table(title=f"Every number of {scenario}: sourced, or the modeller's judgment", show_lines=False)
+    for col in ("path", "value", "range", "tag", "source or rationale"):
+        t.add_column(col, overflow="fold")
+    for row in table[table["kind"] == "number"].itertuples():
+        why = "; ".join(x for x in (str(row.source), str(row.rationale)) if x)
+        t.add_row(str(row.path), str(row.value), _range_text(row), str(row.tag), why or "–")
+    return t
+
+
+def render_audit_claims(table: pd.DataFrame, runs: int) -> Table:
+    """The claims of an audit: the shares of each claim's attribution from judged and sourced inputs."""
+    t = Table(title=f"Claims: where their attribution comes from (baseline policy, {runs:,} runs)")
+    for col in ("claim", "judgment share", "sourced share", "drivers"):
+        t.add_column(col, justify="right" if "share" in col else "left", overflow="fold")
+    for row in table[table["kind"] == "claim"].itertuples():
+        t.add_row(str(row.path).removeprefix("claims."), pct(row.judgment_share), pct(row.sourced_share),
+                  str(row.rationale))
+    return t

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spillover.cli.console import out
-from spillover.cli.errors import Fail
+from spillover.cli.console import counted, out
+from spillover.cli.errors import Fail, Interrupted
 from spillover.cli.progress import auto_chunk_size, engine_is_compiled, status_bar
 
 __all__ = ["RunOptions", "run_and_print"]
@@ -96,6 +96,10 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     from spillover.scenario.load import load_scenario, resolve
 
     sc = load_scenario(resolve(opts.scenario))
+    if opts.out is None:
+        from spillover.results.store import default_out
+
+        opts.out = default_out(sc.name)  # chosen here, so that an interruption can name it
     experiments = None
     if opts.posterior is not None:
         from spillover.analysis.abc import posterior_design, read_posterior
@@ -109,11 +113,25 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
                     finishing="summarising the runs, then writing the folder and report…") as tick:
         return api.run(sc, runs=opts.runs, seed=opts.seed, policies=opts.policies,
                        design=opts.design, chunk_size=chunk,
-                       workers=workers, out=opts.out or "auto", save_series=opts.save_series,
+                       workers=workers, out=opts.out, save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
                        experiments=experiments, command=_command(opts.argv), on_analysed=show,
                        cases=opts.cases and opts.case is None and opts.posterior is None, case=opts.case,
                        evidence=opts.evidence, as_of=opts.as_of, resample=opts.resample)
+
+
+def _left_behind(final: Path | None) -> str:
+    """What an interrupted run leaves: its unfinished folder and how to finish it, or nothing."""
+    import shlex
+
+    from spillover.results.folder import PARTIAL, partial_of
+
+    if final is not None and Path(final).name.endswith(PARTIAL):  # --resume NAME.partial
+        final = Path(final).with_name(Path(final).name[:-len(PARTIAL)])
+    if final is None or not partial_of(Path(final)).is_dir():
+        return "stopped before the run folder was made; nothing was written"
+    return (f"the run folder is left as {partial_of(Path(final))}; finish it with "
+            f"spillover run --resume {shlex.quote(str(final))}")
 
 
 def run_and_print(opts: RunOptions) -> None:
@@ -132,12 +150,16 @@ def run_and_print(opts: RunOptions) -> None:
             console.print(table)
         shown.append(True)
 
-    result = _resume(opts, show) if opts.resume is not None else _run(opts, show)
+    try:
+        result = _resume(opts, show) if opts.resume is not None else _run(opts, show)
+    except KeyboardInterrupt:
+        raise Interrupted(_left_behind(opts.resume or opts.out)) from None
     if not shown:
         show(result)
     m = result.manifest
     reading = f", case {m['case']}" if m.get("case") else ""
-    console.print(f"{m['runs']} runs × {len(m['policies'])} policies, seed {m['seed']}{reading}, "
+    shape = f"{counted(m['runs'], 'run')} × {counted(len(m['policies']), 'policy', 'policies')}"
+    console.print(f"{shape}, seed {m['seed']}{reading}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
     console.print(f"results: {result.path}", markup=False, highlight=False)
     if opts.report:

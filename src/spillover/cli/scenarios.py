@@ -1,4 +1,4 @@
-"""``spillover scenarios list | show | copy``: the built-in scenarios."""
+"""``spillover scenarios list | show | copy | audit``: the built-in scenarios, and any scenario's audit."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from spillover.cli.console import out, plain
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The built-in scenarios: list, show, copy as a template.", no_args_is_help=True,
-                  rich_markup_mode=None)
+_HELP = "The built-in scenarios: list, show, copy as a template; audit any scenario's numbers."
+app = typer.Typer(help=_HELP,
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("list")
@@ -48,3 +49,20 @@ def scenarios_copy(
     from spillover.scenario.load import copy_builtin
 
     typer.echo(f"copied {name} to {copy_builtin(name, dest)}")
+
+
+@app.command("audit")
+def scenarios_audit(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
+    runs: Annotated[int, typer.Option(
+        min=1, help="Runs of the baseline policy behind the claims' attribution.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same attribution.")] = 0,
+) -> None:
+    """Every number with its tag (sourced or judgment) and its source or rationale, then the share
+    of each claim's attribution that rests on judgment."""
+    from spillover.api import audit
+    from spillover.cli.render import render_audit_claims, render_audit_numbers
+
+    table = audit(scenario, runs=runs, seed=seed)
+    out().print(render_audit_numbers(table, scenario))
+    out().print(render_audit_claims(table, runs))

@@ -51,7 +51,7 @@ def lever_effects(st: Structure, p: Params, period: int = 0) -> LeverEffects:
     return LeverEffects(
         transparency=transparency,
         cap=cap,
-        delay=np.rint(delay).astype(np.int64),
+        delay=np.rint(np.minimum(delay, st.T)).astype(np.int64),  # from T days on: never delivered in the run
         loss=np.clip(loss, 0.0, 1.0),
         gate=np.clip(gate, 0.0, None),
     )

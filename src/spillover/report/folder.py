@@ -15,7 +15,29 @@ from spillover.analysis.sections import enrich
 from spillover.results.store import read_result, write_sections
 from spillover.scenario.model import Scenario
 
-__all__ = ["add_section"]
+__all__ = ["add_section", "check_finished"]
+
+
+def check_finished(folder: str | Path) -> Path:
+    """``folder`` if it holds a finished run; ValueError saying what it is otherwise (an
+    unfinished run is to be resumed first, so that its report is not written while it runs)."""
+    import json
+
+    from spillover.results.folder import PARTIAL
+
+    path = Path(folder)
+    final = path.name.removesuffix(PARTIAL)
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        raise ValueError(f"{path} is not a run folder (no manifest.json)")
+    try:
+        status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        raise ValueError(f"{manifest} cannot be read; is {path} a run folder?") from None
+    if path.name.endswith(PARTIAL) or status != "complete":
+        raise ValueError(f"{path} is an unfinished run; finish it first with: "
+                         f"spillover run --resume {path.with_name(final)}")
+    return path
 
 
 def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenario) -> Path:
@@ -26,6 +48,7 @@ def add_section(folder: str | Path, name: str, data: dict[str, Any], sc: Scenari
     """
     from spillover.report.html import write_report
 
+    check_finished(folder)
     result = read_result(folder)
     sha = result.manifest.get("scenario_sha256")
     if sha and sc.sha256 and sha != sc.sha256:

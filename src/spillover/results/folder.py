@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from spillover.engine.histogram import DailyHistogram, SeriesSpec
+from spillover.engine.histogram import SAMPLE_RUNS, DailyHistogram, SeriesSpec
 from spillover.ensemble.chunks import ChunkResult
 from spillover.results.assemble import Assembler, canonical
 from spillover.results.store import atomic_write, write_json, write_table
@@ -34,6 +35,7 @@ PARTIAL = ".partial"
 PARTS = "outcomes.parquet"
 IN_MEMORY_RUNS = 20_000  # a folder run's RunResult.outcomes holds at most these runs
 SERIES_FULL = "series_full"
+COUNTS = "series-counts.npz"
 LOCK = ".lock"
 
 
@@ -50,6 +52,11 @@ class NoSpace(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+class WorkerLost(ChildProcessError):
+    """A worker process died (killed, or out of memory) while a run folder was written; the
+    run can be resumed."""
 
 
 def no_space(exc: BaseException, path: Path) -> bool:
@@ -76,6 +83,17 @@ def _readable(path: Path) -> bool:
     except (OSError, ValueError, pa.ArrowInvalid):
         return False
     return True
+
+
+def _read_counts(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a histogram counts file; None when it is missing or damaged (never
+    unpickled: a file holding objects is damaged)."""
+    try:
+        with np.load(path) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError, zipfile.BadZipFile):
+        return None
+    return data if {"counts", "vmin", "vmax", "n"} <= set(data) else None
 
 
 def partial_of(final: Path) -> Path:
@@ -150,7 +168,8 @@ class RunFolder:
 
         ``experiments.parquet`` and the series' bin ranges are made again; a damaged part of
         a finished chunk sends every chunk back to run (their histogram counts cannot be
-        separated), which gives the same results.
+        separated), which gives the same results. A lost or damaged ``series-counts.npz``
+        sends the chunks whose runs feed the daily series back to run.
         """
         removed = [n for n in ("experiments.parquet", "series-bins.json") if not _readable(self.path / n)]
         for name in removed:
@@ -159,7 +178,14 @@ class RunFolder:
         if bad:
             removed += [self.part(c).name for c in bad]
             self.manifest["finished_chunks"] = []
-            (self.path / "series-counts.npz").unlink(missing_ok=True)
+            (self.path / COUNTS).unlink(missing_ok=True)
+            self.save_manifest()
+        sampled = [c for c in self.finished if c < SAMPLE_RUNS]
+        if sampled and _read_counts(self.path / COUNTS) is None:
+            # the daily series' counts of these chunks are lost: run them again
+            (self.path / COUNTS).unlink(missing_ok=True)
+            removed.append(COUNTS)
+            self.manifest["finished_chunks"] = sorted(self.finished - set(sampled))
             self.save_manifest()
         return removed
 
@@ -217,7 +243,7 @@ class RunFolder:
                 counts = hist.counts.astype(np.uint32) if small else hist.counts
                 np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
                          finished=np.array(sorted(finished), dtype=np.int64))
-            atomic_write(self.path / "series-counts.npz", save)
+            atomic_write(self.path / COUNTS, save)
         self.manifest["finished_chunks"] = sorted(finished)
         self.save_manifest()
 
@@ -226,19 +252,15 @@ class RunFolder:
         writes of a checkpoint: the histogram is written first and already counts chunks the
         manifest does not name yet (their parts were written before it). Without this, a
         resume would run those chunks again and count them twice."""
-        p = self.path / "series-counts.npz"
-        if p.exists():
-            with np.load(p) as z:
-                if "finished" in z.files:
-                    self.manifest["finished_chunks"] = sorted(int(x) for x in z["finished"])
+        data = _read_counts(self.path / COUNTS)
+        if data is not None and "finished" in data:
+            self.manifest["finished_chunks"] = sorted(int(x) for x in data["finished"])
 
     def load_histogram(self) -> DailyHistogram | None:
-        p = self.path / "series-counts.npz"
-        if not p.exists() or not self.finished:
+        z = _read_counts(self.path / COUNTS) if self.finished else None
+        if z is None:
             return None
-        with np.load(p) as z:
-            return DailyHistogram(counts=z["counts"].astype(np.int64), vmin=z["vmin"], vmax=z["vmax"],
-                                  n=z["n"])
+        return DailyHistogram(counts=z["counts"].astype(np.int64), vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
 
     def outcomes_dataset(self, below: int | None = None) -> ds.Dataset:
         """The outcome parts as one dataset; with ``below``, only the parts that hold runs
@@ -269,7 +291,7 @@ class RunFolder:
     def complete(self) -> Path:
         """Mark complete and move into place: the run now looks finished."""
         self.manifest["status"] = "complete"
-        for scratch in ("series-counts.npz", "design", LOCK):
+        for scratch in (COUNTS, "design", LOCK):
             target = self.path / scratch
             if target.is_dir():
                 shutil.rmtree(target)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,10 +26,22 @@ from spillover.results.result import RunResult
 Section = dict[str, Any]
 
 
+FOLDER_NAME_CHARS = 80
+"""The most characters of the scenario's name in a default folder name (file systems allow
+255 bytes a name; 160 bytes of it at most)."""
+
+
 def default_out(scenario: str, root: str | Path = "runs") -> Path:
-    """``runs/<scenario>-<UTC timestamp>``."""
+    """``runs/<scenario>-<UTC timestamp>``: the name's letters, digits, ``_``, ``.`` and ``-``
+    (others become ``-``), at most 80 characters and 160 bytes of it.
+
+    >>> default_out("a/b " + "x" * 300).name[:8], len(default_out("x" * 300).name)
+    ('a-b-xxxx', 97)
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(root) / f"{scenario}-{stamp}"
+    name = re.sub(r"[^\w.-]", "-", scenario)[:FOLDER_NAME_CHARS]
+    name = name.encode()[:2 * FOLDER_NAME_CHARS].decode(errors="ignore").strip(".") or "run"
+    return Path(root) / f"{name}-{stamp}"
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:

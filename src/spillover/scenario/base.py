@@ -11,6 +11,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 PolicyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Rationale = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""Why a plain number (a threshold, a policy's lever values) is what it is: such numbers are
+always the modeller's judgment, and the rationale says so in one line."""
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

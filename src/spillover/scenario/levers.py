@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from spillover.scenario.base import Date, FiniteFloat, Id, StockRef, Strict
+from spillover.scenario.base import Date, FiniteFloat, Id, Rationale, StockRef, Strict
 from spillover.scenario.errors import did_you_mean
 from spillover.scenario.quantity import FractionQ, NonNegQ
 
@@ -121,6 +121,7 @@ Setting = FiniteFloat | list[Window]
 
 class Policy(Strict):
     description: str | None = None
+    rationale: Rationale | None = None
     levers: dict[Id, Setting] = Field(default_factory=dict)
 
     def setting_text(self, lever: str, default: float) -> str | float:

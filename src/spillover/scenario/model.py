@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from spillover.scenario.base import Date, FiniteFloat, Id, PolicyId, StockRef, Strict, iso_date
+from spillover.scenario.base import Date, FiniteFloat, Id, PolicyId, Rationale, StockRef, Strict, iso_date
 from spillover.scenario.dates import DateQ, DateQuantity
 from spillover.scenario.errors import NameSet, Problem
 from spillover.scenario.events import (
@@ -299,6 +299,7 @@ class Indicator(Strict):
     beta: Q
     initial: Q | None = None
     threshold: FiniteFloat = 0.5
+    rationale: Rationale | None = None
     inputs: dict[Id, Q] = Field(default_factory=dict)
     gain: Q | None = None
     description: str | None = None
@@ -309,6 +310,7 @@ class Claim(Strict):
     expr: str
     source: str | None = None
     prefer: Prefer | None = None
+    rationale: Rationale | None = None
 
 
 class CaseClaim(Strict):

@@ -307,6 +307,25 @@ def is_twin(column: str) -> bool:
     return column.partition(".")[0].endswith(f"_{WITHOUT_TRANSFERS}")
 
 
+def reads_twins(expr: str) -> bool:
+    """True when a claim's expression reads a ``*_without_transfers`` column.
+
+    >>> reads_twins("peak(a) - peak_without_transfers(a) > 0.2"), reads_twins("peak(a) > 0.2")
+    (True, False)
+    """
+    from spillover.scenario.expr import parse
+
+    return any(is_twin(col) for col in parse(expr).columns())
+
+
+def claims_read_twins(sc: Scenario) -> bool:
+    """True when a claim, or a case's reading of one, reads a ``*_without_transfers`` column:
+    a run must then include the counterfactual for the claim to be evaluated."""
+    exprs = [c.expr for c in sc.claims.values()]
+    exprs += [c.expr for case in sc.cases.values() for c in case.claims.values() if c.expr]
+    return any(reads_twins(e) for e in exprs)
+
+
 def twins() -> dict[str, str]:
     """Family name → its twin's family name, for families with a twin."""
     return {f.name: f"{f.name}_{WITHOUT_TRANSFERS}" for f in FAMILIES if f.twin}

@@ -15,6 +15,10 @@ from spillover.scenario.errors import NameSet
 Kind = Literal["value", "uniform", "triangular", "normal", "lognormal", "beta", "choice"]
 KINDS: tuple[str, ...] = ("value", "uniform", "triangular", "normal", "lognormal", "beta", "choice")
 META_KEYS = frozenset({"source", "judgment", "note", "name", "bounds", "weights"})
+MAX_MAGNITUDE = 1e15
+"""The largest magnitude of a scenario number: far beyond any stock, rate or price (a
+trillion shells a day is 1e12), and small enough that whole numbers stay exact in
+floating point and sums over days, actors and runs cannot overflow."""
 
 
 class Quantity(BaseModel):
@@ -144,9 +148,12 @@ def _numbers(value: Any, what: str, n: int | None = None) -> tuple[float, ...]:
         try:
             x = float(v)
         except OverflowError:  # an integer beyond the range of a float
-            raise ValueError(f"{what} needs numbers within ±1e308, got one far beyond") from None
+            raise ValueError(f"{what} needs numbers within ±1e15, got one far beyond") from None
         if not math.isfinite(x):
             raise ValueError(f"{what} needs finite numbers, got {v!r}")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ValueError(f"{what} needs numbers within ±1e15, got {x:.6g} (sums over "
+                             "days, actors and runs would lose precision or overflow)")
         out.append(x)
     if n is not None and len(out) != n:
         raise ValueError(f"{what} needs {n} numbers, got {len(out)}")

@@ -9,6 +9,7 @@ on, so that the validator can report them together with every other problem.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,22 @@ class SourceDoc:
         return Problem(self.file, line, col, message)
 
 
+_FLOAT = "tag:yaml.org,2002:float"
+# YAML 1.2's floats: YAML 1.1 (PyYAML's) wants a dot and a signed exponent, so that `1e9`,
+# `1E9` and `5e-3` would be strings; here they are numbers, as in every other YAML reader.
+_FLOAT_RE = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+
+
 def loader_class(base: type) -> type:
-    """A subclass of the safe loader ``base`` that leaves dates as strings (the schema parses them)."""
-    resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    """A subclass of the safe loader ``base`` that leaves dates as strings (the schema parses
+    them) and reads YAML 1.2 floats (``1e9``, ``5e-3``) as numbers."""
+    resolvers = {k: [(tag, _FLOAT_RE if tag == _FLOAT else rx) for tag, rx in v
+                     if tag != "tag:yaml.org,2002:timestamp"]
                  for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
     return type("_Loader", (base,), {"yaml_implicit_resolvers": resolvers})
 

@@ -80,14 +80,14 @@ def summarize(sc: Scenario) -> dict[str, Any]:
                    for e, x in sc.events.items()],
         "levers": [{"id": name, "kind": x.kind, "description": x.description or "",
                     "default": x.default} for name, x in sc.levers.items()],
-        "policies": [{"id": p, "description": x.description or "",
+        "policies": [{"id": p, "description": x.description or "", "rationale": x.rationale or "",
                       "levers": {name: x.setting_text(name, sc.levers[name].default) for name in sc.levers}}
                      for p, x in sc.policies.items()],
-        "claims": [{"id": c, "text": x.text, "expr": x.expr, "source": x.source, "prefer": x.prefer}
-                   for c, x in sc.claims.items()],
+        "claims": [{"id": c, "text": x.text, "expr": x.expr, "source": x.source, "prefer": x.prefer,
+                    "rationale": x.rationale} for c, x in sc.claims.items()],
         "inputs": inputs,
         "cases": [{"id": n, "description": x.description or ""} for n, x in sc.cases.items()],
-        "sources": [{"id": s, "citation": x.citation, "url": x.url, "grade": x.grade}
+        "sources": [{"id": s, "citation": x.citation, "url": x.url, "grade": x.grade, "note": x.note}
                     for s, x in sc.sources.items()],
         "limitations": list(sc.limitations),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +40,8 @@ class Entry:
 
     ``file`` is the file name relative to the scenarios directory (for a built-in, the
     file name inside the package). ``checking`` is true while the file waits for its
-    check (the listing does not wait longer than its own budget).
+    check (the listing does not wait longer than its own budget). ``misnamed`` is true for a
+    file whose name the app does not take (it cannot be opened until renamed).
     """
 
     ref: str
@@ -51,6 +52,7 @@ class Entry:
     title: str | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
     checking: bool = False
+    misnamed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +68,10 @@ def _invalid(ref: str, message: str, line: int = 1, col: int = 1) -> Entry:
 
 
 Stamp = tuple[int, int]
+BAD_NAME = ("the app takes file names of letters, digits, '_' and '-' (at most 64, the first a "
+            "letter or digit) ending in .yaml or .yml: rename the file to use it")
+BUILTIN_FOLDER = "builtin"
+"""Built-in scenarios' ``file`` is ``builtin/<name>.yaml``, never the same as a user's file."""
 
 
 class Catalog:
@@ -98,14 +104,27 @@ class Catalog:
         self.sandbox.close()
 
     def entries(self) -> list[Entry]:
-        """Every scenario: built-in ones first, then the files by name."""
+        """Every scenario: built-in ones first, then the files by name (with the files whose names
+    the app does not take, as invalid)."""
         out = [self._builtin(n) for n in builtin_names()]
         names = self._file_names()
         futures = {name: self._submit(name) for name in names}
         wait_for([f for f in futures.values() if f is not None], timeout=self.list_wait)
-        for name in names:
-            out.append(self._listed(name, futures[name]))
-        return out
+        files = [self._listed(n, futures[n]) for n in names]
+        files += [replace(_invalid(n, BAD_NAME), misnamed=True) for n in self._misnamed()]
+        return out + sorted(files, key=lambda e: e.ref)
+
+    def _misnamed(self) -> list[str]:
+        """Files that look like scenarios (``*.yaml``, ``*.yml``) but whose names the app does not
+        take: listed as invalid with the reason, instead of silently missing."""
+        if not self.dir.is_dir():
+            return []
+        try:
+            return [p.name for p in self.dir.iterdir()
+                    if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".")
+                    and not SCENARIO_FILE.match(p.name) and p.is_file() and not p.is_symlink()]
+        except OSError:
+            return []
 
     def _file_names(self) -> list[str]:
         if not self.dir.is_dir():
@@ -180,7 +199,8 @@ class Catalog:
         with self._lock:
             if key not in self._cache:
                 sc = api.validate(name)
-                entry = Entry(name, "builtin", builtin_path(name).name, True, sc.name, sc.title)
+                entry = Entry(name, "builtin", f"{BUILTIN_FOLDER}/{builtin_path(name).name}", True, sc.name,
+                              sc.title)
                 self._cache[key] = ((0, 0), entry, sc)
             return self._cache[key][1]
 

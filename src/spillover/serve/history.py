@@ -1,4 +1,4 @@
-"""The run history, read with DuckDB from the run folders' manifests and Parquet files.
+"""The run history, read from the run folders' manifests and (with DuckDB) Parquet files.
 
 Only folders whose name is a valid run id and which hold a ``manifest.json`` count as
 runs; temporary folders of runs in progress (``.name.partial-…``) are never listed, nor
@@ -77,6 +77,9 @@ def _readable_manifests(folders: list[Path]) -> list[str]:
 def history(runs_dir: Path, limit: int = 200) -> list[dict[str, Any]]:
     """One row per run folder: id, scenario, created, runs, seed, policies, seconds, rows.
 
+    Each manifest is read on its own, so one odd manifest changes only its own row: a
+    field of the wrong kind shows as missing and is named in the row's ``damaged``.
+
     >>> history(Path("/nonexistent"))
     []
     """
@@ -85,43 +88,47 @@ def history(runs_dir: Path, limit: int = 200) -> list[dict[str, Any]]:
     if not manifests:
         return []
     con = duckdb.connect()
-    try:
-        fetched = _manifest_rows(con, manifests)
-    except duckdb.Error:  # one odd manifest: read them one by one, leaving out the unreadable
-        fetched = [rec for m in manifests for rec in _manifest_row(m)]
     rows = _row_counts(con, [Path(m).parent for m in manifests])
     out = []
-    for rec in fetched:
+    for rec in (rec for m in manifests for rec in _manifest_row(m)):
         folder = Path(rec.pop("filename")).parent
-        try:
-            row = {**rec, "id": folder.name, "policies": [str(p) for p in rec.get("policies") or []],
-                   "rows": rows.get(folder.name), "report": (folder / "report.html").is_file()}
-            out.append(RunRow(**row).model_dump())
-        except (ValueError, TypeError):  # a manifest with fields of the wrong kind is left out
-            continue
+        report = (folder / "report.html").is_file()
+        out.append(RunRow(**rec, id=folder.name, rows=rows.get(folder.name), report=report).model_dump())
     order = {f.name: i for i, f in enumerate(folders)}
     return sorted(out, key=lambda r: order[r["id"]])
 
 
-def _manifest_rows(con: duckdb.DuckDBPyConnection, manifests: list[str]) -> list[dict[str, Any]]:
-    cur = con.execute(
-        "SELECT filename, scenario, CAST(created AS VARCHAR) AS created, runs, seed, policies, "
-        "timings.total AS seconds FROM read_json($files, union_by_name=true, filename=true)",
-        {"files": manifests})
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+#: The history's fields of a manifest, and the test a value must pass to be shown.
+_FIELDS: dict[str, Any] = {
+    "scenario": lambda x: isinstance(x, str),
+    "created": lambda x: isinstance(x, str),
+    "runs": _is_int,
+    "seed": _is_int,
+    "policies": lambda x: isinstance(x, list) and all(isinstance(p, str) for p in x),
+    "seconds": lambda x: (_is_int(x) or isinstance(x, float)) and abs(x) < 1e300,
+}
 
 
 def _manifest_row(manifest: str) -> list[dict[str, Any]]:
-    """The history fields of one manifest read with ``json`` (none when it cannot be read)."""
+    """The history fields of one manifest (none when it cannot be read); a field of the wrong
+    kind is None and named in ``damaged``."""
     try:
         m = json.loads(Path(manifest).read_text(encoding="utf-8"))
-        timings = m.get("timings") if isinstance(m.get("timings"), dict) else {}
-        return [{"filename": manifest, "scenario": m.get("scenario"), "created": m.get("created"),
-                 "runs": m.get("runs"), "seed": m.get("seed"), "policies": m.get("policies"),
-                 "seconds": timings.get("total")}]
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return []
+    if not isinstance(m, dict):
+        return []
+    timings = m.get("timings")
+    values = {k: m.get(k) for k in _FIELDS if k != "seconds"}
+    values["seconds"] = timings.get("total") if isinstance(timings, dict) else None
+    damaged = [k for k, ok in _FIELDS.items() if values[k] is not None and not ok(values[k])]
+    row = {k: (None if k in damaged else v) for k, v in values.items()}
+    row["policies"] = row["policies"] or []
+    return [{"filename": manifest, **row, "damaged": damaged}]
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection, folders: list[Path]) -> dict[str, int]:

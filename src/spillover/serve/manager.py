@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from spillover import api
-from spillover.results.folder import partial_of
+from spillover.results.folder import WorkerLost, partial_of
 from spillover.results.result import RunResult
 from spillover.scenario.model import Scenario
 from spillover.serve.paths import relative_message
@@ -251,23 +251,35 @@ class RunManager:
             job.state, job.error = state, error
 
     def _run(self, job: Job, sc: Scenario, pool: ProcessPoolExecutor | None) -> tuple[str, str | None]:
-        """Run the job; return its final state and error message."""
-        try:
-            result = api.run(sc, runs=job.spec.runs, seed=job.spec.seed, policies=job.spec.policies,
-                             extra_policies=job.spec.extra_policies, counterfactual=job.spec.counterfactual,
-                             chunk_size=self.chunk_for(job.spec.runs), workers=max(self.workers, 1),
-                             out=self.runs_dir / job.id, report=False, pool=pool,
-                             progress=self._progress(job), cases=job.spec.cases)
-        except RunCancelled:
-            return "cancelled", None
-        except BrokenProcessPool:
-            self._replace_pool(pool)
-            return "failed", "a worker process died (out of memory?); the pool was restarted"
-        except Exception as exc:
-            log.exception("run %s failed", job.id)
-            return "failed", relative_message(f"{type(exc).__name__}: {exc}".splitlines()[0], self.runs_dir)
-        self._keep_result(job.id, result)
-        return "done", None
+        """Run the job; return its final state and error message. A worker that died before
+        the job finished a chunk (an idle worker killed, say) costs one retry on a fresh pool."""
+        for attempt in (1, 2):
+            try:
+                result = self._api_run(job, sc, pool)
+            except RunCancelled:
+                return "cancelled", None
+            except (BrokenProcessPool, WorkerLost):
+                self._replace_pool(pool)
+                if attempt == 1 and job.done == 0 and not job.cancel.is_set():
+                    log.warning("run %s: a worker process had died; retrying on a fresh pool", job.id)
+                    shutil.rmtree(partial_of(self.runs_dir / job.id), ignore_errors=True)
+                    pool = self._get_pool()
+                    continue
+                return "failed", "a worker process died (out of memory?); the pool was restarted"
+            except Exception as exc:
+                log.exception("run %s failed", job.id)
+                first = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                return "failed", relative_message(first, self.runs_dir)
+            self._keep_result(job.id, result)
+            return "done", None
+        raise AssertionError("unreachable: the second attempt returns")
+
+    def _api_run(self, job: Job, sc: Scenario, pool: ProcessPoolExecutor | None) -> RunResult:
+        return api.run(sc, runs=job.spec.runs, seed=job.spec.seed, policies=job.spec.policies,
+                       extra_policies=job.spec.extra_policies, counterfactual=job.spec.counterfactual,
+                       chunk_size=self.chunk_for(job.spec.runs), workers=max(self.workers, 1),
+                       out=self.runs_dir / job.id, report=False, pool=pool,
+                       progress=self._progress(job), cases=job.spec.cases)
 
     def remember(self, run_id: str, result: RunResult) -> None:
         """Keep a run's result in memory (the last few only)."""

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spillover.ensemble.settings import MAX_SEED
+
 LeverValue = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 MAX_TEXT = 1_000_000
-MAX_SEED = 2**32 - 1
 State = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
@@ -35,9 +36,11 @@ class RunRequest(_Strict):
     compare: bool = Field(True, description="Run the baseline preset too (paired with the custom policy).")
     # The ranges are checked by the app (Context.run_spec), which says them in one sentence
     # with the server's own limit; the schema states them too.
-    runs: int = Field(2000, description="Number of runs, from 1 to the server's limit (100,000 by default).",
+    runs: int = Field(2000, strict=True,
+                      description="Number of runs, from 1 to the server's limit (100,000 by default).",
                       json_schema_extra={"minimum": 1})
-    seed: int = Field(0, description=f"Seed, from 0 to {MAX_SEED:,}: the same seed gives the same results.",
+    seed: int = Field(0, strict=True,
+                      description=f"Seed, from 0 to {MAX_SEED:,}: the same seed gives the same results.",
                       json_schema_extra={"minimum": 0, "maximum": MAX_SEED})
     counterfactual: bool = Field(False, description="Also run every policy without transfers.")
     cases: bool = Field(False, description="Also run the scenario's cases on the same runs (common random "
@@ -103,6 +106,7 @@ class ScenarioOut(BaseModel):
     title: str | None = None
     problems: list[ProblemOut] = Field(default_factory=list)
     checking: bool = Field(False, description="Still being checked: reload the list in a moment.")
+    misnamed: bool = Field(False, description="A file whose name the app does not take: rename it to use it.")
 
 
 class RunRow(BaseModel):
@@ -117,6 +121,8 @@ class RunRow(BaseModel):
     seconds: float | None = None
     rows: int | None = None
     report: bool = False
+    damaged: list[str] = Field(default_factory=list,
+                               description="Manifest fields of the wrong kind (shown as missing).")
 
 
 class ClaimRow(BaseModel):

@@ -76,8 +76,8 @@ def input_labels(sc: Scenario, st: Structure | None = None) -> dict[str, str]:
 
     >>> from spillover.scenario.load import load_scenario
     >>> labels = input_labels(load_scenario("nk-russia-2023"))
-    >>> labels["rus_fire_rate"], labels["fullness"]
-    ('sourced', 'judgment')
+    >>> labels["rus_fire_rate"], labels["rounds_per_container"]
+    ('judgment', 'sourced')
     """
     st = st or build_structure(sc)
     out = {}

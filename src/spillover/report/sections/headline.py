@@ -14,6 +14,7 @@ import pandas as pd
 from spillover.analysis.confidence import RULE
 from spillover.report.format import fmt_number, fmt_pct, fmt_prob_interval, is_missing
 from spillover.report.page import Page
+from spillover.report.tables.scenario import basis
 
 __all__ = ["cases", "drivers", "first_screen", "interval_words"]
 
@@ -103,6 +104,7 @@ def first_screen(page: Page) -> dict[str, Any] | None:
         "limitations": list(h.get("limitations") or []), "more_limitations": h.get("more_limitations") or 0,
         "by_case": _case_table(page, h["policy"], list(h.get("cases") or [])),
         "reading": page.manifest.get("case"), "rule": RULE,
+        "basis": basis(page.summary),
     }
 
 

@@ -9,7 +9,9 @@ from spillover.report.format import MINUS, is_missing
 from spillover.report.names import by_id, name_of
 
 __all__ = [
+    "GRADE_WORDS",
     "actor_rows",
+    "basis",
     "event_rows",
     "indicator_rows",
     "input_rows",
@@ -170,8 +172,20 @@ def input_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+GRADE_WORDS = {"A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
+               "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged"}
+"""The Admiralty scale's words for a source's grade."""
+
+
+def _grade(s: Mapping[str, Any]) -> dict[str, str]:
+    g = s.get("grade")
+    return {"grade": str(g) if g else "ungraded", "grade_words": GRADE_WORDS.get(str(g), "not graded"),
+            "grade_note": str(s.get("note") or "").strip().rstrip(".")}
+
+
 def source_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The bibliography; links are kept only when they are plain http(s) addresses."""
+    """The bibliography, each source with its grade and the reason given for it; links are kept
+    only when they are plain http(s) addresses."""
     return [
         {
             "id": str(s.get("id", "")),
@@ -179,6 +193,29 @@ def source_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             "citation": str(s.get("citation") or s.get("id", "")),
             "url": _safe_url(s.get("url")),
             "url_text": str(s.get("url") or ""),
+            **_grade(s),
         }
         for s in summary.get("sources") or []
     ]
+
+
+def basis(summary: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the report rests on, graded: the sources of the claims (the argument modelled), with
+    each one's grade and reason, and how many of the other sources have each grade.
+
+    >>> b = basis({"claims": [{"source": "a"}], "sources": [{"id": "a", "grade": "F", "note": "no sources"},
+    ...            {"id": "b", "grade": "B"}, {"id": "c", "grade": "B"}, {"id": "d"}]})
+    >>> b["argument"][0]["grade"], b["outlets"]
+    ('F', '2 B (usually reliable), 1 ungraded')
+    """
+    sources = {str(s.get("id")): s for s in summary.get("sources") or []}
+    cited = dict.fromkeys(str(c["source"]) for c in summary.get("claims") or [] if c.get("source"))
+    argument = [{"id": k, "anchor": f"src-{k}", **_grade(sources[k])} for k in cited if k in sources]
+    others = [_grade(s)["grade"] for k, s in sources.items() if k not in cited]
+    if not argument and not others:
+        return None
+    order = [*GRADE_WORDS, "ungraded"]
+    counts = {g: others.count(g) for g in order if g in others}
+    outlets = ", ".join(f"{n} {g}" + (f" ({GRADE_WORDS[g]})" if g in GRADE_WORDS else "")
+                        for g, n in counts.items())
+    return {"argument": argument, "outlets": outlets, "count": len(others)}
