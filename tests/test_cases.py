@@ -222,3 +222,24 @@ def test_the_cli_refuses_an_unknown_case_in_one_line(tmp_path) -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == "error: unknown case 'fire-rate-rusa' (did you mean 'fire-rate-rusi'?)"
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_the_cli_names_the_case_it_ran(tmp_path) -> None:
+    file = tmp_path / "mini-cases.yaml"
+    file.write_text(MINI.read_text() + CASES, encoding="utf-8")
+    done = cli("run", str(file), "--runs", "40", "--seed", "2", "--case", "heavy-fire",
+               "--out", str(tmp_path / "r"), "--no-report")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Key judgments (policy status-quo, case heavy-fire)"
+    assert any(x.startswith("40 runs × ") and ", case heavy-fire, " in x for x in lines)
+
+
+@pytest.mark.parametrize(("flag", "said"), [("--no-cases", "--no-cases is implied"),
+                                            ("--cases", "it does not go with --cases")])
+def test_the_cli_refuses_case_with_the_cases_option(tmp_path, flag: str, said: str) -> None:
+    done = cli("run", "nk-russia-2023", "--runs", "5", "--case", "fire-rate-rusi", flag,
+               "--out", str(tmp_path / "r"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == f"error: --case runs one case alone; {said}"
+    assert not any(tmp_path.iterdir())

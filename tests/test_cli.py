@@ -285,3 +285,29 @@ def test_the_claims_are_known_before_the_folder_is_written(tmp_path) -> None:
     spillover.run(MINI, runs=20, seed=1, out=tmp_path / "r", on_analysed=look)
     assert len(seen) == 1 and seen[0][0] > 0 and seen[0][1:] == (False, False)
     assert (tmp_path / "r" / "report.html").exists()
+
+
+def _text(renderable: object, width: int) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_the_terminal_tables_keep_one_decimal_near_0_and_1_and_whole_outcome_names() -> None:
+    import pandas as pd
+
+    from spillover.cli.render import render_claims, render_outcomes
+
+    claims = pd.DataFrame({"claim": ["rare", "sure"], "policy": ["a", "a"], "probability": [0.006, 0.995],
+                           "lo": [0.002, 0.991], "hi": [0.0099, 0.998], "word": ["x", "y"]})
+    text = _text(render_claims(claims), 120)
+    assert "0.6%" in text and "0.2%–1%" in text and "99.5%" in text and "99.1%–99.8%" in text
+    name = "first_shortfall_without_transfers.RUS.shell152"
+    outcomes = pd.DataFrame({"run": [0, 1], "policy": ["status-quo"] * 2, name: [10.0, 20.0],
+                             "first_shortfall.RUS.shell152": [5.0, 6.0]})
+    text = _text(render_outcomes(outcomes), 60)
+    assert "…" not in text
+    cells = [line.split("│")[1].strip() for line in text.splitlines() if line.count("│") >= 2]
+    assert name in "".join(cells)  # folded over lines, whole

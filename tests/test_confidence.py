@@ -35,7 +35,11 @@ def test_sourced_share() -> None:
     assert sourced_share_level(0.5).level == "high"
     assert sourced_share_level(0.2).level == "moderate"
     assert sourced_share_level(0.19).level == "low"
-    assert sourced_share_level(None).level == "moderate"  # no driver above the floor: basis unchecked
+    # no driver above the floor: the basis cannot be checked, so low (not moderate: that made a claim
+    # nothing explains outrank the better-founded ones)
+    assert sourced_share_level(None).level == "low"
+    assert _level(sourced_share=None, grades=[]) == "low"
+    assert _level(case_probabilities=[], sourced_share=None, grades=[]) == "low"
 
 
 def test_grades() -> None:
@@ -62,6 +66,23 @@ def test_the_level_is_the_weakest_input() -> None:
 def test_without_cases_a_claim_is_at_most_moderate() -> None:
     assert _level(case_probabilities=[]) == "moderate"
     assert _level(case_probabilities=[], sourced_share=0.1) == "low"
+
+
+def test_declared_cases_that_did_not_run_make_a_claim_low() -> None:
+    # skipping the cases (--no-cases, --case NAME) must not rate a claim above what running them gives
+    assert _level(case_probabilities=[], declared_cases=6) == "low"
+    assert case_agreement([], 0.5, declared=6).value == "6 declared but not run"
+    assert case_agreement([], 0.5, declared=0).value == "none declared"
+    assert _level(declared_cases=6) == "high"  # the cases ran: their agreement decides
+
+
+def test_the_rule_in_words_names_every_input_and_its_cut_offs() -> None:
+    from spillover.analysis.confidence import RULE
+
+    for said in ("lowest level", "agreement of the cases", "sourced", "grade", "effective sample size",
+                 "backtest", "no driver above the noise floor", "did not run", "at most moderate",
+                 "10 points", "25 points", "1,000", "200", "docs/analysis.md"):
+        assert said in RULE, said
 
 
 def test_inputs_are_shown_beside_the_level() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from types import SimpleNamespace
 
@@ -83,12 +84,22 @@ def test_the_key_judgments_carry_cases_confidence_drivers_and_the_policy(nk) -> 
     assert by["misread-at-0.02"] >= by["misread-at-0.10"]
 
 
-def test_without_cases_the_headline_says_so(nk) -> None:
-    res = spillover.run("nk-russia-2023", runs=60, seed=11)
+def test_skipping_the_declared_cases_never_raises_the_confidence(nk) -> None:
+    # nk-russia-2023 declares cases: without them the basis must not read "none declared",
+    # and no claim may be rated higher than when the cases run on the same runs
+    res = spillover.run("nk-russia-2023", runs=300, seed=11)
     h = res.extra["analysis"]["headline"]
     assert h["cases"] == [] and res.cases.empty
-    assert all(j["confidence"]["basis"][0]["value"] == "none declared" for j in h["judgments"])
-    assert all(j["confidence"]["level"] in ("low", "moderate", None) for j in h["judgments"])
+    declared = len(nk.scenario_summary["cases"])
+    assert all(j["confidence"]["basis"][0]["value"] == f"{declared} declared but not run"
+               for j in h["judgments"] if not j["by_construction"])
+    rank = {"low": 0, "moderate": 1, "high": 2}
+    ran = {j["claim"]: j["confidence"]["level"] for j in nk.extra["analysis"]["headline"]["judgments"]}
+    for j in h["judgments"]:
+        if j["confidence"]["level"] is not None and ran[j["claim"]] is not None:
+            assert rank[j["confidence"]["level"]] <= rank[ran[j["claim"]]], j["claim"]
+    guns = next(j for j in h["judgments"] if j["claim"] == "guns_over_a_year")
+    assert guns["confidence"]["level"] == "low"
 
 
 def test_the_evidence_inputs_fill_the_rule_when_given(nk) -> None:
@@ -99,6 +110,27 @@ def test_the_evidence_inputs_fill_the_rule_when_given(nk) -> None:
     assert basis["ESS"]["level"] == "high" and basis["backtest"]["level"] == "low"
     other = next(j for j in h["judgments"] if j["claim"] == "nuclear_debate")
     assert {b["name"]: b for b in other["confidence"]["basis"]}["ESS"]["value"] == "not available"
+
+
+def test_with_evidence_the_key_judgments_read_the_posterior_and_its_ess(tmp_path) -> None:
+    from spillover.report.html import render_report
+    from tests.test_evidence_conditioning import KNOWN, _evidence, _number
+
+    sc = tmp_path / "known-claim.yaml"  # rate ~ normal(30, 5) a day; shipped over 100 days
+    sc.write_text(KNOWN.read_text() + "claims:\n  fast:\n    text: Shipments exceed 3,300\n"
+                  "    expr: shipped.b_a > 3300\n", encoding="utf-8")
+    res = spillover.run(sc, runs=2000, seed=3, evidence=[_evidence(tmp_path, _number(1750, 100))])
+    post = res.extra["evidence"].claims.set_index("claim").loc["fast"]
+    j = res.extra["analysis"]["headline"]["judgments"][0]
+    assert post["posterior"] > post["prior"] + 0.2  # the evidence (rate near 34 a day) moves it
+    assert j["probability"] == pytest.approx(post["posterior"]) and j["lo"] == pytest.approx(post["lo"])
+    assert j["prior"]["probability"] == pytest.approx(post["prior"])
+    ess = {b["name"]: b for b in j["confidence"]["basis"]}["ESS"]
+    assert ess["value"] == f"{post['ess']:,.0f}" and ess["level"] is not None
+    text = sentence(j)
+    assert f"given the evidence (ESS {post['ess']:,.0f} of 2,000 runs" in text
+    assert "ESS, backtest: not available" not in text and "backtest: not available" in text
+    assert "given the evidence (ESS" in render_report(res)
 
 
 def test_the_cli_prints_the_first_screen_first(tmp_path) -> None:
@@ -121,6 +153,11 @@ def test_the_report_opens_with_the_key_judgments(nk, tmp_path) -> None:
     assert page.index("<h1>") < first
     assert "fire-rate-ukrainian" in page and 'id="drivers"' in page and 'id="cases"' in page
     assert "by construction" in page
+    from spillover.analysis.confidence import RULE
+
+    rule = page.index('id="confidence-rule"')
+    assert first < rule < page.index('id="claims-by-case"')  # the rule is stated under the judgments
+    assert html.escape(RULE, quote=False).split(" (")[0] in page
 
 
 def test_the_report_grades_its_own_basis(nk) -> None:

@@ -12,11 +12,10 @@ agreement of cases     range under 10 points, one word             under 25    o
                                                                    most two
                                                                    adjacent
                                                                    words
-sourced attribution    at least half from sourced inputs           at least    under 20%
-                                                                   20%, or no
-                                                                   driver above
-                                                                   the noise
-                                                                   floor
+sourced attribution    at least half from sourced inputs           at least    under 20%,
+                                                                   20%         or no driver
+                                                                               above the
+                                                                               noise floor
 grades of the sources  weakest grade A or B                        C           D, E, F,
                                                                                ungraded
 effective sample size  at least 1,000                              at least    under 200
@@ -27,10 +26,14 @@ backtest skill         above 0.2                                   above 0     0
 
 An input that is not available (no cases declared, no sourced driver, no evidence yet) is
 shown as such and takes no part, except that a claim whose alternatives were never
-considered (no cases) is at most moderate. A claim with no driver above the noise floor
-rests on the runs' random draws (event thresholds, perception noise) and on inputs none of
-which stands out: its basis cannot be checked, so it is at most moderate too. A claim that is 0
-or 1 by construction gets no level: its value is a property of the model, not an estimate.
+considered (no cases declared) is at most moderate. When the scenario declares cases but
+they did not run (``--no-cases``, or ``--case NAME`` alone), the claim is at most low:
+skipping the alternatives must never raise the level above what running them can give. A
+claim with no driver above the noise floor rests on the runs' random draws (event
+thresholds, perception noise) and on inputs none of which stands out: its basis cannot be
+checked, so it is low (were it rated higher, a claim nothing explains would outrank one whose
+drivers are known and partly judgment). A claim that is 0 or 1 by construction gets no
+level: its value is a property of the model, not an estimate.
 """
 
 from __future__ import annotations
@@ -41,12 +44,22 @@ from typing import Any, Literal
 
 from spillover.analysis.claims import ESTIMATIVE_BANDS, estimative_word
 
-__all__ = ["LEVELS", "Basis", "Confidence", "ConfidenceInputs", "case_agreement", "confidence", "grade_level",
-           "points", "sourced_share_level"]
+__all__ = ["LEVELS", "RULE", "Basis", "Confidence", "ConfidenceInputs", "case_agreement", "confidence",
+           "grade_level", "points", "sourced_share_level"]
 
 Level = Literal["low", "moderate", "high"]
 LEVELS: tuple[Level, ...] = ("low", "moderate", "high")
 NOT_AVAILABLE = "not available"
+
+RULE = ("Confidence is the lowest level any of its inputs gives: the agreement of the cases (within 10 "
+        "points and one estimative word: high; within 25 points and adjacent words: moderate), the share "
+        "of the claim's drivers that is sourced (half or more: high; a fifth or more: moderate), the weakest "
+        "grade of their sources (A or B: high; C: moderate) and, with evidence, the effective sample size "
+        "(1,000 or more: high; 200 or more: moderate) and the backtest skill. Anything else is low; so is a "
+        "claim with no driver above the noise floor (its basis cannot be checked) or whose declared cases "
+        "did not run, and a claim in a scenario that declares no cases is at most moderate. "
+        "See docs/analysis.md, \"Confidence: the rule\".")
+"""The rule in plain words, printed under the key judgments of the report."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,8 @@ class Basis:
 class ConfidenceInputs:
     """What the rule reads for one claim under one policy.
 
-    ``case_probabilities`` are the claim's probabilities under each case (empty: no cases);
+    ``case_probabilities`` are the claim's probabilities under each case (empty: no cases
+    ran); ``declared_cases`` how many cases the scenario declares (whether or not they ran);
     ``sourced_share`` the share of its driver scores from sourced inputs (None: no driver
     above the noise floor); ``grades`` the grades of the sources of those sourced drivers
     (``None`` for an ungraded source); ``ess`` and ``skill`` come from evidence (None until
@@ -79,6 +93,7 @@ class ConfidenceInputs:
     grades: Sequence[str | None] = ()
     ess: float | None = None
     skill: float | None = None
+    declared_cases: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,10 +127,16 @@ def _band(p: float) -> int:
     return next(i for i, (w, _, _) in enumerate(ESTIMATIVE_BANDS) if w == word)
 
 
-def case_agreement(probabilities: Sequence[float], pooled: float | None = None) -> Basis:
-    """Agreement across cases: the range of the claim's probability and the words it spans."""
+def case_agreement(probabilities: Sequence[float], pooled: float | None = None, declared: int = 0) -> Basis:
+    """Agreement across cases: the range of the claim's probability and the words it spans.
+
+    With no case run, ``declared`` tells "none declared" (no level) from cases the scenario
+    declares that did not run (low: the alternatives exist and were not looked at).
+    """
     ps = [float(p) for p in probabilities]
     if not ps:
+        if declared:
+            return Basis("cases", f"{declared} declared but not run", "low")
         return Basis("cases", "none declared", None)
     everything = ps + ([float(pooled)] if pooled is not None else [])
     lo, hi = min(everything), max(everything)
@@ -133,7 +154,7 @@ def case_agreement(probabilities: Sequence[float], pooled: float | None = None) 
 def sourced_share_level(share: float | None) -> Basis:
     """The share of the claim's attribution that comes from sourced inputs."""
     if share is None:
-        return Basis("sourced share", "none (no driver above the noise floor)", "moderate")
+        return Basis("sourced share", "none (no driver above the noise floor)", "low")
     level: Level = "high" if share >= 0.5 else "moderate" if share >= 0.2 else "low"
     return Basis("sourced share", f"{100 * share:.0f}%", level)
 
@@ -171,13 +192,15 @@ def confidence(inputs: ConfidenceInputs, by_construction: bool = False) -> Confi
     ('low', ['low', 'low', 'high', None, None])
     >>> confidence(ConfidenceInputs((), None, 0.9, ["A"])).level  # no cases: at most moderate
     'moderate'
+    >>> confidence(ConfidenceInputs((), None, 0.9, ["A"], declared_cases=6)).level  # cases not run
+    'low'
     """
     if by_construction:
         return Confidence(None, (Basis("by construction", "0 or 1 in every run whatever the inputs", None),))
-    basis = (case_agreement(inputs.case_probabilities, inputs.pooled),
+    basis = (case_agreement(inputs.case_probabilities, inputs.pooled, inputs.declared_cases),
              sourced_share_level(inputs.sourced_share), grade_level(inputs.grades), _ess(inputs.ess),
              _skill(inputs.skill))
     levels = [LEVELS.index(b.level) for b in basis if b.level is not None]
-    if not inputs.case_probabilities:  # alternatives never considered: at most moderate
+    if not inputs.case_probabilities:  # alternatives never considered: at most moderate (low if not run)
         levels.append(LEVELS.index("moderate"))
     return Confidence(LEVELS[min(levels)], basis)

@@ -53,6 +53,9 @@ class EvidenceRun:
         if self.resample and not cond.confident and cond.used:
             cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
         result.extra["evidence"] = cond
+        from spillover.analysis.headline import weigh_judgments
+
+        weigh_judgments(result, cond)  # the key judgments read the posterior and its ESS
         result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
                                        **cond.summary()}
 

@@ -37,7 +37,7 @@ from spillover.analysis.drivers import PERMUTATIONS, claim_drivers, input_labels
 from spillover.results.result import RunResult
 
 __all__ = ["DRIVER_RUNS", "HEADLINE_COLUMNS", "baseline_policy", "change_text", "claim_rows", "driver_text",
-           "drivers_section", "headline_sections", "judgments", "sentence"]
+           "drivers_section", "headline_sections", "judgments", "sentence", "weigh_judgments"]
 
 DRIVER_RUNS = 10_000
 """Runs (the first ones) over which the drivers are computed; their floor shrinks as 1/√runs."""
@@ -144,6 +144,7 @@ def judgments(result: RunResult, table: pd.DataFrame, drivers: pd.DataFrame, pol
     summary = result.scenario_summary or {}
     prefer = {str(c["id"]): c.get("prefer") for c in summary.get("claims") or []}
     cases = result.extra.get("analysis", {}).get("cases", {}).get("claims")
+    declared = len(summary.get("cases") or [])
     out = []
     for r in table[table["policy"] == policy].itertuples():
         mine = drivers[drivers["claim"] == r.claim]
@@ -151,8 +152,8 @@ def judgments(result: RunResult, table: pd.DataFrame, drivers: pd.DataFrame, pol
         ps = [] if cases is None else \
             cases[(cases["claim"] == r.claim) & (cases["policy"] == policy)]["probability"].tolist()
         ev = (evidence or {}).get(str(r.claim), {})
-        conf = confidence(ConfidenceInputs(ps, r.probability, share, grades, ev.get("ess"), ev.get("skill")),
-                          by_construction=r.by_construction)
+        conf = confidence(ConfidenceInputs(ps, r.probability, share, grades, ev.get("ess"), ev.get("skill"),
+                                           declared_cases=declared), by_construction=r.by_construction)
         text = result.claims.loc[result.claims["claim"] == r.claim, "text"].iloc[0]
         out.append({"claim": r.claim, "text": str(text), "policy": policy, "probability": r.probability,
                     "lo": r.lo, "hi": r.hi, "words": r.words, "by_construction": r.by_construction,
@@ -201,6 +202,36 @@ def headline_sections(result: RunResult, cases: CaseRun | None = None,
     return sections
 
 
+def weigh_judgments(result: RunResult, cond: Any) -> None:
+    """Put the evidence into the key judgments of ``result`` (after
+    :func:`spillover.analysis.conditioning.condition`, ``cond``): each judgment's probability,
+    interval and words become the posterior's (the runs weighted by the evidence), the prior's
+    are kept under ``prior``, and the confidence reads the claim's effective sample size.
+
+    The cases ran unweighted: their range, and the agreement the confidence reads from it,
+    stay the prior's. Nothing changes when no observation was known on the date asked.
+    """
+    from spillover.analysis.evidence import ESS_FLOOR
+
+    h = result.extra.get("analysis", {}).get("headline")
+    if not h or not cond.used:
+        return
+    post = cond.claims[cond.claims["policy"] == h["policy"]].set_index("claim")
+    ev = {str(c): {"ess": float(r["ess"])} for c, r in post.iterrows()}
+    drivers = result.extra["analysis"]["drivers"]["table"]
+    h["judgments"] = judgments(result, h["table"], drivers, h["policy"], ev)
+    h["evidence"] = {"runs": int(cond.runs), "observations": len(cond.used), "ess": float(cond.ess)}
+    for j in h["judgments"]:
+        if j["claim"] not in post.index or j["by_construction"]:
+            continue
+        r = post.loc[j["claim"]]
+        j["prior"] = {k: j[k] for k in ("probability", "lo", "hi", "words")}
+        enough = float(r["ess"]) >= ESS_FLOOR
+        j.update(probability=float(r["posterior"]), lo=float(r["lo"]), hi=float(r["hi"]),
+                 words=estimative_words(float(r["lo"]), float(r["hi"])) if enough else "not enough evidence",
+                 weighted={"ess": float(r["ess"]), "runs": int(cond.runs)})
+
+
 # --------------------------------------------------------------------------- words
 
 
@@ -230,8 +261,13 @@ def sentence(j: Mapping[str, Any]) -> str:
         head = f"{text}: {_pct(j['probability'])} by construction (no input moves it under {j['policy']})."
     else:
         head = f"{text}: {j['words']}, {_pct(j['probability'])} ({_pct(j['lo'])}–{_pct(j['hi'])})"
+        w = j.get("weighted")
+        if w:
+            head += (f" given the evidence (ESS {w['ess']:,.0f} of {w['runs']:,} runs; "
+                     f"{_pct(j['prior']['probability'])} before it)")
         if j.get("case_words"):
-            head += f"; across the cases {_pct(j['case_lo'])}–{_pct(j['case_hi'])} ({j['case_words']})"
+            when = " before the evidence" if w else ""
+            head += f"; across the cases{when} {_pct(j['case_lo'])}–{_pct(j['case_hi'])} ({j['case_words']})"
         head += "."
     parts = [head, f"Confidence {j['confidence']['text']}."]
     if j["drivers"]:

@@ -78,7 +78,8 @@ def run_cmd(
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run folder.")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Draw inputs from a calibration posterior.")] = None,
     case: Annotated[str | None, typer.Option(
-        help="Run one of the scenario's cases instead of the scenario as written.")] = None,
+        help="Run one of the scenario's cases instead of the scenario as written (alone: the other "
+        "cases do not run).")] = None,
     cases: Annotated[bool, typer.Option(
         help="Also run the scenario's cases on the same runs.")] = True,
     evidence: Annotated[list[Path] | None, typer.Option(
@@ -101,6 +102,9 @@ def run_cmd(
         raise Fail("--evidence and --as-of start a new run; they do not go with --resume")
     if as_of is not None and not _iso(as_of):
         raise Fail(f"--as-of takes a date YYYY-MM-DD, got '{as_of}'")
+    if case is not None and _given(ctx, "cases"):
+        raise Fail("--case runs one case alone; " + ("--no-cases is implied" if not cases
+                                                      else "it does not go with --cases"))
     if (as_of is not None or resample) and not evidence:
         raise Fail(f"{'--as-of' if as_of is not None else '--resample'} goes with --evidence FILE")
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,

@@ -12,7 +12,11 @@ from spillover.results.result import RunResult
 
 
 def pct(x: float) -> str:
-    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
+    """A probability in percent as the report writes it: whole points, one decimal below 1% and
+    above 99% (``0.006 -> "0.6%"``, not "1%")."""
+    from spillover.analysis.confidence import points
+
+    return "–" if pd.isna(x) else f"{points(float(x))}%"
 
 
 def render_claims(claims: pd.DataFrame, words: dict[tuple[str, str], str] | None = None) -> Table:
@@ -57,7 +61,7 @@ def _is_flag(column: str) -> bool:
 def render_outcomes(outcomes: pd.DataFrame) -> Table:
     """Median and 5–95% range of the key outcomes per policy (event columns: probability)."""
     t = Table(title="Key outcomes per policy: median (5–95%) — events: share of runs")
-    t.add_column("outcome")
+    t.add_column("outcome", overflow="fold", min_width=24)  # long names wrap whole, never cut to "…"
     policies = list(dict.fromkeys(outcomes["policy"]))
     for p in policies:
         t.add_column(p, justify="right")
@@ -87,7 +91,8 @@ def render_comparison(comparison: pd.DataFrame) -> Table:
     base = comparison["baseline"].iloc[0] if len(comparison) else ""
     t = Table(title=f"Policy comparison: paired difference vs {base} (90% interval)")
     for col in ("policy", "quantity", "difference", "90% interval", "runs lower / higher"):
-        t.add_column(col, justify="left" if col in ("policy", "quantity") else "right")
+        t.add_column(col, justify="left" if col in ("policy", "quantity") else "right",
+                     overflow="fold" if col == "quantity" else "ellipsis")
     for row in comparison.itertuples():
         scale = 100 if row.kind == "claim" or _is_flag(str(row.quantity)) else 1
         unit = " pp" if scale == 100 else ""
@@ -106,13 +111,18 @@ def _first_sentence(text: str) -> str:
     return head + "."
 
 
-def render_judgments(h: dict[str, Any]) -> list[object]:
-    """The key judgments, one sentence each, then the policy that moves them most and what is left out."""
+def render_judgments(h: dict[str, Any], case: str | None = None) -> list[object]:
+    """The key judgments, one sentence each, then the policy that moves them most and what is left out.
+
+    ``case``: the case the run read instead of the scenario as written (``--case``), named in
+    the title.
+    """
     from rich.text import Text
 
     from spillover.analysis.headline import sentence
 
-    out: list[object] = [Text(f"Key judgments (policy {h['policy']})", style="bold")]
+    reading = f", case {case}" if case else ""
+    out: list[object] = [Text(f"Key judgments (policy {h['policy']}{reading})", style="bold")]
     for j in h.get("judgments") or []:
         line = Text("• ")
         line.append(str(j["claim"]), style="bold")
@@ -168,7 +178,7 @@ def render_summary(result: RunResult) -> list[object]:
     h = _headline(result)
     words = None
     if h:
-        out += render_judgments(h)
+        out += render_judgments(h, (result.manifest or {}).get("case"))
         cases = render_cases(h, result.cases)
         if cases is not None:
             out.append(cases)

@@ -162,8 +162,9 @@ def run_and_print(opts: RunOptions) -> None:
                       f"already above the floor of {cond.summary()['ess_floor']:.0f}",
                       markup=False, highlight=False)
     m = result.manifest
+    reading = f", case {m['case']}" if m.get("case") else ""
     shape = f"{counted(m['runs'], 'run')} × {counted(len(m['policies']), 'policy', 'policies')}"
-    console.print(f"{shape}, seed {m['seed']}, "
+    console.print(f"{shape}, seed {m['seed']}{reading}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
     console.print(f"results: {result.path}", markup=False, highlight=False)
     if opts.report:

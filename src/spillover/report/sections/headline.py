@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from spillover.analysis.confidence import RULE
 from spillover.report.format import fmt_number, fmt_pct, fmt_prob_interval, is_missing
 from spillover.report.page import Page
 from spillover.report.tables.scenario import basis
@@ -64,7 +65,16 @@ def _judgment(j: Mapping[str, Any]) -> dict[str, Any]:
         "case_words": j.get("case_words") or "", "level": conf["level"] or "not rated",
         "basis": basis, "missing": missing, "drivers": [_driver(d) for d in j["drivers"]],
         "change": _change(j.get("change")),
+        "weighted": _weighted(j),
     }
+
+
+def _weighted(j: Mapping[str, Any]) -> dict[str, str] | None:
+    """With evidence: the effective sample size behind the posterior, and the prior probability."""
+    w = j.get("weighted")
+    if not w:
+        return None
+    return {"ess": f"{w['ess']:,.0f}", "runs": f"{w['runs']:,}", "prior": fmt_pct(j["prior"]["probability"])}
 
 
 def _case_table(page: Page, policy: str, names: list[str]) -> dict[str, Any] | None:
@@ -93,7 +103,7 @@ def first_screen(page: Page) -> dict[str, Any] | None:
         "most": {**most, "points": f"{most['points']:.0f}"} if most else None,
         "limitations": list(h.get("limitations") or []), "more_limitations": h.get("more_limitations") or 0,
         "by_case": _case_table(page, h["policy"], list(h.get("cases") or [])),
-        "reading": page.manifest.get("case"),
+        "reading": page.manifest.get("case"), "rule": RULE,
         "basis": basis(page.summary),
     }
 
