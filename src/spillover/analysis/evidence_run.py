@@ -41,24 +41,35 @@ class EvidenceRun:
     def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
         """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
         from spillover.analysis.claims import claim_columns, claims_of
+        from spillover.analysis.compare import analysed_columns
         from spillover.analysis.conditioning import condition
+        from spillover.analysis.evidence_outcomes import weighted_comparison, weighted_outcomes
+        from spillover.scenario.outcomes import headline_columns
 
-        claims = claims_of(ens.structure.scenario)
+        sc = ens.structure.scenario
+        claims = claims_of(sc)
         outcomes, experiments = result.outcomes, result.experiments
-        if folder is not None:  # a sampled large run: the claims read every run
-            outcomes = folder.columns(claim_columns(claims), ens.policies)
+        key = headline_columns([str(c) for c in outcomes.columns])
+        if folder is not None:  # a sampled large run: the claims and comparisons read every run
+            wanted = sorted(set(claim_columns(claims)) | set(analysed_columns(sc)) | set(key))
+            outcomes = folder.columns(wanted, ens.policies)
             experiments = pd.read_parquet(folder.path / "experiments.parquet")
         assert ens.observed is not None
         cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, ex.seed)
+        after = None
         if self.resample and not cond.confident and cond.used:
-            cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
+            cond, after = self._resample(cond, ens, ex, experiments, outcomes, claims)
+        cond.outcomes = weighted_outcomes(outcomes, cond.weights, key, posterior=after)
+        cond.comparison = weighted_comparison(outcomes if after is None else after, sc, ens.policies,
+                                              cond.weights)
         result.extra["evidence"] = cond
         result.manifest["evidence"] = {"files": self.evset.files, "policy": self.evset.policy,
                                        **cond.summary()}
 
     def _resample(self, cond: Any, ens: Ensemble, ex: Execution, experiments: pd.DataFrame,
-                  outcomes: pd.DataFrame, claims: Any) -> Any:
-        """Resample-move from the weighted runs; the final population run under every policy."""
+                  outcomes: pd.DataFrame, claims: Any) -> tuple[Any, pd.DataFrame]:
+        """Resample-move from the weighted runs; the final population run under every policy
+        (its outcomes are returned beside the conditioning)."""
         from spillover.analysis.conditioning import resampled
         from spillover.analysis.evidence import Frame, log_likelihoods
         from spillover.analysis.smc import Simulator, resample_move
@@ -75,18 +86,28 @@ class EvidenceRun:
         after = asm.outcomes(self.pl.policies)
         observed = asm.observed_table()
         assert observed is not None
-        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
+        cond = resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
+        return cond, after
 
-    @staticmethod
-    def write(result: RunResult, path: Path) -> None:
-        """``weights.parquet`` and the prior/posterior tables beside the run's tables."""
+    def write(self, result: RunResult, path: Path) -> None:
+        """``weights.parquet`` and the prior/posterior tables beside the run's tables; with
+        ``series_full/`` (``--save-series``), the weighted daily series too."""
+        from spillover.analysis.evidence_series import weighted_series
         from spillover.results.store import write_table
 
         cond = result.extra["evidence"]
+        if cond.posterior_experiments is None:  # resample-move's new runs kept no daily series
+            cond.series = weighted_series(path, cond.weights, self.pl.policies, self.pl.scenario.start)
+        if cond.series is not None:
+            write_table(path / "evidence_series.parquet", cond.series)
         write_table(path / "weights.parquet", cond.weights)
         write_table(path / "evidence_claims.parquet", cond.claims)
         write_table(path / "evidence_inputs.parquet", cond.inputs)
         write_table(path / "evidence_fit.parquet", cond.fit)
+        if cond.outcomes is not None:
+            write_table(path / "evidence_outcomes.parquet", cond.outcomes)
+        if cond.comparison is not None:
+            write_table(path / "evidence_comparison.parquet", cond.comparison)
         if cond.posterior_experiments is not None:
             write_table(path / "posterior_experiments.parquet", cond.posterior_experiments)
 
