@@ -38,6 +38,35 @@ class EvidenceRun:
         day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
         return cls(load_evidence(list(paths), pl.scenario), day, pl, resample)
 
+    def request(self) -> dict[str, Any]:
+        """What a resumed run needs to apply the same evidence (recorded in the manifest)."""
+        return {"files": self.evset.files, "as_of": None if self.as_of is None else self.as_of.isoformat(),
+                "resample": self.resample}
+
+    @classmethod
+    def resumed(cls, folder: RunFolder, pl: Plan) -> EvidenceRun | None:
+        """The evidence an interrupted run was started with (None without), loaded again.
+
+        Raises
+        ------
+        ResumeRefused
+            When an evidence file is gone or has changed since the run started.
+        """
+        import hashlib
+
+        from spillover.results.folder import ResumeRefused
+
+        req = folder.manifest.get("evidence_request")
+        if req is None:
+            return None
+        for f in req["files"]:
+            path = Path(f["file"])
+            if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != f["sha256"]:
+                what = "is gone" if not path.is_file() else "has changed"
+                raise ResumeRefused(f"cannot resume {folder.path}: its evidence file {path} {what} since the "
+                                    "run started; run it again")
+        return cls.load([f["file"] for f in req["files"]], req["as_of"], pl, bool(req["resample"]))
+
     def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
         """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
         from spillover.analysis.claims import claim_columns, claims_of
