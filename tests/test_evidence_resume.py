@@ -55,10 +55,11 @@ def test_a_resumed_run_applies_the_evidence_it_was_started_with(tmp_path: Path, 
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
     pd.testing.assert_frame_equal(pd.read_parquet(path / "weights.parquet"),
                                   pd.read_parquet(tmp_path / "whole" / "weights.parquet"), check_exact=True)
-    assert resumed.manifest["evidence"]["files"][0]["sha256"] == whole.manifest["evidence"]["files"][0]["sha256"]
+    files = resumed.manifest["evidence"]["files"], whole.manifest["evidence"]["files"]
+    assert files[0][0]["sha256"] == files[1][0]["sha256"]
 
 
-def test_a_lost_record_of_observed_quantities_sends_the_chunk_back_to_run(tmp_path: Path, monkeypatch) -> None:
+def test_a_lost_record_of_observed_quantities_sends_the_chunks_back(tmp_path: Path, monkeypatch) -> None:
     ev = _evidence(tmp_path)
     path = _interrupted(tmp_path, monkeypatch, ev)
     for part in (tmp_path / "r.partial" / "observed").glob("part-*.parquet"):

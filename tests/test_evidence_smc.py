@@ -64,11 +64,9 @@ def test_evidence_beyond_reach_is_named_when_resampling_fails(tmp_path: Path) ->
 def _two(tmp_path: Path) -> Path:
     """One report the prior fits (50·rate ≈ 1500) and one it barely reaches (2250 ± 10)."""
     ev = tmp_path / "two.evidence.yaml"
-    ev.write_text("observations:\n"
-                  "  fits:\n    date: 2024-02-19\n    source: count\n    grade: A1\n    measures: shipped(b_a)\n"
-                  "    value: 1500\n    error: {normal: 400}\n"
-                  "  far:\n    date: 2024-02-19\n    source: count\n    grade: A1\n    measures: shipped(b_a)\n"
-                  "    value: 2250\n    error: {normal: 10}\n")
+    common = "    date: 2024-02-19\n    source: count\n    grade: A1\n    measures: shipped(b_a)\n"
+    ev.write_text(f"observations:\n  fits:\n{common}    value: 1500\n    error: {{normal: 400}}\n"
+                  f"  far:\n{common}    value: 2250\n    error: {{normal: 10}}\n")
     return ev
 
 

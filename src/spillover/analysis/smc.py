@@ -162,7 +162,8 @@ def resample_move(sim: Simulator, n_runs: int, seed: int, design: str, logl: np.
         w = np.where(np.isfinite(x), np.exp(x - np.max(x[np.isfinite(x)])), 0.0)
         rng = np.random.default_rng([seed, 0x5EC, stage])
         idx = _systematic(w, rng)
-        pop = Population(pop.u[idx].copy(), pop.seeds[idx].copy(), pop.logl[idx].copy(), pop.per[:, idx].copy())
+        pop = Population(pop.u[idx].copy(), pop.seeds[idx].copy(), pop.logl[idx].copy(),
+                         pop.per[:, idx].copy())
         beta = new
         for _ in range(MOVES):
             next_seed = _move(sim, pop, beta, rng, next_seed)
@@ -178,8 +179,8 @@ def _gave_up(used: Sequence[Obs], pop: Population, beta: float) -> EvidenceContr
     names = ", ".join(f"'{i}' ({by_id[i].where})" for i in worst)
     return EvidenceContradicts(
         f"the evidence contradicts the scenario: resample-move could not bring the runs to it in "
-        f"{MAX_STAGES} stages (its tempering of the likelihood reached β = {beta:.3g} of 1); the observations "
-        f"the runs fit worst: {names}", worst)
+        f"{MAX_STAGES} stages (its tempering of the likelihood reached β = {beta:.3g} of 1); "
+        f"the observations the runs fit worst: {names}", worst)
 
 
 def _final(sim: Simulator, pop: Population, stages: int) -> SmcResult:

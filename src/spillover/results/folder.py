@@ -158,7 +158,7 @@ class RunFolder:
             (self.path / name).unlink()
         observed = (self.path / OBSERVED).is_dir()
         bad = [c for c in self.finished if not (self.part(c).exists() and _readable(self.part(c)))
-               or observed and not (self.observed_part(c).exists() and _readable(self.observed_part(c)))]
+               or (observed and not (self.observed_part(c).exists() and _readable(self.observed_part(c))))]
         if bad:
             removed += [self.part(c).name for c in bad]
             self.manifest["finished_chunks"] = []
