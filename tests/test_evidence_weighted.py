@@ -110,6 +110,16 @@ def test_a_conditioned_run_weighs_its_comparison_and_key_outcomes(tmp_path: Path
     assert len(pd.read_parquet(folder / "evidence_outcomes.parquet")) == len(cond.outcomes)
     html = (folder / "report.html").read_text()
     assert "Key outcomes before and after the evidence" in html
+    from rich.console import Console
+
+    from spillover.cli.render import render_summary
+
+    console = Console(record=True, width=200)
+    for item in render_summary(res):
+        console.print(item)
+    text = " ".join(console.export_text().split())  # titles wrap to their table's width
+    assert "Key outcomes before and after the evidence" in text
+    assert ("after the evidence (intervals from the ESS)" in text) == cond.confident
 
 
 def test_a_run_without_evidence_writes_no_weighted_tables(tmp_path: Path) -> None:

@@ -181,5 +181,5 @@ def render_summary(result: RunResult) -> list[object]:
     if "evidence" in result.extra:
         from spillover.cli.render_evidence import render_evidence
 
-        out += render_evidence(result.extra["evidence"])
+        out += render_evidence(result.extra["evidence"], lambda c: render_comparison(terminal_comparison(c)))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -103,23 +104,20 @@ def render_evidence_outcomes(cond: Any) -> Table:
     return t
 
 
-def render_evidence_comparison(cond: Any) -> Table:
-    """The paired comparison under the evidence's weights (its rows worth a terminal)."""
-    from spillover.cli.render import render_comparison, terminal_comparison
-
-    t = render_comparison(terminal_comparison(cond.comparison))
+def _titled(t: Table) -> Table:
     t.title = f"{t.title} — after the evidence (intervals from the ESS)"
     return t
 
 
-def render_evidence(cond: Any) -> list[object]:
-    """Everything ``spillover run --evidence`` adds to the summary."""
+def render_evidence(cond: Any, comparison: Callable[[pd.DataFrame], Table] | None = None) -> list[object]:
+    """Everything ``spillover run --evidence`` adds to the summary; ``comparison`` renders the
+    paired comparison under the weights as the run's own is rendered."""
     claims = [render_evidence_claims(cond)] if len(cond.claims) else []
     more: list[object] = []
     if cond.outcomes is not None and len(cond.outcomes):
         more.append(render_evidence_outcomes(cond))
-    if cond.comparison is not None and len(cond.comparison):
-        more.append(render_evidence_comparison(cond) if cond.confident else
+    if comparison is not None and cond.comparison is not None and len(cond.comparison):
+        more.append(_titled(comparison(cond.comparison)) if cond.confident else
                     "Policy comparison after the evidence: not shown (the effective sample size is below "
                     "the floor).")
     return [ess_line(cond), *claims, *more, render_inputs_moved(cond), render_fit(cond)]
