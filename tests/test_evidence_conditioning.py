@@ -96,18 +96,26 @@ def test_evidence_no_run_can_produce_is_named_and_leaves_no_folder(tmp_path: Pat
     assert not out.exists() and not list(tmp_path.glob("run*"))
 
 
+def _same_conditioning(how: dict, as_of: str | None = None) -> None:
+    kw = dict(runs=600, seed=4, evidence=["nk-russia-2023"], as_of=as_of,
+              policies=["status-quo", "transparent-limited"], counterfactual=False)
+    base = spillover.run("nk-russia-2023", chunk_size=600, **kw)
+    other = spillover.run("nk-russia-2023", **kw, **how)
+    a, b = base.extra["evidence"], other.extra["evidence"]
+    assert a.used == b.used and a.ess == b.ess
+    for name in ("weights", "claims", "inputs", "fit", "outcomes", "comparison"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+
+
 @pytest.mark.parametrize("how", [dict(chunk_size=333), dict(chunk_size=1000, workers=2),
                                  dict(chunk_size=250, executor="processes", workers=2)])
 def test_weights_and_claims_do_not_depend_on_chunks_workers_or_executor(how: dict, tmp_path: Path) -> None:
-    ev = "nk-russia-2023"
-    base = spillover.run("nk-russia-2023", runs=600, seed=4, evidence=[ev], policies=["status-quo"],
-                         chunk_size=600, counterfactual=False)
-    other = spillover.run("nk-russia-2023", runs=600, seed=4, evidence=[ev], policies=["status-quo"],
-                          counterfactual=False, **how)
-    pd.testing.assert_frame_equal(base.extra["evidence"].weights, other.extra["evidence"].weights,
-                                  check_exact=True)
-    pd.testing.assert_frame_equal(base.extra["evidence"].claims, other.extra["evidence"].claims,
-                                  check_exact=True)
+    _same_conditioning(how)
+
+
+def test_weights_and_claims_are_the_same_on_dask() -> None:
+    pytest.importorskip("dask.distributed")
+    _same_conditioning(dict(chunk_size=170, executor="dask", workers=2), as_of="2024-06-30")
 
 
 def test_a_run_without_evidence_is_unchanged_and_the_folder_gains_weights(tmp_path: Path) -> None:

@@ -59,3 +59,39 @@ def test_evidence_beyond_reach_is_named_when_resampling_fails(tmp_path: Path) ->
                   "    measures: shipped(b_a)\n    value: 1.0e7\n    error: {normal: 1}\n")
     with pytest.raises(EvidenceContradicts, match="huge"):
         spillover.run(KNOWN, runs=200, seed=1, evidence=[ev], resample=True)
+
+
+def _two(tmp_path: Path) -> Path:
+    """One report the prior fits (50·rate ≈ 1500) and one it barely reaches (2250 ± 10)."""
+    ev = tmp_path / "two.evidence.yaml"
+    common = "    date: 2024-02-19\n    source: count\n    grade: A1\n    measures: shipped(b_a)\n"
+    ev.write_text(f"observations:\n  fits:\n{common}    value: 1500\n    error: {{normal: 400}}\n"
+                  f"  far:\n{common}    value: 2250\n    error: {{normal: 10}}\n")
+    return ev
+
+
+def test_when_resample_move_gives_up_it_says_the_evidence_contradicts_and_names_the_worst(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spillover.analysis import smc
+
+    monkeypatch.setattr(smc, "MAX_STAGES", 1)  # the far report needs more stages than that
+    with pytest.raises(EvidenceContradicts, match="the evidence contradicts the scenario") as err:
+        spillover.run(KNOWN, runs=600, seed=1, evidence=[_two(tmp_path)], resample=True)
+    assert err.value.worst[0] == "far" and set(err.value.worst) == {"far", "fits"}
+    assert "'far' (" in str(err.value) and "two.evidence.yaml:" in str(err.value)
+    assert "β = " in str(err.value)
+
+
+def test_the_cli_says_so_in_one_line_and_writes_no_folder(tmp_path: Path, monkeypatch, capsys) -> None:
+    from spillover.analysis import smc
+    from spillover.cli.main import main
+
+    monkeypatch.setattr(smc, "MAX_STAGES", 1)
+    out = tmp_path / "r"
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(KNOWN), "--runs", "600", "--evidence", str(_two(tmp_path)), "--resample",
+              "--out", str(out), "--no-report"])
+    assert exit_.value.code == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "contradicts the scenario" in err[0] and "'far'" in err[0], err
+    assert not out.exists() and not list(tmp_path.glob("r*.partial"))

@@ -273,6 +273,7 @@ def run(
     ev = EvidenceRun.load(evidence, as_of, pl, resample) if evidence is not None else None
     manifest = build_manifest(pl, ex, command)
     manifest.update({"case": case} if case else {}, cases=todo.names if todo else [])
+    manifest.update({"evidence_request": ev.request()} if ev is not None else {})
     if out is None:
         ens = run_in_memory(pl, ex, experiments)
         result = _finish(pl.scenario, ens, manifest, started, cases=todo)
@@ -308,18 +309,20 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     ``settings``/``options`` may set how it runs (``workers``, ``executor``,
     ``scheduler``, ``progress``); what it computes comes from the folder's manifest.
     Refused (``ResumeRefused``) when the scenario file changed, or the run was started by
-    another version of spillover.
+    another version of spillover. A run with evidence applies it again (refused when an
+    evidence file changed).
     """
     folder = RunFolder.open(Path(path))
     try:
         pl, source, ex = _resumable(folder, Execution.of(settings, options))
+        ev = EvidenceRun.resumed(folder, pl)
     except BaseException:
         folder.unlock()
         raise
     m = folder.manifest
     base = load_scenario(resolve(m["scenario_file"])) if m.get("cases") else None
     todo = CaseRequest(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
-    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed, todo)
+    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed, todo, ev)
 
 
 def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign, Execution]:

@@ -22,7 +22,7 @@ from spillover.scenario.model import Scenario
 from spillover.scenario.outcomes import compared_columns
 
 __all__ = ["COMPARISON_COLUMNS", "analysed_columns", "compare_policies", "key_quantities",
-           "paired_differences", "paired_summary"]
+           "paired_differences", "paired_summary", "weighted_paired_summary"]
 
 COMPARISON_COLUMNS = (
     "policy",
@@ -84,12 +84,53 @@ def paired_summary(
     return n, mean, mean - half, mean + half, share_lower, share_higher
 
 
+def weighted_paired_summary(
+    differences: npt.ArrayLike, weights: npt.ArrayLike, level: float = 0.9
+) -> tuple[int, float, float, float, float, float, float]:
+    """:func:`paired_summary` of differences weighted by the evidence (one weight per run).
+
+    NaN differences and their weights are dropped. The mean and the shares are weighted;
+    the interval is Student's t on the weighted mean with the effective sample size
+    ``ESS = (Σw)² / Σw²`` of the kept weights in place of the count: ``mean ± t(ESS-1) ·
+    s / √ESS``, ``s²`` the weighted variance with the reliability-weights correction (the
+    sample variance when the weights are equal, so equal weights give :func:`paired_summary`).
+
+    Returns ``(n, mean_diff, lo, hi, share_lower, share_higher, ess)``; ``n`` counts the
+    runs with a positive weight.
+
+    >>> n, mean, lo, hi, lower, higher, e = weighted_paired_summary([1.0, 2.0, 0.0], [1, 1, 1])
+    >>> n, mean, round(lo, 4), round(hi, 4), e
+    (3, 1.0, -0.6859, 2.6859, 3.0)
+    >>> weighted_paired_summary([1.0, 2.0, 0.0], [0.0, 1.0, 0.0])[:2]
+    (1, 2.0)
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+    d, w = np.asarray(differences, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+    keep = ~np.isnan(d) & (w > 0)
+    d, w = d[keep], w[keep]
+    if d.size == 0:
+        return 0, np.nan, np.nan, np.nan, np.nan, np.nan, 0.0
+    total = float(w.sum())
+    w = w / total
+    e = 1.0 / float(np.sum(w * w))
+    lower, higher = float(np.sum(w[d < 0])), float(np.sum(w[d > 0]))
+    if np.all(d == d[0]):
+        return int(d.size), float(d[0]), float(d[0]), float(d[0]), lower, higher, e
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        mean = float(np.sum(w * d))
+        var = float(np.sum(w * (d - mean) ** 2)) / (1.0 - 1.0 / e)
+        half = float(stats.t.ppf(0.5 + level / 2.0, e - 1.0) * np.sqrt(var / e)) if e > 1.0 else np.nan
+    return int(d.size), mean, mean - half, mean + half, lower, higher, e
+
+
 def paired_differences(
     outcomes: pd.DataFrame,
     baseline: str,
     quantities: Mapping[str, str] | None = None,
     claims: Sequence[ClaimLike] = (),
     level: float = 0.9,
+    weights: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per-run differences of each policy from the baseline, paired by ``run``.
 
@@ -108,6 +149,9 @@ def paired_differences(
         Claims compared as 0/1 indicators (their ``id`` is the quantity name).
     level
         Coverage of the t interval on each mean difference.
+    weights
+        The evidence's weights (``run``, ``weight``): the differences are then weighted
+        (:func:`weighted_paired_summary`) and the table gains ``ess``. None: unweighted.
 
     Returns
     -------
@@ -152,10 +196,17 @@ def paired_differences(
             continue
         policy_rows = _rows_by_run(outcomes, policy)
         _check_same_runs(outcomes, policy, policy_rows, baseline, base_rows)
+        w = None if weights is None else _run_weights(weights, outcomes["run"].to_numpy()[base_rows])
         for name, kind, values in measures:
-            summary = paired_summary(values[policy_rows] - values[base_rows], level)
+            d = values[policy_rows] - values[base_rows]
+            summary = paired_summary(d, level) if w is None else weighted_paired_summary(d, w, level)
             rows.append((policy, baseline, name, kind, *summary))
-    return _table(rows)
+    return _table(rows, weighted=weights is not None)
+
+
+def _run_weights(weights: pd.DataFrame, runs: npt.NDArray[Any]) -> FloatArray:
+    """Each run's weight, in the order of ``runs`` (0 for a run without one)."""
+    return weights.set_index("run")["weight"].reindex(runs).fillna(0.0).to_numpy(np.float64)
 
 
 def _check_table(outcomes: pd.DataFrame) -> None:
@@ -229,10 +280,11 @@ def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column)
 
 
-def _table(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COMPARISON_COLUMNS)
+def _table(rows: list[tuple[Any, ...]], weighted: bool = False) -> pd.DataFrame:
+    names = (*COMPARISON_COLUMNS, "ess") if weighted else COMPARISON_COLUMNS
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     data: dict[str, Any] = {}
-    for name, values in zip(COMPARISON_COLUMNS, columns, strict=True):
+    for name, values in zip(names, columns, strict=True):
         if name in ("policy", "baseline", "quantity", "kind"):
             data[name] = pd.Series(list(values), dtype=object)
         elif name == "n":
@@ -258,9 +310,11 @@ def analysed_columns(sc: Scenario) -> list[str]:
     return sorted(set().union(*(parse(e).columns() for e in exprs))) if exprs else []
 
 
-def compare_policies(outcomes: pd.DataFrame, sc: Scenario, policies: Sequence[str]) -> pd.DataFrame:
+def compare_policies(outcomes: pd.DataFrame, sc: Scenario, policies: Sequence[str],
+                     weights: pd.DataFrame | None = None) -> pd.DataFrame:
     """The paired comparison of every policy with the first, on the key quantities and claims
-    (an empty table with its columns when there is one policy)."""
+    (an empty table with its columns when there is one policy); weighted by the evidence's
+    ``weights`` when given (see :func:`paired_differences`)."""
     if len(policies) < 2:
-        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
-    return paired_differences(outcomes, policies[0], key_quantities(sc), claims_of(sc))
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS) + ([] if weights is None else ["ess"]))
+    return paired_differences(outcomes, policies[0], key_quantities(sc), claims_of(sc), weights=weights)

@@ -41,6 +41,9 @@ class Conditioned:
     worst: list[str] = field(default_factory=list)
     resampled: dict[str, Any] | None = None  # stages and runs of resample-move, when it ran
     posterior_experiments: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None  # key outcomes, prior and posterior (evidence_outcomes)
+    comparison: pd.DataFrame | None = None  # the paired policy comparison under the weights
+    series: pd.DataFrame | None = None  # weighted daily quantiles, from a folder's series_full/
 
     @property
     def confident(self) -> bool:

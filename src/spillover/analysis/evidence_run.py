@@ -38,20 +38,59 @@ class EvidenceRun:
         day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
         return cls(load_evidence(list(paths), pl.scenario), day, pl, resample)
 
+    def request(self) -> dict[str, Any]:
+        """What a resumed run needs to apply the same evidence (recorded in the manifest)."""
+        return {"files": self.evset.files, "as_of": None if self.as_of is None else self.as_of.isoformat(),
+                "resample": self.resample}
+
+    @classmethod
+    def resumed(cls, folder: RunFolder, pl: Plan) -> EvidenceRun | None:
+        """The evidence an interrupted run was started with (None without), loaded again.
+
+        Raises
+        ------
+        ResumeRefused
+            When an evidence file is gone or has changed since the run started.
+        """
+        import hashlib
+
+        from spillover.results.folder import ResumeRefused
+
+        req = folder.manifest.get("evidence_request")
+        if req is None:
+            return None
+        for f in req["files"]:
+            path = Path(f["file"])
+            if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != f["sha256"]:
+                what = "is gone" if not path.is_file() else "has changed"
+                raise ResumeRefused(f"cannot resume {folder.path}: its evidence file {path} {what} since the "
+                                    "run started; run it again")
+        return cls.load([f["file"] for f in req["files"]], req["as_of"], pl, bool(req["resample"]))
+
     def apply(self, result: RunResult, ens: Ensemble, ex: Execution, folder: RunFolder | None = None) -> None:
         """Weigh the runs; the prior/posterior tables go to ``result.extra["evidence"]``."""
         from spillover.analysis.claims import claim_columns, claims_of
+        from spillover.analysis.compare import analysed_columns
         from spillover.analysis.conditioning import condition
+        from spillover.analysis.evidence_outcomes import weighted_comparison, weighted_outcomes
+        from spillover.scenario.outcomes import headline_columns
 
-        claims = claims_of(ens.structure.scenario)
+        sc = ens.structure.scenario
+        claims = claims_of(sc)
         outcomes, experiments = result.outcomes, result.experiments
-        if folder is not None:  # a sampled large run: the claims read every run
-            outcomes = folder.columns(claim_columns(claims), ens.policies)
+        key = headline_columns([str(c) for c in outcomes.columns])
+        if folder is not None:  # a sampled large run: the claims and comparisons read every run
+            wanted = sorted(set(claim_columns(claims)) | set(analysed_columns(sc)) | set(key))
+            outcomes = folder.columns(wanted, ens.policies)
             experiments = pd.read_parquet(folder.path / "experiments.parquet")
         assert ens.observed is not None
         cond = condition(self.evset, self.as_of, ens.observed, experiments, outcomes, claims, ex.seed)
+        after = None
         if self.resample and not cond.confident and cond.used:
-            cond = self._resample(cond, ens, ex, experiments, outcomes, claims)
+            cond, after = self._resample(cond, ens, ex, experiments, outcomes, claims)
+        cond.outcomes = weighted_outcomes(outcomes, cond.weights, key, posterior=after)
+        cond.comparison = weighted_comparison(outcomes if after is None else after, sc, ens.policies,
+                                              cond.weights)
         result.extra["evidence"] = cond
         from spillover.analysis.headline import weigh_judgments
 
@@ -60,8 +99,9 @@ class EvidenceRun:
                                        **cond.summary()}
 
     def _resample(self, cond: Any, ens: Ensemble, ex: Execution, experiments: pd.DataFrame,
-                  outcomes: pd.DataFrame, claims: Any) -> Any:
-        """Resample-move from the weighted runs; the final population run under every policy."""
+                  outcomes: pd.DataFrame, claims: Any) -> tuple[Any, pd.DataFrame]:
+        """Resample-move from the weighted runs; the final population run under every policy
+        (its outcomes are returned beside the conditioning)."""
         from spillover.analysis.conditioning import resampled
         from spillover.analysis.evidence import Frame, log_likelihoods
         from spillover.analysis.smc import Simulator, resample_move
@@ -78,18 +118,28 @@ class EvidenceRun:
         after = asm.outcomes(self.pl.policies)
         observed = asm.observed_table()
         assert observed is not None
-        return resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
+        cond = resampled(cond, self.evset, smc, outcomes, experiments, after, claims, ex.seed, observed)
+        return cond, after
 
-    @staticmethod
-    def write(result: RunResult, path: Path) -> None:
-        """``weights.parquet`` and the prior/posterior tables beside the run's tables."""
+    def write(self, result: RunResult, path: Path) -> None:
+        """``weights.parquet`` and the prior/posterior tables beside the run's tables; with
+        ``series_full/`` (``--save-series``), the weighted daily series too."""
+        from spillover.analysis.evidence_series import weighted_series
         from spillover.results.store import write_table
 
         cond = result.extra["evidence"]
+        if cond.posterior_experiments is None:  # resample-move's new runs kept no daily series
+            cond.series = weighted_series(path, cond.weights, self.pl.policies, self.pl.scenario.start)
+        if cond.series is not None:
+            write_table(path / "evidence_series.parquet", cond.series)
         write_table(path / "weights.parquet", cond.weights)
         write_table(path / "evidence_claims.parquet", cond.claims)
         write_table(path / "evidence_inputs.parquet", cond.inputs)
         write_table(path / "evidence_fit.parquet", cond.fit)
+        if cond.outcomes is not None:
+            write_table(path / "evidence_outcomes.parquet", cond.outcomes)
+        if cond.comparison is not None:
+            write_table(path / "evidence_comparison.parquet", cond.comparison)
         if cond.posterior_experiments is not None:
             write_table(path / "posterior_experiments.parquet", cond.posterior_experiments)
 

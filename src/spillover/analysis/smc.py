@@ -46,6 +46,7 @@ class Population:
     u: np.ndarray  # (N, d)
     seeds: np.ndarray  # (N,) int64
     logl: np.ndarray  # (N,)
+    per: np.ndarray  # (observations, N): each observation's log-likelihood
 
 
 @dataclass
@@ -130,11 +131,13 @@ def _move(sim: Simulator, pop: Population, beta: float, rng: np.random.Generator
     step = np.linalg.cholesky(cov * (2.38**2 / max(d, 1)))
     prop = _reflect(pop.u + rng.standard_normal((n, d)) @ step.T)
     seeds = np.arange(next_seed, next_seed + n, dtype=np.int64)
-    total = sim.loglik(prop, seeds).sum(axis=0)
+    per = sim.loglik(prop, seeds)
+    total = per.sum(axis=0)
     with np.errstate(invalid="ignore"):
         ratio = beta * (total - pop.logl)
     accept = np.isfinite(total) & (np.log(rng.random(n)) < np.where(np.isnan(ratio), -np.inf, ratio))
     pop.u[accept], pop.seeds[accept], pop.logl[accept] = prop[accept], seeds[accept], total[accept]
+    pop.per[:, accept] = per[:, accept]
     return next_seed + n
 
 
@@ -148,25 +151,36 @@ def resample_move(sim: Simulator, n_runs: int, seed: int, design: str, logl: np.
         When β cannot reach 1 within :data:`MAX_STAGES`, naming the observations that fit worst.
     """
     u = unit_design(n_runs, len(sim.inputs), seed, design)
-    pop = Population(u, np.arange(n_runs, dtype=np.int64), logl.sum(axis=0))
+    pop = Population(u, np.arange(n_runs, dtype=np.int64), logl.sum(axis=0), logl.copy())
     beta, stage, next_seed = 0.0, 0, n_runs
     while beta < 1.0:
         stage += 1
         if stage > MAX_STAGES or not np.isfinite(pop.logl).any():
-            w = np.where(np.isfinite(pop.logl), 1.0, 0.0)
-            worst = worst_fitting(logl, w / max(w.sum(), 1.0), sim.used)
-            raise EvidenceContradicts(f"the evidence contradicts the scenario: resample-move could not reach "
-                                      f"it in {MAX_STAGES} stages; fitting worst: {', '.join(worst)}", worst)
+            raise _gave_up(sim.used, pop, beta)
         new = _next_beta(pop.logl, beta)
         x = (new - beta) * pop.logl
         w = np.where(np.isfinite(x), np.exp(x - np.max(x[np.isfinite(x)])), 0.0)
         rng = np.random.default_rng([seed, 0x5EC, stage])
         idx = _systematic(w, rng)
-        pop = Population(pop.u[idx].copy(), pop.seeds[idx].copy(), pop.logl[idx].copy())
+        pop = Population(pop.u[idx].copy(), pop.seeds[idx].copy(), pop.logl[idx].copy(),
+                         pop.per[:, idx].copy())
         beta = new
         for _ in range(MOVES):
             next_seed = _move(sim, pop, beta, rng, next_seed)
     return _final(sim, pop, stage)
+
+
+def _gave_up(used: Sequence[Obs], pop: Population, beta: float) -> EvidenceContradicts:
+    """The evidence contradicts the scenario: the observations that the runs resample-move
+    reached still fit worst (lowest mean log-likelihood), named with where they are written."""
+    w = np.where(np.isfinite(pop.logl), 1.0, 0.0)
+    worst = worst_fitting(pop.per, w / max(w.sum(), 1.0), used)
+    by_id = {o.id: o for o in used}
+    names = ", ".join(f"'{i}' ({by_id[i].where})" for i in worst)
+    return EvidenceContradicts(
+        f"the evidence contradicts the scenario: resample-move could not bring the runs to it in "
+        f"{MAX_STAGES} stages (its tempering of the likelihood reached β = {beta:.3g} of 1); "
+        f"the observations the runs fit worst: {names}", worst)
 
 
 def _final(sim: Simulator, pop: Population, stages: int) -> SmcResult:

@@ -191,7 +191,8 @@ def render_summary(result: RunResult) -> list[object]:
     if "evidence" in result.extra:
         from spillover.cli.render_evidence import render_evidence
 
-        out += render_evidence(result.extra["evidence"], result.scenario_summary)
+        out += render_evidence(result.extra["evidence"], result.scenario_summary,
+                               lambda c: render_comparison(terminal_comparison(c)))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -78,7 +79,43 @@ def render_fit(cond: Any) -> Table:
     return t
 
 
-def render_evidence(cond: Any, summary: dict[str, Any] | None = None) -> list[object]:
-    """Everything ``spillover run --evidence`` adds to the summary."""
+def _cell(kind: str, mid: float, lo: float, hi: float) -> str:
+    if kind == "event":
+        return f"{pct(mid)} ({pct(lo)}–{pct(hi)})"
+    return f"{_g(mid)} ({_g(lo)}–{_g(hi)})"
+
+
+def render_evidence_outcomes(cond: Any) -> Table:
+    """The key outcomes per policy before and after the evidence."""
+    t = Table(title="Key outcomes before and after the evidence: median (5–95%) — events: share of runs "
+                    "(90% interval; the posterior's from the ESS)")
+    for col in ("outcome", "policy", "prior", "posterior"):
+        t.add_column(col, justify="right" if col in ("prior", "posterior") else "left")
+    table = cond.outcomes
+    for outcome in dict.fromkeys(table["outcome"]):
+        rows = table[table["outcome"] == outcome]
+        for i, row in enumerate(rows.itertuples()):
+            post = _cell(row.kind, row.posterior, row.lo, row.hi) if cond.confident else "–"
+            t.add_row(str(outcome) if i == 0 else "", str(row.policy),
+                      _cell(row.kind, row.prior, row.prior_lo, row.prior_hi), post)
+    return t
+
+
+def _titled(t: Table) -> Table:
+    t.title = f"{t.title} — after the evidence (intervals from the ESS)"
+    return t
+
+
+def render_evidence(cond: Any, summary: dict[str, Any] | None = None,
+                    comparison: Callable[[pd.DataFrame], Table] | None = None) -> list[object]:
+    """Everything ``spillover run --evidence`` adds to the summary; ``comparison`` renders the
+    paired comparison under the weights as the run's own is rendered."""
     claims = [render_evidence_claims(cond)] if len(cond.claims) else []
-    return [ess_line(cond), *claims, render_inputs_moved(cond, summary=summary), render_fit(cond)]
+    more: list[object] = []
+    if cond.outcomes is not None and len(cond.outcomes):
+        more.append(render_evidence_outcomes(cond))
+    if comparison is not None and cond.comparison is not None and len(cond.comparison):
+        more.append(_titled(comparison(cond.comparison)) if cond.confident else
+                    "Policy comparison after the evidence: not shown (the effective sample size is below "
+                    "the floor).")
+    return [ess_line(cond), *claims, *more, render_inputs_moved(cond, summary=summary), render_fit(cond)]

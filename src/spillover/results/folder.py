@@ -36,6 +36,7 @@ PARTS = "outcomes.parquet"
 IN_MEMORY_RUNS = 20_000  # a folder run's RunResult.outcomes holds at most these runs
 SERIES_FULL = "series_full"
 COUNTS = "series-counts.npz"
+OBSERVED = "observed"  # with evidence: each chunk's observed quantities, for a resumed run's weights
 LOCK = ".lock"
 
 
@@ -174,7 +175,9 @@ class RunFolder:
         removed = [n for n in ("experiments.parquet", "series-bins.json") if not _readable(self.path / n)]
         for name in removed:
             (self.path / name).unlink()
-        bad = [c for c in self.finished if not (self.part(c).exists() and _readable(self.part(c)))]
+        observed = (self.path / OBSERVED).is_dir()
+        bad = [c for c in self.finished if not (self.part(c).exists() and _readable(self.part(c)))
+               or (observed and not (self.observed_part(c).exists() and _readable(self.observed_part(c))))]
         if bad:
             removed += [self.part(c).name for c in bad]
             self.manifest["finished_chunks"] = []
@@ -217,6 +220,18 @@ class RunFolder:
 
     def write_part(self, first_run: int, frame: pd.DataFrame) -> None:
         write_table(self.part(first_run), frame)
+
+    def observed_part(self, first_run: int) -> Path:
+        return self.path / OBSERVED / f"part-{first_run:012d}.parquet"
+
+    def load_observed(self, keys: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The observed quantities of the finished chunks (a resumed run with evidence)."""
+        out = []
+        for c in sorted(self.finished):
+            t = pd.read_parquet(self.observed_part(c))
+            out.append((t["run"].to_numpy(), np.stack([t[k].to_numpy() for k in keys]) if keys
+                        else np.zeros((0, len(t)))))
+        return out
 
     def discard_unfinished_parts(self) -> None:
         done = self.finished
@@ -322,6 +337,10 @@ class FolderSink:
         self.cost = 0.0
         if series_names is not None:
             (folder.path / SERIES_FULL).mkdir(exist_ok=True)
+        self.observe = assembler.batch.observe
+        if self.observe is not None:
+            (folder.path / OBSERVED).mkdir(exist_ok=True)
+            self.asm.observed = folder.load_observed(list(self.observe.keys))
 
     def saved_spec(self) -> SeriesSpec | None:
         return self.folder.load_spec()
@@ -335,6 +354,10 @@ class FolderSink:
     def add(self, res: ChunkResult) -> None:
         if self.series_names is not None and res.series is not None:
             self._write_series(res)
+        if self.observe is not None and res.observed is not None:
+            keys = list(self.observe.keys)
+            write_table(self.folder.observed_part(res.start),
+                        pd.DataFrame({"run": res.runs, **{k: res.observed[j] for j, k in enumerate(keys)}}))
         self.folder.write_part(res.start, self.asm.frame(res))
         self.asm.merge(res)
         self.asm.keep_observed(res)

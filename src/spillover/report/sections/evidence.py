@@ -24,6 +24,36 @@ def _num(x: float) -> str:
     return "–" if isinstance(x, float) and math.isnan(x) else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
 
 
+def _cell(kind: str, mid: float, lo: float, hi: float) -> str:
+    if kind == "event":
+        return f"{_pct(mid)} ({_pct(lo)}–{_pct(hi)})"
+    return f"{_num(mid)} ({_num(lo)}–{_num(hi)})"
+
+
+def _outcomes(cond: Any, confident: bool) -> list[dict[str, str]]:
+    table = cond.outcomes
+    if table is None:
+        return []
+    return [{"outcome": r.outcome, "policy": r.policy,
+             "prior": _cell(r.kind, r.prior, r.prior_lo, r.prior_hi),
+             "posterior": _cell(r.kind, r.posterior, r.lo, r.hi) if confident else "–"}
+            for r in table.itertuples()]
+
+
+def _comparison(cond: Any, confident: bool) -> list[dict[str, str]]:
+    table = cond.comparison
+    if table is None or not confident:
+        return []
+    rows = []
+    for r in table.itertuples():
+        scale, unit = (100, " pp") if r.kind == "claim" else (1, "")
+        rows.append({"policy": r.policy, "baseline": r.baseline, "quantity": r.quantity,
+                     "difference": f"{scale * r.mean_diff:+.3g}{unit}",
+                     "range": f"{scale * r.lo:+.3g} to {scale * r.hi:+.3g}",
+                     "shares": f"{_pct(r.share_lower)} / {_pct(r.share_higher)}", "ess": f"{r.ess:,.0f}"})
+    return rows
+
+
 def evidence(page: Page) -> dict[str, Any] | None:
     """Prior against posterior, or None for a run without evidence."""
     cond = page.result.extra.get("evidence")
@@ -51,6 +81,8 @@ def evidence(page: Page) -> dict[str, Any] | None:
     files = [{**f, "file": shown_file(f["file"])} for f in page.manifest.get("evidence", {}).get("files", [])]
     summary = cond.summary()
     return {"claims": claims, "inputs": inputs, "fit": fit, "ess": f"{cond.ess:,.1f}",
+            "outcomes": _outcomes(cond, confident), "comparison": _comparison(cond, confident),
+            "series": getattr(cond, "series", None) is not None,
             "runs": f"{cond.runs:,}",
             "as_of": summary["as_of"], "used": len(cond.used), "confident": confident,
             "floor": f"{summary['ess_floor']:.0f}", "worst": ", ".join(cond.worst),
