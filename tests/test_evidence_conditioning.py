@@ -98,7 +98,7 @@ def test_evidence_no_run_can_produce_is_named_and_leaves_no_folder(tmp_path: Pat
 
 def _same_conditioning(how: dict, as_of: str | None = None) -> None:
     kw = dict(runs=600, seed=4, evidence=["nk-russia-2023"], as_of=as_of,
-              policies=["status-quo", "transparent-limited"], counterfactual=False)
+              policies=["status-quo", "recommended"], counterfactual=False)
     base = spillover.run("nk-russia-2023", chunk_size=600, **kw)
     other = spillover.run("nk-russia-2023", **kw, **how)
     a, b = base.extra["evidence"], other.extra["evidence"]

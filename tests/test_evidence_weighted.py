@@ -91,7 +91,7 @@ def test_weighted_key_outcomes_of_a_subset_are_its_quantiles_and_shares() -> Non
 
 
 def test_a_conditioned_run_weighs_its_comparison_and_key_outcomes(tmp_path: Path) -> None:
-    kw = dict(runs=300, seed=2, policies=["status-quo", "transparent-limited"], counterfactual=False)
+    kw = dict(runs=300, seed=2, policies=["status-quo", "recommended"], counterfactual=False)
     plain = spillover.run("nk-russia-2023", **kw)
     res = spillover.run("nk-russia-2023", **kw, evidence=["nk-russia-2023"], as_of="2024-06-30",
                         out=tmp_path / "r", report=True)
@@ -100,10 +100,10 @@ def test_a_conditioned_run_weighs_its_comparison_and_key_outcomes(tmp_path: Path
     pd.testing.assert_frame_equal(plain.comparison, res.comparison, check_exact=True)
     pd.testing.assert_frame_equal(plain.claims, res.claims, check_exact=True)
     sc = load_scenario("nk-russia-2023")
-    want = compare_policies(res.outcomes, sc, ["status-quo", "transparent-limited"], weights=cond.weights)
+    want = compare_policies(res.outcomes, sc, ["status-quo", "recommended"], weights=cond.weights)
     pd.testing.assert_frame_equal(cond.comparison, want, check_exact=True)
     assert (cond.comparison["ess"] <= 300).all() and (cond.comparison["ess"] > 0).all()
-    assert set(cond.outcomes["policy"]) == {"status-quo", "transparent-limited"}
+    assert set(cond.outcomes["policy"]) == {"status-quo", "recommended"}
     folder = tmp_path / "r"
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "evidence_comparison.parquet"), cond.comparison,
                                   check_dtype=False)

@@ -246,7 +246,7 @@ def driver_text(d: Mapping[str, Any]) -> str:
 
 
 def change_text(change: Mapping[str, Any] | None) -> str:
-    """The policy that moves a claim most, e.g. ``transparent-limited: −46 points (better)``."""
+    """The policy that moves a claim most, e.g. ``recommended: −40 points (better)``."""
     if not change:
         return "no other policy"
     verdict = {True: "better", False: "worse", None: "no direction declared"}[change.get("better")]

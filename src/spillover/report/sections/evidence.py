@@ -31,7 +31,7 @@ def _cell(kind: str, mid: float, lo: float, hi: float) -> str:
 
 
 def _outcomes(cond: Any, confident: bool) -> list[dict[str, str]]:
-    table = cond.outcomes
+    table = getattr(cond, "outcomes", None)  # (absent in results made before it was added)
     if table is None:
         return []
     return [{"outcome": r.outcome, "policy": r.policy,
@@ -41,7 +41,7 @@ def _outcomes(cond: Any, confident: bool) -> list[dict[str, str]]:
 
 
 def _comparison(cond: Any, confident: bool) -> list[dict[str, str]]:
-    table = cond.comparison
+    table = getattr(cond, "comparison", None)
     if table is None or not confident:
         return []
     rows = []
