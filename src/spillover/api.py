@@ -83,12 +83,14 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
 
 
 def _in_units(sc: Scenario, column: str, description: str) -> str:
-    """The catalogue's description, with "Rounds" replaced by the munition's own unit
-    (``fired_total.RUS.drone``: drones, not rounds)."""
-    munition = sc.munitions.get(column.rsplit(".", 1)[-1])
-    if munition is None or not description.startswith("Rounds "):
+    """The catalogue's description in the munition's own unit (``fired_total.RUS.drone``:
+    "Drones fired over the horizon.", not "in the munition's unit")."""
+    munition = next((sc.munitions[p] for p in column.split(".")[1:] if p in sc.munitions), None)
+    marker = ", in the munition's unit"
+    if munition is None or not description.startswith("Fired ") or marker not in description:
         return description
-    return f"{munition.unit[:1].upper()}{munition.unit[1:]} {description.removeprefix('Rounds ')}"
+    rest = description.removeprefix("Fired ").split(marker)[0]
+    return f"{munition.unit[:1].upper()}{munition.unit[1:]} fired {rest}."
 
 
 def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, seed: int = 0,
