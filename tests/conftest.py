@@ -17,6 +17,7 @@ from spillover.ensemble.runner import plan
 from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import apply_variants, policy_variants
 from spillover.results.assemble import Ensemble, run_in_memory
+from spillover.results.folder import RunFolder
 from spillover.scenario.load import load_scenario
 from spillover.scenario.model import Scenario
 
@@ -63,3 +64,22 @@ def ensemble(sc: Scenario, runs: int = 1000, seed: int = 0, policies=None, varia
     """An ensemble in memory through the one runner (what ``spillover.run`` does before analysis)."""
     pl = plan(sc, seed, policies, variants, counterfactual=counterfactual, series=series)
     return run_in_memory(pl, Execution(runs=runs, seed=seed, **options), experiments)
+
+
+def interrupt_run(monkeypatch: pytest.MonkeyPatch, scenario: object, out: Path, *, after: int = 30,
+                  **run_kwargs: object) -> None:
+    """``spillover.run(scenario, out=out, report=False, **run_kwargs)`` stopped as by Ctrl-C
+    once the chunks that start before run ``after`` are on disk (a ``.partial`` folder)."""
+    import spillover
+
+    real = RunFolder.write_part
+
+    def stop(self: RunFolder, first_run: int, frame: object) -> None:
+        if first_run >= after:
+            raise KeyboardInterrupt
+        real(self, first_run, frame)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RunFolder, "write_part", stop)
+    with pytest.raises(KeyboardInterrupt):
+        spillover.run(scenario, out=out, report=False, **run_kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(RunFolder, "write_part", real)

@@ -12,7 +12,7 @@ from spillover.scenario.cases import case_inputs, case_scenario, rethreshold, th
 from spillover.scenario.errors import ScenarioError
 from spillover.scenario.inputs import scenario_inputs
 from spillover.scenario.load import loads_scenario
-from tests.conftest import MINI
+from tests.conftest import MINI, interrupt_run
 from tests.test_cli import cli
 
 CASES = """
@@ -186,19 +186,7 @@ def test_cases_in_a_run_folder_and_read_back(sc, tmp_path) -> None:
 
 def _interrupted(sc, out, monkeypatch, **kwargs) -> None:
     """A run stopped after its first chunks, as a kill would leave it."""
-    from spillover.results.folder import RunFolder
-
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(sc, runs=60, seed=4, chunk_size=10, out=out, report=False, **kwargs)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, sc, out, runs=60, seed=4, chunk_size=10, **kwargs)
 
 
 def test_a_resumed_case_run_gives_the_same_results(sc, tmp_path, monkeypatch) -> None:

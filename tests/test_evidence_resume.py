@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import spillover
-from spillover.results.folder import ResumeRefused, RunFolder
+from spillover.results.folder import ResumeRefused
+from tests.conftest import interrupt_run
 
 HERE = Path(__file__).parent / "evidence"
 KNOWN = HERE / "known.yaml"
@@ -26,18 +27,8 @@ def _evidence(tmp_path: Path) -> Path:
 
 def _interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ev: Path) -> Path:
     """A run with evidence stopped (as by Ctrl-C) once its first two chunks are on disk."""
-    real = RunFolder.write_part
-
-    def stop(self: RunFolder, first_run: int, frame: pd.DataFrame) -> None:
-        if first_run >= 2 * CHUNK:
-            raise KeyboardInterrupt
-        real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(KNOWN, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False,
-                      evidence=[ev], as_of="2024-03-01")
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, KNOWN, tmp_path / "r", after=2 * CHUNK, runs=RUNS, seed=SEED, chunk_size=CHUNK,
+                  evidence=[ev], as_of="2024-03-01")
     partial = tmp_path / "r.partial"
     assert json.loads((partial / "manifest.json").read_text())["finished_chunks"], "some chunks must be done"
     return tmp_path / "r"

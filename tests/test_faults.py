@@ -17,7 +17,7 @@ import pytest
 
 import spillover
 from spillover.results.folder import FolderBusy, RunFolder, partial_of
-from tests.conftest import MINI, ensemble
+from tests.conftest import MINI, ensemble, interrupt_run
 
 RUNS, SEED, CHUNK = 60, 4, 10
 CLI = [sys.executable, "-c", "from spillover.cli.main import main; main()"]
@@ -51,17 +51,7 @@ def test_a_kill_while_experiments_are_written_leaves_a_resumable_run(mini, tmp_p
 
 
 def test_a_damaged_file_from_an_older_run_is_rebuilt(mini, tmp_path, monkeypatch) -> None:
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     partial = partial_of(tmp_path / "r")
     (partial / "experiments.parquet").write_bytes(b"PAR1")  # as a kill mid-write used to leave it
     (partial / "outcomes.parquet" / "part-000000000010.parquet").write_bytes(b"\0" * 7)
@@ -75,17 +65,7 @@ def test_resume_works_from_another_working_directory(mini, tmp_path, monkeypatch
     here.mkdir(), there.mkdir()
     (here / "mini.yaml").write_text(MINI.read_text())
     monkeypatch.chdir(here)
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run("mini.yaml", runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, "mini.yaml", tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     manifest = json.loads((partial_of(tmp_path / "r") / "manifest.json").read_text())
     assert manifest["scenario_file"] == str(here / "mini.yaml")
     monkeypatch.chdir(there)
@@ -94,17 +74,7 @@ def test_resume_works_from_another_working_directory(mini, tmp_path, monkeypatch
 
 
 def test_a_second_resume_of_the_same_folder_is_refused_at_once(mini, tmp_path, monkeypatch) -> None:
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     first = RunFolder.open(tmp_path / "r")  # a resume in progress holds the folder
     with pytest.raises(FolderBusy, match=rf"another spillover process \(pid {os.getpid()}\)"):
         spillover.resume(tmp_path / "r", report=False)
@@ -136,17 +106,7 @@ def test_pool_workers_die_with_a_killed_parent(tmp_path) -> None:
 
 
 def _interrupted_at_30(tmp_path: Path, monkeypatch) -> Path:
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     return partial_of(tmp_path / "r")
 
 

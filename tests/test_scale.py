@@ -19,7 +19,7 @@ import spillover
 from spillover.ensemble import design as design_mod
 from spillover.ensemble import designs as designs_mod
 from spillover.results.folder import ResumeRefused, RunFolder, partial_of
-from tests.conftest import MINI, ensemble
+from tests.conftest import MINI, ensemble, interrupt_run
 
 RUNS, SEED, CHUNK = 120, 4, 15
 
@@ -93,17 +93,7 @@ def test_resume_after_kill_9_gives_the_uninterrupted_results(mini, tmp_path) -> 
 
 def _interrupted(tmp_path: Path, monkeypatch, scenario: Path = MINI) -> Path:
     """A run stopped (as by Ctrl-C) once its first chunks are on disk."""
-    real = RunFolder.write_part
-
-    def stop(self, first_run, frame):
-        if first_run >= 30:
-            raise KeyboardInterrupt
-        return real(self, first_run, frame)
-
-    monkeypatch.setattr(RunFolder, "write_part", stop)
-    with pytest.raises(KeyboardInterrupt):
-        spillover.run(scenario, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "r", report=False)
-    monkeypatch.setattr(RunFolder, "write_part", real)
+    interrupt_run(monkeypatch, scenario, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
     return tmp_path / "r"
 
 
