@@ -29,10 +29,9 @@ from spillover.analysis.claims import (
     claims_table,
     evaluate_claims,
 )
-from spillover.engine.histogram import SeriesSpec
 from spillover.ensemble.chunks import ChunkResult
 from spillover.ensemble.design import MemoryDesign
-from spillover.ensemble.runner import Plan, execute, plan
+from spillover.ensemble.runner import FreshSink, Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.results.assemble import Assembler, Ensemble, canonical
 from spillover.scenario.cases import case_inputs, case_scenario, changes, check_cases, simulated
@@ -63,7 +62,7 @@ class CaseRun:
         return [m["name"] for m in self.meta]
 
 
-class _Tally:
+class _Tally(FreshSink):
     """A sink that counts the claims of every chunk and keeps the first runs' outcomes."""
 
     def __init__(self, pl: Plan, claims: Sequence[ClaimLike], columns: list[str], keep_runs: int) -> None:
@@ -72,18 +71,6 @@ class _Tally:
         self.n = np.zeros(len(self.policies), dtype=np.int64)
         self.k = np.zeros((len(claims), len(self.policies)), dtype=np.int64)
         self.kept: list[pd.DataFrame] = []
-
-    def saved_spec(self) -> SeriesSpec | None:
-        return None
-
-    def save_spec(self, spec: SeriesSpec) -> None:
-        return None
-
-    def finished(self) -> set[int]:
-        return set()
-
-    def close(self) -> None:
-        return None
 
     def add(self, res: ChunkResult) -> None:
         frame = pd.DataFrame(self.asm.columns(res))

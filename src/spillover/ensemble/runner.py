@@ -79,6 +79,23 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+class FreshSink:
+    """The resume half of :class:`Sink` for a sink that starts from nothing each time: no
+    saved bin ranges, no finished chunks, nothing to close. In-memory sinks derive from it."""
+
+    def saved_spec(self) -> SeriesSpec | None:
+        return None
+
+    def save_spec(self, spec: SeriesSpec) -> None:
+        return None
+
+    def finished(self) -> set[int]:
+        return set()
+
+    def close(self) -> None:
+        return None
+
+
 def execute(pl: Plan, source: DesignSource, sink: Sink, ex: Execution) -> dict[str, float]:
     """Run every chunk of ``source`` not yet finished into ``sink``; return the timings.
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from spillover.engine.histogram import QUANTILES, DailyHistogram, SeriesSpec
+from spillover.engine.histogram import QUANTILES, DailyHistogram
 from spillover.engine.structure import Structure
 from spillover.ensemble.chunks import Batch, ChunkResult
 from spillover.ensemble.design import MemoryDesign
-from spillover.ensemble.runner import Plan, execute
+from spillover.ensemble.runner import FreshSink, Plan, execute
 from spillover.ensemble.settings import Execution
 from spillover.scenario.outcomes import twins
 
@@ -51,7 +51,7 @@ def run_in_memory(pl: Plan, ex: Execution, experiments: pd.DataFrame | None = No
     return out
 
 
-class Assembler:
+class Assembler(FreshSink):
     """Collects chunk results as they arrive; memory holds outcomes, not series."""
 
     def __init__(self, batch: Batch) -> None:
@@ -60,18 +60,6 @@ class Assembler:
         self.hist: DailyHistogram | None = None
         self.twins = twins()
         self.observed: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def saved_spec(self) -> SeriesSpec | None:
-        return None
-
-    def save_spec(self, spec: SeriesSpec) -> None:
-        return None
-
-    def finished(self) -> set[int]:
-        return set()
-
-    def close(self) -> None:
-        return None
 
     def add(self, res: ChunkResult) -> None:
         """Keep the chunk's outcome columns in memory and merge its histogram."""

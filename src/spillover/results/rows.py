@@ -14,8 +14,8 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from spillover.engine.histogram import SeriesSpec
 from spillover.ensemble.chunks import Batch, ChunkResult
+from spillover.ensemble.runner import FreshSink
 from spillover.scenario.outcomes import twins
 
 
@@ -32,27 +32,15 @@ def kept(outcomes: dict[str, np.ndarray], keep: Collection[str] | None) -> dict[
     return {k: v for k, v in outcomes.items() if k in want}
 
 
-class RowsSink:
+class RowsSink(FreshSink):
     """Collects chunk outcomes by their first row; :meth:`frame` gives them in row order."""
 
     def __init__(self, batch: Batch, keep: Collection[str] | None = None) -> None:
         self.batch, self.keep = batch, keep
         self.parts: dict[int, dict[str, np.ndarray]] = {}
 
-    def saved_spec(self) -> SeriesSpec | None:
-        return None
-
-    def save_spec(self, spec: SeriesSpec) -> None:
-        return None
-
-    def finished(self) -> set[int]:
-        return set()
-
     def add(self, res: ChunkResult) -> None:
         self.parts[res.start] = kept(res.outcomes, self.keep)
-
-    def close(self) -> None:
-        return None
 
     def frame(self, n: int) -> pd.DataFrame:
         """One row per (variant, row): ``row``, ``variant`` and the outcome columns."""
