@@ -184,6 +184,20 @@ def _produce(sc: Sched, x: Stocks, a: int, b: int) -> None:
             today[r] = out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fire(demand: float, r: int, stock: np.ndarray, d_today: np.ndarray, f_today: np.ndarray,
+          demanded: np.ndarray, fired_total: np.ndarray, shortfall: np.ndarray) -> float:
+    """Row r fires what it can of ``demand`` from its stock, and keeps the day's accounts."""
+    fired = min(demand, stock[r])
+    stock[r] -= fired
+    d_today[r] = demand
+    f_today[r] = fired
+    demanded[r] += demand
+    fired_total[r] += fired
+    shortfall[r] += demand - fired
+    return fired
+
+
 @njit(cache=True, nogil=True)
 def _coupled(sc: Sched, x: Stocks, i: int, a: int, b: int) -> None:
     """A demand that is its ratio times another demand's fire (or a transfer's deliveries)
@@ -196,14 +210,7 @@ def _coupled(sc: Sched, x: Stocks, i: int, a: int, b: int) -> None:
     stops, leaked, leaked_today = sc.stops[cc, a:b], x.leaked[cc, a:b], x.leaked_today[cc, a:b]
     for r in range(b - a):
         demand = rate[r] * src[r]
-        have = stock[r]
-        fired = min(demand, have)
-        stock[r] = have - fired
-        d_today[r] = demand
-        f_today[r] = fired
-        demanded[r] += demand
-        fired_total[r] += fired
-        shortfall[r] += demand - fired
+        fired = _fire(demand, r, stock, d_today, f_today, demanded, fired_total, shortfall)
         cover = fired / demand if demand > 0 else 0.0
         leak = src[r] * (1.0 - cover * stops[r])
         leaked_today[r] = leak
@@ -222,15 +229,7 @@ def _consume(sc: Sched, x: Stocks, a: int, b: int) -> None:
         d_today, f_today = x.demand_today[i, a:b], x.fired_today[i, a:b]
         demanded, fired_total, shortfall = x.demanded[c, a:b], x.fired[c, a:b], x.shortfall[c, a:b]
         for r in range(n):
-            demand = rate[r]
-            have = stock[r]
-            fired = min(demand, have)
-            stock[r] = have - fired
-            d_today[r] = demand
-            f_today[r] = fired
-            demanded[r] += demand
-            fired_total[r] += fired
-            shortfall[r] += demand - fired
+            _fire(rate[r], r, stock, d_today, f_today, demanded, fired_total, shortfall)
 
 
 @njit(cache=True, nogil=True)
