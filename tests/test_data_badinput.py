@@ -10,13 +10,8 @@ import pytest
 
 from spillover import data
 from spillover.data import importer
-
-DATA = Path(__file__).parent / "data"
-GDELT = DATA / "gdelt" / "20191024143000.export.CSV"
-CLASSIC = DATA / "sipri" / "trade-register-classic-excerpt.csv"
-NEW = DATA / "sipri" / "trade-register-new-excerpt.csv"
-TIV = DATA / "sipri" / "tiv-exports-1990-2023-excerpt.csv"
-NMC = DATA / "cow" / "NMC-60-abridged-excerpt.csv"
+from tests.excerpts import CLASSIC, GDELT, NEW, NMC
+from tests.excerpts import TIV_EXPORTS as TIV
 
 
 def _counts(store: data.Store) -> pd.Series:

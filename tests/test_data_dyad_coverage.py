@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 
 from spillover import data
 from spillover.cli.data import app
-
-DATA = Path(__file__).parent / "data"
-GDELT = DATA / "gdelt" / "20191024143000.export.CSV"
+from tests.excerpts import DATA, GDELT
 
 
 def _later(path: Path) -> Path:

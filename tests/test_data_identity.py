@@ -15,14 +15,9 @@ import pytest
 
 from spillover import data
 from spillover.data import event_files, gdelt_blocks
+from tests.excerpts import CLASSIC, GDELT, NEW, NMC, OVERLAP
+from tests.excerpts import TIV_IMPORTS as TIV
 
-DATA = Path(__file__).parent / "data"
-GDELT = DATA / "gdelt" / "20191024143000.export.CSV"
-CLASSIC = DATA / "sipri" / "trade-register-classic-excerpt.csv"
-OVERLAP = DATA / "sipri" / "trade-register-classic-overlap-excerpt.csv"
-NEW = DATA / "sipri" / "trade-register-new-excerpt.csv"
-TIV = DATA / "sipri" / "tiv-imports-1950-2024-excerpt.csv"
-NMC = DATA / "cow" / "NMC-60-abridged-excerpt.csv"
 USA_CHN_20191024 = """
     SELECT count(*) FROM gdelt_events WHERE event_date = DATE '2019-10-24'
       AND ((actor1_id = 'USA' AND actor2_id = 'CHN') OR (actor1_id = 'CHN' AND actor2_id = 'USA'))
