@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from spillover.scenario.model import Scenario
 from spillover.scenario.quantity import Quantity
@@ -44,26 +43,6 @@ def tag_of(judgment: bool, sources: tuple[str, ...] | str | None) -> str:
     ('judgment', 'sourced', 'unsourced')
     """
     return "judgment" if judgment else "sourced" if sources else "unsourced"
-
-
-def _defaults(node: Any, path: Path_ = ()) -> Iterator[Path_]:
-    """The paths of the quantities the file leaves at the format's default."""
-    if isinstance(node, BaseModel) and not isinstance(node, Quantity):
-        for name, info in type(node).model_fields.items():
-            value = getattr(node, name)
-            if info.exclude or value is None:
-                continue
-            here = (*path, info.alias or name)
-            if name not in node.model_fields_set and isinstance(value, Quantity):
-                yield here
-            else:
-                yield from _defaults(value, here)
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _defaults(v, (*path, k))
-    elif isinstance(node, list | tuple):
-        for i, v in enumerate(node):
-            yield from _defaults(v, (*path, i))
 
 
 def _range(q: Quantity) -> tuple[float, float]:
@@ -126,7 +105,7 @@ def numbers(sc: Scenario) -> pd.DataFrame:
     """
     from spillover.scenario.dates import DateQuantity
 
-    unwritten = set(_defaults(sc))
+    unwritten = {p for p, _ in quantities(sc)} - {p for p, _ in quantities(sc, defaults=False)}
     rows = [{**_quantity_row(path, q), **({"tag": "default"} if path in unwritten else {})}
             for path, q in quantities(sc)
             if not (isinstance(q, DateQuantity) and not q.uncertain)]  # a plain date is no number

@@ -12,8 +12,9 @@ from spillover.scenario.quantity import Quantity
 Path_ = tuple[str | int, ...]
 
 
-def quantities(node: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Quantity]]:
-    """Yield ``(path, quantity)`` for every number in ``node``, in file order."""
+def quantities(node: Any, path: Path_ = (), defaults: bool = True) -> Iterator[tuple[Path_, Quantity]]:
+    """Yield ``(path, quantity)`` for every number in ``node``, in file order; with
+    ``defaults=False``, only the numbers the file writes (not those left at the format's default)."""
     if isinstance(node, Quantity):
         yield path, node
     elif isinstance(node, BaseModel):
@@ -21,14 +22,16 @@ def quantities(node: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Quantity]]:
             if info.exclude:
                 continue
             value = getattr(node, name)
-            if value is not None:
-                yield from quantities(value, (*path, info.alias or name))
+            if value is None or (not defaults and isinstance(value, Quantity)
+                                 and name not in node.model_fields_set):
+                continue
+            yield from quantities(value, (*path, info.alias or name), defaults)
     elif isinstance(node, dict):
         for k, v in node.items():
-            yield from quantities(v, (*path, k))
+            yield from quantities(v, (*path, k), defaults)
     elif isinstance(node, list | tuple):
         for i, v in enumerate(node):
-            yield from quantities(v, (*path, i))
+            yield from quantities(v, (*path, i), defaults)
 
 
 def input_name(path: Path_, q: Quantity) -> str:
