@@ -78,19 +78,14 @@ def outcomes(scenario: str | Path | Scenario = "nk-russia-2023") -> pd.DataFrame
         note = " In the counterfactual without transfers." if twin else ""
         rows.append({"column": column, "family": fam.name, "group": fam.group, "kind": fam.kind,
                      "counterfactual": twin, "headline": headline, "compared": fam.compared and not twin,
-                     "prefer": fam.prefer, "description": _in_units(sc, column, fam.description) + note})
+                     "prefer": fam.prefer, "description": fam.describe(_unit_of(sc, column)) + note})
     return pd.DataFrame(rows)
 
 
-def _in_units(sc: Scenario, column: str, description: str) -> str:
-    """The catalogue's description in the munition's own unit (``fired_total.RUS.drone``:
-    "Drones fired over the horizon.", not "in the munition's unit")."""
-    munition = next((sc.munitions[p] for p in column.split(".")[1:] if p in sc.munitions), None)
-    marker = ", in the munition's unit"
-    if munition is None or not description.startswith("Fired ") or marker not in description:
-        return description
-    rest = description.removeprefix("Fired ").split(marker)[0]
-    return f"{munition.unit[:1].upper()}{munition.unit[1:]} fired {rest}."
+def _unit_of(sc: Scenario, column: str) -> str | None:
+    """The unit of the munition a column is keyed by (``fired_total.RUS.drone``: drones)."""
+    return next((sc.munitions[p].unit for p in column.split(".")[1:] if p in sc.munitions), None)
+
 
 
 def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, seed: int = 0,

@@ -83,7 +83,8 @@ class Family:
     applies
         For families that exist for only some keys (days of fire needs a demand).
     description
-        What the outcome measures, for ``spillover outcomes`` and the docs.
+        What the outcome measures, for ``spillover outcomes`` and the docs; ``{unit}`` where
+        the munition's unit goes (:meth:`describe`).
     """
 
     name: str
@@ -97,6 +98,14 @@ class Family:
     compared: bool = False
     prefer: Prefer | None = None
     applies: Callable[[Scenario, str], bool] | None = None
+
+    def describe(self, unit: str | None = None) -> str:
+        """The description in a munition's unit (``units`` when there is none).
+
+        >>> FAMILIES[0].describe() == FAMILIES[0].description
+        True
+        """
+        return self.description.replace("{unit}", (unit or "units").capitalize())
 
     def column(self, key: str) -> str:
         """The column name for one key."""
@@ -191,7 +200,7 @@ FAMILIES: tuple[Family, ...] = (
            "over the horizon: the days of its fire the transfer paid for. Exists when the recipient "
            "has such a demand.", headline=True, compared=True, applies=_feeds_demand),
     Family("fired_total", _D, "{unit} fired: {key}", "sustainment",
-           "Fired over the horizon, in the munition's unit (rounds, drones, engagements…)."),
+           "{unit} fired over the horizon."),
     Family("shortfall", _D, "Total shortfall: {key}", "sustainment", "Demand not met, summed over days."),
     Family("first_shortfall", _D, "First shortfall (day): {key}", "sustainment",
            "First day (0-based) with unmet demand; the horizon when there is none.", kind="day", twin=True,
@@ -226,7 +235,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("delivered", Scope.TRANSFER_WINDOW, "Delivered in the window: {key}", "sustainment",
            "Delivered by the transfer between the window's two dates, both included."),
     Family("fired_total", Scope.DEMAND_WINDOW, "{unit} fired in the window: {key}", "sustainment",
-           "Fired between the window's two dates, both included, in the munition's unit."),
+           "{unit} fired between the window's two dates, both included."),
     Family("shortfall", Scope.DEMAND_WINDOW, "Shortfall in the window: {key}", "sustainment",
            "Demand not met between the window's two dates, both included."),
     Family("shortfall_days", Scope.DEMAND_WINDOW, "Days in shortfall in the window: {key}", "sustainment",
