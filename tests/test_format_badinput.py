@@ -88,6 +88,19 @@ events:
     assert "outside the run" in p.message and "date can be 2024-05-01" in p.message
 
 
+@pytest.mark.parametrize("dates", ["uniform: [2024-03-05, 2024-03-01]",
+                                   "triangular: [2024-03-05, 2024-03-01, 2024-03-20]"])
+def test_uncertain_dates_out_of_order_are_shown_as_dates(dates: str) -> None:
+    p = refused(f"""\
+events:
+  swapped:
+    name: swapped
+    trigger: {{on: {{{dates}, judgment: true}}}}  # here
+""", "# here")
+    assert "2024-03-05" in p.message and "2024-03-01" in p.message, p.message
+    assert "7389" not in p.message  # no day numbers
+
+
 def test_a_coupled_demand_that_follows_itself() -> None:
     p = refused("""\
 demand:

@@ -84,8 +84,20 @@ def parse_date_quantity(raw: Any) -> Any:
     if len(kinds) == 1 and kinds[0] not in DATE_KINDS:
         raise ValueError(f"a date takes one of {', '.join(DATE_KINDS)}, not {kinds[0]}")
     numeric = {k: (_to_days(v) if k in DATE_KINDS else v) for k, v in raw.items()}
+    _check_order(kinds[0] if len(kinds) == 1 else "", numeric.get(kinds[0]) if kinds else None, raw)
     q = parse_quantity(numeric)
     return DateQuantity(**q.model_dump())
+
+
+def _check_order(kind: str, days: Any, raw: dict[Any, Any]) -> None:
+    """Refuse dates out of order with the dates themselves, not their day numbers."""
+    if kind not in ("uniform", "triangular") or not isinstance(days, list) or len(days) != len(raw[kind]):
+        return
+    shown = [iso_date(x).isoformat() for x in raw[kind]]
+    if kind == "uniform" and len(days) == 2 and not days[0] < days[1]:
+        raise ValueError(f"uniform dates need the first before the second, got {shown[0]} and {shown[1]}")
+    if kind == "triangular" and len(days) == 3 and not (days[0] <= days[1] <= days[2] and days[0] < days[2]):
+        raise ValueError(f"triangular dates need earliest <= likeliest <= latest, got {', '.join(shown)}")
 
 
 DateQ = Annotated[DateQuantity, BeforeValidator(parse_date_quantity)]
