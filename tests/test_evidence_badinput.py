@@ -129,3 +129,30 @@ evidence:
     assert got == {(0, "a grade is a letter A-F"), (1, "date 2029-02-01 lies outside the scenario's horizon"),
                    (2, "unknown source 'nosuch'"), (3, "measures: unknown quantity or input 'shipped.b_x'"),
                    (4, "measures: unknown quantity or input 'fired.nope'")}, got
+
+
+def test_a_lognormal_error_on_a_report_of_zero_is_refused_at_its_place(tmp_path: Path) -> None:
+    bad = tmp_path / "zero.evidence.yaml"
+    bad.write_text(HEAD + ENTRY.format(**{**GOOD, "form": "value: 0\n    error: {lognormal: 0.2}"}))
+    with pytest.raises(ScenarioError, match=r"zero\.evidence\.yaml:\d+:\d+: .*lognormal error is relative"):
+        load_evidence([bad], load_scenario(KNOWN))
+
+
+def test_a_table_that_is_not_utf8_is_refused_at_the_bad_byte(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes("id,date,measures,source,grade,value,normal\nx,2024-02-19,shipped(b_a),Gr\u00fcn,A1,5,1\n"
+                    .encode("latin-1"))
+    with pytest.raises(ScenarioError, match=r"latin1\.csv:2:29: byte 0xfc is not UTF-8"):
+        load_evidence([bad], load_scenario(KNOWN))
+
+
+def test_a_series_file_too_large_is_refused_before_it_is_read(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from spillover.scenario import limits
+
+    sc = load_scenario(KNOWN)
+    monkeypatch.setattr(limits, "MAX_BYTES", KNOWN.stat().st_size)
+    big = tmp_path / "big.csv"
+    big.write_text("id,date,measures,source,grade,value,normal\n" + "x,2024-02-19,a,b,A1,5,1\n" * 500)
+    with pytest.raises(ScenarioError, match=r"big\.csv:1:1: the file is .* evidence tables of up to"):
+        load_evidence([big], sc)

@@ -191,6 +191,10 @@ class Observation(Reported):
                              "{lognormal: 0.1}")
         if self.error is not None and self.error.lognormal is not None and self.value is None:
             raise ValueError("a bound or an interval takes error: {normal: SD} (how soft its edges are)")
+        if self.error is not None and self.error.lognormal is not None and self.value is not None \
+                and self.value <= 0:
+            raise ValueError(f"a lognormal error is relative and needs a value above 0, got {self.value:g}; "
+                             "give error: {normal: SD} for a report of 0")
         return self
 
     @property

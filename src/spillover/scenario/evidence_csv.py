@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from spillover.scenario import limits
 from spillover.scenario.errors import Problem, Suggestions, did_you_mean
 from spillover.scenario.evidence import Evidence, Observation, Series
 from spillover.scenario.source import SourceDoc
@@ -42,15 +43,41 @@ def _columns_at(line: str) -> list[int]:
     return starts
 
 
-def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str], list[int]]]]:
-    text = path.read_text(encoding="utf-8-sig")
+Read = tuple[list[str], list[tuple[int, list[str], list[int]]], list[Problem]]
+
+
+def _text(path: Path) -> tuple[str | None, Problem | None]:
+    """The file's text, or the problem that stops it being read (too large, not UTF-8)."""
+    size = path.stat().st_size
+    if size > limits.MAX_BYTES:
+        return None, Problem(str(path), 1, 1, f"the file is {size / 1e6:,.1f} MB; spillover reads evidence "
+                             f"tables of up to {limits.MAX_BYTES / 1e6:.0f} MB")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Problem(str(path), line, col, f"byte 0x{data[exc.start]:02x} is not UTF-8 text; save "
+                             "the file as UTF-8 (most spreadsheets offer 'CSV UTF-8')")
+
+
+def _read(path: Path) -> Read:
+    """The header, the rows that hold something (line, fields, columns) and any problem reading it."""
+    text, problem = _text(path)
+    if text is None:
+        return [], [], [problem] if problem else []
     lines = text.splitlines()
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        return [], [], [Problem(str(path), reader.line_num, 1, f"not a readable CSV here: {exc}")]
     if not rows:
-        return [], []
+        return [], [], []
     out = [(n, r, _columns_at(lines[n - 1]) if n - 1 < len(lines) else [1])
            for n, r in enumerate(rows[1:], start=2) if r and "".join(r).strip()]
-    return [c.strip() for c in rows[0]], out
+    return [c.strip() for c in rows[0]], out, []
 
 
 def _date(text: str) -> dt.date | None:
@@ -70,7 +97,9 @@ def series_observations(sc: Any, sid: str, ser: Series, base: Path, at: Problem)
     path = base / ser.file
     if not path.is_file():
         return [], [Problem(at.file, at.line, at.col, f"no such file '{path}'")]
-    header, rows = _read(path)
+    header, rows, unread = _read(path)
+    if unread:
+        return [], unread
     missing = [c for c in (ser.date_column, ser.value_column) if c not in header]
     if missing:
         return [], [Problem(str(path), 1, 1, f"no column '{missing[0]}' (series '{sid}' reads it)"
@@ -157,7 +186,9 @@ def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
     from spillover.scenario.evidence_obs import compile_obs
     from spillover.scenario.shape import _message
 
-    header, rows = _read(path)
+    header, rows, unread = _read(path)
+    if unread:
+        return [], unread
     problems = [Problem(str(path), 1, 1, f"unknown column '{c}'{did_you_mean(c, TABLE_COLUMNS)}")
                 for c in header if c not in TABLE_COLUMNS]
     need = [c for c in ("id", "date", "measures", "source", "grade") if c not in header]
