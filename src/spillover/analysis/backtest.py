@@ -133,8 +133,15 @@ def crps_skill(card: pd.DataFrame) -> np.ndarray:
 
 
 def worse_than_climatology(card: pd.DataFrame) -> list[str]:
-    """One plain sentence per origin and unit where spillover's CRPS is worse than climatology's."""
-    rows = card[(card["method"] == "spillover") & (card["skill"] < 0)]
+    """One plain sentence per origin and unit where spillover's CRPS is worse than climatology's
+    (by a skill that shows as worse at two decimals: −0.004 is a tie, not a loss).
+
+    >>> card = pd.DataFrame({"origin": ["a", "b"], "unit": ["u", "u"], "method": ["spillover"] * 2,
+    ...                      "skill": [-0.004, -0.2]})
+    >>> [s.split(" (")[0] for s in worse_than_climatology(card)]
+    ['At b']
+    """
+    rows = card[(card["method"] == "spillover") & (card["skill"].round(2) < 0)]
     return [f"At {r.origin} ({r.unit}), spillover forecasts worse than climatology "
             f"(CRPS skill {r.skill:+.2f}): the evidence known then moved the runs away from what came later"
             for r in rows.itertuples()]

@@ -39,7 +39,9 @@ def _num(x: Any) -> str:
 def _skill(x: Any) -> str:
     import math
 
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return "0.00" if round(x, 2) == 0 else f"{x:+.2f}"  # never "-0.00"
 
 
 def render_scorecard(card: Any) -> Any:
