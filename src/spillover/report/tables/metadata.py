@@ -41,10 +41,15 @@ def policy_order(
 
 
 def _period(summary: Mapping[str, Any]) -> str:
+    """The run's first day, its length and its last day (day ``horizon - 1``).
+
+    >>> _period({"start": "2024-01-01", "horizon": 366})
+    '2024-01-01 + 366 days (last day 2024-12-31)'
+    """
     horizon = summary.get("horizon")
     span = f"{summary['start']}"
     if horizon is not None:
-        span += f" + {fmt_count(horizon)} days (to {fmt_date(summary['start'], horizon)})"
+        span += f" + {fmt_count(horizon)} days (last day {fmt_date(summary['start'], int(horizon) - 1)})"
     return span
 
 
