@@ -83,8 +83,8 @@ def test_usage_errors_are_one_line_and_exit_2(args, wanted) -> None:
 @pytest.mark.parametrize(("args", "wanted"), [
     (["run", str(MINI), "--runs", "5", "--policy", "statusquo"],
      "unknown policy 'statusquo' (did you mean 'status-quo'?)"),
-    (["run", "nk-russia-2024"],
-     "error: no built-in scenario 'nk-russia-2024' (did you mean 'nk-russia-2023'?)"),
+    (["run", "nk-rusia-2023"],
+     "error: no built-in scenario 'nk-rusia-2023' (did you mean 'nk-russia-2023'?)"),
     (["run", str(MINI), "--runs", "5", "--design", "halton"], "unknown design 'halton'"),
     (["run", "--resume", "nowhere"], "no interrupted run at nowhere"),
     (["run", str(MINI), "--executor", "slurm"], "unknown executor 'slurm'"),

@@ -166,7 +166,7 @@ def test_missing_file() -> None:
 
 def test_unknown_builtin_suggests() -> None:
     with pytest.raises(ScenarioError, match="did you mean 'nk-russia-2023'"):
-        load_scenario("nk-russia-2024")
+        load_scenario("nk-rusia-2023")
 
 
 def test_control_character_is_located() -> None:

@@ -77,7 +77,7 @@ def test_scenario_summary_and_its_errors(client: TestClient) -> None:
     assert s["name"] == "nk-russia-2023" and len(s["indicators"]) == 10
     assert {lv["id"] for lv in s["levers"]} == {"transparency", "cap", "kor_rus_channel", "chn_rus_channel",
                                                "sanctions"}
-    r = client.get("/api/scenarios/nk-russia-2024")
+    r = client.get("/api/scenarios/nk-rusia-2023")
     assert r.status_code == 404 and "did you mean 'nk-russia-2023'" in r.json()["detail"]
     r = client.get("/api/scenarios/broken.yaml")
     assert r.status_code == 422 and at_line_7(r.json()["detail"]["problems"])
