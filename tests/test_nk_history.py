@@ -111,4 +111,5 @@ def test_the_troop_transfer_is_started_only_by_its_dated_event(nk) -> None:
     starters = [e for e, ev in nk.events.items() for fx in ev.effects if fx.start == "prk_rus_troops"]
     assert starters == ["prk_troops_deploy"] and nk.transfers["prk_rus_troops"].dormant
     event_day = nk.events["prk_troops_deploy"].trigger.on.first_date
-    assert nk.transfers["prk_rus_troops"].rate.piecewise[0].start.first_date == event_day + dt.timedelta(days=1)
+    first_step = nk.transfers["prk_rus_troops"].rate.piecewise[0].start.first_date
+    assert first_step == event_day + dt.timedelta(days=1)

@@ -66,7 +66,8 @@ FACTS: dict[str, dict[str, tuple[float, float]]] = {
     "nis-2025-04": {"casualties": (0, 4700 / 151)},
     # guns and launchers a day over the 92 days 23 Oct 2024-22 Jan 2025
     "sipri-m1978": {"guns": (10 / 92, 10 * 1.05 / 92)},
-    "ft-2024-11-17": {"guns": (50 * 0.95 / 92, 50 * 1.05 / 92), "launchers": (20 * 0.95 / 92, 20 * 1.05 / 92)},
+    "ft-2024-11-17": {"guns": (50 * 0.95 / 92, 50 * 1.05 / 92),
+                      "launchers": (20 * 0.95 / 92, 20 * 1.05 / 92)},
     "budanov-2025-01-23": {"guns": (120 / 92, 120 * 1.05 / 92), "launchers": (120 / 92, 120 * 1.05 / 92)},
 }
 
