@@ -1,7 +1,7 @@
 """nk-russia-2023's record of what happened, run through the engine: Russia's fire follows its
-dated periods, the soldiers leave on the day of their event and arrive as counted, the
-casualties stay within the reported range, the guns and launchers within their sources', and
-the treaty fires on its date and changes nothing. Each check reads the runs themselves (the
+dated periods, the soldiers leave on the day of their event and arrive as counted, the guns
+and launchers stay within their sources' counts, and the treaty fires on its date and
+changes nothing. Each check reads the runs themselves (the
 engine's snapshots of cumulative quantities on given days), for every run and policy.
 """
 
@@ -27,8 +27,7 @@ REQUESTS = [
     ("fired.prk_troops_deploy", D(2024, 10, 7)), ("fired.prk_troops_deploy", D(2024, 10, 8)),
     ("shipped.prk_rus_troops", D(2024, 10, 8)), ("shipped.prk_rus_troops", D(2024, 10, 9)),
     ("shipped.prk_rus_troops", D(2024, 11, 19)), ("delivered.prk_rus_troops", D(2024, 11, 20)),
-    ("delivered.prk_rus_troops", D(2025, 5, 29)), ("fired_total.RUS.troops", D(2025, 4, 30)),
-    ("shortfall.RUS.troops", D(2025, 7, 30)),
+    ("delivered.prk_rus_troops", D(2025, 5, 29)),
     ("shipped.prk_rus_spg170", D(2025, 1, 22)), ("shipped.prk_rus_mrl240", D(2025, 1, 22)),
     ("delivered.prk_rus_spg170", D(2025, 3, 27)), ("delivered.prk_rus_mrl240", D(2025, 3, 27)),
     ("fired.rus_prk_treaty", D(2024, 6, 18)), ("fired.rus_prk_treaty", D(2024, 6, 19)),
@@ -83,13 +82,6 @@ def test_the_soldiers_leave_the_day_after_their_event_and_arrive_as_counted(runs
     assert _at(runs, "delivered.prk_rus_troops", D(2025, 5, 29)) == pytest.approx(14000, rel=0.01)
 
 
-def test_casualties_stay_within_the_reported_range_and_never_exceed_the_soldiers(runs) -> None:
-    hurt = _at(runs, "fired_total.RUS.troops", D(2025, 4, 30))
-    assert ((hurt >= 1200 - 1) & (hurt <= 4700 + 1)).all()
-    assert hurt.min() < 2000 and hurt.max() > 4000  # the range is sampled, not one end of it
-    assert (_at(runs, "shortfall.RUS.troops", D(2025, 7, 30)) == 0).all()
-
-
 def test_guns_and_launchers_stay_within_their_sources_and_reach_the_rok_count(runs) -> None:
     guns = _at(runs, "shipped.prk_rus_spg170", D(2025, 1, 22))
     launchers = _at(runs, "shipped.prk_rus_mrl240", D(2025, 1, 22))
@@ -110,6 +102,7 @@ def test_the_treaty_fires_on_its_date_and_changes_nothing(nk, runs) -> None:
 def test_the_troop_transfer_is_started_only_by_its_dated_event(nk) -> None:
     starters = [e for e, ev in nk.events.items() for fx in ev.effects if fx.start == "prk_rus_troops"]
     assert starters == ["prk_troops_deploy"] and nk.transfers["prk_rus_troops"].dormant
+    assert "troops" not in nk.demand["RUS"]  # casualties are not modelled: see the limitations
     event_day = nk.events["prk_troops_deploy"].trigger.on.first_date
     first_step = nk.transfers["prk_rus_troops"].rate.piecewise[0].start.first_date
     assert first_step == event_day + dt.timedelta(days=1)

@@ -61,9 +61,6 @@ FACTS: dict[str, dict[str, tuple[float, float]]] = {
     "nis-2024-11-20": {"troops_wave1": (11000 * 0.95 / 42, 11000 * 1.05 / 42)},
     "jcs-2025-03-27": {"troops_between": (0, 0), "troops_wave2": (3000 / 59, INF)},
     "msmt-2025-05-29": {"troops_wave2": (3000 * 0.95 / 59, 3000 * 1.05 / 59)},
-    # casualties over the 151 days 1 Dec 2024-30 Apr 2025: 1,200 (US) .. 4,700 (NIS)
-    "us-casualties-2025-02": {"casualties": (1200 / 151, INF)},
-    "nis-2025-04": {"casualties": (0, 4700 / 151)},
     # guns and launchers a day over the 92 days 23 Oct 2024-22 Jan 2025
     "sipri-m1978": {"guns": (10 / 92, 10 * 1.05 / 92)},
     "ft-2024-11-17": {"guns": (50 * 0.95 / 92, 50 * 1.05 / 92),
@@ -78,7 +75,6 @@ def _measure(path: str, name: str) -> str | None:
     if name == "rounds_per_container":
         return "rounds_per_container"
     prefixes = {"production.RUS.": "production", "demand.UKR.": "ukr_fire",
-                "demand.RUS.troops.": "casualties",
                 "transfers.prk_rus_shells.rate.piecewise.": "containers_per_day",
                 "transfers.prk_rus_srbm.rate.piecewise.": "missiles_per_day",
                 "transfers.prk_rus_troops.rate.piecewise.0.": "troops_wave1",
