@@ -51,7 +51,8 @@ def test_mini_orders_are_known(mini) -> None:
 
 def test_roots_leave_out_dormant_and_compensation_transfers(mini, nk) -> None:
     assert roots(influence_graph(mini)) == ["s_r_shells"]
-    assert roots(influence_graph(nk)) == ["prk_rus_shells", "prk_rus_srbm", "west_ukr_shells"]
+    assert roots(influence_graph(nk)) == ["prk_rus_shells", "prk_rus_srbm", "west_ukr_shells",
+                                          "prk_rus_spg170", "prk_rus_mrl240"]
 
 
 def test_nk_orders_follow_the_article(nk) -> None:

@@ -60,8 +60,11 @@ def test_every_quantity_of_the_file_is_listed_once_with_its_tag() -> None:
     assert set(t["tag"]) == {"sourced", "judgment", "default"} and t["path"].is_unique  # valid in strict mode
     defaults = t[t["tag"] == "default"]
     assert "transfers.prk_rus_srbm.loss" in set(defaults["path"]) and (defaults["low"] == 0).all()
-    fire = t.set_index("path").loc["demand.RUS.shell152.constant"]
+    by_path = t.set_index("path")
+    fire = by_path.loc["demand.RUS.shell152.piecewise.2.rate"]  # the blend from 2024
     assert fire["tag"] == "judgment" and fire["low"] < 10000 < fire["high"] and math.isfinite(fire["high"])
+    assert by_path.loc["demand.RUS.shell152.piecewise.1.rate", "tag"] == "sourced"  # RUSI's December
+    assert by_path.loc["demand.RUS.shell152.piecewise.1.from", "tag"] == "judgment"  # the day fire rose
 
 
 def test_label_shares_sum_to_one_and_are_none_without_drivers() -> None:

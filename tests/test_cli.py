@@ -55,7 +55,7 @@ def test_validate_lists_every_problem_with_its_location(tmp_path) -> None:
 def test_validate_strict_builtin() -> None:
     done = cli("validate", "nk-russia-2023", "--strict")
     assert done.returncode == 0, done.stderr
-    assert "valid (strict): 7 actors, 6 transfers, 10 indicators, 2 events, 6 policies, 6 claims" in (
+    assert "valid (strict): 7 actors, 9 transfers, 10 indicators, 4 events, 6 policies, 6 claims" in (
         " ".join(done.stdout.split()))
 
 

@@ -137,8 +137,11 @@ def test_the_builtin_evidence_conditions_nk_russia_2023() -> None:
     res = spillover.run("nk-russia-2023", runs=400, seed=1, evidence=["nk-russia-2023"], as_of="2024-06-30",
                         policies=["status-quo"], counterfactual=False)
     cond = res.extra["evidence"]
-    assert cond.used[:2] == ["us_containers_2023_10", "jcs_containers_2023_11"]
-    assert "dia_containers_2025_07" not in cond.used and len(cond.fit) == 12
+    # what was published by 30 Jun 2024: the counts to June and the first reports of missile use
+    assert cond.used == ["us_containers_2023_10", "jcs_containers_2023_11", "shin_containers_2023_12",
+                         "shin_containers_2024_02", "us_containers_2024_02", "shin_containers_2024_06",
+                         "kn23_first_use_2023_12", "kn23_fired_2024_02"]
+    assert len(cond.fit) == 20
     assert 0 < cond.ess <= 400
     sc = load_scenario("nk-russia-2023")
     assert set(cond.claims["claim"]) == set(sc.claims)

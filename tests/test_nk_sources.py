@@ -4,7 +4,9 @@ container series passes through the dated counts, and the early missiles match r
 
 FACTS is the fact sheet (shared/design/facts-nk-ru.md) turned into ranges, keyed by the
 scenario's source keys: "about" counts are taken as +-5%, "about" millions of rounds as
-+-0.1M, "more than" and "at least" as floors, "up to" and "nearly" as ceilings.
++-0.1M, "more than" and "at least" as floors, "up to" and "nearly" as ceilings. The figures
+the fact sheet lacks (the day the troops left, the 240mm launchers, the ROK JCS counts) are
+those the scenario's citations quote, each from the outlet its `url:` names.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ C_26FEB, C_14JUN, C_13JUL25 = (6365, 7035), (10000, 10500), (26600, 29400)
 
 FACTS: dict[str, dict[str, tuple[float, float]]] = {
     "rusi-watling": {"fire": (9500, 10500), "production": (2.4e6 / 365, 2.6e6 / 365)},
+    "fire-summer-2023": {"fire": (4750, 5250)},
+    "cnn-2023-01-10": {"fire": (4750, 5250)},
     "us-officials-fire-2022": {"fire": (0, 20000)},
     "ua-fire-claims": {"fire": (30000, 70000)},
     "estonia-production": {"production": (4.4e6 / 366, 4.6e6 / 366)},
@@ -51,17 +55,34 @@ FACTS: dict[str, dict[str, tuple[float, float]]] = {
     # at least 24 by 7 Feb 2024 (98 days from 1 Nov 2023) .. about 50 within the first 61 days
     "kn23-use-reports": {"missiles_per_day": (24 / 98, 50 / 61)},
     "sipri-hwasong11": {"missiles_per_day": (5 / 365, 95 / 275)},
+    # soldiers: about 11,000 by 20 Nov 2024, the first shipped 8 Oct (42 days from the 9th);
+    # none between the waves; about 3,000 more in Jan-Feb 2025 (59 days)
+    "nis-2024-10-18": {"troops_wave1": (11000 * 0.95 / 42, 11000 * 1.05 / 42)},
+    "nis-2024-11-20": {"troops_wave1": (11000 * 0.95 / 42, 11000 * 1.05 / 42)},
+    "jcs-2025-03-27": {"troops_between": (0, 0), "troops_wave2": (3000 / 59, INF)},
+    "msmt-2025-05-29": {"troops_wave2": (3000 * 0.95 / 59, 3000 * 1.05 / 59)},
+    # guns and launchers a day over the 92 days 23 Oct 2024-22 Jan 2025
+    "sipri-m1978": {"guns": (10 / 92, 10 * 1.05 / 92)},
+    "ft-2024-11-17": {"guns": (50 * 0.95 / 92, 50 * 1.05 / 92),
+                      "launchers": (20 * 0.95 / 92, 20 * 1.05 / 92)},
+    "budanov-2025-01-23": {"guns": (120 / 92, 120 * 1.05 / 92), "launchers": (120 / 92, 120 * 1.05 / 92)},
 }
 
 
 def _measure(path: str, name: str) -> str | None:
-    if name == "rus_fire_rate" or path.startswith("demand.RUS."):
+    if name == "rus_fire_rate":
         return "fire"
     if name == "rounds_per_container":
         return "rounds_per_container"
     prefixes = {"production.RUS.": "production", "demand.UKR.": "ukr_fire",
                 "transfers.prk_rus_shells.rate.piecewise.": "containers_per_day",
-                "transfers.prk_rus_srbm.rate.piecewise.": "missiles_per_day"}
+                "transfers.prk_rus_srbm.rate.piecewise.": "missiles_per_day",
+                "transfers.prk_rus_troops.rate.piecewise.0.": "troops_wave1",
+                "transfers.prk_rus_troops.rate.piecewise.1.": "troops_between",
+                "transfers.prk_rus_troops.rate.piecewise.2.": "troops_wave2",
+                "transfers.prk_rus_spg170.rate.piecewise.": "guns",
+                "transfers.prk_rus_mrl240.rate.piecewise.": "launchers",
+                "demand.RUS.shell152.": "fire"}
     return next((m for p, m in prefixes.items() if path.startswith(p)), None)
 
 
@@ -89,15 +110,18 @@ def test_every_sourced_number_lies_within_its_sources_figures(table):
 
 
 def test_no_judged_number_is_tagged_sourced(table, nk):
-    judged = {"rus_fire_rate", "fuel_per_shell", "fullness", "container_count_error"}
+    judged = {"rus_fire_rate", "rus_fire_rise_date", "fuel_per_shell", "fullness", "container_count_error",
+              "spg170_rate_2025", "mrl240_rate_2025"}
     rows = table[table["input"].isin(judged) & ~table["path"].str.startswith("cases.")]
     assert set(rows["input"]) == judged and set(rows["tag"]) == {"judgment"}
     sourced = table[table["tag"] == "sourced"]
     assert not sourced["rationale"].str.contains("judg", case=False).any()
-    # the blend says what it blends
-    fire = nk.demand["RUS"]["shell152"].constant
-    assert fire is not None
+    # the blends say what they blend
+    fire = nk.demand["RUS"]["shell152"].piecewise[2].rate
+    assert fire.name == "rus_fire_rate"
     assert set(fire.sources) == {"rusi-watling", "us-officials-fire-2022", "ua-fire-claims"}
+    guns = nk.transfers["prk_rus_spg170"].rate.piecewise[0].rate
+    assert set(guns.sources) == {"sipri-m1978", "ft-2024-11-17", "budanov-2025-01-23"}
 
 
 def test_plain_numbers_are_judgments_with_a_rationale(table):

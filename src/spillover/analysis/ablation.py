@@ -65,7 +65,7 @@ def ablation_items(sc: Scenario, transfers: bool = True, channels_: bool = True)
     >>> from spillover.scenario.load import load_scenario
     >>> items = ablation_items(load_scenario("nk-russia-2023"))
     >>> len(items), items[0].label, items[-1].label
-    (29, 'prk_rus_shells', 'rus_kor_hostility ← kor_rus_channel_open')
+    (32, 'prk_rus_shells', 'rus_kor_hostility ← kor_rus_channel_open')
     """
     out = [Item("transfer", transfer=f) for f in sc.transfers] if transfers else []
     if channels_:

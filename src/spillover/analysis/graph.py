@@ -293,7 +293,7 @@ def roots(g: nx.DiGraph) -> list[str]:
 
     >>> from spillover.scenario.load import load_scenario
     >>> roots(influence_graph(load_scenario("nk-russia-2023")))
-    ['prk_rus_shells', 'prk_rus_srbm', 'west_ukr_shells']
+    ['prk_rus_shells', 'prk_rus_srbm', 'west_ukr_shells', 'prk_rus_spg170', 'prk_rus_mrl240']
     """
     out = []
     for key, data in g.nodes(data=True):

@@ -100,7 +100,7 @@ def numbers(sc: Scenario) -> pd.DataFrame:
 
     >>> from spillover.scenario.load import load_scenario
     >>> t = numbers(load_scenario("nk-russia-2023"))
-    >>> t.set_index("path").loc["demand.RUS.shell152.constant", ["input", "tag"]].tolist()
+    >>> t.set_index("path").loc["demand.RUS.shell152.piecewise.2.rate", ["input", "tag"]].tolist()
     ['rus_fire_rate', 'judgment']
     """
     from spillover.scenario.dates import DateQuantity
