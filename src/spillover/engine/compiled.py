@@ -172,6 +172,8 @@ def _stocks(s: State) -> args.Stocks:
         S=rows_last(s.S), pipe=_c(s.pipe), levels=_c(s.levels),
         fired_flag=rows_last(s.E, np.bool_), fired_at=rows_last(s.fired_at),
         hazard=rows_last(s.hazard), above=rows_last(s.above, np.int64),
+        fired_flag_true=rows_last(s.E_true, np.bool_), fired_at_true=rows_last(s.fired_at_true),
+        hazard_true=rows_last(s.hazard_true), above_true=rows_last(s.above_true, np.int64),
         produced=rows_last(s.produced), fired=rows_last(s.fired), demanded=rows_last(s.demanded),
         shortfall=rows_last(s.shortfall), flows=_c(s.flows),
         demand_today=rows_last(s.demand_today), fired_today=rows_last(s.fired_today), z=_c(s.z),
@@ -184,7 +186,9 @@ def _unpack(x: args.Stocks, s: State) -> None:
     for name, arr in (("S", x.S), ("produced", x.produced), ("fired", x.fired),
                       ("demanded", x.demanded), ("shortfall", x.shortfall),
                       ("E", x.fired_flag), ("fired_at", x.fired_at), ("hazard", x.hazard),
-                      ("above", x.above), ("demand_today", x.demand_today),
+                      ("above", x.above), ("E_true", x.fired_flag_true),
+                      ("fired_at_true", x.fired_at_true), ("hazard_true", x.hazard_true),
+                      ("above_true", x.above_true), ("demand_today", x.demand_today),
                       ("fired_today", x.fired_today), ("leaked", x.leaked),
                       ("leaked_today", x.leaked_today), ("prod_today", x.prod_today), ("paid", x.paid)):
         target = getattr(s, name)

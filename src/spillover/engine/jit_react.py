@@ -142,11 +142,30 @@ def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def _shadow(ev: Events, x: Stocks, e: int, r: int, t: int) -> None:
+    """Event e's trigger on the true indicators in row r, until it is met: the same theta,
+    width, rate, days and hazard draw as the event, and no effects."""
+    if x.fired_flag_true[e, r]:
+        return
+    level = x.levels[1, ev.indicator[e], r]
+    if ev.kind[e] == HAZARD:
+        x.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+        met = x.hazard_true[e, r] >= ev.thresholds[e, r]
+    else:
+        x.above_true[e, r] = x.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
+        met = x.above_true[e, r] >= ev.days[e]
+    if met:
+        x.fired_flag_true[e, r] = True
+        x.fired_at_true[e, r] = t
+
+
+@njit(cache=True, nogil=True)
 def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: int, b: int) -> bool:
     nE = len(ev.indicator)
     dirty = False
     if nE == 0:
         return dirty
+    shadow = not net.exact  # exact perception: the shadow is the event itself
     for r in range(a, b):
         anyfired = False
         for e in range(nE):
@@ -161,6 +180,8 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 level = x.levels[0, ev.indicator[e], r]
                 x.above[e, r] = x.above[e, r] + 1 if level >= ev.theta[e, r] else 0
                 new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
+            if shadow and kind != DATED:
+                _shadow(ev, x, e, r, t)
             ev.newly[e] = new
             anyfired = anyfired or new
         if anyfired:
@@ -168,5 +189,8 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 if ev.newly[e]:
                     x.fired_flag[e, r] = True
                     x.fired_at[e, r] = t
+                    if not shadow or ev.kind[e] == DATED:
+                        x.fired_flag_true[e, r] = True
+                        x.fired_at_true[e, r] = t
             dirty = _effects(ev, fl, sc, net, r) or dirty
     return dirty

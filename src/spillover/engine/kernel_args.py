@@ -136,6 +136,10 @@ class Stocks(NamedTuple):
     fired_at: np.ndarray  # (nE, R)
     hazard: np.ndarray  # (nE, R)
     above: np.ndarray  # (nE, R) int64
+    fired_flag_true: np.ndarray  # (nE, R) bool: the event's shadow on the true indicators
+    fired_at_true: np.ndarray  # (nE, R)
+    hazard_true: np.ndarray  # (nE, R)
+    above_true: np.ndarray  # (nE, R) int64
     produced: np.ndarray  # (A·M, R)
     fired: np.ndarray  # (A·M, R)
     demanded: np.ndarray  # (A·M, R)

@@ -229,6 +229,18 @@ FAMILIES: tuple[Family, ...] = (
            twin=True, headline=True, compared=True, prefer="lower"),
     Family("fired_day", _E, "Date it fires (runs where it fires): {key}", "events",
            "The day (0-based) the event fired; empty (NaN) if it did not.", kind="day"),
+    Family("fired_true", _E, "The true indicators trigger it within the horizon: {key}", "miscalculation",
+           "True if the event's trigger is met on the indicators driven by the true signals: the same "
+           "trigger and random draws, on the path as it unfolded, with no effects of its own. Equals "
+           "fired for a dated event and when every observer sees exactly.", kind="flag"),
+    Family("misfired", _E, "Fires before the true indicators call for it: {key}", "miscalculation",
+           "True if the event fired on a day the true indicators had not yet triggered it (earlier, "
+           "or never within the horizon): a decision taken on the perceived picture that the true "
+           "one did not (yet) warrant. Never true with exact perception.", kind="flag", prefer="lower"),
+    Family("missed", _E, "Fires after the true indicators call for it, or never: {key}", "miscalculation",
+           "True if the true indicators triggered the event on a day before it fired, or it never "
+           "fired: a decision the true picture called for, taken late or not at all. Never true with "
+           "exact perception.", kind="flag", prefer="lower"),
     Family("leaked", Scope.COUPLED, "Got through the defence: {key}", "sustainment",
            "Incoming units (of what the coupled demand follows) that got through: those not engaged for "
            "want of stock, and those engaged but not stopped, summed over the horizon."),
