@@ -142,25 +142,10 @@ def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _shadow(ev: Events, x: Stocks, e: int, r: int, t: int) -> None:
-    """Event e's trigger on the true indicators in row r, until it is met: the same theta,
-    width, rate, days and hazard draw as the event, and no effects."""
-    if x.fired_flag_true[e, r]:
-        return
-    level = x.levels[1, ev.indicator[e], r]
-    if ev.kind[e] == HAZARD:
-        x.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
-        met = x.hazard_true[e, r] >= ev.thresholds[e, r]
-    else:
-        x.above_true[e, r] = x.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
-        met = x.above_true[e, r] >= ev.days[e]
-    if met:
-        x.fired_flag_true[e, r] = True
-        x.fired_at_true[e, r] = t
-
-
-@njit(cache=True, nogil=True)
 def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: int, b: int) -> bool:
+    """Fire the events whose trigger is met today on the perceived indicators, and advance each
+    event's shadow on the true indicators (same theta, width, rate, days and hazard draw; no
+    effects). Inline: a call per row and event that passes these tuples costs more than its work."""
     nE = len(ev.indicator)
     dirty = False
     if nE == 0:
@@ -180,8 +165,18 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 level = x.levels[0, ev.indicator[e], r]
                 x.above[e, r] = x.above[e, r] + 1 if level >= ev.theta[e, r] else 0
                 new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
-            if shadow and kind != DATED:
-                _shadow(ev, x, e, r, t)
+            if shadow and kind != DATED and not x.fired_flag_true[e, r]:
+                # The shadow: the same trigger and draws on the true indicators, until met.
+                level = x.levels[1, ev.indicator[e], r]
+                if kind == HAZARD:
+                    x.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                    met = x.hazard_true[e, r] >= ev.thresholds[e, r]
+                else:
+                    x.above_true[e, r] = x.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
+                    met = x.above_true[e, r] >= ev.days[e]
+                if met:
+                    x.fired_flag_true[e, r] = True
+                    x.fired_at_true[e, r] = t
             ev.newly[e] = new
             anyfired = anyfired or new
         if anyfired:
