@@ -246,3 +246,15 @@ def test_misfired_and_missed_are_consistent_on_random_scenarios(text: str) -> No
             assert np.array_equal(out_n[f"{fam}.{name}"], out_c[f"{fam}.{name}"]), fam
     for name in SHADOW:
         assert np.array_equal(getattr(s, name), getattr(s_c, name), equal_nan=True), name
+
+
+def test_a_claim_on_misfired_is_zero_by_construction_only_without_a_gap() -> None:
+    from types import SimpleNamespace
+
+    from spillover.analysis.claims import by_construction
+
+    claim = SimpleNamespace(id="m", text="", expr="misfired(a) or missed(a)")
+    none = pd.DataFrame({"misfired.a": [False, False], "missed.a": [False, False]})
+    assert by_construction(none.assign(miscalc_peak=[0.0, 0.0]), claim)  # the views never part
+    assert not by_construction(none.assign(miscalc_peak=[0.0, 0.2]), claim)  # a rare miss, no more
+    assert not by_construction(none, claim)
