@@ -27,6 +27,12 @@ from spillover.scenario.outcomes import family_of, outcome_names
 from tests.conftest import MINI, engine_inputs, ensemble
 from tests.test_engine_compiled import _assert_same, _everything, _setup
 
+
+def _v(x: object) -> dict:
+    """A number with its (made-up) source."""
+    return {"value": x, "source": "t"}
+
+
 SHADOW = ("E_true", "fired_at_true", "hazard_true", "above_true")
 FAMILIES = ("fired_true", "misfired", "missed")
 
@@ -53,7 +59,7 @@ def test_numpy_and_compiled_shadows_agree_bit_for_bit_under_secrecy() -> None:
     st, p, d, P = _setup(sc, 60)
     numpy_, compiled = _everything(st, p, d, P, 60, "numpy"), _everything(st, p, d, P, 60, "compiled")
     _assert_same(numpy_, compiled)  # every outcome column, the new families included
-    out_n, out_c, s_n, s_c = _both(sc, 60)
+    out_n, _, s_n, s_c = _both(sc, 60)
     for name in SHADOW:
         assert np.array_equal(getattr(s_n, name), getattr(s_c, name), equal_nan=True), name
     # the perception error matters: the shadow differs from the event in some rows
@@ -92,7 +98,7 @@ def _known(bias: float, dated: bool = False) -> Scenario:
     """One covert flow of 100 a day read by O with a fixed bias; a linear indicator relaxing to
     the perceived flow (tau 20) triggers ``react`` at 0.8, so the true one crosses on day 31."""
     events = {"react": {"name": "O reacts",
-                        "trigger": {"threshold": {"indicator": "watch", "theta": {"value": 0.8, "source": "t"}}}}}
+                        "trigger": {"threshold": {"indicator": "watch", "theta": _v(0.8)}}}}
     if dated:
         events["calendar"] = {"name": "A date", "trigger": {"on": "2024-02-10"}}
     doc = {
@@ -100,14 +106,14 @@ def _known(bias: float, dated: bool = False) -> Scenario:
         "sources": {"t": {"citation": "made up"}},
         "actors": {a: {"name": a} for a in ("S", "R", "O")},
         "munitions": {"shell": {"name": "shell", "unit": "rounds"}},
-        "stocks": {"S": {"shell": {"value": 1e9, "source": "t"}}},
+        "stocks": {"S": {"shell": _v(1e9)}},
         "transfers": {"t": {"supplier": "S", "recipient": "R", "munition": "shell",
-                            "rate": {"value": 100, "source": "t"}, "covertness": {"value": 1, "source": "t"}}},
-        "perception": {"observers": {"O": {"bias": {"value": bias, "source": "t"}}}},
-        "signals": {"flow": {"flow": "t", "reference": {"value": 100, "source": "t"}}},
+                            "rate": _v(100), "covertness": _v(1)}},
+        "perception": {"observers": {"O": {"bias": _v(bias)}}},
+        "signals": {"flow": {"flow": "t", "reference": _v(100)}},
         "indicators": {"watch": {"name": "watch", "observer": "O", "kind": "linear",
-                                 "tau": {"value": 20, "source": "t"}, "beta": {"value": 0, "source": "t"},
-                                 "inputs": {"flow": {"value": 1, "source": "t"}}}},
+                                 "tau": _v(20), "beta": _v(0),
+                                 "inputs": {"flow": _v(1)}}},
         "events": events,
         "policies": {"only": {}},
     }
@@ -143,7 +149,7 @@ def test_a_biased_reading_fires_early_or_late_known_answer(engine: str, bias: fl
 
 
 def test_a_dated_event_is_its_own_shadow_under_secrecy() -> None:
-    out_n, out_c, s_n, _ = _both(_known(0.5, dated=True), 2)
+    out_n, _, s_n, _ = _both(_known(0.5, dated=True), 2)
     assert not s_n.exact
     assert out_n["fired.calendar"].all() and out_n["fired_true.calendar"].all()
     assert not out_n["misfired.calendar"].any() and not out_n["missed.calendar"].any()
@@ -189,15 +195,15 @@ def secret_events(draw: st_.DrawFn) -> str:
     events: dict = {}
     for i in range(draw(st_.integers(1, 4))):
         ind = draw(st_.sampled_from(["watch", "alarm"]))
-        theta = {"value": draw(unit), "source": "t"}
+        theta = _v(draw(unit))
         if draw(st_.booleans()):
-            trig = {"hazard": {"indicator": ind, "theta": theta, "rate": {"value": draw(unit), "source": "t"},
-                               "width": {"value": draw(st_.floats(0.01, 0.3)), "source": "t"}}}
+            trig = {"hazard": {"indicator": ind, "theta": theta, "rate": _v(draw(unit)),
+                               "width": _v(draw(st_.floats(0.01, 0.3)))}}
         else:
             trig = {"threshold": {"indicator": ind, "theta": theta, "days": draw(st_.integers(1, 6))}}
         effects = [{"add_beta": {"indicator": draw(st_.sampled_from(["watch", "alarm"])),
-                                 "value": {"value": draw(st_.floats(-1, 1)), "source": "t"}}},
-                   {"scale_rate": {"transfer": "t", "factor": {"value": draw(st_.floats(0.2, 2)), "source": "t"}}}]
+                                 "value": _v(draw(st_.floats(-1, 1)))}},
+                   {"scale_rate": {"transfer": "t", "factor": _v(draw(st_.floats(0.2, 2)))}}]
         events[f"e{i}"] = {"name": f"e{i}", "trigger": trig, "effects": effects[: draw(st_.integers(0, 2))]}
     bias = draw(st_.floats(-1, 1))
     doc = {
@@ -205,21 +211,21 @@ def secret_events(draw: st_.DrawFn) -> str:
         "sources": {"t": {"citation": "made up"}},
         "actors": {a: {"name": a} for a in ("S", "R", "O")},
         "munitions": {"shell": {"name": "shell", "unit": "rounds"}},
-        "stocks": {"S": {"shell": {"value": 1e9, "source": "t"}}},
+        "stocks": {"S": {"shell": _v(1e9)}},
         "transfers": {"t": {"supplier": "S", "recipient": "R", "munition": "shell",
-                            "rate": {"value": draw(st_.floats(10, 200)), "source": "t"},
-                            "covertness": {"value": draw(st_.floats(0, 1)), "source": "t"}}},
+                            "rate": _v(draw(st_.floats(10, 200))),
+                            "covertness": _v(draw(st_.floats(0, 1)))}},
         "perception": {"observers": {"O": {"bias": {"uniform": [bias - 0.3, bias + 0.3], "judgment": True},
                                            "noise": {"uniform": [0, draw(st_.floats(0.01, 1))],
                                                      "judgment": True}}}},
-        "signals": {"flow": {"flow": "t", "reference": {"value": 100, "source": "t"}}},
+        "signals": {"flow": {"flow": "t", "reference": _v(100)}},
         "indicators": {
-            "watch": {"name": "watch", "observer": "O", "kind": "linear", "tau": {"value": 10, "source": "t"},
-                      "beta": {"value": 0, "source": "t"}, "inputs": {"flow": {"value": draw(unit), "source": "t"}}},
-            "alarm": {"name": "alarm", "observer": "O", "tau": {"value": draw(st_.floats(1, 30)), "source": "t"},
-                      "beta": {"value": -2, "source": "t"},
-                      "inputs": {"flow": {"value": draw(st_.floats(0, 4)), "source": "t"},
-                                 "watch": {"value": draw(st_.floats(-2, 2)), "source": "t"}}},
+            "watch": {"name": "watch", "observer": "O", "kind": "linear", "tau": _v(10),
+                      "beta": _v(0), "inputs": {"flow": _v(draw(unit))}},
+            "alarm": {"name": "alarm", "observer": "O", "tau": _v(draw(st_.floats(1, 30))),
+                      "beta": _v(-2),
+                      "inputs": {"flow": _v(draw(st_.floats(0, 4))),
+                                 "watch": _v(draw(st_.floats(-2, 2)))}},
         },
         "events": events,
         "policies": {"only": {}},
