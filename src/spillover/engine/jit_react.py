@@ -165,17 +165,16 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 level = x.levels[0, ev.indicator[e], r]
                 x.above[e, r] = x.above[e, r] + 1 if level >= ev.theta[e, r] else 0
                 new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
-            if shadow and kind != DATED and not x.fired_flag_true[e, r]:
-                # The shadow: the same trigger and draws on the true indicators, until met.
+            if shadow and kind != DATED and x.fired_at_true[e, r] != x.fired_at_true[e, r]:
+                # The shadow (its day NaN until met): the same trigger and draws on I_true.
                 level = x.levels[1, ev.indicator[e], r]
                 if kind == HAZARD:
-                    x.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
-                    met = x.hazard_true[e, r] >= ev.thresholds[e, r]
+                    ev.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                    met = ev.hazard_true[e, r] >= ev.thresholds[e, r]
                 else:
-                    x.above_true[e, r] = x.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
-                    met = x.above_true[e, r] >= ev.days[e]
+                    ev.above_true[e, r] = ev.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
+                    met = ev.above_true[e, r] >= ev.days[e]
                 if met:
-                    x.fired_flag_true[e, r] = True
                     x.fired_at_true[e, r] = t
             ev.newly[e] = new
             anyfired = anyfired or new
@@ -185,7 +184,6 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                     x.fired_flag[e, r] = True
                     x.fired_at[e, r] = t
                     if not shadow or ev.kind[e] == DATED:
-                        x.fired_flag_true[e, r] = True
                         x.fired_at_true[e, r] = t
             dirty = _effects(ev, fl, sc, net, r) or dirty
     return dirty

@@ -221,10 +221,15 @@ def observed(w: Watch, x: Stocks, t: int, a: int, b: int) -> None:
         if w.obs_day[j] != t:
             continue
         src, i, k, out = w.obs_src[j], w.obs_a[j], w.obs_b[j], w.obs_values[j, a:b]
-        if src == 3 or src == 9:  # an event's flag, or its shadow's
-            flag = x.fired_flag[i, a:b] if src == 3 else x.fired_flag_true[i, a:b]
+        if src == 3:  # an event's flag
+            flag = x.fired_flag[i, a:b]
             for r in range(b - a):
                 out[r] = 1.0 if flag[r] else 0.0
+            continue
+        if src == 9:  # its shadow's: met once it has a day
+            day = x.fired_at_true[i, a:b]
+            for r in range(b - a):
+                out[r] = 1.0 if day[r] == day[r] else 0.0
             continue
         if src == 0:
             v = x.flows[i, k, a:b]
