@@ -155,11 +155,13 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
         anyfired = False
         for e in range(nE):
             kind = ev.kind[e]
+            level, step = 0.0, 0.0
             if kind == DATED:
                 new = (not x.fired_flag[e, r]) and ev.on_day[e, r] == t
             elif kind == HAZARD:
                 level = x.levels[0, ev.indicator[e], r]
-                x.hazard[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                step = ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                x.hazard[e, r] += step
                 new = (not x.fired_flag[e, r]) and x.hazard[e, r] >= ev.thresholds[e, r]
             else:
                 level = x.levels[0, ev.indicator[e], r]
@@ -167,12 +169,14 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
             if shadow and kind != DATED and x.fired_at_true[e, r] != x.fired_at_true[e, r]:
                 # The shadow (its day NaN until met): the same trigger and draws on I_true.
-                level = x.levels[1, ev.indicator[e], r]
+                true = x.levels[1, ev.indicator[e], r]
                 if kind == HAZARD:
-                    ev.hazard_true[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                    if true != level:  # else today's step is the event's (no gap in this row)
+                        step = ev.rate[e, r] * _expit((true - ev.theta[e, r]) / ev.width[e, r])
+                    ev.hazard_true[e, r] += step
                     met = ev.hazard_true[e, r] >= ev.thresholds[e, r]
                 else:
-                    ev.above_true[e, r] = ev.above_true[e, r] + 1 if level >= ev.theta[e, r] else 0
+                    ev.above_true[e, r] = ev.above_true[e, r] + 1 if true >= ev.theta[e, r] else 0
                     met = ev.above_true[e, r] >= ev.days[e]
                 if met:
                     x.fired_at_true[e, r] = t
