@@ -264,3 +264,15 @@ def test_a_claim_on_misfired_is_zero_by_construction_only_without_a_gap() -> Non
     assert by_construction(none.assign(miscalc_peak=[0.0, 0.0]), claim)  # the views never part
     assert not by_construction(none.assign(miscalc_peak=[0.0, 0.2]), claim)  # a rare miss, no more
     assert not by_construction(none, claim)
+
+
+def test_the_report_shows_the_shadow_flags_as_shares_of_runs() -> None:
+    from spillover.report.tables.outcomes import outcome_groups
+
+    frame = pd.DataFrame({"run": range(4), "policy": ["a"] * 4,
+                          "misfired.react": [True, False, False, False]})
+    (group,) = outcome_groups(frame, {"events": [{"id": "react", "name": "O reacts"}]})
+    (quantity,) = group["quantities"]
+    (row,) = quantity["rows"]
+    assert group["name"] == "Miscalculation" and "O reacts" in quantity["label"]
+    assert "true in 1 of 4 runs" in row["note"] and row["median"] == "—"
