@@ -95,6 +95,10 @@ def test_exact_perception_makes_the_shadow_the_event(engine: str) -> None:
 
 
 def _known(bias: float, dated: bool = False) -> Scenario:
+    return loads_scenario(yaml.safe_dump(_known_doc(bias, dated), sort_keys=False))
+
+
+def _known_doc(bias: float, dated: bool = False) -> dict:
     """One covert flow of 100 a day read by O with a fixed bias; a linear indicator relaxing to
     the perceived flow (tau 20) triggers ``react`` at 0.8, so the true one crosses on day 31."""
     events = {"react": {"name": "O reacts",
@@ -117,7 +121,7 @@ def _known(bias: float, dated: bool = False) -> Scenario:
         "events": events,
         "policies": {"only": {}},
     }
-    return loads_scenario(yaml.safe_dump(doc, sort_keys=False))
+    return doc
 
 
 def _crossing(target: float, theta: float = 0.8, tau: float = 20.0) -> float:
@@ -276,3 +280,17 @@ def test_the_report_shows_the_shadow_flags_as_shares_of_runs() -> None:
     (row,) = quantity["rows"]
     assert group["name"] == "Miscalculation" and "O reacts" in quantity["label"]
     assert "true in 1 of 4 runs" in row["note"] and row["median"] == "—"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_bare_flag_is_a_claim_and_a_case_of_its_own(family: str) -> None:
+    """``misfired(e)`` alone is a true/false claim, as ``fired(e)`` is (it was refused)."""
+    import spillover
+
+    doc = _known_doc(0.5)
+    doc["claims"] = {"c": {"text": "the flag", "expr": f"{family}(react)", "source": "t"}}
+    doc["cases"] = {"either": {"description": "either way", "claims": {"c": {"expr": f"{family}[react]"}}}}
+    sc = loads_scenario(yaml.safe_dump(doc, sort_keys=False), strict=True)
+    res = spillover.run(sc, runs=4, seed=1, counterfactual=False)
+    # biased up, the reading fires before the truth does (known answer above): misfired, not missed
+    assert res.claims.set_index("claim").loc["c", "probability"] == (0.0 if family == "missed" else 1.0)

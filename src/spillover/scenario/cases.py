@@ -241,7 +241,7 @@ def changes(sc: Scenario, name: str) -> list[dict[str, Any]]:
 def case_problems(sc: Scenario, strict: bool = False) -> Iterator[tuple[Path_, str]]:
     """Every problem of the ``cases:`` section: (path in the file, message)."""
     from spillover.scenario.expr import ExprError, compile_expr
-    from spillover.scenario.outcomes import outcome_names
+    from spillover.scenario.outcomes import outcome_names, yes_no
 
     known = targets(sc)
     available = outcome_names(sc)
@@ -269,5 +269,5 @@ def case_problems(sc: Scenario, strict: bool = False) -> Iterator[tuple[Path_, s
             except (ValueError, ExprError) as exc:
                 yield where, f"claim '{c}': {getattr(exc, 'message', exc)}"
                 continue
-            if not parsed.is_predicate:
+            if not yes_no(parsed):
                 yield where, f"claim '{c}' needs a true/false expression, e.g. '{expr} > 0'"

@@ -126,8 +126,8 @@ class _Checker(Checker):
                     self.bad(("claims", c), "this claim has no source (strict mode)")
 
     def claims(self) -> None:
-        from spillover.scenario.expr import Column, ExprError, compile_expr
-        from spillover.scenario.outcomes import outcome_names
+        from spillover.scenario.expr import ExprError, compile_expr
+        from spillover.scenario.outcomes import outcome_names, yes_no
 
         view = _outcome_view(self.data, self.sc)
         if view is None:
@@ -146,10 +146,9 @@ class _Checker(Checker):
                 self.problems.append(Problem(self.doc.file, line, col + quoted + max(exc.column or 1, 1) - 1,
                                              f"claim '{c}': {exc.message}"))
                 continue
-            flag = isinstance(expr, Column) and expr.name.startswith("fired.")
-            if not (expr.is_predicate or flag):
-                self.bad(path, f"claim '{c}' needs a true/false expression, "
-                         "e.g. 'days_of_fire[prk_rus_shells] > 365'")
+            if not yes_no(expr):
+                self.bad(path, f"claim '{c}' needs a true/false expression: a comparison such as "
+                         f"'{text.strip()} > 0', or a yes/no outcome such as fired(EVENT)")
 
     def cases_and_directions(self, strict: bool) -> None:
         """The ``cases:`` and ``prefer:`` sections (see :mod:`spillover.scenario.cases`)."""

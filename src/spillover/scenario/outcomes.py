@@ -330,6 +330,22 @@ def family_of(column: str) -> Family | None:
     return None
 
 
+def yes_no(expr: Any) -> bool:
+    """True when a compiled expression is true/false: a comparison or logic, or a bare flag
+    column of the catalogue (``fired(e)``, ``misfired(e)``, ``missed(e)``, ``fired_true(e)``).
+
+    >>> from spillover.scenario.expr import compile_expr
+    >>> [yes_no(compile_expr(t, ["misfired.e", "peak.k"])) for t in ("misfired(e)", "peak(k)", "peak(k) > 1")]
+    [True, False, True]
+    """
+    from spillover.scenario.expr.nodes import Column
+
+    if expr.is_predicate:
+        return True
+    fam = family_of(expr.name) if isinstance(expr, Column) else None
+    return fam is not None and fam.kind == "flag"
+
+
 def is_twin(column: str) -> bool:
     """True for a counterfactual ``*_without_transfers`` column."""
     return column.partition(".")[0].endswith(f"_{WITHOUT_TRANSFERS}")
