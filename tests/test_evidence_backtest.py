@@ -109,3 +109,21 @@ def test_skill_against_climatology_and_a_readable_page(evidence: Path, tmp_path:
     page = (tmp_path / "b" / "backtest.html").read_text()
     assert "--accent" in page and "class='table-wrap'" in page and "viewport" in page
     assert '"rangemode":"tozero"' in page and "worse than climatology" in page
+
+
+def test_a_target_every_run_gives_the_same_value_is_shown_not_scored(evidence: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A report the scenario reproduces by construction (no spread) would score perfect or zero
+    coverage by construction: it is named, and left out of the scorecard."""
+    fixed = tmp_path / "fixed.evidence.yaml"
+    fixed.write_text(BODY + "  set:\n    date: 2024-03-01\n    source: count\n    grade: A1\n"
+                     "    measures: 0 * shipped(b_a) + 5\n    value: 5\n    error: {normal: 1}\n")
+    res = api.backtest(KNOWN, [fixed], ["2024-01-31"], runs=200, seed=2)
+    table = res["table"]
+    assert table.loc[table["observation"] == "set", "fixed"].all()
+    assert not table.loc[table["observation"] == "late", "fixed"].any()
+    assert res["scorecard"]["targets"].tolist() == [1, 1, 1]  # 'late' alone, for each method
+    main(["backtest", str(KNOWN), "--evidence", str(fixed), "--origins", "2024-01-31", "--runs", "200",
+          "--out", str(tmp_path / "b")])
+    assert "Not scored: set" in capsys.readouterr().out
+    assert "Not scored: set" in (tmp_path / "b" / "backtest.html").read_text()

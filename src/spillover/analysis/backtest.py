@@ -27,7 +27,9 @@ from spillover.scenario.evidence_check import is_count
 from spillover.scenario.evidence_obs import Obs
 
 COLUMNS = ("origin", "observation", "date", "measures", "unit", "method", "observed", "forecast", "crps",
-           "in50", "in90", "pit", "brier", "log")
+           "in50", "in90", "pit", "brier", "log", "fixed")
+"""``fixed``: every run gives the target the same value, so the scenario sets it (often from the
+same report it is checked against): shown, not scored."""
 
 
 def _cumulative(o: Obs) -> bool:
@@ -95,14 +97,36 @@ def backtest(observations: Sequence[Obs], frame: Frame, origins: Sequence[dt.dat
                 continue
             m = measured(o, frame, o.days[-1])
             if o.form == "flag":
-                rows += _score_flag(origin, o, m, w)
+                got = _score_flag(origin, o, m, w)
             else:
-                rows += _score_number(origin, o, m, w, _persistence(o, known, start, origin), seed)
+                got = _score_number(origin, o, m, w, _persistence(o, known, start, origin), seed)
+            fixed = bool(np.ptp(m) == 0) if len(m) else False
+            rows += [{**r, "fixed": fixed} for r in got]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def fixed_targets(table: pd.DataFrame) -> list[str]:
+    """One sentence per observation left out of the scores because the scenario fixes it.
+
+    >>> t = pd.DataFrame({"observation": ["a", "a", "b"], "unit": ["soldiers", "soldiers", "x"],
+    ...                   "fixed": [True, True, False]})
+    >>> [line[:40] for line in fixed_targets(t)]
+    ['Not scored: a (soldiers): every run gives']
+    """
+    if "fixed" not in table or table.empty:
+        return []
+    rows = table[table["fixed"].astype(bool)].drop_duplicates("observation")
+    return [f"Not scored: {r.observation}{f' ({r.unit})' if r.unit else ''}: every run gives it the same "
+            "value, so the scenario sets it (often from the report it is checked against); "
+            "a backtest cannot test it"
+            for r in rows.itertuples()]
+
+
 def scorecard(table: pd.DataFrame) -> pd.DataFrame:
-    """Per origin and method: targets scored, mean CRPS per unit, 50%/90% coverage, Brier."""
+    """Per origin and method: targets scored, mean CRPS per unit, 50%/90% coverage, Brier (targets
+    the scenario fixes are left out: :func:`fixed_targets`)."""
+    if "fixed" in table:
+        table = table[~table["fixed"].astype(bool)]
     if table.empty:
         return pd.DataFrame(columns=["origin", "unit", "method", "targets", "crps", "in50", "in90", "brier",
                                      "skill"])

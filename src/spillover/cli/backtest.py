@@ -80,10 +80,10 @@ def backtest(
     res = run_backtest(scenario, evidence, days, runs=runs, seed=seed, out=out_dir or "auto",
                        command=shlex.join(["spillover", *argv]) if argv else None)
     console = out()
-    from spillover.analysis.backtest import worse_than_climatology
+    from spillover.analysis.backtest import fixed_targets, worse_than_climatology
 
     console.print(render_scorecard(res["scorecard"]))
-    for line in worse_than_climatology(res["scorecard"]):
+    for line in [*worse_than_climatology(res["scorecard"]), *fixed_targets(res["table"])]:
         console.print(line, markup=False, highlight=False)
     console.print(f"results: {res['path'] / 'backtest.parquet'}", markup=False, highlight=False)
     console.print(f"report:  {res['path'] / 'backtest.html'}", markup=False, highlight=False)

@@ -33,7 +33,8 @@ def crps_figure(card: pd.DataFrame) -> Any:
     fig.update_layout(height=260 * len(units) + 80, margin={"l": 60, "r": 20, "t": 50, "b": 40},
                       template="plotly_white",
                       title="Backtest: mean CRPS of the later observations by origin")
-    fig.update_xaxes(type="category", title_text="origin")
+    fig.update_xaxes(type="category", title_text="origin", categoryorder="array",
+                     categoryarray=sorted(card["origin"].astype(str).unique()))  # one order in every panel
     fig.update_yaxes(rangemode="tozero", tickformat="~g")  # from 0: near-equal CRPS are not blown up
     return fig
 
@@ -60,7 +61,10 @@ def write_backtest_report(table: pd.DataFrame, card: pd.DataFrame, manifest: dic
         if len(card) else "<p>Nothing to score.</p>"
     title = f"Backtest of {html.escape(str(manifest.get('scenario', '')))}"
     css = (Path(__file__).parent / "templates" / "_styles.css.j2").read_text(encoding="utf-8")
-    worse = "".join(f"<p><strong>{html.escape(line)}.</strong></p>" for line in _worse(card))
+    from spillover.analysis.backtest import fixed_targets
+
+    worse = "".join(f"<p><strong>{html.escape(line)}.</strong></p>" for line in _worse(card)) + \
+        "".join(f"<p>{html.escape(line)}.</p>" for line in fixed_targets(table))
     body = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
             f"<script>{_plotly_js()}</script><style>{css}</style></head><body><main class='page'>"
