@@ -133,7 +133,8 @@ def test_the_checks_catch_a_stale_name() -> None:
         ("case", "misread-at-0.02"), ("claim", "old_claim")]
     regret = "┃ outcome ┃ status-quo ┃ transparent-limited ┃\n│ peak.kor_threat ↓ │ a │ b │\n└┘"
     assert _unknown(_table_names(*_rich_tables(regret)[0])) == [("policy", "transparent-limited")]
-    cut = "┃ outcome ┃ transparent-uncapp… ┃ transparent-limi… ┃\n│ days_of_fire.prk_ru… │ a │ b │\n│ ↓ │ │ │\n└┘"
+    cut = ("┃ outcome ┃ transparent-uncapp… ┃ transparent-limi… ┃\n"
+           "│ days_of_fire.prk_ru… │ a │ b │\n│ ↓ │ │ │\n└┘")
     assert _unknown(_table_names(*_rich_tables(cut)[0])) == [("policy", "transparent-limi…")]
     prose = ("run `--policy recommended` and `--case misread-at-0.10`; 0% under `transparent-limited`\n"
              "\n| case | reads |\n|---|---|\n| `fire-rate-rusi` | RUSI |\n| `nuclear-debate-at-0.20` | x |\n")
