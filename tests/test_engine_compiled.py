@@ -26,8 +26,9 @@ from tests.conftest import MINI, engine_inputs
 from tests.test_engine_properties import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE = ("S", "pipe", "levels", "E", "fired_at", "hazard", "above", "produced", "fired",
-         "demanded", "shortfall", "flows", "demand_today", "fired_today", "z")
+STATE = ("S", "pipe", "levels", "E", "fired_at", "hazard", "above", "E_true", "fired_at_true",
+         "hazard_true", "above_true", "produced", "fired", "demanded", "shortfall", "flows",
+         "demand_today", "fired_today", "z")
 
 
 def _setup(sc: Scenario, runs: int, seed: int = 11):

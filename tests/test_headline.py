@@ -81,7 +81,8 @@ def test_the_key_judgments_carry_cases_confidence_drivers_and_the_policy(nk) -> 
     assert by["nuclear-debate-rise-0.15"] >= by["nuclear-debate-rise-0.25"]
     misread = nk.cases[(nk.cases["claim"] == "secrecy_misleads") & (nk.cases["policy"] == "status-quo")]
     by = misread.set_index("case")["probability"]
-    assert by["misread-at-0.02"] >= by["misread-at-0.10"]
+    written = nk.claims.set_index(["claim", "policy"]).loc[("secrecy_misleads", "status-quo"), "probability"]
+    assert by["misjudged-either-way"] >= written > 0  # counting late and missed decisions too
 
 
 def test_skipping_the_declared_cases_never_raises_the_confidence(nk) -> None:

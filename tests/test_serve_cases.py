@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import spillover
+from spillover.scenario.load import load_scenario
 from spillover.serve import create_app
 from tests.test_cases import CASES
 from tests.test_serve_api import BASE, MINI, finish, start
@@ -54,6 +55,7 @@ def test_a_run_without_cases_has_none(client: TestClient) -> None:
 def test_explore_offers_the_cases(client: TestClient) -> None:
     page = client.get("/explore?scenario=cases.yaml").text
     assert 'id="cases"' in page and "Also run the 4 cases" in page and 'id="cases-block"' in page
-    assert "Also run the 8 cases" in client.get("/explore?scenario=nk-russia-2023").text
+    declared = len(load_scenario("nk-russia-2023").cases)
+    assert f"Also run the {declared} cases" in client.get("/explore?scenario=nk-russia-2023").text
     plain = client.get("/explore?scenario=mini.yaml")  # a scenario without cases offers none
     assert plain.status_code == 200 and "Also run the" not in plain.text

@@ -257,6 +257,11 @@ BY_CONSTRUCTION = "by construction"
 """What the report says instead of an estimative word for a claim fixed by the model's structure."""
 
 
+def _no_gap(outcomes: pd.DataFrame) -> bool:
+    """True when the perceived and true indicators never part in any of these rows."""
+    return "miscalc_peak" in outcomes.columns and bool((outcomes["miscalc_peak"] == 0.0).all())
+
+
 def by_construction(outcomes: pd.DataFrame, claim: ClaimLike) -> bool:
     """True when the claim is exactly 0 or 1 *by construction* in these rows (one policy's runs).
 
@@ -264,7 +269,9 @@ def by_construction(outcomes: pd.DataFrame, claim: ClaimLike) -> bool:
     (not a yes/no flag nor a day) that takes the same finite value in every row, as
     miscalculation does when every flow is declared. No sampled input moves such a claim, so
     its 0 or 1 is a property of the model rather than an estimate; a claim that is 0 only
-    because a rare event never fired in these runs is not by construction.
+    because a rare event never fired in these runs is not by construction. A flag that needs
+    a perception gap (``misfired``, ``missed``) is fixed at false where ``miscalc_peak`` is 0
+    in every row.
 
     Examples
     --------
@@ -284,6 +291,8 @@ def by_construction(outcomes: pd.DataFrame, claim: ClaimLike) -> bool:
         return False
     for column in parse(claim.expr).columns():
         family = family_of(column)
+        if family is not None and family.needs_gap and _no_gap(outcomes):
+            return True
         if family is None or family.kind != "number" or column not in outcomes.columns:
             continue
         values = outcomes[column].to_numpy(dtype=float)

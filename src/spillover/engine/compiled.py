@@ -159,6 +159,7 @@ def _events(k: Kernel) -> args.Events:
         eff_target=np.array(target, np.int64),
         eff_value=_c(np.stack([f.value for f in effs]) if effs else np.zeros((0, p.R))),
         newly=np.zeros(nE, np.bool_),
+        hazard_true=np.zeros((nE, p.R)), above_true=np.zeros((nE, p.R), np.int64),
     )
 
 
@@ -172,6 +173,7 @@ def _stocks(s: State) -> args.Stocks:
         S=rows_last(s.S), pipe=_c(s.pipe), levels=_c(s.levels),
         fired_flag=rows_last(s.E, np.bool_), fired_at=rows_last(s.fired_at),
         hazard=rows_last(s.hazard), above=rows_last(s.above, np.int64),
+        fired_at_true=rows_last(s.fired_at_true),
         produced=rows_last(s.produced), fired=rows_last(s.fired), demanded=rows_last(s.demanded),
         shortfall=rows_last(s.shortfall), flows=_c(s.flows),
         demand_today=rows_last(s.demand_today), fired_today=rows_last(s.fired_today), z=_c(s.z),
@@ -184,7 +186,8 @@ def _unpack(x: args.Stocks, s: State) -> None:
     for name, arr in (("S", x.S), ("produced", x.produced), ("fired", x.fired),
                       ("demanded", x.demanded), ("shortfall", x.shortfall),
                       ("E", x.fired_flag), ("fired_at", x.fired_at), ("hazard", x.hazard),
-                      ("above", x.above), ("demand_today", x.demand_today),
+                      ("above", x.above), ("fired_at_true", x.fired_at_true),
+                      ("demand_today", x.demand_today),
                       ("fired_today", x.fired_today), ("leaked", x.leaked),
                       ("leaked_today", x.leaked_today), ("prod_today", x.prod_today), ("paid", x.paid)):
         target = getattr(s, name)
@@ -277,11 +280,15 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     s.delay[...] = k.lev.delay.T
     x = _stocks(s)
     w = _watch(st, watchers)
-    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), _periods(k), x, w)
+    ev = _events(k)
+    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), ev, _periods(k), x, w)
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
     jit.run_days(st.T, int(block), *groups)
     _unpack(x, s)
+    s.E_true[...] = ~np.isnan(s.fired_at_true)  # the shadows' accumulators are kept in ev
+    s.hazard_true[...] = ev.hazard_true.T
+    s.above_true[...] = ev.above_true.T
     s.t = st.T - 1
     acc = next((o for o in watchers if isinstance(o, OutcomeWatcher)), None)
     if acc is not None:

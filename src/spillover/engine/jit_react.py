@@ -143,24 +143,43 @@ def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: int, b: int) -> bool:
+    """Fire the events whose trigger is met today on the perceived indicators, and advance each
+    event's shadow on the true indicators (same theta, width, rate, days and hazard draw; no
+    effects). Inline: a call per row and event that passes these tuples costs more than its work."""
     nE = len(ev.indicator)
     dirty = False
     if nE == 0:
         return dirty
+    shadow = not net.exact  # exact perception: the shadow is the event itself
     for r in range(a, b):
         anyfired = False
         for e in range(nE):
             kind = ev.kind[e]
+            level, step = 0.0, 0.0
             if kind == DATED:
                 new = (not x.fired_flag[e, r]) and ev.on_day[e, r] == t
             elif kind == HAZARD:
                 level = x.levels[0, ev.indicator[e], r]
-                x.hazard[e, r] += ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                step = ev.rate[e, r] * _expit((level - ev.theta[e, r]) / ev.width[e, r])
+                x.hazard[e, r] += step
                 new = (not x.fired_flag[e, r]) and x.hazard[e, r] >= ev.thresholds[e, r]
             else:
                 level = x.levels[0, ev.indicator[e], r]
                 x.above[e, r] = x.above[e, r] + 1 if level >= ev.theta[e, r] else 0
                 new = (not x.fired_flag[e, r]) and x.above[e, r] >= ev.days[e]
+            if shadow and kind != DATED and x.fired_at_true[e, r] != x.fired_at_true[e, r]:
+                # The shadow (its day NaN until met): the same trigger and draws on I_true.
+                true = x.levels[1, ev.indicator[e], r]
+                if kind == HAZARD:
+                    if true != level:  # else today's step is the event's (no gap in this row)
+                        step = ev.rate[e, r] * _expit((true - ev.theta[e, r]) / ev.width[e, r])
+                    ev.hazard_true[e, r] += step
+                    met = ev.hazard_true[e, r] >= ev.thresholds[e, r]
+                else:
+                    ev.above_true[e, r] = ev.above_true[e, r] + 1 if true >= ev.theta[e, r] else 0
+                    met = ev.above_true[e, r] >= ev.days[e]
+                if met:
+                    x.fired_at_true[e, r] = t
             ev.newly[e] = new
             anyfired = anyfired or new
         if anyfired:
@@ -168,5 +187,7 @@ def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: i
                 if ev.newly[e]:
                     x.fired_flag[e, r] = True
                     x.fired_at[e, r] = t
+                    if not shadow or ev.kind[e] == DATED:
+                        x.fired_at_true[e, r] = t
             dirty = _effects(ev, fl, sc, net, r) or dirty
     return dirty

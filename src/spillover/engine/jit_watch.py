@@ -226,6 +226,11 @@ def observed(w: Watch, x: Stocks, t: int, a: int, b: int) -> None:
             for r in range(b - a):
                 out[r] = 1.0 if flag[r] else 0.0
             continue
+        if src == 9:  # its shadow's: met once it has a day
+            day = x.fired_at_true[i, a:b]
+            for r in range(b - a):
+                out[r] = 1.0 if day[r] == day[r] else 0.0
+            continue
         if src == 0:
             v = x.flows[i, k, a:b]
         elif src == 1:

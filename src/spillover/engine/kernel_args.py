@@ -126,6 +126,8 @@ class Events(NamedTuple):
     eff_target: np.ndarray  # (nF,) transfer, indicator, series or edge
     eff_value: np.ndarray  # (nF, R)
     newly: np.ndarray  # (nE,) bool work array
+    hazard_true: np.ndarray  # (nE, R) the shadows' cumulative hazard (kept here, not in Stocks:
+    above_true: np.ndarray  # (nE, R) int64  only the triggers read them, and fewer arrays compile faster)
 
 
 class Stocks(NamedTuple):
@@ -136,6 +138,7 @@ class Stocks(NamedTuple):
     fired_at: np.ndarray  # (nE, R)
     hazard: np.ndarray  # (nE, R)
     above: np.ndarray  # (nE, R) int64
+    fired_at_true: np.ndarray  # (nE, R) day the event's shadow on the true indicators fired, NaN if not
     produced: np.ndarray  # (A·M, R)
     fired: np.ndarray  # (A·M, R)
     demanded: np.ndarray  # (A·M, R)

@@ -163,6 +163,20 @@ def _gap_mean(c: Final, key: str) -> np.ndarray:
     return (c.w.mis_sum / c.st.T).max(axis=0, initial=0.0) if c.st.indicators else np.zeros(R)
 
 
+def _misfired(c: Final, key: str) -> np.ndarray:
+    """Fired on a day before the shadow on the true indicators was met, or with no such day."""
+    e = c.event(key)
+    with np.errstate(invalid="ignore"):
+        return c.s.E[:, e] & ~(c.s.fired_at_true[:, e] <= c.s.fired_at[:, e])
+
+
+def _missed(c: Final, key: str) -> np.ndarray:
+    """The shadow on the true indicators was met on a day before the event fired, or it never fired."""
+    e = c.event(key)
+    with np.errstate(invalid="ignore"):
+        return c.s.E_true[:, e] & ~(c.s.fired_at[:, e] <= c.s.fired_at_true[:, e])
+
+
 def _in_window(name: str, item: Callable[[Final, str], int]) -> Callable[[Final, str], np.ndarray]:
     def compute(c: Final, key: str) -> np.ndarray:
         base, span = _span(key)
@@ -193,6 +207,9 @@ COMPUTE: dict[tuple[str, Scope], Compute] = {
     ("miscalc_mean", Scope.RUN): _gap_mean,
     ("fired", Scope.EVENT): lambda c, k: c.s.E[:, c.event(k)].copy(),
     ("fired_day", Scope.EVENT): lambda c, k: c.s.fired_at[:, c.event(k)].copy(),
+    ("fired_true", Scope.EVENT): lambda c, k: c.s.E_true[:, c.event(k)].copy(),
+    ("misfired", Scope.EVENT): _misfired,
+    ("missed", Scope.EVENT): _missed,
     ("leaked", Scope.COUPLED): lambda c, k: c.s.leaked[:, c.coupled(k)].copy(),
     ("delivered", Scope.TRANSFER_WINDOW): _in_window("delivered", Final.transfer),
     ("fired_total", Scope.DEMAND_WINDOW): _in_window("fired", Final.pair),

@@ -34,6 +34,8 @@ def indicators(k: Kernel, s: State, z: np.ndarray) -> None:
 
 
 def triggers(k: Kernel, s: State, t: int) -> None:
+    """Fire the events whose trigger is met today on the perceived indicators, and advance
+    each event's shadow on the true indicators (:func:`_shadow`)."""
     st, p = k.st, k.p
     if not st.events:
         return
@@ -44,17 +46,42 @@ def triggers(k: Kernel, s: State, t: int) -> None:
         if st.ev_kind[e] == EventKind.DATED:
             newly[:, e] = ~s.E[:, e] & (p.on_day[:, e] == t)
             continue
-        level = s.levels[0, st.indicators.index(str(trig.indicator))]
+        ind = st.indicators.index(str(trig.indicator))
+        level = s.levels[0, ind]
         if trig.hazard is not None:
             s.hazard[:, e] += p.hazard_rate[:, e] * expit((level - p.theta[:, e]) / p.width[:, e])
             newly[:, e] = ~s.E[:, e] & (s.hazard[:, e] >= k.draws.thresholds[:, e])
         else:
             s.above[:, e] = np.where(level >= p.theta[:, e], s.above[:, e] + 1, 0)
             newly[:, e] = ~s.E[:, e] & (s.above[:, e] >= trig.threshold.days)  # type: ignore[union-attr]
+        if not k.exact:
+            _shadow(k, s, e, ind, t)
     if newly.any():
         s.E |= newly
         s.fired_at[newly] = t
+        same = newly if k.exact else newly & (st.ev_kind == EventKind.DATED)
+        s.E_true |= same  # exact perception, or a dated event: the shadow is the event
+        s.fired_at_true[same] = t
         _apply_effects(k, newly)
+
+
+def _shadow(k: Kernel, s: State, e: int, ind: int, t: int) -> None:
+    """Event e's trigger on the true indicators, in the rows where it has not yet been met:
+    the same theta, width, rate, days and hazard draw as the event, and no effects."""
+    p = k.p
+    rows = np.flatnonzero(~s.E_true[:, e])
+    if not len(rows):
+        return
+    level = s.levels[1, ind, rows]
+    theta = p.theta[rows, e]
+    if k.st.ev_kind[e] == EventKind.HAZARD:
+        s.hazard_true[rows, e] += p.hazard_rate[rows, e] * expit((level - theta) / p.width[rows, e])
+        met = s.hazard_true[rows, e] >= k.draws.thresholds[rows, e]
+    else:
+        s.above_true[rows, e] = np.where(level >= theta, s.above_true[rows, e] + 1, 0)
+        met = s.above_true[rows, e] >= k.st.scenario.events[k.st.events[e]].trigger.threshold.days  # type: ignore[union-attr]
+    s.E_true[rows[met], e] = True
+    s.fired_at_true[rows[met], e] = t
 
 
 def _apply_effects(k: Kernel, newly: np.ndarray) -> None:

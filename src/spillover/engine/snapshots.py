@@ -19,7 +19,7 @@ from spillover.engine.state import State
 from spillover.engine.structure import Structure
 
 # Where a snapshot reads from (the compiled step's ``Watch.obs_src``).
-FLOWS, STOCK, LEVEL, FLAG, PRODUCED, FIRED, DEMANDED, SHORTFALL, FIRED_TODAY = range(9)
+FLOWS, STOCK, LEVEL, FLAG, PRODUCED, FIRED, DEMANDED, SHORTFALL, FIRED_TODAY, FLAG_TRUE = range(10)
 _FLOW_ROWS = {"shipped": 0, "delivered": 1, "lost": 2, "shipped_today": 3, "delivered_today": 4}
 _CELLS = {"stock": STOCK, "produced": PRODUCED, "fired_total": FIRED, "demanded": DEMANDED,
           "shortfall": SHORTFALL}
@@ -41,6 +41,8 @@ def _resolve(st: Structure, column: str) -> tuple[int, int, int]:
             return LEVEL, int(family == "indicator_true"), st.indicators.index(key)
         if family == "fired":
             return FLAG, st.events.index(key), 0
+        if family == "fired_true":
+            return FLAG_TRUE, st.events.index(key), 0
     except ValueError:
         pass
     raise ValueError(f"unknown quantity '{column}'")
@@ -90,6 +92,8 @@ def read(s: State, src: int, a: int, b: int) -> np.ndarray:
         return s.levels[a, b].copy()
     if src == FLAG:
         return s.E[:, a].astype(np.float64)
+    if src == FLAG_TRUE:
+        return s.E_true[:, a].astype(np.float64)
     if src == FIRED_TODAY:
         return s.fired_today[:, a].copy()
     cells = {STOCK: s.S, PRODUCED: s.produced, FIRED: s.fired, DEMANDED: s.demanded, SHORTFALL: s.shortfall}

@@ -17,6 +17,10 @@ import numpy as np
 class State:
     """Stocks, flows in transit, indicators, events and cumulative counters of R rows.
 
+    The ``*_true`` event arrays are the *shadow* of each event: its trigger evaluated on the
+    true indicators (``levels[1]``) with the same draws, on the path as it unfolded, without
+    effects. With exact perception, and for dated events, the shadow is the event itself.
+
     The ``*_today`` arrays hold the flows of the day just stepped, for watchers. Demands
     (``demand_today``, ``fired_today``) and production lines (``prod_today``) are in the
     engine's order (:class:`spillover.engine.structure.Lines`).
@@ -31,6 +35,10 @@ class State:
     fired_at: np.ndarray  # (R, E) day it fired, NaN if not
     hazard: np.ndarray  # (R, E) cumulative hazard
     above: np.ndarray  # (R, E) consecutive days at or over the threshold
+    E_true: np.ndarray  # (R, E) bool: the trigger is met on the true indicators (the shadow)
+    fired_at_true: np.ndarray  # (R, E) day the shadow fired, NaN if not
+    hazard_true: np.ndarray  # (R, E) the shadow's cumulative hazard, until it fires
+    above_true: np.ndarray  # (R, E) the shadow's days at or over the threshold, until it fires
     produced: np.ndarray  # (R, A, M)
     fired: np.ndarray  # (R, A, M)
     demanded: np.ndarray  # (R, A, M)

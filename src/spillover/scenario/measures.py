@@ -47,6 +47,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure("indicator", "indicator", "the indicator's level (driven by the perceived signals)"),
     Measure("indicator_true", "indicator", "the indicator driven by the true signals"),
     Measure("fired", "event", "1 when the event has fired by the end of the day, else 0", flag=True),
+    Measure("fired_true", "event", "1 when the true indicators have triggered the event by the end of the "
+            "day (its shadow, see the fired_true outcome), else 0", flag=True),
 )
 """Every family of quantities an observation can measure, by name."""
 

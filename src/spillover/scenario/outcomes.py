@@ -85,6 +85,10 @@ class Family:
     description
         What the outcome measures, for ``spillover outcomes`` and the docs; ``{unit}`` where
         the munition's unit goes (:meth:`describe`).
+    needs_gap
+        A flag that can be true only in a run whose perceived and true indicators part at
+        some point (``miscalc_peak`` above 0): where they never do, it is false by
+        construction.
     """
 
     name: str
@@ -98,6 +102,7 @@ class Family:
     compared: bool = False
     prefer: Prefer | None = None
     applies: Callable[[Scenario, str], bool] | None = None
+    needs_gap: bool = False
 
     def describe(self, unit: str | None = None) -> str:
         """The description in a munition's unit (``units`` when there is none).
@@ -229,6 +234,19 @@ FAMILIES: tuple[Family, ...] = (
            twin=True, headline=True, compared=True, prefer="lower"),
     Family("fired_day", _E, "Date it fires (runs where it fires): {key}", "events",
            "The day (0-based) the event fired; empty (NaN) if it did not.", kind="day"),
+    Family("fired_true", _E, "The true indicators trigger it within the horizon: {key}", "miscalculation",
+           "True if the event's trigger is met on the indicators driven by the true signals: the same "
+           "trigger and random draws, on the path as it unfolded, with no effects of its own. Equals "
+           "fired for a dated event and when every observer sees exactly.", kind="flag"),
+    Family("misfired", _E, "Fires before the true indicators call for it: {key}", "miscalculation",
+           "True if the event fired on a day the true indicators had not yet triggered it (earlier, "
+           "or never within the horizon): a decision taken on the perceived picture that the true "
+           "one did not (yet) warrant. Never true with exact perception.", kind="flag", prefer="lower",
+           needs_gap=True),
+    Family("missed", _E, "Fires after the true indicators call for it, or never: {key}", "miscalculation",
+           "True if the true indicators triggered the event on a day before it fired, or it never "
+           "fired: a decision the true picture called for, taken late or not at all. Never true with "
+           "exact perception.", kind="flag", prefer="lower", needs_gap=True),
     Family("leaked", Scope.COUPLED, "Got through the defence: {key}", "sustainment",
            "Incoming units (of what the coupled demand follows) that got through: those not engaged for "
            "want of stock, and those engaged but not stopped, summed over the horizon."),

@@ -11,8 +11,11 @@ import pandas as pd
 from spillover.analysis.claims import binomial_interval
 from spillover.report.format import fmt_count, fmt_date, fmt_number, fmt_pct, fmt_prob_interval
 from spillover.report.outcome_labels import group_columns, outcome_label
+from spillover.scenario.outcomes import FAMILIES, Scope
 
 __all__ = ["outcome_groups", "outcome_stats"]
+
+_FLAGS = {f.name for f in FAMILIES if f.kind == "flag" and f.scope is Scope.EVENT}
 
 
 def outcome_stats(values: Any) -> dict[str, float]:
@@ -32,8 +35,8 @@ def outcome_stats(values: Any) -> dict[str, float]:
     }
 
 
-def _fired(values: pd.Series, stats: Mapping[str, float]) -> dict[str, str]:
-    """Share of runs in which an event fired, with its Jeffreys interval."""
+def _fired(values: pd.Series, stats: Mapping[str, float], what: str = "fired") -> dict[str, str]:
+    """Share of runs in which an event fired (or another flag holds), with its Jeffreys interval."""
     k, n = float(np.nansum(values)), int(stats["n"])
     try:
         lo, hi = binomial_interval(round(k), n) if n else (float("nan"), float("nan"))
@@ -43,7 +46,7 @@ def _fired(values: pd.Series, stats: Mapping[str, float]) -> dict[str, str]:
         "mean": fmt_prob_interval(stats["mean"], lo, hi),
         "median": "—",
         "range": "—",
-        "note": f"fired in {fmt_count(k)} of {fmt_count(n)} runs; 90% Jeffreys interval in brackets",
+        "note": f"{what} in {fmt_count(k)} of {fmt_count(n)} runs; 90% Jeffreys interval in brackets",
     }
 
 
@@ -80,6 +83,8 @@ def _row(values: pd.Series, policy: str, prefix: str, summary: Mapping[str, Any]
     start = summary.get("start")
     if prefix == "fired":
         cells = _fired(values, stats)
+    elif prefix in _FLAGS:  # the events' shadows: fired_true, misfired, missed
+        cells = _fired(values, stats, "true")
     elif prefix == "fired_day" and start:
         cells = _fired_day(stats, len(values), start)
     else:
