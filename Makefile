@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/spillover run nk-russia-2023 --runs $(RUNS) --seed $(SEED)
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 

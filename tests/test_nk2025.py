@@ -4,19 +4,26 @@ Its 2025 shipping rate must cover the rate that nk-russia-2023's evidence file i
 two latest South Korean container counts about a year apart, with their errors), so the two
 files cannot drift apart silently; no judged number is tagged sourced; and its runs keep the
 structure the file describes (the rate in containers, the contingent bounded by the soldiers
-ready to go, the change of pace in 2026).
+ready to go, the change of pace in 2026). Its starting stocks and indicator levels are what
+scripts/derive_nk2025_start.py derives from nk-russia-2023's last day under that scenario's
+evidence, and the file's ranges are checked against the recorded derivation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from spillover.scenario.audit import numbers
-from spillover.scenario.load import builtin_evidence, load_scenario
+from spillover.scenario.load import builtin_evidence, builtin_path, load_scenario
 from tests.conftest import ensemble
 
 CONTAINERS = "shipped(prk_rus_shells) / (rounds_per_container * fullness)"
@@ -177,3 +184,101 @@ def test_the_change_of_pace_scales_the_late_deliveries(sc):
     after = (change + 1 <= 273 - 21).to_numpy()
     assert after.any() and np.allclose(late_half[after], 0.5 * early[after], rtol=1e-9)
     assert (late_half[~after] > 0.5 * early[~after] - 1e-6).all()
+
+
+# -- The starting values: nk-russia-2023's last day, weighted by its evidence ----------------
+#
+# scripts/derive_nk2025_start.py derives them; tests/nk2025_start.json records what it gave
+# for the file (2,000 runs). The fast tests tie the file to that record and check the
+# derivation's arithmetic on known answers; the last test reruns it at a small size (400
+# runs, a few seconds once the engine is compiled).
+
+START_JSON = Path(__file__).with_name("nk2025_start.json")
+
+
+def _derivation():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "derive_nk2025_start.py"
+    spec = importlib.util.spec_from_file_location("derive_nk2025_start", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _at(sc, path: str):
+    """The quantity at a starting value's path (``stocks.A.M`` or ``indicators.K.initial``)."""
+    kind, key, rest = path.split(".")
+    return sc.stocks[key][rest] if kind == "stocks" else getattr(sc.indicators[key], rest)
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return json.loads(START_JSON.read_text(encoding="utf-8"))
+
+
+def test_every_starting_value_of_the_2023_chain_is_derived(sc, recorded):
+    derive = _derivation()
+    assert set(recorded["values"]) == set(derive.targets())
+    # every 2023 indicator the 2025 file carries on, and every 2023 stock, is there
+    old = load_scenario("nk-russia-2023")
+    carried = {k for k in old.indicators if k in sc.indicators}
+    derived = set(recorded["values"])
+    assert {f"indicators.{k}.initial" for k in carried} == {p for p in derived if p.startswith("indicators.")}
+    stocks = {f"stocks.{a}.{m}" for a, by in old.stocks.items() for m in by}
+    assert stocks == {p for p in recorded["values"] if p.startswith("stocks.")}
+    assert (recorded["scenario"], recorded["policy"], recorded["evidence"]) == (
+        "nk-russia-2023", "status-quo", "nk-russia-2023")
+
+
+def test_the_file_starts_where_the_recorded_derivation_says(sc, recorded):
+    for path, v in recorded["values"].items():
+        q = _at(sc, path)
+        lo, hi = q.support()
+        assert (lo, hi) == pytest.approx((v["low"], v["high"])), path
+        assert lo <= v["q50"] <= hi and lo < hi, path
+        assert q.judgment and "derive_nk2025_start" in (q.note or ""), path
+
+
+def test_the_header_names_the_derivation_and_its_ess(sc, recorded):
+    text = builtin_path("nk-russia-2025").read_text(encoding="utf-8")
+    header = text[: text.index("\nname:")]
+    runs, seed, ess = recorded["runs"], recorded["seed"], round(recorded["ess"])
+    assert f"--runs {runs} --seed {seed}" in header and "derive_nk2025_start.py" in header
+    assert f"ESS {ess:,} of {runs:,}" in header
+    assert recorded["ess"] >= 200  # the library's ESS floor: the weights are worth trusting
+
+
+def test_the_quantiles_are_weighted_by_the_evidence():
+    derive = _derivation()
+    paths = list(derive.targets())
+    n = 10
+    values = pd.DataFrame({p: np.arange(n, dtype=float) / n for p in paths})
+    flat = derive.quantile_table(values, np.ones(n)).set_index("path")
+    # all the weight on the upper half moves every median up to the upper half's
+    upper = derive.quantile_table(values, np.r_[np.zeros(5), np.ones(5)]).set_index("path")
+    assert (flat["q50"] == 0.4).all() and (upper["q50"] == 0.7).all()
+    assert (upper["q05"] == 0.5).all() and (upper["q95"] == 0.9).all()
+    # the ranges are the stated quantiles rounded outwards (indicators to 0.01)
+    ind = upper.loc["indicators.kor_threat.initial"]
+    assert (ind["low"], ind["high"]) == (0.6, 0.8) and ind["span"] == [0.25, 0.75]
+
+
+def test_north_koreas_start_is_its_stock_less_its_reserve_run_by_run():
+    derive = _derivation()
+    outcomes = pd.DataFrame({"run": [0, 1, 2]})
+    for column, _ in derive.targets().values():
+        outcomes[column] = 1.0
+    outcomes["final_stock.PRK.shell152"] = [5e6, 1.5e6, 2e6]
+    experiments = pd.DataFrame({"run": [2, 1, 0], derive.PRK_RESERVE: [2e6, 1.5e6, 1e6]})
+    got = derive.starting_values(outcomes, experiments)
+    assert got["stocks.PRK.shell152"].tolist() == [4e6, 0.0, 0.0]
+    assert got["stocks.RUS.shell152"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_fresh_derivation_falls_inside_the_files_ranges(sc):
+    d = _derivation().derive(runs=400, seed=20250801)
+    assert d.ess > 20
+    for row in d.quantiles.itertuples():
+        lo, hi = _at(sc, row.path).support()
+        assert lo <= row.q50 <= hi, (row.path, lo, row.q50, hi)
