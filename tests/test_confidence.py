@@ -107,14 +107,12 @@ def test_every_share_gives_one_level(share: float) -> None:
 
 def test_the_worked_example_in_the_docs_is_what_the_rule_gives() -> None:
     # guns_over_a_year under status-quo, nk-russia-2023 at 2,000 runs and seed 20230801: the
-    # cases' probabilities, its drivers' scores above the floor, their sources' grades
-    cases = [1.0, 13 / 2000, 0.5805, 0.5805, 0.5805, 0.5805]
-    scores = {"rus_fire_rate": 0.6472, "fullness": 0.3596, "containers_late": 0.1042,
-              "rounds_per_container": 0.0979}
-    sourced = scores["rus_fire_rate"] + scores["containers_late"] + scores["rounds_per_container"]
-    c = confidence(ConfidenceInputs(cases, 0.5805, sourced / sum(scores.values()), ["B", "C", "B"]))
+    # cases' probabilities (README's claims by case), its drivers above the floor (rus_fire_rate,
+    # fullness, container_count_error: all judgment, so no sourced share and no grades)
+    cases = [1.0, 0.07, 0.9385, 0.9385, 0.9385, 0.9385, 0.9385]
+    c = confidence(ConfidenceInputs(cases, 0.9385, 0.0, []))
     text = f"Confidence {c.text()}"
-    assert text == ("Confidence low (cases: 0.7–100%, 3 different words (low); sourced share: 70% (high); "
-                    "grades: B, C (moderate); ESS, backtest: not available)")
+    assert text == ("Confidence low (cases: 7–100%, 3 different words (low); sourced share: 0% (low); "
+                    "grades: none (no sourced driver); ESS, backtest: not available)")
     docs = (Path(__file__).parents[1] / "docs" / "analysis.md").read_text(encoding="utf-8")
     assert f'printed as: "{text}"' in " ".join(docs.split())

@@ -111,8 +111,8 @@ def test_skill_against_climatology_and_a_readable_page(evidence: Path, tmp_path:
     assert '"rangemode":"tozero"' in page and "worse than climatology" in page
 
 
-def test_a_target_every_run_gives_the_same_value_is_shown_not_scored(evidence: Path, tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_target_every_run_gives_the_same_value_is_shown_not_scored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A report the scenario reproduces by construction (no spread) would score perfect or zero
     coverage by construction: it is named, and left out of the scorecard."""
     fixed = tmp_path / "fixed.evidence.yaml"
