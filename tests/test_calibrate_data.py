@@ -195,3 +195,17 @@ def test_the_hint_names_a_validate_command_that_lists_them() -> None:
     got = outcome_of(exc, ["run", "nk-russia-2023", "--evidence", "e.yaml", "--runs", "10"])
     assert got.lines == ("e.yaml:3:5: one (and 1 more problem: spillover validate nk-russia-2023 "
                          "--evidence e.yaml lists them all)",)
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--runs", "30", "nk-russia-2025", "--evidence", "e.evidence.yaml"],
+    ["run", "--seed=1", "nk-russia-2025", "--evidence", "e.evidence.yaml"],
+    ["scenarios", "audit", "nk-russia-2025", "--evidence", "e.evidence.yaml"],
+])
+def test_the_hint_finds_the_scenario_wherever_it_stands(argv: list[str]) -> None:
+    from spillover.cli.errors import outcome_of
+    from spillover.scenario.errors import Problem
+
+    exc = ScenarioError([Problem("e.evidence.yaml", 3, 5, "one"), Problem("e.evidence.yaml", 9, 5, "two")])
+    got = outcome_of(exc, argv)
+    assert "spillover validate nk-russia-2025 --evidence e.evidence.yaml lists them all" in got.lines[0]

@@ -99,9 +99,24 @@ def _values(argv: list[str], flag: str) -> list[str]:
     return out + [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
 
 
+_FILE_FLAGS = ("--evidence", "--data", "--out", "--posterior", "--into", "--json")
+
+
+def _names_a_scenario(arg: str) -> bool:
+    """True for a scenario file (``*.yaml`` but not ``*.evidence.yaml``) or a built-in's name."""
+    from spillover.scenario.load import builtin_names
+
+    if arg.startswith("-"):
+        return False
+    if arg.endswith((".yaml", ".yml")):
+        return not arg.endswith(".evidence.yaml")
+    return arg in builtin_names()
+
+
 def _validate_line(argv: list[str]) -> str:
     """The validate command that lists every problem of this command's scenario and evidence."""
-    scenario = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "SCENARIO"
+    found = (a for i, a in enumerate(argv) if _names_a_scenario(a) and argv[i - 1] not in _FILE_FLAGS)
+    scenario = next(found, "SCENARIO")
     evidence = "".join(f" --evidence {e}" for e in _values(argv, "--evidence"))
     return f"spillover validate {scenario}{evidence}"
 
