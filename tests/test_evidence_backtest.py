@@ -127,3 +127,11 @@ def test_a_target_every_run_gives_the_same_value_is_shown_not_scored(
           "--out", str(tmp_path / "b")])
     assert "Not scored: set" in capsys.readouterr().out
     assert "Not scored: set" in (tmp_path / "b" / "backtest.html").read_text()
+
+
+def test_origins_after_every_report_are_refused_before_anything_runs(
+        evidence: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["backtest", str(KNOWN), "--evidence", str(evidence), "--origins", "2024-03-20", "--runs", "50"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "nothing to score" in err and "2024-03-10" in err, err

@@ -463,7 +463,7 @@ def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], or
     ``scorecard.parquet``, ``manifest.json`` and (``report``) ``backtest.html``, a plot of
     each method's CRPS by origin with the scorecard, are written there.
     """
-    from spillover.analysis.backtest import checked_origins, run_backtest, scorecard
+    from spillover.analysis.backtest import check_targets, checked_origins, run_backtest, scorecard
     from spillover.scenario.evidence_load import load_evidence
 
     started = time.perf_counter()
@@ -471,6 +471,7 @@ def backtest(scenario: str | Path | Scenario, evidence: Sequence[str | Path], or
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))
     days = checked_origins(sc.start, sc.horizon, origins)
     evset = load_evidence(list(evidence), sc)
+    check_targets(evset.observations, days)
     table, timings = run_backtest(sc, evset, days, ex)
     card = scorecard(table)
     manifest = {"scenario": sc.name, "scenario_sha256": sc.sha256, "seed": ex.seed, "runs": ex.runs,

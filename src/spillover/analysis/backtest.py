@@ -205,3 +205,16 @@ def checked_origins(start: dt.date, horizon: int, origins: Sequence[Any]) -> lis
     if len(set(days)) < len(days):
         raise ValueError(f"an origin is given twice: {', '.join(str(d) for d in days)}")
     return sorted(days)
+
+
+def check_targets(observations: Sequence[Obs], origins: Sequence[dt.date]) -> None:
+    """Refuse a backtest with nothing to forecast: no reported number or yes/no observation
+    dated after the first origin (bounds and intervals are conditioned on, not scored)."""
+    scored = [o for o in observations if o.form in ("number", "flag")]
+    if origins and not any(o.report.first_day > origins[0] for o in scored):
+        last = max((o.report.last_day for o in scored), default=None)
+        why = f" (the last is dated {last}); choose earlier origins" if last else \
+            "; a backtest scores values and yes/no reports, not bounds"
+        raise ValueError(f"nothing to score: no reported number or yes/no observation is dated after "
+                         f"{origins[0]}{why}")
+
