@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
+import pytest
 from rich.console import Console
 
 from spillover.cli.render_evidence import render_fit
@@ -109,3 +110,21 @@ def test_one_observation_is_singular() -> None:
     cond = _cond()
     cond.used = ["bound"]
     assert "1 observation, effective" in ess_line(cond)
+
+
+@pytest.mark.parametrize(("change", "says", "not_says"), [
+    ({"runs": 100, "ess": 40.0}, "run at least 200 runs", "--resample"),
+    ({"used": [], "ess": 1000.0}, "choose a later --as-of", "--resample"),
+    ({"resampled": {"stages": 2, "simulated_runs": 600, "prior_ess": 30.0}, "ess": 150.0}, "run more runs",
+     "add --resample"),
+    ({"ess": 150.0}, "run more runs or add --resample", "at least"),
+])
+def test_below_the_floor_the_remedy_fits_the_run(change: dict, says: str, not_says: str) -> None:
+    from spillover.cli.render_evidence import ess_line
+
+    cond = _cond()
+    cond.confident = False
+    for k, v in change.items():
+        setattr(cond, k, v)
+    line = ess_line(cond)
+    assert says in line and not_says not in line, line

@@ -34,8 +34,18 @@ def ess_line(cond: Any) -> str:
     if cond.confident:
         return head
     worst = ", ".join(cond.worst) or "none"
-    return (f"{head}: below the floor of {cond.summary()['ess_floor']:.0f}, so the posterior numbers are "
-            f"not findings (fitting worst: {worst}); run more runs or add --resample")
+    floor = cond.summary()["ess_floor"]
+    return (f"{head}: below the floor of {floor:.0f}, so the posterior numbers are "
+            f"not findings (fitting worst: {worst}); {_remedy(cond, floor)}")
+
+
+def _remedy(cond: Any, floor: float) -> str:
+    """What could lift the effective sample size over the floor, for this run."""
+    if not cond.used:
+        return "no observation is known by then: choose a later --as-of"
+    if cond.runs < floor:
+        return f"it can never reach {floor:.0f} with {cond.runs:,} runs: run at least {floor:.0f} runs"
+    return "run more runs" if cond.resampled else "run more runs or add --resample"
 
 
 def render_evidence_claims(cond: Any) -> Table:
