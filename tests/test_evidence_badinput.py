@@ -156,3 +156,26 @@ def test_a_series_file_too_large_is_refused_before_it_is_read(tmp_path: Path,
     big.write_text("id,date,measures,source,grade,value,normal\n" + "x,2024-02-19,a,b,A1,5,1\n" * 500)
     with pytest.raises(ScenarioError, match=r"big\.csv:1:1: the file is .* evidence tables of up to"):
         load_evidence([big], sc)
+
+
+def test_many_observations_read_the_scenario_once_and_names_never_go_stale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiling N observations read the scenario's inputs N times (minutes for a few thousand)."""
+    import spillover.scenario.inputs as inputs
+    from spillover.scenario.evidence_check import available
+
+    calls = []
+    real = inputs.scenario_inputs
+    monkeypatch.setattr(inputs, "scenario_inputs", lambda sc: calls.append(1) or real(sc))
+    body = "".join(ENTRY.format(**GOOD).replace("  o:", f"  o{i}:") for i in range(50))
+    many = tmp_path / "many.evidence.yaml"
+    many.write_text(HEAD + body)
+    sc = load_scenario(KNOWN)
+    assert len(load_evidence([many], sc).observations) == 50
+    assert len(calls) <= 2, len(calls)
+    from spillover.scenario.evidence import Evidence
+
+    other = load_scenario(Path(__file__).parent / "scenarios" / "mini.yaml")
+    empty = Evidence()
+    mine, theirs = available(sc, empty), available(other, empty)
+    assert mine != theirs and available(sc, empty) == mine  # remembered by identity, never mixed

@@ -25,8 +25,27 @@ COUNTS = ("shipped", "delivered", "lost", "shipped_today", "delivered_today", "s
           "fired_total", "demanded", "shortfall", "fired_today")
 
 
+_LAST: dict[str, tuple[Any, Any]] = {}
+"""The last scenario's and evidence section's names, so that compiling N observations of one
+file reads the scenario and the section once, not N times (a file of thousands of
+observations took minutes). One entry each, compared by identity: never stale."""
+
+
+def _remembered(kind: str, obj: Any, make: Any) -> Any:
+    last = _LAST.get(kind)
+    if last is not None and last[0] is obj:
+        return last[1]
+    value = make(obj)
+    _LAST[kind] = (obj, value)
+    return value
+
+
 def scale_names(ev: Evidence) -> dict[str, str]:
     """Input name of every uncertain ``scale``/``offset`` (its ``name:``, else ``<id>.scale``)."""
+    return dict(_remembered("scales", ev, _scale_names))
+
+
+def _scale_names(ev: Evidence) -> dict[str, str]:
     out: dict[str, str] = {}
     for kind, table in (("observations", ev.observations), ("series", ev.series)):
         for oid, rep in table.items():
@@ -39,9 +58,13 @@ def scale_names(ev: Evidence) -> dict[str, str]:
 
 def available(sc: Any, ev: Evidence) -> list[str]:
     """The names a ``measures:`` expression may read: quantities and inputs."""
+    return [*_remembered("scenario", sc, _scenario_names), *scale_names(ev).values()]
+
+
+def _scenario_names(sc: Any) -> list[str]:
     from spillover.scenario.inputs import scenario_inputs
 
-    return [*measure_names(sc), *(i.name for i in scenario_inputs(sc)), *scale_names(ev).values()]
+    return [*measure_names(sc), *(i.name for i in scenario_inputs(sc))]
 
 
 def is_count(expr: Expr) -> bool:
