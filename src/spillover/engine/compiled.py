@@ -9,6 +9,7 @@ needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -266,7 +267,7 @@ def _row_bytes(R: int, *groups: tuple) -> float:
 def _own(w: args.Watch, ev: args.Events) -> tuple[args.Watch, args.Events]:
     """A lane's own copies of what calls on different rows share: the histogram counts and
     extremes, the series ranges and the events' scratch (counts from zero, the rest as now)."""
-    own = w._replace(counts=np.zeros_like(w.counts), vmin=w.vmin.copy(), vmax=w.vmax.copy(),
+    own = w._replace(counts=np.zeros(w.counts.shape, w.counts.dtype), vmin=w.vmin.copy(), vmax=w.vmax.copy(),
                      range_lo=w.range_lo.copy(), range_hi=w.range_hi.copy())
     return own, ev._replace(newly=np.zeros_like(ev.newly))
 
@@ -281,6 +282,15 @@ def _merge(w: args.Watch, lane: args.Watch) -> None:
         keep(mine, theirs, out=mine)
 
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _slots(threads: int) -> threading.BoundedSemaphore:
+    """At most ``threads`` blocks step at once in this process, whichever chunks they are from
+    (chunks that run side by side share the cores instead of crowding them)."""
+    return _SLOTS.setdefault(threads, threading.BoundedSemaphore(threads))
+
+
 def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
     """Step the blocks of rows on ``threads`` lanes: this thread and helpers, each taking the
     next block not yet taken. Each lane beyond the first has its own shared-state copies
@@ -293,6 +303,7 @@ def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
     taken = itertools.count()  # next() on it is atomic: each block goes to one lane
     w, ev = groups[8], groups[5]
     lanes: list[args.Watch | None] = [None] * min(threads, n_blocks)
+    slots = _slots(threads)
 
     def lane(i: int) -> None:
         k = next(taken)
@@ -302,7 +313,8 @@ def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
         lanes[i] = mine
         mine_groups = (*groups[:5], own_ev, *groups[6:8], mine)
         while k < n_blocks:
-            jit.run_days(T, block, k * block, min((k + 1) * block, R), *mine_groups)
+            with slots:
+                jit.run_days(T, block, k * block, min((k + 1) * block, R), *mine_groups)
             k = next(taken)
 
     with ThreadPoolExecutor(len(lanes) - 1, thread_name_prefix="spillover-lane") as helpers:
