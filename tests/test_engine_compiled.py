@@ -37,10 +37,10 @@ def _setup(sc: Scenario, runs: int, seed: int = 11):
 
 
 def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int | None = None,
-                sampled: int | None = None):
+                sampled: int | None = None, threads: int = 1):
     ranges = RangeWatcher(st)
     if engine == "compiled":
-        simulate_compiled(st, p, d, [ranges], block=block)
+        simulate_compiled(st, p, d, [ranges], block=block, threads=threads)
     else:
         simulate(st, p, d, [ranges], engine="numpy")
     spec = ranges.spec()
@@ -48,7 +48,7 @@ def _everything(st: Structure, p, d, P: int, runs: int, engine: str, block: int 
     hist = HistogramWatcher(st, spec, P, runs, st.T, sampled)
     rec = SeriesRecorder(st, p.R)
     if engine == "compiled":
-        final = simulate_compiled(st, p, d, [acc, hist, rec], block=block)
+        final = simulate_compiled(st, p, d, [acc, hist, rec], block=block, threads=threads)
     else:
         final = simulate(st, p, d, [acc, hist, rec], engine="numpy")
     return {"lo": spec.lo, "hi": spec.hi, "outcomes": acc.finish(final), "counts": hist.hist.counts,

@@ -143,3 +143,26 @@ def test_keeping_freed_memory_is_done_once_and_changes_no_result(mini) -> None:
     ref = _run(mini, chunk_size=25)
     got = _run(mini, chunk_size=25, workers=2)
     pd.testing.assert_frame_equal(ref.outcomes, got.outcomes, check_exact=True)
+
+
+def test_blocks_on_threads_inside_chunks_do_not_change_results(mini, monkeypatch) -> None:
+    """The local executor steps each chunk's blocks of rows on ``workers`` threads: with blocks
+    of 4 rows every chunk has many, and the results are those of one thread."""
+    import threading
+
+    from spillover.engine import compiled, jit
+
+    ref = _run(mini, chunk_size=30)
+    monkeypatch.setattr(compiled, "block_size", lambda row_bytes: 4)
+    names: set[str] = set()
+    step = jit.run_days
+
+    def spy(*a):
+        names.add(threading.current_thread().name.rsplit("_", 1)[0])
+        step(*a)
+
+    monkeypatch.setattr(jit, "run_days", spy)
+    got = _run(mini, chunk_size=30, workers=3)
+    pd.testing.assert_frame_equal(ref.outcomes, got.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(ref.series, got.series, check_exact=True)
+    assert "spillover-lane" in names  # helper threads stepped blocks

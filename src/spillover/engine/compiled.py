@@ -8,7 +8,10 @@ needs the NumPy step, which :func:`spillover.engine.simulate.simulate` then uses
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
@@ -264,12 +267,75 @@ def _row_bytes(R: int, *groups: tuple) -> float:
     return total / max(R, 1)
 
 
+def _own(w: args.Watch, ev: args.Events) -> tuple[args.Watch, args.Events]:
+    """A lane's own copies of what calls on different rows share: the histogram counts and
+    extremes, the series ranges and the events' scratch (counts from zero, the rest as now)."""
+    own = w._replace(counts=np.zeros(w.counts.shape, w.counts.dtype), vmin=w.vmin.copy(), vmax=w.vmax.copy(),
+                     range_lo=w.range_lo.copy(), range_hi=w.range_hi.copy())
+    return own, ev._replace(newly=np.zeros_like(ev.newly))
+
+
+def _merge(w: args.Watch, lane: args.Watch) -> None:
+    """Add a lane's histogram and ranges into the run's: integer counts, and minima and maxima
+    that keep a NaN, so the result is the same whichever lane stepped which rows."""
+    np.add(w.counts, lane.counts, out=w.counts)
+    for mine, theirs, keep in ((w.vmin, lane.vmin, np.minimum), (w.vmax, lane.vmax, np.maximum),
+                               (w.range_lo, lane.range_lo, np.minimum),
+                               (w.range_hi, lane.range_hi, np.maximum)):
+        keep(mine, theirs, out=mine)
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _slots(threads: int) -> threading.BoundedSemaphore:
+    """At most ``threads`` blocks step at once in this process, whichever chunks they are from
+    (chunks that run side by side share the cores instead of crowding them)."""
+    return _SLOTS.setdefault(threads, threading.BoundedSemaphore(threads))
+
+
+def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
+    """Step the blocks of rows on ``threads`` lanes: this thread and helpers, each taking the
+    next block not yet taken. Each lane beyond the first has its own shared-state copies
+    (:func:`_own`), added into the run's afterwards in lane order."""
+    R = groups[7].S.shape[1]
+    n_blocks = -(-R // block)
+    if threads <= 1 or n_blocks <= 1:
+        jit.run_days(T, block, 0, R, *groups)
+        return
+    taken = itertools.count()  # next() on it is atomic: each block goes to one lane
+    w, ev = groups[8], groups[5]
+    lanes: list[args.Watch | None] = [None] * min(threads, n_blocks)
+    slots = _slots(threads)
+
+    def lane(i: int) -> None:
+        k = next(taken)
+        if k >= n_blocks:
+            return
+        mine, own_ev = (w, ev) if i == 0 else _own(w, ev)
+        lanes[i] = mine
+        mine_groups = (*groups[:5], own_ev, *groups[6:8], mine)
+        while k < n_blocks:
+            with slots:
+                jit.run_days(T, block, k * block, min((k + 1) * block, R), *mine_groups)
+            k = next(taken)
+
+    with ThreadPoolExecutor(len(lanes) - 1, thread_name_prefix="spillover-lane") as helpers:
+        futures = [helpers.submit(lane, i) for i in range(1, len(lanes))]
+        lane(0)
+        for f in futures:
+            f.result()
+    for other in lanes[1:]:
+        if other is not None:
+            _merge(w, other)
+
+
 def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
-                      block: int | None = None) -> State:
+                      block: int | None = None, threads: int = 1) -> State:
     """Run every row of ``p`` over the horizon with the compiled step; see ``simulate``.
 
-    ``block`` rows are stepped together (default: :func:`block_size`); it changes the
-    speed, never the results.
+    ``block`` rows are stepped together (default: :func:`block_size`), the blocks on
+    ``threads`` threads; they change the speed, never the results.
     """
     if not supports(watchers):
         raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
@@ -284,7 +350,7 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), ev, _periods(k), x, w)
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
-    jit.run_days(st.T, int(block), *groups)
+    _run_lanes(st.T, int(block), groups, threads)
     _unpack(x, s)
     s.E_true[...] = ~np.isnan(s.fired_at_true)  # the shadows' accumulators are kept in ev
     s.hazard_true[...] = ev.hazard_true.T

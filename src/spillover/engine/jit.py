@@ -275,15 +275,19 @@ def _signals(sg: Signals, x: Stocks, a: int, b: int) -> None:
 
 @njit(cache=True, nogil=True)
 def run_days(
-    T: int, block: int, sc: Sched, fl: Flows, sg: Signals, net: Net, nz: Noise, ev: Events,
-    pd: Periods, x: Stocks, w: Watch,
+    T: int, block: int, first: int, stop: int, sc: Sched, fl: Flows, sg: Signals, net: Net, nz: Noise,
+    ev: Events, pd: Periods, x: Stocks, w: Watch,
 ) -> None:
-    """Step every row over the horizon, ``block`` rows at a time, observing each day."""
-    R = x.S.shape[1]
+    """Step rows ``first…stop`` over the horizon, ``block`` rows at a time, observing each day.
+
+    Calls on disjoint row ranges may run at once on separate threads (the step releases the
+    GIL) when each has its own ``ev.newly`` and its own histogram and range arrays in ``w``:
+    everything else a call writes is in its own rows.
+    """
     work, idx = np.empty(block), np.empty(block, np.int64)  # one allocation for the whole call
     sub = np.empty((4, BINS), np.int64)
-    for a in range(0, R, block):
-        b = min(a + block, R)
+    for a in range(first, stop, block):
+        b = min(a + block, stop)
         dirty = True
         period = 0
         for t in range(T):

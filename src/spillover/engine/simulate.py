@@ -32,13 +32,14 @@ def engine_name(requested: str | None = None) -> str:
 
 
 def simulate(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
-             engine: str | None = None) -> State:
+             engine: str | None = None, threads: int = 1) -> State:
     """Run every row of ``p`` over the horizon and return the final state.
 
     Each watcher sees the state after every day. The compiled engine fills the run's own
     watchers (outcomes, histograms, recorded series, ranges) inside its loop; with any
     other watcher, or with ``engine="numpy"``, the NumPy step calls each watcher's
-    ``observe(state)`` after every day.
+    ``observe(state)`` after every day. The compiled engine steps its blocks of rows on
+    ``threads`` threads (the same results on any number).
 
     Raises
     ------
@@ -50,7 +51,7 @@ def simulate(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher]
         from spillover.engine.compiled import simulate_compiled, supports
 
         if supports(watchers):
-            final = simulate_compiled(st, p, draws, watchers)
+            final = simulate_compiled(st, p, draws, watchers, threads=threads)
             check_finite(st, p, draws, final)
             return final
     with np.errstate(over="ignore", invalid="ignore"):  # checked below, and named

@@ -31,6 +31,7 @@ class Batch:
     engine: str = field(default_factory=engine_name)  # resolved where the batch is made
     sample_runs: int = SAMPLE_RUNS  # runs below this index feed the daily quantile series
     observe: SnapshotSpec | None = None  # quantities an evidence file observes (none without one)
+    threads: int = 1  # threads that step a chunk's blocks of rows (the compiled engine; never a result)
 
     def sampled(self, runs: np.ndarray) -> int:
         """How many of a chunk's consecutive runs feed the daily quantile series."""
@@ -80,7 +81,7 @@ def run_chunk(batch: Batch, start: int, runs: np.ndarray, values: dict[str, np.n
     snap = SnapshotWatcher(batch.observe, p.R) if batch.observe is not None else None
     if snap is not None:
         watchers.append(snap)
-    final = simulate(st, p, draws, watchers, engine=batch.engine)
+    final = simulate(st, p, draws, watchers, engine=batch.engine, threads=batch.threads)
     series = None
     if recorder is not None:
         keep = np.concatenate([np.arange(v * n, (v + 1) * n) for v in batch.policy_blocks])

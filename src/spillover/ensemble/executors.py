@@ -6,8 +6,9 @@ own. :data:`EXECUTORS` maps a name to a context manager that starts the executor
 stops it afterwards:
 
 - ``local`` (the default): threads in this process. The compiled step releases the GIL,
-  so threads share the cores without copying the batch or the results, and the step is
-  compiled (or loaded from Numba's cache) once, here, before they start.
+  so threads share the cores without copying the batch or the results: each chunk's blocks
+  of rows are stepped on ``workers`` threads, and the next chunks are prepared meanwhile.
+  The step is compiled (or loaded from Numba's cache) once, here, before they start.
 - ``processes``: a pool of spawned processes, started at once so that they load the engine
   while this process makes the design; for the NumPy engine, or to keep runs apart.
 - ``dask``: tasks on a ``dask.distributed`` cluster.
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -47,21 +49,27 @@ def _chunk(batch: Batch, source: DesignSource, chunk: Chunk) -> tuple[Batch, int
 
 
 class InProcess:
-    """Chunks run one after another in this process."""
+    """Chunks run one after another in this process, each on ``threads`` threads."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
 
     def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
+        batch = replace(batch, threads=self.threads)
         for c in chunks:
             yield run_chunk(*_chunk(batch, source, c))
 
 
 class PoolRunner:
-    """Chunks run on a pool of processes, at most two per worker in flight (bounded memory);
-    each chunk carries the batch (a few hundred kB at most)."""
+    """Chunks run on a pool (of processes, or of threads that each step a chunk on
+    ``threads`` threads), at most two per worker in flight (bounded memory); each chunk
+    carries the batch (a few hundred kB at most)."""
 
-    def __init__(self, pool: Executor, workers: int) -> None:
-        self.pool, self.workers = pool, workers
+    def __init__(self, pool: Executor, workers: int, threads: int = 1) -> None:
+        self.pool, self.workers, self.threads = pool, workers, threads
 
     def run(self, batch: Batch, source: DesignSource, chunks: list[Chunk]) -> Iterator[ChunkResult]:
+        batch = replace(batch, threads=self.threads)
         yield from drain(chunks, 2 * max(self.workers, 2),
                          lambda c: self.pool.submit(run_chunk, *_chunk(batch, source, c)))
 
@@ -142,8 +150,11 @@ def warm_engine() -> None:
 
 @contextmanager
 def local(ex: Execution) -> Iterator[ChunkRunner]:
-    """This process: one thread per worker (the compiled step releases the GIL), the
-    chunks in this thread with one worker, or ``ex.pool`` when one is given."""
+    """This process: with one worker the chunks run in this thread; with more, ``workers``
+    chunks at a time on threads, and each chunk's blocks of rows on ``workers`` threads
+    (the compiled step releases the GIL; at most ``workers`` blocks step at once, so one
+    chunk's blocks use every core while the next chunk is being prepared). ``ex.pool``
+    instead when one is given."""
     keep_freed_memory()
     if ex.pool is not None:
         yield PoolRunner(ex.pool, ex.workers)
@@ -152,7 +163,7 @@ def local(ex: Execution) -> Iterator[ChunkRunner]:
     else:
         warm_engine()
         with ThreadPoolExecutor(ex.workers, thread_name_prefix="spillover") as pool:
-            yield PoolRunner(pool, ex.workers)
+            yield PoolRunner(pool, ex.workers, threads=ex.workers)
 
 
 @contextmanager
