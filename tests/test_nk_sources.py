@@ -111,7 +111,8 @@ def test_every_sourced_number_lies_within_its_sources_figures(table):
 
 def test_no_judged_number_is_tagged_sourced(table, nk):
     judged = {"rus_fire_rate", "rus_fire_rise_date", "fuel_per_shell", "fullness", "container_count_error",
-              "spg170_rate_2025", "mrl240_rate_2025"}
+              "spg170_rate_2025", "mrl240_rate_2025", "spg170_rate", "mrl240_rate", "rus_production_2024",
+              "ukr_fire_rate", "rounds_per_container"}
     rows = table[table["input"].isin(judged) & ~table["path"].str.startswith("cases.")]
     assert set(rows["input"]) == judged and set(rows["tag"]) == {"judgment"}
     sourced = table[table["tag"] == "sourced"]
@@ -122,6 +123,44 @@ def test_no_judged_number_is_tagged_sourced(table, nk):
     assert set(fire.sources) == {"rusi-watling", "us-officials-fire-2022", "ua-fire-claims"}
     guns = nk.transfers["prk_rus_spg170"].rate.piecewise[0].rate
     assert set(guns.sources) == {"sipri-m1978", "ft-2024-11-17", "budanov-2025-01-23"}
+    launchers = nk.transfers["prk_rus_mrl240"].rate.piecewise[0].rate
+    assert set(launchers.sources) == {"ft-2024-11-17", "budanov-2025-01-23"}
+    # the missile series is fitted to reported use and SIPRI's total: judged steps, every one
+    missiles = table[table["path"].str.startswith("transfers.prk_rus_srbm.rate.piecewise.")]
+    assert len(missiles) == 4 and set(missiles["tag"]) == {"judgment"}
+
+
+@pytest.fixture(scope="module")
+def audit():
+    import spillover
+
+    return spillover.audit("nk-russia-2023", runs=50, seed=1)
+
+
+def test_every_judgment_says_why(audit):
+    judged = audit[(audit["kind"] == "number") & (audit["tag"] == "judgment")]
+    assert len(judged) >= 130
+    blank = judged[judged["rationale"].fillna("").str.strip().isin(["", "-", "\u2013"])]
+    assert blank.empty, f"judgments without a rationale: {list(blank['path'])}"
+
+
+# numbers whose range involves a choice: a blend of sources with a judged reading of them
+BLENDS = {
+    "transfers.prk_rus_spg170.rate.piecewise.0.rate": {"sipri-m1978", "ft-2024-11-17", "budanov-2025-01-23"},
+    "transfers.prk_rus_srbm.rate.piecewise.0.rate": {"kn23-use-reports"},
+    "production.RUS.shell152.ramp.1.rate": {"rusi-watling", "estonia-production"},
+    "demand.UKR.shell155.constant": {"ukr-fire-rate"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(BLENDS))
+def test_judged_blends_are_judgments_that_name_their_sources(audit, path):
+    row = audit[(audit["kind"] == "number") & (audit["path"] == path)]
+    assert len(row) == 1, path
+    row = row.iloc[0]
+    assert row["tag"] == "judgment"
+    assert set(k.strip() for k in row["source"].split(",")) == BLENDS[path]
+    assert len(row["rationale"].strip()) > 20
 
 
 def test_plain_numbers_are_judgments_with_a_rationale(table):

@@ -77,7 +77,7 @@ def input_labels(sc: Scenario, st: Structure | None = None) -> dict[str, str]:
     >>> from spillover.scenario.load import load_scenario
     >>> labels = input_labels(load_scenario("nk-russia-2023"))
     >>> labels["rus_fire_rate"], labels["rounds_per_container"]
-    ('judgment', 'sourced')
+    ('judgment', 'judgment')
     """
     st = st or build_structure(sc)
     out = {}
