@@ -103,16 +103,16 @@ def test_no_judged_number_is_tagged_sourced(table):
     judged = {"rus_fire_rate", "rus_fire_trend", "fuel_per_shell", "goods_per_shell", "fullness",
               "prk_shell_stock", "rus_shell_stock", "next_contingent", "prk_troops_in_russia",
               "troop_outflow", "rus_production", "prk_production", "ukr_fire_rate",
-              "srbm_per_day_2025", "continuation", "change_date", "contingent_pace"}
+              "srbm_per_day_2025", "continuation", "change_date", "contingent_pace", "rounds_per_container"}
     own = table[~table["path"].str.startswith("cases.")]
     rows = own[own["input"].isin(judged)]
     assert set(rows["input"]) == judged and set(rows["tag"]) == {"judgment"}
     # every starting stock and every starting indicator level is a model output or a judgment
     start = own[own["path"].str.startswith("stocks.") | own["path"].str.endswith(".initial")]
     assert len(start) >= 19 and set(start["tag"]) == {"judgment"}
-    # the only sourced numbers are the two derived straight from the counts
+    # the only sourced number is the rate derived straight from the counts
     sourced = own[own["tag"] == "sourced"]
-    assert set(sourced["input"]) == {"containers_per_day_2025", "rounds_per_container"}
+    assert set(sourced["input"]) == {"containers_per_day_2025"}
     assert not (own["tag"] == "unsourced").any()
 
 
