@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
@@ -184,12 +185,47 @@ def test_every_bad_line_is_reported(mini) -> None:
     assert [(p.line, p.col) for p in err.value.problems] == [(3, 1), (4, 1), (5, 12)]
 
 
-def test_the_documented_example_file_is_valid() -> None:
+# The example of docs/analysis.md ("Does the model fit"): a series made by
+# scripts/make_kor_threat_synthetic.py from the central run of nk-russia-2023.
+EXAMPLE = HERE / "scenarios" / "kor_threat_synthetic.csv"
+EXAMPLE_TRUTH = {"w_kor_tech": 1.8, "kor_bias": 0.3}
+
+
+def _example_script():
+    path = HERE.parent / "scripts" / "make_kor_threat_synthetic.py"
+    spec = importlib.util.spec_from_file_location("make_kor_threat_synthetic", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_documented_example_file_is_what_its_script_makes(tmp_path) -> None:
+    # Fails when the scenario's central run changes and the file was not remade.
+    script = _example_script()
+    assert script.TRUTH == EXAMPLE_TRUTH
+    assert script.main(["--out", str(tmp_path / "made.csv")]) == 0
+    assert (tmp_path / "made.csv").read_bytes() == EXAMPLE.read_bytes()
+
+
+@pytest.mark.parametrize("noise", [None, 0.01])
+def test_least_squares_fits_the_documented_example_file(noise: float | None) -> None:
+    # Without --noise the noise comes from the scatter between points; 0.01 is the noise
+    # the file was made with. Either way the fitted run passes the gate and the intervals
+    # hold the values the file was made with (the point estimates may sit anywhere on the
+    # ridge along which the two inputs trade off).
     from spillover.scenario.load import load_scenario
 
-    obs = read_observations(HERE / "scenarios" / "kor_threat_synthetic.csv", "indicator.kor_threat",
-                            load_scenario("nk-russia-2023"))
-    assert len(obs.days) == 24 and isinstance(pd.Series(obs.values).mean(), float)
+    sc = load_scenario("nk-russia-2023")
+    obs = read_observations(EXAMPLE, "indicator.kor_threat", sc, noise=noise)
+    assert len(obs.days) == 24 and obs.days[0] == 14 and set(np.diff(obs.days)) == {30}
+    fit = fit_least_squares(sc, [obs], list(EXAMPLE_TRUTH))
+    assert fit.success and fit.fits and fit.warning is None, fit.warning
+    assert fit.misfit <= fit.limit
+    t = fit.table.set_index("input")
+    for name, value in EXAMPLE_TRUTH.items():
+        assert t.loc[name, "lo"] <= value <= t.loc[name, "hi"], (name, t.loc[name].to_dict())
+        assert t.loc[name, "hi"] - t.loc[name, "lo"] < 0.5 * (t.loc[name, "max"] - t.loc[name, "min"])
 
 
 @pytest.mark.parametrize(("path", "said"), [("/dev/null", "/dev/null is not a regular file; give a CSV file"),
