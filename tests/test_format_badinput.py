@@ -303,3 +303,19 @@ production:
     messages = [p.message for p in found]
     assert any("unknown key 'per_unt'" in m for m in messages), messages
     assert any("cannot consume its own output" in m for m in messages), messages
+
+
+def test_a_broken_schedule_does_not_make_its_names_unknown_elsewhere(tmp_path: Path) -> None:
+    """A schedule refused for its dates left its demand out of the partial scenario, and the
+    cases and prefer: then called the inputs and outcomes it declares unknown."""
+    from spillover.scenario.load import builtin_path, load_scenario
+
+    text = builtin_path("nk-russia-2023").read_text(encoding="utf-8")
+    broken = text.replace("uniform: [2023-10-01, 2023-12-01]", "uniform: [2023-10-01, 2024-03-01]", 1)
+    assert broken != text
+    path = tmp_path / "nk.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    messages = [p.message for p in info.value.problems]
+    assert len(messages) == 1 and "strictly increasing" in messages[0], messages

@@ -150,15 +150,20 @@ class _Checker(Checker):
                 self.bad(path, f"claim '{c}' needs a true/false expression: a comparison such as "
                          f"'{text.strip()} > 0', or a yes/no outcome such as fired(EVENT)")
 
-    def cases_and_directions(self, strict: bool) -> None:
+    def cases_and_directions(self, strict: bool, partial: bool = False) -> None:
         """The ``cases:`` and ``prefer:`` sections (see :mod:`spillover.scenario.cases`)."""
         from spillover.scenario.cases import case_problems
         from spillover.scenario.directions import prefer_problems
 
+        def sure(message: str) -> bool:  # an unknown name may belong to an entry left out
+            return not (partial and message.startswith(("unknown input", "unknown outcome")))
+
         for path, message in case_problems(self.sc, strict):
-            self.bad(path, message)
+            if sure(message):
+                self.bad(path, message)
         for path, message in prefer_problems(self.sc):
-            self.bad(path, message, key=True)
+            if sure(message):
+                self.bad(path, message, key=True)
 
 
 def _may_flow(schedule: Schedule) -> bool:
@@ -198,9 +203,13 @@ def _outcome_view(data: dict[str, Any], sc: Scenario) -> SimpleNamespace | None:
                            windows=windows)
 
 
-def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
-          hints: Suggestions | None = None) -> tuple[list[Problem], list[Problem]]:
-    """Every problem beyond the schema in ``sc``: (errors, warnings); under strict, no warnings."""
+def check(sc: Scenario, doc: SourceDoc, strict: bool = False, hints: Suggestions | None = None,
+          partial: bool = False) -> tuple[list[Problem], list[Problem]]:
+    """Every problem beyond the schema in ``sc``: (errors, warnings); under strict, no warnings.
+
+    ``partial``: ``sc`` lacks the entries that had shape errors, so a name a case or ``prefer:``
+    cannot find may be one of theirs; those findings are left to the next pass.
+    """
     c = _Checker(sc, doc, hints or Suggestions())
     c.problems += RefChecker(doc, c.names, c.hints).run()
     c.transfers()
@@ -215,7 +224,7 @@ def check(sc: Scenario, doc: SourceDoc, strict: bool = False,
     check_growth(c)
     c.inputs(strict)
     c.claims()
-    c.cases_and_directions(strict)
+    c.cases_and_directions(strict, partial)
     c.problems += evidence_problems(sc, doc, c.hints)
     if strict:
         strict_errors = [Problem(w.file, w.line, w.col, f"{w.message} (strict mode)") for w in c.warnings]

@@ -60,7 +60,7 @@ def parse_scenario(doc: SourceDoc, strict: bool = False) -> Scenario:
                                                     "mapping (name:, title:, start:, horizon:, actors:, …)")])
     hints = Suggestions()
     sc, problems = validate_shape(doc, hints)
-    errors, warnings = check(sc, doc, strict=strict, hints=hints)
+    errors, warnings = check(sc, doc, strict=strict, hints=hints, partial=bool(problems))
     problems = _dedupe([*doc.problems, *problems, *errors])
     if problems:
         raise ScenarioError(problems, warnings)
