@@ -6,6 +6,7 @@ import hashlib
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from spillover.scenario.checks import check
 from spillover.scenario.errors import Problem, ScenarioError, Suggestions, did_you_mean
@@ -14,6 +15,27 @@ from spillover.scenario.shape import validate_shape
 from spillover.scenario.source import SourceDoc, read_yaml
 
 _BUILTIN = "spillover.scenario.builtin"
+
+
+_DECLARING = ("transfers", "indicators", "events", "signals", "levers", "policies")
+_DECLARING_BY_ACTOR = ("demand", "stocks", "production")
+
+
+def _whole(sc: Any, data: Any) -> bool:
+    """True when every entry of the sections that declare inputs and outcomes validated (a
+    partial scenario lacks those that had shape errors)."""
+    if not isinstance(data, dict):
+        return False
+    for name in (*_DECLARING, *_DECLARING_BY_ACTOR):
+        raw, got = data.get(name), getattr(sc, name, None)
+        if not isinstance(raw, dict):
+            continue
+        if not isinstance(got, dict) or {str(k) for k in raw} != set(got):
+            return False
+        if name in _DECLARING_BY_ACTOR and any(isinstance(v, dict) and {str(k) for k in v} != set(got[str(a)])
+                                               for a, v in raw.items()):
+            return False
+    return True
 
 
 def builtin_names() -> list[str]:
@@ -60,7 +82,7 @@ def parse_scenario(doc: SourceDoc, strict: bool = False) -> Scenario:
                                                     "mapping (name:, title:, start:, horizon:, actors:, …)")])
     hints = Suggestions()
     sc, problems = validate_shape(doc, hints)
-    errors, warnings = check(sc, doc, strict=strict, hints=hints, partial=bool(problems))
+    errors, warnings = check(sc, doc, strict=strict, hints=hints, partial=not _whole(sc, doc.data))
     problems = _dedupe([*doc.problems, *problems, *errors])
     if problems:
         raise ScenarioError(problems, warnings)
