@@ -179,3 +179,12 @@ def test_many_observations_read_the_scenario_once_and_names_never_go_stale(
     empty = Evidence()
     mine, theirs = available(sc, empty), available(other, empty)
     assert mine != theirs and available(sc, empty) == mine  # remembered by identity, never mixed
+
+
+def test_a_table_row_with_missing_values_names_each_column(tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("id,date,measures,source,grade,value,normal\nx7,2024-02-19\n")
+    with pytest.raises(ScenarioError) as info:
+        load_evidence([short], load_scenario(KNOWN))
+    said = sorted(p.message.split("'")[1] for p in info.value.problems)
+    assert said == ["grade", "measures", "source"], [str(p) for p in info.value.problems]

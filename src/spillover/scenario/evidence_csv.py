@@ -180,11 +180,22 @@ def _number(text: str) -> Any:
         return text  # the schema reports it at its column
 
 
+def _row_problem(doc: SourceDoc, rec: dict[str, str], e: Any, where: dict[str, int]) -> Problem:
+    """A row's schema problem at its column; a missing field names its column."""
+    from spillover.scenario.shape import _message
+
+    field = str(e["loc"][0]) if e["loc"] else ""
+    if e["type"] == "missing" and field:
+        col = where.get(field, 1)
+        return Problem(doc.file, doc.where(())[0], col, f"no value in column '{field}' (an evidence table "
+                       f"needs id, date, measures, source and grade in every row)")
+    return doc.problem(("observations", rec["id"], *e["loc"]), _message(e))
+
+
 def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
     """The observations of a CSV table (see the module doc), compiled, and every problem."""
     from spillover.scenario.evidence_check import EvidenceChecker
     from spillover.scenario.evidence_obs import compile_obs
-    from spillover.scenario.shape import _message
 
     header, rows, unread = _read(path)
     if unread:
@@ -205,8 +216,7 @@ def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
         try:
             obs = Observation.model_validate(_row_fields(rec))
         except ValidationError as exc:
-            problems += [doc.problem(("observations", rec["id"], *e["loc"]), _message(e))
-                         for e in exc.errors()]
+            problems += [_row_problem(doc, rec, e, where) for e in exc.errors()]
             continue
         ev = Evidence(observations={rec["id"]: obs}) if rec["id"].isidentifier() else None
         if ev is None:
