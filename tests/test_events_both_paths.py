@@ -261,7 +261,7 @@ def test_misfired_and_missed_are_consistent_on_random_scenarios(text: str) -> No
 def test_a_claim_on_misfired_is_zero_by_construction_only_without_a_gap() -> None:
     from types import SimpleNamespace
 
-    from spillover.analysis.claims import by_construction
+    from spillover.analysis.construction import by_construction
 
     claim = SimpleNamespace(id="m", text="", expr="misfired(a) or missed(a)")
     none = pd.DataFrame({"misfired.a": [False, False], "missed.a": [False, False]})

@@ -28,11 +28,11 @@ from spillover.analysis.cases import CaseRun
 from spillover.analysis.claims import (
     BY_CONSTRUCTION,
     ClaimSpec,
-    by_construction,
     claim_indicator,
     estimative_words,
 )
 from spillover.analysis.confidence import ConfidenceInputs, confidence, points
+from spillover.analysis.construction import by_construction
 from spillover.analysis.drivers import PERMUTATIONS, claim_drivers, input_labels, label_shares
 from spillover.results.result import RunResult
 
@@ -78,7 +78,7 @@ def drivers_section(result: RunResult, policy: str) -> Section:
 
 
 def _constructed(result: RunResult, claims: list[ClaimSpec]) -> dict[tuple[str, str], bool]:
-    """(claim, policy) → 0 or 1 by construction (see :func:`~spillover.analysis.claims.by_construction`)."""
+    """(claim, policy) → 0 or 1 by construction (:func:`~spillover.analysis.construction.by_construction`)."""
     out = {}
     for policy in pd.unique(result.claims["policy"]):
         rows = _policy_rows(result, str(policy))
