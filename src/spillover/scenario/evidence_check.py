@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,27 +27,8 @@ COUNTS = ("shipped", "delivered", "lost", "shipped_today", "delivered_today", "s
           "fired_total", "demanded", "shortfall", "fired_today")
 
 
-_LAST: dict[str, tuple[Any, Any]] = {}
-"""The last scenario's and evidence section's names, so that compiling N observations of one
-file reads the scenario and the section once, not N times (a file of thousands of
-observations took minutes). One entry each, compared by identity: never stale."""
-
-
-def _remembered(kind: str, obj: Any, make: Any) -> Any:
-    last = _LAST.get(kind)
-    if last is not None and last[0] is obj:
-        return last[1]
-    value = make(obj)
-    _LAST[kind] = (obj, value)
-    return value
-
-
 def scale_names(ev: Evidence) -> dict[str, str]:
     """Input name of every uncertain ``scale``/``offset`` (its ``name:``, else ``<id>.scale``)."""
-    return dict(_remembered("scales", ev, _scale_names))
-
-
-def _scale_names(ev: Evidence) -> dict[str, str]:
     out: dict[str, str] = {}
     for kind, table in (("observations", ev.observations), ("series", ev.series)):
         for oid, rep in table.items():
@@ -56,15 +39,33 @@ def _scale_names(ev: Evidence) -> dict[str, str]:
     return out
 
 
-def available(sc: Any, ev: Evidence) -> list[str]:
-    """The names a ``measures:`` expression may read: quantities and inputs."""
-    return [*_remembered("scenario", sc, _scenario_names), *scale_names(ev).values()]
-
-
-def _scenario_names(sc: Any) -> list[str]:
+def scenario_names(sc: Any) -> tuple[str, ...]:
+    """The scenario's quantities and inputs that a ``measures:`` expression may read."""
     from spillover.scenario.inputs import scenario_inputs
 
-    return [*measure_names(sc), *(i.name for i in scenario_inputs(sc))]
+    return (*measure_names(sc), *(i.name for i in scenario_inputs(sc)))
+
+
+@dataclass(frozen=True)
+class Names:
+    """What one evidence section's ``measures:`` may read, worked out once for all its
+    observations (per observation, a file of thousands took minutes)."""
+
+    known: tuple[str, ...]  # the scenario's quantities and inputs
+    scales: dict[str, str]  # the section's uncertain conversions (scale_names)
+
+    @classmethod
+    def of(cls, sc: Any, ev: Evidence, known: tuple[str, ...] | None = None) -> Names:
+        return cls(scenario_names(sc) if known is None else known, scale_names(ev))
+
+    @cached_property
+    def all(self) -> list[str]:
+        return [*self.known, *self.scales.values()]
+
+
+def available(sc: Any, ev: Evidence) -> list[str]:
+    """The names a ``measures:`` expression may read: quantities and inputs."""
+    return Names.of(sc, ev).all
 
 
 def is_count(expr: Expr) -> bool:
@@ -80,10 +81,11 @@ def is_count(expr: Expr) -> bool:
 class EvidenceChecker:
     """Every problem of one evidence section (``prefix`` is where it stands in its file)."""
 
-    def __init__(self, ev: Evidence, sc: Any, doc: SourceDoc, prefix: Path_, hints: Suggestions) -> None:
+    def __init__(self, ev: Evidence, sc: Any, doc: SourceDoc, prefix: Path_, hints: Suggestions,
+                 names: Names | None = None) -> None:
         self.ev, self.sc, self.doc, self.prefix, self.hints = ev, sc, doc, prefix, hints
         self.problems: list[Problem] = []
-        self.names = NameSet(available(sc, ev))
+        self.names = NameSet((names or Names.of(sc, ev)).all)
         self.sources = NameSet([*sc.sources, *ev.sources])
 
     def bad(self, path: Path_, message: str, key: bool = False) -> None:

@@ -194,7 +194,7 @@ def _row_problem(doc: SourceDoc, rec: dict[str, str], e: Any, where: dict[str, i
 
 def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
     """The observations of a CSV table (see the module doc), compiled, and every problem."""
-    from spillover.scenario.evidence_check import EvidenceChecker
+    from spillover.scenario.evidence_check import EvidenceChecker, Names, scenario_names
     from spillover.scenario.evidence_obs import compile_obs
 
     header, rows, unread = _read(path)
@@ -209,6 +209,7 @@ def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
                                        "(id, date, measures, source, grade, and value with normal or "
                                        "lognormal, more_than, less_than, or low and high)")]
     out = []
+    known = scenario_names(sc)  # once for the table, not per row
     for n, fields, cols in rows:
         rec = {h: (fields[i].strip() if i < len(fields) else "") for i, h in enumerate(header)}
         where = {h: cols[min(i, len(cols) - 1)] for i, h in enumerate(header)}
@@ -222,8 +223,9 @@ def read_table(path: Path, sc: Any) -> tuple[list[Any], list[Problem]]:
         if ev is None:
             problems.append(Problem(str(path), n, 1, f"'{rec['id']}' is not an id (letters, digits, _)"))
             continue
-        bad = EvidenceChecker(ev, sc, doc, (), Suggestions()).run()
+        names = Names.of(sc, ev, known)
+        bad = EvidenceChecker(ev, sc, doc, (), Suggestions(), names).run()
         problems += bad
         if not bad:
-            out.append(compile_obs(sc, ev, rec["id"], obs, str(path), n))
+            out.append(compile_obs(sc, ev, rec["id"], obs, str(path), n, names=names))
     return out, problems

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from spillover.scenario.errors import Problem, ScenarioError, Suggestions
 from spillover.scenario.evidence import Evidence, Reported
-from spillover.scenario.evidence_check import EvidenceChecker, scale_names, sound_part
+from spillover.scenario.evidence_check import EvidenceChecker, Names, scale_names, sound_part
 from spillover.scenario.evidence_obs import Obs, compile_obs
 from spillover.scenario.quantity import Quantity
 from spillover.scenario.source import SourceDoc, read_yaml_file
@@ -91,14 +91,15 @@ def _compiled(sc: Any, ev: Evidence, doc: SourceDoc, prefix: tuple[str, ...]) ->
                                                                                         list[Problem]]:
     from spillover.scenario.evidence_csv import series_observations
 
-    out = [compile_obs(sc, ev, oid, o, doc.file, doc.where((*prefix, "observations", oid), key=True)[0])
-           for oid, o in ev.observations.items()]
+    names = Names.of(sc, ev)  # once for the section, not per observation
+    out = [compile_obs(sc, ev, oid, o, doc.file, doc.where((*prefix, "observations", oid), key=True)[0],
+                       names=names) for oid, o in ev.observations.items()]
     problems: list[Problem] = []
     base = Path(doc.file).parent if not doc.file.startswith("<") else Path()
     for sid, ser in ev.series.items():
         rows, bad = series_observations(sc, sid, ser, base, doc.problem((*prefix, "series", sid, "file"), ""))
         problems += bad
-        out += [compile_obs(sc, ev, oid, o, file, line, "series") for oid, o, file, line in rows]
+        out += [compile_obs(sc, ev, oid, o, file, line, "series", names) for oid, o, file, line in rows]
     return out, problems
 
 

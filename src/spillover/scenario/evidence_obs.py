@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spillover.scenario.evidence import Evidence, Observation, grade_rule
-from spillover.scenario.evidence_check import available, scale_names
+from spillover.scenario.evidence_check import Names
 from spillover.scenario.expr import Expr, compile_expr
 
 __all__ = ["MAX_WINDOW_DAYS", "Obs", "compile_obs", "engine_days"]
@@ -61,9 +61,10 @@ def engine_days(sc: Any, obs: Observation) -> tuple[int, ...]:
 
 
 def compile_obs(sc: Any, ev: Evidence, oid: str, obs: Observation, file: str, line: int,
-                kind: str = "observations") -> Obs:
-    """An observation of a valid evidence section, compiled."""
-    names = scale_names(ev)
-    return Obs(id=oid, file=file, line=line, report=obs, expr=compile_expr(obs.measures, available(sc, ev)),
+                kind: str = "observations", names: Names | None = None) -> Obs:
+    """An observation of a valid evidence section, compiled (``names``: the section's, when
+    the caller compiles many of its observations)."""
+    names = names or Names.of(sc, ev)
+    return Obs(id=oid, file=file, line=line, report=obs, expr=compile_expr(obs.measures, names.all),
                days=engine_days(sc, obs), since=None if obs.since is None else _day(sc, obs.since),
-               scale=names.get(f"{kind}.{oid}.scale"), offset=names.get(f"{kind}.{oid}.offset"))
+               scale=names.scales.get(f"{kind}.{oid}.scale"), offset=names.scales.get(f"{kind}.{oid}.offset"))
