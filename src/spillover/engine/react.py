@@ -10,6 +10,7 @@ from spillover.engine.kinds import EffectKind, EventKind
 from spillover.engine.network import weighted_input
 from spillover.engine.setup import Kernel, factors, make_flows, perceived
 from spillover.engine.state import State
+from spillover.scenario.events import Trigger
 
 
 def _update(k: Kernel, I: np.ndarray, weights: np.ndarray, z: np.ndarray) -> None:
@@ -55,7 +56,7 @@ def triggers(k: Kernel, s: State, t: int) -> None:
             s.above[:, e] = np.where(level >= p.theta[:, e], s.above[:, e] + 1, 0)
             newly[:, e] = ~s.E[:, e] & (s.above[:, e] >= trig.threshold.days)  # type: ignore[union-attr]
         if not k.exact:
-            _shadow(k, s, e, ind, t)
+            _shadow(k, s, e, ind, t, trig)
     if newly.any():
         s.E |= newly
         s.fired_at[newly] = t
@@ -65,7 +66,7 @@ def triggers(k: Kernel, s: State, t: int) -> None:
         _apply_effects(k, newly)
 
 
-def _shadow(k: Kernel, s: State, e: int, ind: int, t: int) -> None:
+def _shadow(k: Kernel, s: State, e: int, ind: int, t: int, trig: Trigger) -> None:
     """Event e's trigger on the true indicators, in the rows where it has not yet been met:
     the same theta, width, rate, days and hazard draw as the event, and no effects."""
     p = k.p
@@ -79,7 +80,7 @@ def _shadow(k: Kernel, s: State, e: int, ind: int, t: int) -> None:
         met = s.hazard_true[rows, e] >= k.draws.thresholds[rows, e]
     else:
         s.above_true[rows, e] = np.where(level >= theta, s.above_true[rows, e] + 1, 0)
-        met = s.above_true[rows, e] >= k.st.scenario.events[k.st.events[e]].trigger.threshold.days  # type: ignore[union-attr]
+        met = s.above_true[rows, e] >= trig.threshold.days  # type: ignore[union-attr]
     s.E_true[rows[met], e] = True
     s.fired_at_true[rows[met], e] = t
 
