@@ -1,5 +1,6 @@
 # spillover: two commands on a fresh machine.
-#   make run   creates .venv, installs spillover and runs the built-in scenario
+#   make run   creates .venv, installs spillover, builds its daily step for this machine
+#              (`spillover warmup`, once) and runs the built-in scenario
 #   make test  creates .venv, installs spillover with its test tools, lints and tests, then
 #              builds the wheel and tests it without extras in a fresh venv (test-core)
 # Both install the versions pinned in constraints.txt (the ones the tests pass with).
@@ -29,6 +30,7 @@ lint: $(VENV)/.installed
 	$(PY) -m mypy
 
 test: lint
+	$(VENV)/bin/spillover warmup
 	$(PY) -m pytest -q -m "not slow" -n 2 --doctest-modules src/spillover tests
 	$(MAKE) test-core
 
@@ -50,6 +52,7 @@ constraints: $(VENV)/.installed
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 bench: $(VENV)/.installed
+	$(VENV)/bin/spillover warmup
 	PYTHONPATH=. $(PY) benchmarks/run.py
 
 bench-cli: $(VENV)/.installed
@@ -60,7 +63,8 @@ $(VENV)/.bench: $(VENV)/.installed
 	touch $@
 
 bench-peers: $(VENV)/.bench
+	$(VENV)/bin/spillover warmup
 	PYTHONPATH=. $(PY) benchmarks/peers/run.py
 
 clean:
-	rm -rf $(VENV) build runs .pytest_cache
+	rm -rf $(VENV) build runs .pytest_cache src/spillover/engine/_prebuilt

@@ -35,6 +35,7 @@ def interleaved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         step(*a)
 
     monkeypatch.setattr(jit, "run_days", slow)
+    monkeypatch.setenv("SPILLOVER_PREBUILT", "0")  # the wrapper wraps the JIT-compiled step
     return seen
 
 

@@ -113,20 +113,37 @@ def audit(scenario: str | Path | Scenario = "nk-russia-2023", runs: int = 1000, 
     return audit_table(sc, result)
 
 
-def warmup() -> dict[str, Any]:
-    """Compile the engine's step once and cache it (or load it from the cache), so that the
-    first real run starts at once: ``spillover warmup``.
+def warmup(prebuild: bool = True) -> dict[str, Any]:
+    """Compile the engine's step once for this machine, so that the first real run starts at
+    once: ``spillover warmup``.
 
-    Returns ``{"compiled": bool, "seconds": float}``: whether it had to compile, and how long
-    it took.
+    With ``prebuild`` (the default) the step is built ahead of time into a small extension
+    module (:mod:`spillover.engine.prebuilt`), which every later run and worker loads
+    whatever Numba's cache holds; when it cannot be built here, or with ``prebuild=False``,
+    the step is compiled by Numba and cached as before.
+
+    Returns ``{"compiled": bool, "prebuilt": str | None, "problem": str | None,
+    "seconds": float}``: whether anything had to be compiled, the prebuilt step's path (None
+    when runs use Numba's cached step), why it could not be built, and how long it all took.
     """
-    from spillover.engine.compiled import warm
+    from spillover.engine import prebuilt
+    from spillover.engine.compiled import build_prebuilt, warm
     from spillover.engine.jit import run_days
 
     t = time.perf_counter()
     before = len(run_days.stats.cache_misses)
+    built, problem = False, None
+    if prebuild and prebuilt.load() is None and prebuilt.enabled():
+        try:
+            build_prebuilt()
+            built = True
+        except RuntimeError as exc:
+            problem = str(exc)
     warm()
-    return {"compiled": len(run_days.stats.cache_misses) > before, "seconds": time.perf_counter() - t}
+    found = prebuilt.prebuilt_path() if prebuilt.load() is not None else None
+    return {"compiled": built or len(run_days.stats.cache_misses) > before,
+            "prebuilt": str(found) if found else None, "problem": problem,
+            "seconds": time.perf_counter() - t}
 
 
 def validate(path: str | Path, strict: bool = False, evidence: Sequence[str | Path] = ()) -> Scenario:

@@ -150,17 +150,24 @@ def outcomes_cmd(
 
 
 @app.command("warmup")
-def warmup_cmd() -> None:
-    """Compile the engine once for this machine (or load it from the cache), so runs start at once."""
+def warmup_cmd(
+    prebuild: Annotated[bool, typer.Option(help="Build the step ahead of time for this machine "
+                                                "(else only fill Numba's cache).")] = True,
+) -> None:
+    """Compile the engine once for this machine (or load it), so runs start at once."""
     from spillover.cli.console import err
 
     if not _cache_warm():
         err().print("compiling the engine (once per machine)…", markup=False, highlight=False)
     from spillover.api import warmup
 
-    done = warmup()
-    what = "compiled and cached" if done["compiled"] else "already compiled; loaded"
-    typer.echo(f"engine {what} in {done['seconds']:.1f} s")
+    done = warmup(prebuild=prebuild)
+    if done["problem"]:
+        err().print(f"{done['problem']}; runs use the step Numba compiles and caches", markup=False,
+                    highlight=False)
+    what = "compiled" if done["compiled"] else "already compiled; loaded"
+    where = f"built ahead of time: {done['prebuilt']}" if done["prebuilt"] else "in Numba's cache"
+    typer.echo(f"engine {what} in {done['seconds']:.1f} s ({where})")
 
 
 def _cache_warm() -> bool:

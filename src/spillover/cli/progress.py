@@ -55,14 +55,27 @@ def _cache_dir(source: Path) -> Path:
     return _user_cache_dir() / sub
 
 
+def _prebuilt_ready() -> bool:
+    """Whether a step built ahead of time for today's sources is in place (it is then used)."""
+    from spillover.engine import prebuilt
+
+    try:
+        return prebuilt.enabled() and prebuilt.prebuilt_path().exists()
+    except OSError:
+        return False
+
+
 def engine_is_compiled(source: Path | None = None) -> bool:
-    """Whether Numba's cache holds the engine's step (``jit.run_days``) for today's source.
+    """Whether the engine's step is ready: built ahead of time for today's sources
+    (:mod:`spillover.engine.prebuilt`), or in Numba's cache (``jit.run_days``).
 
     Cheap: a few ``stat`` calls and reads, and no import of Numba. Numba >= 0.62 stamps an
     index with the sha256 of the source's bytes (found in the index as it is); older
     versions with the source's mtime (an index at least as new as the source). A cache
     written for another version of the source counts as cold, as Numba would recompile it.
     """
+    if source is None and _prebuilt_ready():
+        return True
     source = source or _engine_source()
     try:
         text, stamp = source.read_bytes(), source.stat().st_mtime

@@ -12,11 +12,12 @@ import itertools
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from spillover.engine import jit
+from spillover.engine import jit, prebuilt
 from spillover.engine import kernel_args as args
 from spillover.engine.draws import Draws, draw
 from spillover.engine.kinds import EffectKind, SignalKind
@@ -300,8 +301,9 @@ def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
     (:func:`_own`), added into the run's afterwards in lane order."""
     R = groups[7].S.shape[1]
     n_blocks = -(-R // block)
+    step = prebuilt.step_for(groups) or jit.run_days
     if threads <= 1 or n_blocks <= 1:
-        jit.run_days(T, block, 0, R, *groups)
+        step(T, block, 0, R, *groups)
         return
     taken = itertools.count()  # next() on it is atomic: each block goes to one lane
     w, ev = groups[8], groups[5]
@@ -317,7 +319,7 @@ def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
         mine_groups = (*groups[:5], own_ev, *groups[6:8], mine)
         while k < n_blocks:
             with slots:
-                jit.run_days(T, block, k * block, min((k + 1) * block, R), *mine_groups)
+                step(T, block, k * block, min((k + 1) * block, R), *mine_groups)
             k = next(taken)
 
     with ThreadPoolExecutor(len(lanes) - 1, thread_name_prefix="spillover-lane") as helpers:
@@ -330,6 +332,17 @@ def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
             _merge(w, other)
 
 
+def _pack(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher]) -> tuple[Kernel, State, tuple]:
+    """The kernel, the initial state and the step's grouped arguments for these rows."""
+    k = make_kernel(st, p, draws)
+    s = initial_state(st, p, k.window)
+    s.exact = k.exact
+    s.delay[...] = k.lev.delay.T
+    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), _events(k), _periods(k),
+              _stocks(s), _watch(st, watchers))
+    return k, s, groups
+
+
 def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
                       block: int | None = None, threads: int = 1) -> State:
     """Run every row of ``p`` over the horizon with the compiled step; see ``simulate``.
@@ -340,14 +353,8 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     if not supports(watchers):
         raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
                          "watchers")
-    k = make_kernel(st, p, draws)
-    s = initial_state(st, p, k.window)
-    s.exact = k.exact
-    s.delay[...] = k.lev.delay.T
-    x = _stocks(s)
-    w = _watch(st, watchers)
-    ev = _events(k)
-    groups = (_sched(k), _flows(k), _signals(k), _net(k), _noise(k, draws), ev, _periods(k), x, w)
+    _, s, groups = _pack(st, p, draws, watchers)
+    x, w, ev = groups[7], groups[8], groups[5]
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
     _run_lanes(st.T, int(block), groups, threads)
@@ -377,13 +384,22 @@ policies: {only: {}}
 """
 
 
-def warm() -> None:
-    """Load the compiled step (from Numba's cache, or compile it once) on a two-day scenario,
-    so that a new worker process is ready before its first chunk arrives."""
+def _warm_rows() -> tuple[Structure, Params, Draws, list[Watcher]]:
     from spillover.engine.params import build_params
     from spillover.engine.structure import build_structure
     from spillover.scenario.load import loads_scenario
 
     st = build_structure(loads_scenario(_WARM))
-    p = build_params(st, {}, 1)
-    simulate_compiled(st, p, draw(st, 0, np.arange(1)), [OutcomeWatcher(st, 1)])
+    return st, build_params(st, {}, 1), draw(st, 0, np.arange(1)), [OutcomeWatcher(st, 1)]
+
+
+def warm() -> None:
+    """Load the compiled step (the prebuilt one, else from Numba's cache, else compile it
+    once) on a two-day scenario, so that a new worker process is ready before its first chunk."""
+    simulate_compiled(*_warm_rows())
+
+
+def build_prebuilt() -> Path:
+    """Build the step ahead of time for this machine (:mod:`spillover.engine.prebuilt`);
+    returns the module's path. Raises RuntimeError when it cannot be built here."""
+    return prebuilt.build(_pack(*_warm_rows())[2])

@@ -1,0 +1,209 @@
+"""The daily step built ahead of time: compiled once at install, loaded by every run.
+
+Numba compiles :func:`spillover.engine.jit.run_days` the first time a process needs it
+(30–40 CPU seconds) and caches it. :func:`build` compiles the same function ahead of time
+into a small extension module for this machine (``spillover warmup`` does it, and so does
+``make``), so that no run ever waits for the compiler, whatever Numba's cache holds.
+
+The module's name carries a key (:func:`step_key`): a hash of the compiled step's source
+files and of the Python, Numba and llvmlite versions. Beside it a JSON file records the
+processor it was built for and the argument types it takes; :func:`load` uses a module
+only when all of them are today's, and :func:`step_for` only for arguments of exactly
+those types. Otherwise runs use the JIT-compiled step: the same code, the same results
+(``tests/test_prebuilt.py`` checks them bit for bit), compiled by Numba as before.
+``SPILLOVER_PREBUILT=0`` turns the prebuilt step off; ``SPILLOVER_PREBUILT_DIR`` moves it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build", "enabled", "load", "prebuilt_path", "step_for", "step_key"]
+
+SOURCES = ("jit.py", "jit_react.py", "jit_watch.py", "kernel_args.py", "kinds.py", "histogram.py")
+"""The engine files the compiled step is made of: a change to any of them makes a new key."""
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
+
+
+@functools.cache
+def step_key() -> str:
+    """A hash of the step's sources and of the Python, Numba and llvmlite versions (16 hex
+    digits), worked out once per process as Numba reads its sources once. Cheap: it reads six
+    small files and imports neither Numba nor llvmlite."""
+    h = hashlib.sha256()
+    for name in SOURCES:
+        h.update(name.encode())
+        h.update((_HERE / name).read_bytes())
+    h.update(f"{sys.version}|{_version('numba')}|{_version('llvmlite')}".encode())
+    return h.hexdigest()[:16]
+
+
+def prebuilt_dir() -> Path:
+    """Where prebuilt steps are kept: ``$SPILLOVER_PREBUILT_DIR``, else ``_prebuilt`` beside
+    the engine's sources."""
+    return Path(os.environ.get("SPILLOVER_PREBUILT_DIR") or _HERE / "_prebuilt")
+
+
+def _suffix() -> str:
+    return importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def prebuilt_path(key: str | None = None) -> Path:
+    """The extension module of the step with ``key`` (default: today's :func:`step_key`)."""
+    return prebuilt_dir() / f"_step_{key or step_key()}{_suffix()}"
+
+
+def _meta_path(module: Path) -> Path:
+    """The JSON beside a prebuilt module: the processor and argument types it was built for."""
+    return module.parent / f"{module.name.split('.')[0]}.json"
+
+
+def enabled() -> bool:
+    """False when ``SPILLOVER_PREBUILT`` turns the prebuilt step off (0, no, off or false)."""
+    return os.environ.get("SPILLOVER_PREBUILT", "1").strip().lower() not in ("0", "no", "off", "false")
+
+
+def _machine() -> dict[str, str]:
+    """The processor the step is built for: LLVM's name for it and its features."""
+    import llvmlite.binding as ll
+
+    return {"cpu": ll.get_host_cpu_name(), "features": ll.get_host_cpu_features().flatten()}
+
+
+def argument_types(groups: tuple) -> str:
+    """The Numba types of the step's grouped arguments, as text: what a prebuilt step takes."""
+    import numba
+
+    return repr(tuple(numba.typeof(g) for g in groups))
+
+
+@functools.cache
+def _loaded(path: str) -> tuple[Callable[..., None], str] | None:
+    try:
+        meta = json.loads(_meta_path(Path(path)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if {k: meta.get(k) for k in ("cpu", "features")} != _machine():
+        return None  # built on another processor: its instructions may not exist here
+    name = Path(path).name.split(".")[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except ImportError:
+        return None
+    return module.run_days, str(meta.get("types", ""))
+
+
+def load() -> tuple[Callable[..., None], str] | None:
+    """Today's prebuilt step and the argument types it takes, or None when there is none
+    for these sources, versions and processor (or ``SPILLOVER_PREBUILT=0``)."""
+    if not enabled():
+        return None
+    path = prebuilt_path()
+    return _loaded(str(path)) if path.exists() else None
+
+
+def step_for(groups: tuple) -> Callable[..., None] | None:
+    """The prebuilt step when there is one for arguments of these types, else None (the
+    caller then uses the JIT-compiled :func:`spillover.engine.jit.run_days`)."""
+    found = load()
+    if found is None:
+        return None
+    step, types = found
+    return step if types == argument_types(groups) else None
+
+
+@contextmanager
+def _gil_released() -> Iterator[None]:
+    """Numba's ahead-of-time compiler with the GIL released in the step's Python wrapper, as
+    the JIT-compiled step's ``nogil=True`` does, so that blocks of rows step on several threads."""
+    from numba.pycc import compiler
+
+    base = compiler.Flags
+
+    class NoGil(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    setattr(compiler, "Flags", NoGil)  # noqa: B010 (a module attribute, put back below)
+    try:
+        yield
+    finally:
+        setattr(compiler, "Flags", base)  # noqa: B010
+
+
+def _compile(signature: Any, folder: Path, name: str) -> Path:
+    from numba.pycc import CC
+
+    from spillover.engine.jit import run_days
+
+    cc = CC(name)
+    cc.output_dir = str(folder)
+    cc.target_cpu = _machine()["cpu"]
+    cc.verbose = False
+    cc.export("run_days", signature)(run_days.py_func)
+    with _gil_released():
+        cc.compile()
+    return next(folder.glob(f"{name}*{_suffix()}"))
+
+
+def build(groups: tuple) -> Path:
+    """Compile the step ahead of time for arguments like ``groups`` and keep it where
+    :func:`load` finds it; returns the module's path.
+
+    ``groups`` are the step's grouped arguments for any scenario (their types are the same
+    for all). The module and its JSON are written to a temporary folder and moved into
+    place, so a run never sees half of them.
+
+    Raises
+    ------
+    RuntimeError
+        When the step cannot be built here (no C compiler, or Numba without its
+        ahead-of-time compiler); runs then use the JIT-compiled step.
+    """
+    import numba
+
+    key = step_key()
+    target = prebuilt_path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    signature = numba.void(*(numba.int64,) * 4, *(numba.typeof(g) for g in groups))
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Numba marks its ahead-of-time compiler as pending deprecation
+        try:
+            built = _compile(signature, Path(tmp), f"_step_{key}")
+        except Exception as exc:  # any compiler failure: the JIT-compiled step still works
+            why = f"{type(exc).__name__}: {exc}"
+            raise RuntimeError(f"could not build the step ahead of time ({why})") from exc
+        meta = {**_machine(), "types": argument_types(groups), "key": key}
+        meta_tmp = Path(tmp) / "meta.json"
+        meta_tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.replace(meta_tmp, _meta_path(target))  # first the JSON: a module in place always has one
+        shutil.move(str(built), target)
+    _loaded.cache_clear()
+    return target

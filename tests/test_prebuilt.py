@@ -1,0 +1,148 @@
+"""The step built ahead of time (engine/prebuilt.py) is the JIT-compiled step, bit for bit,
+and is used only where it fits: today's sources and versions, this processor, these types.
+
+Building it takes the ahead-of-time compiler 8-40 CPU seconds (less when Numba's cache
+already holds the step's parts), once for the module.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spillover.engine import compiled, prebuilt
+from spillover.scenario.load import builtin_path, load_scenario
+from tests.conftest import MINI
+from tests.test_engine_compiled import _assert_same, _everything, _setup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A step built ahead of time into a folder of this module's own."""
+    folder = tmp_path_factory.mktemp("prebuilt")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPILLOVER_PREBUILT_DIR", str(folder))
+        mp.delenv("SPILLOVER_PREBUILT", raising=False)
+        path = compiled.build_prebuilt()
+    return path
+
+
+@pytest.fixture
+def using(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(built.parent))
+    monkeypatch.delenv("SPILLOVER_PREBUILT", raising=False)
+    return built
+
+
+def _groups(scenario: Path, runs: int = 8) -> tuple:
+    st, p, d, _ = _setup(load_scenario(scenario), runs)
+    return compiled._pack(st, p, d, [])[2]
+
+
+def test_built_where_load_finds_it(using: Path) -> None:
+    assert using.name.startswith(f"_step_{prebuilt.step_key()}") and using.exists()
+    meta = json.loads((using.parent / f"_step_{prebuilt.step_key()}.json").read_text())
+    assert meta["key"] == prebuilt.step_key() and meta["cpu"]
+    assert prebuilt.load() is not None
+    assert prebuilt.step_for(_groups(MINI)) is not None
+
+
+@pytest.mark.parametrize("scenario", [MINI, builtin_path("nk-russia-2023"),
+                                      ROOT / "benchmarks" / "scenarios" / "richardson7.yaml"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_prebuilt_gives_the_jit_results_bit_for_bit(scenario: Path, threads: int, using: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    st, p, d, P = _setup(load_scenario(scenario), 48)
+    assert prebuilt.step_for(compiled._pack(st, p, d, [])[2]) is not None  # it is the one used
+    ahead = _everything(st, p, d, P, 48, "compiled", block=16, sampled=31, threads=threads)
+    monkeypatch.setenv("SPILLOVER_PREBUILT", "0")
+    assert prebuilt.load() is None
+    jit = _everything(st, p, d, P, 48, "compiled", block=16, sampled=31, threads=threads)
+    _assert_same(jit, ahead)
+    assert np.isfinite(ahead["state"]["S"]).all() and ahead["counts"].sum() > 0
+
+
+def test_a_step_built_for_another_processor_is_not_loaded(using: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / using.name
+    shutil.copy(using, copy)
+    meta = json.loads((using.parent / f"_step_{prebuilt.step_key()}.json").read_text())
+    meta["cpu"] = "some-other-cpu"
+    (tmp_path / f"_step_{prebuilt.step_key()}.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    assert prebuilt.load() is None
+    assert prebuilt.step_for(_groups(MINI)) is None  # runs then use the JIT-compiled step
+
+
+def test_a_step_without_its_record_is_not_loaded(using: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(using, tmp_path / using.name)
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    assert prebuilt.load() is None
+
+
+def test_changed_sources_make_a_new_key(using: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prebuilt, "step_key", lambda: "0123456789abcdef")
+    assert not prebuilt.prebuilt_path().exists() and prebuilt.load() is None
+
+
+def test_the_key_follows_every_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in prebuilt.SOURCES:
+        shutil.copy(prebuilt._HERE / name, tmp_path / name)
+    monkeypatch.setattr(prebuilt, "_HERE", tmp_path)
+    prebuilt.step_key.cache_clear()
+    try:
+        keys = {prebuilt.step_key()}
+        for name in prebuilt.SOURCES:
+            with (tmp_path / name).open("a") as f:
+                f.write("\n# changed\n")
+            prebuilt.step_key.cache_clear()
+            keys.add(prebuilt.step_key())
+        assert len(keys) == len(prebuilt.SOURCES) + 1
+    finally:
+        prebuilt.step_key.cache_clear()
+
+
+def test_other_argument_types_get_the_jit_step(using: Path) -> None:
+    groups = _groups(MINI)
+    sched = groups[0]
+    other = (sched._replace(V=sched.V.astype(np.float32)), *groups[1:])
+    assert prebuilt.step_for(groups) is not None
+    assert prebuilt.step_for(other) is None
+
+
+def test_turned_off(using: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for word in ("0", "off", "No", "false"):
+        monkeypatch.setenv("SPILLOVER_PREBUILT", word)
+        assert not prebuilt.enabled() and prebuilt.load() is None
+
+
+def test_a_build_that_fails_says_why_and_runs_go_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from spillover import api
+
+    def no_compiler(*a: object) -> Path:
+        raise OSError("gcc: command not found")
+
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    monkeypatch.setattr(prebuilt, "_compile", no_compiler)
+    with pytest.raises(RuntimeError, match=r"could not build the step ahead of time .*gcc: command"):
+        compiled.build_prebuilt()
+    assert list(tmp_path.iterdir()) == []  # nothing half-built left behind
+    done = api.warmup()
+    assert done["prebuilt"] is None and "gcc" in done["problem"]
+
+
+def test_the_cli_counts_a_prebuilt_step_as_compiled(using: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from spillover.cli.progress import engine_is_compiled
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # an empty Numba cache
+    assert engine_is_compiled()
+    monkeypatch.setenv("SPILLOVER_PREBUILT", "0")
+    assert not engine_is_compiled()
