@@ -146,3 +146,29 @@ def test_the_cli_counts_a_prebuilt_step_as_compiled(using: Path, tmp_path: Path,
     assert engine_is_compiled()
     monkeypatch.setenv("SPILLOVER_PREBUILT", "0")
     assert not engine_is_compiled()
+
+
+@pytest.mark.parametrize("record", ["[1, 2]", "{not json", '{"cpu": 3}', ""])
+def test_a_broken_record_is_not_loaded(record: str, using: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(using, tmp_path / using.name)
+    (tmp_path / f"_step_{prebuilt.step_key()}.json").write_text(record)
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    assert prebuilt.load() is None
+
+
+@pytest.mark.parametrize("content", [b"", b"\x7fELF broken", b"not a module at all"])
+def test_a_broken_module_is_not_loaded(content: bytes, using: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / using.name).write_bytes(content)
+    shutil.copy(using.parent / f"_step_{prebuilt.step_key()}.json", tmp_path)
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    assert prebuilt.load() is None
+
+
+def test_a_folder_it_cannot_write_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(blocker / "inside"))
+    with pytest.raises(RuntimeError, match=r"could not write the prebuilt step to .*SPILLOVER_PREBUILT_DIR"):
+        compiled.build_prebuilt()

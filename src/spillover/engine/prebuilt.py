@@ -105,7 +105,7 @@ def _loaded(path: str) -> tuple[Callable[..., None], str] | None:
         meta = json.loads(_meta_path(Path(path)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if {k: meta.get(k) for k in ("cpu", "features")} != _machine():
+    if not isinstance(meta, dict) or {k: meta.get(k) for k in ("cpu", "features")} != _machine():
         return None  # built on another processor: its instructions may not exist here
     name = Path(path).name.split(".")[0]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -114,9 +114,10 @@ def _loaded(path: str) -> tuple[Callable[..., None], str] | None:
     try:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    except ImportError:
+    except (ImportError, OSError):  # not a module for this Python (or not one at all)
         return None
-    return module.run_days, str(meta.get("types", ""))
+    step = getattr(module, "run_days", None)
+    return (step, str(meta.get("types", ""))) if callable(step) else None
 
 
 def load() -> tuple[Callable[..., None], str] | None:
@@ -184,15 +185,23 @@ def build(groups: tuple) -> Path:
     Raises
     ------
     RuntimeError
-        When the step cannot be built here (no C compiler, or Numba without its
-        ahead-of-time compiler); runs then use the JIT-compiled step.
+        When the step cannot be built here (no C compiler, a folder it cannot write, or
+        Numba without its ahead-of-time compiler); runs then use the JIT-compiled step.
     """
     import numba
 
     key = step_key()
     target = prebuilt_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
     signature = numba.void(*(numba.int64,) * 4, *(numba.typeof(g) for g in groups))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _build_in(target, key, signature, groups)
+    except OSError as exc:
+        raise RuntimeError(f"could not write the prebuilt step to {target.parent} ({exc.strerror or exc}); "
+                           "set SPILLOVER_PREBUILT_DIR to a folder you can write") from exc
+
+
+def _build_in(target: Path, key: str, signature: Any, groups: tuple) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Numba marks its ahead-of-time compiler as pending deprecation
         try:
