@@ -16,7 +16,7 @@ def test_public_names_are_exactly_the_facade() -> None:
     assert sorted(spillover.__all__) == sorted([
         "Execution", "RunResult", "Scenario", "ScenarioError", "__version__", "analyse", "audit",
         "copy_builtin", "load_scenario", "loads_scenario", "outcomes", "resume", "run", "scenarios",
-        "summarize", "validate",
+        "summarize", "validate", "warmup",
     ])
     for name in spillover.__all__:
         assert getattr(spillover, name) is not None

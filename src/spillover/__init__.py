@@ -28,6 +28,7 @@ _WHERE = {
     "run": "spillover.api",
     "scenarios": "spillover.api",
     "validate": "spillover.api",
+    "warmup": "spillover.api",
     "RunResult": "spillover.results.result",
     "ScenarioError": "spillover.scenario.errors",
     "copy_builtin": "spillover.scenario.load",
