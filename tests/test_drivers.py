@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from spillover.analysis.drivers import claim_drivers, input_labels, ks_scores, noise_floor
@@ -83,3 +85,36 @@ def test_with_nothing_sampled_there_is_nothing_to_attribute() -> None:
     frame = pd.DataFrame({"run": np.arange(50), "fixed": np.ones(50)})
     table, floors = claim_drivers(frame, {"c": np.arange(50) % 2 == 0}, {})
     assert table.empty and floors == {"c": None}
+
+
+def _numpy_ks(labels: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The KS distances as plain NumPy array operations (the expression the compiled kernel
+    replaced): cumulative counts in each input's order, the largest gap at the ends of ties."""
+    order = np.argsort(x, axis=0, kind="stable")
+    s = np.take_along_axis(x, order, axis=0)
+    ends = np.ones_like(s, dtype=bool)
+    ends[:-1] = s[1:] != s[:-1]
+    y = labels.astype(np.int32)
+    n1 = int(y[0].sum())
+    scale, step = 1.0 / n1 + 1.0 / (y.shape[1] - n1), np.arange(1, y.shape[1] + 1) / (y.shape[1] - n1)
+    out = np.empty((y.shape[0], x.shape[1]))
+    for j in range(x.shape[1]):
+        gap = np.abs(np.cumsum(y[:, order[:, j]], axis=1, dtype=np.int32) * scale - step)
+        out[:, j] = np.where(ends[:, j], gap, 0.0).max(axis=1)
+    return out
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n=st.integers(12, 400), k=st.integers(1, 6), levels=st.integers(2, 50), seed=st.integers(0, 2**31))
+def test_compiled_ks_is_the_numpy_expression_to_the_bit(n: int, k: int, levels: int, seed: int) -> None:
+    from spillover.analysis.drivers import FLOOR_QUANTILE, PERMUTATIONS
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, (n, k)).astype(float)  # many ties
+    holds = rng.random(n) < 0.4
+    holds[:2] = [True, False]  # both sides present
+    assert np.array_equal(ks_scores(x, holds), _numpy_ks(holds[None, :], x)[0])
+    shuffles = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD12,)))  # as noise_floor's
+    labels = np.stack([shuffles.permutation(holds.astype(float)) for _ in range(PERMUTATIONS)])
+    want = float(np.quantile(_numpy_ks(labels, x).max(axis=1), FLOOR_QUANTILE))
+    assert noise_floor(x, holds, seed) == want

@@ -120,7 +120,8 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
     With ``prebuild`` (the default) the step is built ahead of time into a small extension
     module (:mod:`spillover.engine.prebuilt`), which every later run and worker loads
     whatever Numba's cache holds; when it cannot be built here, or with ``prebuild=False``,
-    the step is compiled by Numba and cached as before.
+    the step is compiled by Numba and cached as before. The small kernel behind the claims'
+    drivers (:mod:`spillover.analysis.ks`) is compiled into Numba's cache.
 
     Returns ``{"compiled": bool, "prebuilt": str | None, "problem": str | None,
     "seconds": float}``: whether anything had to be compiled, the prebuilt step's path (None
@@ -140,10 +141,20 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
         except RuntimeError as exc:
             problem = str(exc)
     warm()
+    _warm_drivers()
     found = prebuilt.prebuilt_path() if prebuilt.load() is not None else None
     return {"compiled": built or len(run_days.stats.cache_misses) > before,
             "prebuilt": str(found) if found else None, "problem": problem,
             "seconds": time.perf_counter() - t}
+
+
+def _warm_drivers() -> None:
+    """Compile (or load from Numba's cache) the kernel behind each claim's drivers."""
+    import numpy as np
+
+    from spillover.analysis.drivers import ks_scores
+
+    ks_scores(np.arange(4.0)[:, None], [True, False, True, False])
 
 
 def validate(path: str | Path, strict: bool = False, evidence: Sequence[str | Path] = ()) -> Scenario:

@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from spillover.analysis.ks import ks_max
+
 __all__ = ["DRIVER_COLUMNS", "PERMUTATIONS", "claim_drivers", "input_labels", "ks_scores", "label_shares",
            "noise_floor"]
 
@@ -51,16 +53,16 @@ def _orders(x: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]
     return order, ends
 
 
-def _ks(y: FloatArray, order: npt.NDArray[np.intp], ends: npt.NDArray[np.bool_]) -> FloatArray:
+Orders = tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]
+
+
+def _ks(y: FloatArray, orders: Orders) -> FloatArray:
     """KS distance per column (and per row of ``y`` when it is 2-D: shuffles of one set of labels)."""
-    y2 = np.atleast_2d(y).astype(np.int32)
-    n1 = int(y2[0].sum())
+    y2 = np.atleast_2d(y).astype(np.int8)
+    n1 = int(y2[0].sum(dtype=np.int64))
     n0 = y2.shape[1] - n1
     scale, step = 1.0 / n1 + 1.0 / n0, np.arange(1, y2.shape[1] + 1) / n0
-    out = np.empty((y2.shape[0], order.shape[1]))
-    for j in range(order.shape[1]):
-        gap = np.abs(np.cumsum(y2[:, order[:, j]], axis=1, dtype=np.int32) * scale - step)
-        out[:, j] = (gap if ends[:, j].all() else np.where(ends[:, j], gap, 0.0)).max(axis=1)
+    out = ks_max(y2, orders[0], orders[1], scale, step)
     return out if y.ndim == 2 else out[0]
 
 
@@ -71,19 +73,19 @@ def ks_scores(x: FloatArray, holds: npt.ArrayLike) -> FloatArray:
     >>> ks_scores(x, [False, False, True, True]).tolist()
     [1.0]
     """
-    y = np.asarray(holds, dtype=float)
-    order, ends = _orders(np.asarray(x, dtype=float))
-    return _ks(y, order, ends)
+    return _ks(np.asarray(holds, dtype=float), _orders(np.asarray(x, dtype=float)))
 
 
 def noise_floor(x: FloatArray, holds: npt.ArrayLike, seed: int = 0,
                 permutations: int = PERMUTATIONS) -> float:
     """The 95th percentile, over shuffles of the labels, of the largest KS distance of any input."""
-    y = np.asarray(holds, dtype=float)
+    return _floor(_orders(np.asarray(x, dtype=float)), np.asarray(holds, dtype=float), seed, permutations)
+
+
+def _floor(orders: Orders, y: FloatArray, seed: int, permutations: int = PERMUTATIONS) -> float:
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD12,)))
     shuffled = np.stack([rng.permutation(y) for _ in range(permutations)])
-    order, ends = _orders(np.asarray(x, dtype=float))
-    return float(np.quantile(_ks(shuffled, order, ends).max(axis=1), FLOOR_QUANTILE))
+    return float(np.quantile(_ks(shuffled, orders).max(axis=1), FLOOR_QUANTILE))
 
 
 def input_labels(summary: Mapping[str, Any]) -> dict[str, tuple[str, str | None]]:
@@ -113,12 +115,13 @@ def label_shares(drivers: pd.DataFrame) -> dict[str, float] | None:
 
 
 def _one_claim(claim: str, x: FloatArray, names: Sequence[str], holds: npt.NDArray[np.bool_], seed: int,
-               labels: Mapping[str, tuple[str, str | None]]) -> tuple[list[dict[str, Any]], float | None]:
+               labels: Mapping[str, tuple[str, str | None]], orders: Orders,
+               ranks: FloatArray) -> tuple[list[dict[str, Any]], float | None]:
     if min(int(holds.sum()), int((~holds).sum())) < MIN_SIDE:
         return [], None
-    scores = ks_scores(x, holds)
-    floor = noise_floor(x, holds, seed)
-    ranks = pd.DataFrame(x).rank().to_numpy()
+    y = holds.astype(float)
+    scores = _ks(y, orders)
+    floor = _floor(orders, y, seed)
     rows: list[dict[str, Any]] = []
     for j in np.argsort(-scores, kind="stable"):
         if scores[j] <= floor:
@@ -152,7 +155,9 @@ def claim_drivers(experiments: pd.DataFrame, indicators: Mapping[str, npt.ArrayL
     floors: dict[str, Any] = {}
     if not names:  # nothing is sampled: no input can drive a claim
         return pd.DataFrame(rows, columns=list(DRIVER_COLUMNS)), dict.fromkeys(indicators)
+    orders, ranks = _orders(x), pd.DataFrame(x).rank().to_numpy()  # the same for every claim
     for claim, holds in indicators.items():
-        found, floors[claim] = _one_claim(claim, x, names, np.asarray(holds, dtype=bool), seed, labels)
+        found, floors[claim] = _one_claim(claim, x, names, np.asarray(holds, dtype=bool), seed, labels,
+                                          orders, ranks)
         rows += found
     return pd.DataFrame(rows, columns=list(DRIVER_COLUMNS)), floors
