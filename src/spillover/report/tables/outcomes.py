@@ -115,14 +115,14 @@ def outcome_groups(
         return []
     order = _present_policies(outcomes, policies)
     policy_col = outcomes["policy"].astype(str)
+    parts = {p: outcomes[policy_col == p] for p in order}  # each policy's runs, split once
     groups: list[dict[str, Any]] = []
     for group, columns in group_columns(outcomes.columns):
         quantities = []
         for column in columns:
             prefix = column.partition(".")[0]
             rows = [
-                _row(pd.to_numeric(outcomes.loc[policy_col == p, column], errors="coerce").astype(float),
-                     p, prefix, summary)
+                _row(pd.to_numeric(parts[p][column], errors="coerce").astype(float), p, prefix, summary)
                 for p in order
             ]
             quantities.append({"column": column, "label": outcome_label(summary, column), "rows": rows})
