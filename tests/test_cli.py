@@ -198,6 +198,27 @@ def test_the_bar_says_it_compiles_then_what_it_simulates(monkeypatch) -> None:
     assert "writing the folder…" in last
 
 
+def test_the_bar_gives_way_before_the_tables_are_printed(monkeypatch) -> None:
+    """The bar kept redrawing on stderr while the tables printed on stdout, over each other."""
+    import io
+
+    from rich.console import Console
+
+    from spillover.cli import progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "err", lambda: Console(file=screen, force_terminal=True, width=100))
+    with progress.status_bar("simulating mini", 100, finishing="writing the folder…") as tick:
+        tick(100, 100)
+        tick.hold()
+        held = len(screen.getvalue())
+        tick(100, 100)  # a late call draws no bar
+        after = screen.getvalue()[held:]
+        tick.spin()
+    assert "100/100" not in after and "━" not in after and after.strip() == ""
+    assert "writing the folder…" in screen.getvalue()[held:]
+
+
 def test_off_a_terminal_a_cold_start_still_says_it_compiles(monkeypatch) -> None:
     import io
 

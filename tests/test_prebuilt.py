@@ -172,3 +172,42 @@ def test_a_folder_it_cannot_write_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(blocker / "inside"))
     with pytest.raises(RuntimeError, match=r"could not write the prebuilt step to .*SPILLOVER_PREBUILT_DIR"):
         compiled.build_prebuilt()
+
+
+def test_warmup_without_prebuild_fills_numbas_cache_even_beside_a_prebuilt_step(
+        using: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-prebuild loaded the prebuilt step and left Numba's cache empty."""
+    from spillover import api
+    from spillover.engine import jit
+
+    def refuse(groups: tuple) -> None:
+        raise AssertionError("the prebuilt step was consulted")
+
+    monkeypatch.setattr(prebuilt, "step_for", refuse)
+    done = api.warmup(prebuild=False)
+    assert jit.run_days.signatures  # the JIT step was loaded (or compiled) and called
+    assert done["prebuilt"] is None and done["problem"] is None
+
+
+def test_a_new_build_removes_the_steps_of_other_keys_and_runs_say_when_out_of_date(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "steps"
+    folder.mkdir()
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(folder))
+    old = folder / built.name.replace(prebuilt.step_key(), "0123456789abcdef")
+    shutil.copy(built, old)
+    (folder / "_step_0123456789abcdef.json").write_text("{}")
+    assert prebuilt.stale()  # only another key's step: the engine changed since it was built
+    shutil.copy(built, folder / built.name)
+    assert not prebuilt.stale()
+    prebuilt._remove_others(folder / built.name)
+    assert sorted(p.name for p in folder.iterdir()) == [built.name]
+
+
+def test_the_manifest_names_the_step(using: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spillover.results.manifest import compiled_step
+
+    assert compiled_step("compiled") == f"prebuilt {prebuilt.step_key()}"
+    assert compiled_step("numpy") is None
+    monkeypatch.setenv("SPILLOVER_PREBUILT", "0")
+    assert compiled_step("compiled") == "numba"

@@ -125,7 +125,8 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
 
     Returns ``{"compiled": bool, "prebuilt": str | None, "problem": str | None,
     "seconds": float}``: whether anything had to be compiled, the prebuilt step's path (None
-    when runs use Numba's cached step), why it could not be built, and how long it all took.
+    when it was not asked for or runs use Numba's cached step), why it could not be built,
+    and how long it all took.
     """
     from spillover.engine import prebuilt
     from spillover.engine.compiled import build_prebuilt, warm
@@ -140,9 +141,9 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
             built = True
         except RuntimeError as exc:
             problem = str(exc)
-    warm()
+    warm(ahead=prebuild)
     _warm_drivers()
-    found = prebuilt.prebuilt_path() if prebuilt.load() is not None else None
+    found = prebuilt.prebuilt_path() if prebuild and prebuilt.load() is not None else None
     return {"compiled": built or len(run_days.stats.cache_misses) > before,
             "prebuilt": str(found) if found else None, "problem": problem,
             "seconds": time.perf_counter() - t}

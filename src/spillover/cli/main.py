@@ -154,11 +154,19 @@ def warmup_cmd(
     prebuild: Annotated[bool, typer.Option(help="Build the step ahead of time for this machine "
                                                 "(else only fill Numba's cache).")] = True,
 ) -> None:
-    """Compile the engine once for this machine (or load it), so runs start at once."""
+    """Compile the engine once for this install (or load it), so runs start at once."""
     from spillover.cli.console import err
+    from spillover.engine import prebuilt
 
-    if not _cache_warm():
-        err().print("compiling the engine (once per machine)…", markup=False, highlight=False)
+    say = None
+    if prebuild and not prebuilt.enabled():
+        say = "the prebuilt step is off (SPILLOVER_PREBUILT): filling Numba's cache only"
+    elif prebuild and prebuilt.load() is None:
+        say = "building the engine's step ahead of time for this machine (once per install)…"
+    elif not _cache_warm():
+        say = "compiling the engine (once per install)…"
+    if say:
+        err().print(say, markup=False, highlight=False)
     from spillover.api import warmup
 
     done = warmup(prebuild=prebuild)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from spillover.cli.console import err
 
-__all__ = ["COMPILING", "auto_chunk_size", "engine_is_compiled", "status_bar"]
+__all__ = ["COMPILING", "Ticker", "auto_chunk_size", "engine_is_compiled", "status_bar"]
 
-COMPILING = "compiling the engine (once per machine; later runs start at once)…"
+COMPILING = "compiling the engine, once…"
 ROW_DAYS_PER_CHUNK = 500_000
 """Rows × days in one chunk: about a second of one core's work on the built-in scenario."""
 MAX_CHUNKS = 500
@@ -113,10 +113,31 @@ def auto_chunk_size(runs: int, variants: int, days: int) -> int:
     return max(size, min(1000, floor))
 
 
+class Ticker:
+    """The progress callback ``(done, total)`` a run calls; :meth:`hold` clears the bar on
+    stderr before tables are printed on stdout (on a terminal the two would draw over each
+    other), and :meth:`spin` then says what is still being done until the end."""
+
+    def __init__(self, tick: Callable[[int, int], None], hold: Callable[[], None] = lambda: None,
+                 spin: Callable[[], None] = lambda: None) -> None:
+        self._tick, self._hold, self._spin = tick, hold, spin
+
+    def __call__(self, done: int, total: int) -> None:
+        self._tick(done, total)
+
+    def hold(self) -> None:
+        """Clear the bar for good: later calls draw nothing."""
+        self._hold()
+
+    def spin(self) -> None:
+        """A one-line spinner with what is still being done, until the bar's block ends."""
+        self._spin()
+
+
 @contextmanager
 def status_bar(label: str, total: int | None, cold: bool = False,
-               finishing: str | None = None) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr; yields the callback ``(done, total)``.
+               finishing: str | None = None) -> Iterator[Ticker]:
+    """A progress bar on stderr; yields the callback ``(done, total)`` (a :class:`Ticker`).
 
     The first call comes when the runs start: until the next one the bar reads
     :data:`COMPILING` when ``cold`` (the engine compiles then), else ``label``; when every
@@ -132,21 +153,36 @@ def status_bar(label: str, total: int | None, cold: bool = False,
                 said[0] = True
                 console.print(COMPILING, markup=False, highlight=False)
 
-        yield note
+        yield Ticker(note)
         return
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(escape(COMPILING if cold else label), total=total)
-        calls = [0]
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=console, transient=True)
+    spinner = console.status(escape(finishing or label))
+    task = bar.add_task(escape(COMPILING if cold else label), total=total)
+    calls, held = [0], [False]
 
-        def tick(done: int, all_runs: int) -> None:
-            calls[0] += 1
-            text = finishing if finishing and done >= all_runs else label
-            if cold and calls[0] == 1 and done < all_runs:
-                text = COMPILING  # the runs have just started: the engine compiles now
+    def tick(done: int, all_runs: int) -> None:
+        calls[0] += 1
+        text = finishing if finishing and done >= all_runs else label
+        if cold and calls[0] == 1 and done < all_runs:
+            text = COMPILING  # the runs have just started: the engine compiles now
+        if not held[0]:
             bar.update(task, completed=done, total=all_runs, description=escape(text), refresh=True)
 
-        yield tick
+    def hold() -> None:
+        held[0] = True
+        bar.stop()
+
+    def spin() -> None:
+        hold()
+        spinner.start()
+
+    bar.start()
+    try:
+        yield Ticker(tick, hold, spin)
+    finally:
+        bar.stop()
+        spinner.stop()

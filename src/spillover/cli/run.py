@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spillover.cli.console import counted, out
+from spillover.cli.console import counted, err, out
 from spillover.cli.errors import Fail, Interrupted
-from spillover.cli.progress import auto_chunk_size, engine_is_compiled, status_bar
+from spillover.cli.progress import Ticker, auto_chunk_size, engine_is_compiled, status_bar
 
 __all__ = ["RunOptions", "run_and_print"]
 
@@ -77,6 +77,25 @@ def _workers(opts: RunOptions, total: int, chunk: int) -> int:
     return max(1, min(os.cpu_count() or 1, -(-total // chunk)))
 
 
+def _say_if_stale() -> None:
+    """One line when the engine changed since the step was built ahead of time."""
+    from spillover.engine import prebuilt
+
+    if prebuilt.stale():
+        err().print("the engine's sources changed since `spillover warmup`: this run uses Numba's step "
+                    "(run `spillover warmup` to build it ahead of time again)", markup=False, highlight=False)
+
+
+def _after(tick: Ticker, show: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Print the tables once the bar has given way (the folder and report are still being written)."""
+    def shown(result: Any) -> None:
+        tick.hold()
+        show(result)
+        tick.spin()
+
+    return shown
+
+
 def _resume(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     from spillover import api
 
@@ -85,10 +104,11 @@ def _resume(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     m = _check_resume_options(opts.resume, given)
     total = int(m["runs"])
     workers = _workers(opts, total, int(m["chunk_size"]))
+    _say_if_stale()
     with status_bar(f"simulating {opts.resume}", total, cold=not engine_is_compiled(),
                     finishing="summarising the runs, then writing the folder and report…") as tick:
         return api.resume(opts.resume, workers=workers, executor=opts.executor, scheduler=opts.scheduler,
-                          report=opts.report, progress=tick, on_analysed=show)
+                          report=opts.report, progress=tick, on_analysed=_after(tick, show))
 
 
 def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
@@ -109,13 +129,14 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
     variants = 2 * len(opts.policies or sc.policies)  # each policy, with and without transfers
     chunk = opts.chunk_size or auto_chunk_size(opts.runs, variants, int(sc.horizon))
     workers = _workers(opts, opts.runs, chunk)
+    _say_if_stale()
     with status_bar(f"simulating {sc.name}", opts.runs, cold=not engine_is_compiled(),
                     finishing="summarising the runs, then writing the folder and report…") as tick:
         return api.run(sc, runs=opts.runs, seed=opts.seed, policies=opts.policies,
                        design=opts.design, chunk_size=chunk,
                        workers=workers, out=opts.out, save_series=opts.save_series,
                        report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
-                       experiments=experiments, command=_command(opts.argv), on_analysed=show,
+                       experiments=experiments, command=_command(opts.argv), on_analysed=_after(tick, show),
                        cases=opts.cases and opts.case is None and opts.posterior is None, case=opts.case,
                        evidence=opts.evidence, as_of=opts.as_of, resample=opts.resample)
 

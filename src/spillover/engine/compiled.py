@@ -295,13 +295,13 @@ def _slots(threads: int) -> threading.BoundedSemaphore:
     return _SLOTS.setdefault(threads, threading.BoundedSemaphore(threads))
 
 
-def _run_lanes(T: int, block: int, groups: tuple, threads: int) -> None:
+def _run_lanes(T: int, block: int, groups: tuple, threads: int, ahead: bool = True) -> None:
     """Step the blocks of rows on ``threads`` lanes: this thread and helpers, each taking the
     next block not yet taken. Each lane beyond the first has its own shared-state copies
     (:func:`_own`), added into the run's afterwards in lane order."""
     R = groups[7].S.shape[1]
     n_blocks = -(-R // block)
-    step = prebuilt.step_for(groups) or jit.run_days
+    step = (prebuilt.step_for(groups) if ahead else None) or jit.run_days
     if threads <= 1 or n_blocks <= 1:
         step(T, block, 0, R, *groups)
         return
@@ -344,11 +344,13 @@ def _pack(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher]) -
 
 
 def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence[Watcher] = (),
-                      block: int | None = None, threads: int = 1) -> State:
+                      block: int | None = None, threads: int = 1, ahead: bool = True) -> State:
     """Run every row of ``p`` over the horizon with the compiled step; see ``simulate``.
 
     ``block`` rows are stepped together (default: :func:`block_size`), the blocks on
-    ``threads`` threads; they change the speed, never the results.
+    ``threads`` threads; they change the speed, never the results. The step built ahead of
+    time is used when one fits (:mod:`spillover.engine.prebuilt`), unless ``ahead`` is
+    False: then Numba's JIT-compiled step, the same code.
     """
     if not supports(watchers):
         raise ValueError("the compiled engine fills only outcome, histogram, series, range and snapshot "
@@ -357,7 +359,7 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
     x, w, ev = groups[7], groups[8], groups[5]
     if block is None:
         block = block_size(_row_bytes(p.R, *groups))
-    _run_lanes(st.T, int(block), groups, threads)
+    _run_lanes(st.T, int(block), groups, threads, ahead)
     _unpack(x, s)
     s.E_true[...] = ~np.isnan(s.fired_at_true)  # the shadows' accumulators are kept in ev
     s.hazard_true[...] = ev.hazard_true.T
@@ -393,10 +395,11 @@ def _warm_rows() -> tuple[Structure, Params, Draws, list[Watcher]]:
     return st, build_params(st, {}, 1), draw(st, 0, np.arange(1)), [OutcomeWatcher(st, 1)]
 
 
-def warm() -> None:
+def warm(ahead: bool = True) -> None:
     """Load the compiled step (the prebuilt one, else from Numba's cache, else compile it
-    once) on a two-day scenario, so that a new worker process is ready before its first chunk."""
-    simulate_compiled(*_warm_rows())
+    once) on a two-day scenario, so that a new worker process is ready before its first chunk.
+    ``ahead=False`` loads (or compiles) Numba's JIT-compiled step even when a prebuilt one fits."""
+    simulate_compiled(*_warm_rows(), ahead=ahead)
 
 
 def build_prebuilt() -> Path:

@@ -32,7 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build", "enabled", "load", "prebuilt_path", "step_for", "step_key"]
+__all__ = ["build", "enabled", "load", "prebuilt_path", "stale", "step_for", "step_key"]
 
 SOURCES = ("jit.py", "jit_react.py", "jit_watch.py", "kernel_args.py", "kinds.py", "histogram.py")
 """The engine files the compiled step is made of: a change to any of them makes a new key."""
@@ -215,4 +215,26 @@ def _build_in(target: Path, key: str, signature: Any, groups: tuple) -> Path:
         os.replace(meta_tmp, _meta_path(target))  # first the JSON: a module in place always has one
         shutil.move(str(built), target)
     _loaded.cache_clear()
+    _remove_others(target)
     return target
+
+
+def stale() -> bool:
+    """True when steps built for other sources or versions are kept but none for today's:
+    the engine changed since the last ``spillover warmup``."""
+    if not enabled() or prebuilt_path().exists():
+        return False
+    try:
+        return any(prebuilt_dir().glob(f"_step_*{_suffix()}"))
+    except OSError:
+        return False
+
+
+def _remove_others(keep: Path) -> None:
+    """Remove the steps built for other keys (a process that loaded one keeps its copy)."""
+    for old in prebuilt_dir().glob("_step_*"):
+        if old.name.split(".")[0] != keep.name.split(".")[0]:
+            try:
+                old.unlink()
+            except OSError:
+                continue  # in use where files cannot be removed, or not ours to remove

@@ -40,6 +40,17 @@ def python_call(sc: Scenario, ex: Execution) -> str:
             f"chunk_size={ex.chunk_size})")
 
 
+def compiled_step(engine: str) -> str | None:
+    """Which compiled step runs use here: ``prebuilt <key>`` (built ahead of time by
+    ``spillover warmup``) or ``numba`` (compiled just in time); None for the NumPy engine.
+    Both give the same results."""
+    if engine != "compiled":
+        return None
+    from spillover.engine import prebuilt
+
+    return f"prebuilt {prebuilt.step_key()}" if prebuilt.load() is not None else "numba"
+
+
 def build_manifest(pl: Plan, ex: Execution, command: str | None = None) -> dict[str, Any]:
     """The manifest of a run of ``pl`` under ``ex``; ``command`` is the command line that
     started it (default: the equivalent Python call)."""
@@ -47,7 +58,8 @@ def build_manifest(pl: Plan, ex: Execution, command: str | None = None) -> dict[
     return {
         "scenario": sc.name, "scenario_file": scenario_file(sc), "scenario_sha256": sc.sha256,
         "seed": ex.seed, "design": ex.design, "runs": ex.runs, "policies": pl.policies,
-        "chunk_size": ex.chunk_size, "workers": ex.workers, "engine": pl.batch.engine, "versions": versions(),
+        "chunk_size": ex.chunk_size, "workers": ex.workers, "engine": pl.batch.engine,
+        "step": compiled_step(pl.batch.engine), "versions": versions(),
         "command": command or python_call(sc, ex),
         "series_sample_runs": min(ex.runs, pl.batch.sample_runs),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
