@@ -87,3 +87,42 @@ def test_the_sampled_quantiles_are_within_the_dkw_bound_of_every_runs_quantiles(
         hi = np.quantile(values, min(q + eps, 1.0), axis=1, method="inverted_cdf")
         slack = 1.05 * width[None, :] + 1e-6 * np.abs(hi)
         assert (approx[:, :, i] >= lo - slack).all() and (approx[:, :, i] <= hi + slack).all(), q
+
+
+def _bin_edges_quantiles(h: DailyHistogram, spec, qs=QUANTILES) -> np.ndarray:
+    """Quantiles interpolated within bins, with every bin's edges laid out in full (the way
+    they were computed before the edges were worked out only where a quantile falls)."""
+    T, P, N, B = h.counts.shape
+    width = (spec.hi - spec.lo) / B
+    left = np.broadcast_to(spec.lo[:, None] + width[:, None] * np.arange(B), (T, P, N, B)).copy()
+    right = np.broadcast_to(spec.lo[:, None] + width[:, None] * np.arange(B) + width[:, None],
+                            (T, P, N, B)).copy()
+    left[..., 0] = np.minimum(left[..., 0], h.vmin)
+    right[..., -1] = np.maximum(right[..., -1], h.vmax)
+    cum = np.cumsum(h.counts, axis=-1)
+    out = np.empty((T, P, N, len(qs)))
+    for i, q in enumerate(qs):
+        target = q * cum[..., -1:]
+        b = np.minimum((cum < target).sum(axis=-1, keepdims=True), B - 1)
+        below = np.take_along_axis(cum, b, -1) - np.take_along_axis(h.counts, b, -1)
+        frac = np.clip((target - below) / np.maximum(np.take_along_axis(h.counts, b, -1), 1), 0.0, 1.0)
+        lo, hi = np.take_along_axis(left, b, -1), np.take_along_axis(right, b, -1)
+        out[..., i] = np.clip(lo + frac * (hi - lo), h.vmin[..., None], h.vmax[..., None])[..., 0]
+    return out
+
+
+def test_quantiles_are_those_of_the_full_bin_edges_to_the_bit() -> None:
+    from spillover.engine.histogram import SeriesSpec
+
+    rng = np.random.default_rng(20261204)
+    T, P, N = 9, 3, 6
+    lo = rng.normal(size=N) - 2
+    spec = SeriesSpec([f"s{i}" for i in range(N)], lo, lo + rng.random(N) * 5 + 0.1)
+    counts = rng.integers(0, 20, (T, P, N, BINS)).astype(np.uint32)
+    counts[:, :, 0] = 0  # a series with no runs
+    counts[:, :, 1, :-1] = 0  # every run in the last bin
+    counts[:, :, 2, 1:] = 0  # every run in the first bin
+    vmin = np.broadcast_to(spec.lo - rng.random(N), (T, P, N)).copy()
+    vmax = np.broadcast_to(spec.hi + rng.random(N), (T, P, N)).copy()
+    h = DailyHistogram(counts, vmin, vmax, np.full(P, 20 * BINS))
+    assert np.array_equal(h.quantiles(spec), _bin_edges_quantiles(h, spec), equal_nan=True)

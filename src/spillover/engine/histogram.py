@@ -84,26 +84,27 @@ class DailyHistogram:
         return np.clip((self.counts * centre).sum(axis=-1) / n, self.vmin, self.vmax)
 
     def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
-        """(T, P, N, len(qs)) quantiles, interpolated within bins."""
+        """(T, P, N, len(qs)) quantiles, interpolated within bins.
+
+        A bin's edges are ``lo + width · b`` and that plus ``width``; the first bin reaches
+        down to the exact minimum and the last up to the exact maximum.
+        """
         T, P, N, B = self.counts.shape
-        width = (spec.hi - spec.lo) / B
-        left = spec.lo[:, None] + width[:, None] * np.arange(B)  # (N, B)
-        right = left + width[:, None]
-        left = np.broadcast_to(left, (T, P, N, B)).copy()
-        right = np.broadcast_to(right, (T, P, N, B)).copy()
-        left[..., 0] = np.minimum(left[..., 0], self.vmin)
-        right[..., -1] = np.maximum(right[..., -1], self.vmax)
+        width = ((spec.hi - spec.lo) / B)[:, None]  # (N, 1): against (T, P, N, 1) below
+        lo0 = spec.lo[:, None]
         cum = np.cumsum(self.counts, axis=-1)
         total = cum[..., -1:]
         out = np.empty((T, P, N, len(qs)))
         for i, q in enumerate(qs):
             target = q * total
             b = np.minimum((cum < target).sum(axis=-1, keepdims=True), B - 1)
-            below = np.take_along_axis(cum, b, -1) - np.take_along_axis(self.counts, b, -1)
-            inbin = np.maximum(np.take_along_axis(self.counts, b, -1), 1)
-            frac = np.clip((target - below) / inbin, 0.0, 1.0)
-            lo = np.take_along_axis(left, b, -1)
-            hi = np.take_along_axis(right, b, -1)
+            inbin = np.take_along_axis(self.counts, b, -1)
+            below = np.take_along_axis(cum, b, -1) - inbin
+            frac = np.clip((target - below) / np.maximum(inbin, 1), 0.0, 1.0)
+            left = lo0 + width * b
+            right = left + width
+            lo = np.where(b == 0, np.minimum(left, self.vmin[..., None]), left)
+            hi = np.where(b == B - 1, np.maximum(right, self.vmax[..., None]), right)
             val = lo + frac * (hi - lo)
             out[..., i] = np.clip(val, self.vmin[..., None], self.vmax[..., None])[..., 0]
         return out
