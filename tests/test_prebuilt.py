@@ -211,3 +211,88 @@ def test_the_manifest_names_the_step(using: Path, monkeypatch: pytest.MonkeyPatc
     assert compiled_step("numpy") is None
     monkeypatch.setenv("SPILLOVER_PREBUILT", "0")
     assert compiled_step("compiled") == "numba"
+
+
+def _copy_to(built: Path, folder: Path) -> Path:
+    """The module and its record, copied into ``folder``."""
+    folder.mkdir(exist_ok=True)
+    shutil.copy(built, folder / built.name)
+    shutil.copy(built.parent / f"_step_{prebuilt.step_key()}.json", folder)
+    return folder / built.name
+
+
+@pytest.mark.parametrize("size", [4096, 500_000])
+def test_a_truncated_module_is_never_mapped(size: int, built: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A truncated module with its record crashed every run (bus error)."""
+    module = _copy_to(built, tmp_path / "steps")
+    with module.open("r+b") as f:
+        f.truncate(size)
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(module.parent))
+    assert prebuilt.load() is None and not prebuilt.looks_ready()
+
+
+def test_a_build_whose_module_does_not_load_is_not_kept(tmp_path: Path, built: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def half_linked(signature: object, folder: Path, name: str) -> Path:
+        out = folder / f"{name}{built.name[built.name.index('.'):]}"
+        out.write_bytes(built.read_bytes()[:300_000])
+        return out
+
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    monkeypatch.setattr(prebuilt, "_compile", half_linked)
+    with pytest.raises(RuntimeError, match="does not load"):
+        compiled.build_prebuilt()
+    assert not any(tmp_path.glob("_step_*"))
+
+
+def test_the_key_is_that_of_the_step_as_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sources edited after the import gave the old code the new key."""
+    before = prebuilt.step_key()
+    for name in prebuilt.SOURCES:
+        shutil.copy(prebuilt._HERE / name, tmp_path / name)
+    (tmp_path / "jit.py").write_text((tmp_path / "jit.py").read_text() + "\n# edited\n")
+    monkeypatch.setattr(prebuilt, "_HERE", tmp_path)
+    assert prebuilt.step_key() == before  # this process runs (and builds) the code it imported
+
+
+def test_records_that_are_not_json_objects_are_refused_without_hanging(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    module = _copy_to(built, tmp_path / "steps")
+    record = module.parent / f"_step_{prebuilt.step_key()}.json"
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(module.parent))
+    record.write_text("[" * 100_000 + "]" * 100_000)  # deeper than the JSON reader recurses
+    assert prebuilt.load() is None
+    record.unlink()
+    os.mkfifo(record)  # reading it would wait for a writer forever
+    assert prebuilt.load() is None and not prebuilt.looks_ready()
+
+
+def test_a_folder_where_the_module_goes_is_a_problem_named(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    prebuilt.prebuilt_path().mkdir()
+    with pytest.raises(RuntimeError, match="could not write the prebuilt step"):
+        compiled.build_prebuilt()
+
+
+def test_a_folder_name_the_system_refuses_means_no_prebuilt_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", "/tmp/" + "a" * 300)
+    assert prebuilt.load() is None and not prebuilt.looks_ready() and not prebuilt.stale()
+
+
+def test_warmup_rebuilds_a_step_that_does_not_take_todays_types(built: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from spillover import api
+
+    module = _copy_to(built, tmp_path / "steps")
+    record = module.parent / f"_step_{prebuilt.step_key()}.json"
+    meta = json.loads(record.read_text())
+    record.write_text(json.dumps({**meta, "types": meta["types"].replace("float64", "float32")}))
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(module.parent))
+    prebuilt._loaded.cache_clear()
+    assert not compiled.prebuilt_fits()
+    done = api.warmup()
+    assert done["compiled"] and done["prebuilt"] == str(module) and compiled.prebuilt_fits()

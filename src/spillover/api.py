@@ -129,13 +129,13 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
     and how long it all took.
     """
     from spillover.engine import prebuilt
-    from spillover.engine.compiled import build_prebuilt, warm
+    from spillover.engine.compiled import build_prebuilt, prebuilt_fits, warm
     from spillover.engine.jit import run_days
 
     t = time.perf_counter()
     before = len(run_days.stats.cache_misses)
     built, problem = False, None
-    if prebuild and prebuilt.load() is None and prebuilt.enabled():
+    if prebuild and prebuilt.enabled() and not prebuilt_fits():
         try:
             build_prebuilt()
             built = True
@@ -143,7 +143,7 @@ def warmup(prebuild: bool = True) -> dict[str, Any]:
             problem = str(exc)
     warm(ahead=prebuild)
     _warm_drivers()
-    found = prebuilt.prebuilt_path() if prebuild and prebuilt.load() is not None else None
+    found = prebuilt.prebuilt_path() if prebuild and prebuilt_fits() else None
     return {"compiled": built or len(run_days.stats.cache_misses) > before,
             "prebuilt": str(found) if found else None, "problem": problem,
             "seconds": time.perf_counter() - t}

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 import typer
 
 from spillover import __version__
-from spillover.cli.errors import Fail, report
+from spillover.cli.errors import Fail, Interrupted, report
 from spillover.cli.lazy import ChoicesCommand, LazyGroup
 
 
@@ -161,7 +161,7 @@ def warmup_cmd(
     say = None
     if prebuild and not prebuilt.enabled():
         say = "the prebuilt step is off (SPILLOVER_PREBUILT): filling Numba's cache only"
-    elif prebuild and prebuilt.load() is None:
+    elif prebuild and not prebuilt.looks_ready():
         say = "building the engine's step ahead of time for this machine (once per install)…"
     elif not _cache_warm():
         say = "compiling the engine (once per install)…"
@@ -169,11 +169,14 @@ def warmup_cmd(
         err().print(say, markup=False, highlight=False)
     from spillover.api import warmup
 
-    done = warmup(prebuild=prebuild)
+    try:
+        done = warmup(prebuild=prebuild)
+    except KeyboardInterrupt:
+        raise Interrupted("warmup stopped: nothing half-built is kept; run it again") from None
     if done["problem"]:
         err().print(f"{done['problem']}; runs use the step Numba compiles and caches", markup=False,
                     highlight=False)
-    what = "compiled" if done["compiled"] else "already compiled; loaded"
+    what = "compiled" if done["compiled"] or done["problem"] else "already compiled; loaded"
     where = f"built ahead of time: {done['prebuilt']}" if done["prebuilt"] else "in Numba's cache"
     typer.echo(f"engine {what} in {done['seconds']:.1f} s ({where})")
 

@@ -59,10 +59,7 @@ def _prebuilt_ready() -> bool:
     """Whether a step built ahead of time for today's sources is in place (it is then used)."""
     from spillover.engine import prebuilt
 
-    try:
-        return prebuilt.enabled() and prebuilt.prebuilt_path().exists()
-    except OSError:
-        return False
+    return prebuilt.looks_ready()
 
 
 def engine_is_compiled(source: Path | None = None) -> bool:

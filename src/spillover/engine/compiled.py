@@ -30,6 +30,8 @@ from spillover.engine.state import State
 from spillover.engine.structure import Structure
 from spillover.engine.watch import Watcher
 
+prebuilt.step_key()  # the key of the step as imported now: a later edit makes a new key, not this one's
+
 CACHE_BYTES = 2.5e6  # a block's rows should fit in this much of the CPU cache (measured best)
 KNOWN = (OutcomeWatcher, HistogramWatcher, SeriesRecorder, RangeWatcher, SnapshotWatcher)
 
@@ -400,6 +402,11 @@ def warm(ahead: bool = True) -> None:
     once) on a two-day scenario, so that a new worker process is ready before its first chunk.
     ``ahead=False`` loads (or compiles) Numba's JIT-compiled step even when a prebuilt one fits."""
     simulate_compiled(*_warm_rows(), ahead=ahead)
+
+
+def prebuilt_fits() -> bool:
+    """True when runs here would use a step built ahead of time (it loads and takes these types)."""
+    return prebuilt.step_for(_pack(*_warm_rows())[2]) is not None
 
 
 def build_prebuilt() -> Path:

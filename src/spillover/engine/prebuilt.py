@@ -16,6 +16,7 @@ those types. Otherwise runs use the JIT-compiled step: the same code, the same r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.machinery
@@ -23,8 +24,10 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,7 +66,8 @@ def step_key() -> str:
 def prebuilt_dir() -> Path:
     """Where prebuilt steps are kept: ``$SPILLOVER_PREBUILT_DIR``, else ``_prebuilt`` beside
     the engine's sources."""
-    return Path(os.environ.get("SPILLOVER_PREBUILT_DIR") or _HERE / "_prebuilt")
+    return Path(os.path.expanduser(os.environ.get("SPILLOVER_PREBUILT_DIR") or "")
+                if os.environ.get("SPILLOVER_PREBUILT_DIR") else _HERE / "_prebuilt")
 
 
 def _suffix() -> str:
@@ -99,24 +103,53 @@ def argument_types(groups: tuple) -> str:
     return repr(tuple(numba.typeof(g) for g in groups))
 
 
+def _record(module: Path) -> dict[str, Any] | None:
+    """The JSON beside ``module`` when it is a plain file holding an object, else None."""
+    meta_file = _meta_path(module)
+    try:
+        if not meta_file.is_file() or meta_file.stat().st_size > 1_000_000:
+            return None
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _digest(module: Path) -> str:
+    return hashlib.sha256(module.read_bytes()).hexdigest()
+
+
+def looks_ready() -> bool:
+    """Cheap (no Numba): a module for today's key is in place, with its record, and of the
+    size the record gives. :func:`load` checks the rest."""
+    try:
+        path = prebuilt_path()
+        meta = _record(path) if enabled() and path.is_file() else None
+        return meta is not None and meta.get("size") == path.stat().st_size
+    except OSError:
+        return False
+
+
 @functools.cache
 def _loaded(path: str) -> tuple[Callable[..., None], str] | None:
-    try:
-        meta = json.loads(_meta_path(Path(path)).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    module = Path(path)
+    meta = _record(module)
+    if meta is None or {k: meta.get(k) for k in ("cpu", "features")} != _machine():
+        return None  # no record, or built on another processor: its instructions may not exist here
+    try:  # a truncated or altered module would crash the process that maps it
+        if not module.is_file() or meta.get("sha256") != _digest(module):
+            return None
+    except OSError:
         return None
-    if not isinstance(meta, dict) or {k: meta.get(k) for k in ("cpu", "features")} != _machine():
-        return None  # built on another processor: its instructions may not exist here
-    name = Path(path).name.split(".")[0]
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(module.name.split(".")[0], path)
     if spec is None or spec.loader is None:
         return None
     try:
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
     except (ImportError, OSError):  # not a module for this Python (or not one at all)
         return None
-    step = getattr(module, "run_days", None)
+    step = getattr(loaded, "run_days", None)
     return (step, str(meta.get("types", ""))) if callable(step) else None
 
 
@@ -125,8 +158,11 @@ def load() -> tuple[Callable[..., None], str] | None:
     for these sources, versions and processor (or ``SPILLOVER_PREBUILT=0``)."""
     if not enabled():
         return None
-    path = prebuilt_path()
-    return _loaded(str(path)) if path.exists() else None
+    try:
+        path = prebuilt_path()
+        return _loaded(str(path)) if path.is_file() else None
+    except OSError:  # a folder name the system refuses: no prebuilt step there
+        return None
 
 
 def step_for(groups: tuple) -> Callable[..., None] | None:
@@ -201,19 +237,60 @@ def build(groups: tuple) -> Path:
                            "set SPILLOVER_PREBUILT_DIR to a folder you can write") from exc
 
 
+_LOADS = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location(sys.argv[1], sys.argv[2])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+sys.exit(0 if callable(getattr(module, "run_days", None)) else 3)
+"""
+
+
+def _check_loads(built: Path, name: str) -> None:
+    """Load the new module in a separate process first: a broken one (a linker that wrote
+    half a file) then fails there, not in every run."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _LOADS, name, str(built)], capture_output=True,
+                              timeout=300, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RuntimeError(f"could not check the step built ahead of time ({exc})") from exc
+    if done.returncode != 0:
+        raise RuntimeError(f"the step built ahead of time does not load (exit {done.returncode}); "
+                           "runs use the JIT-compiled step")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def _clear_leftovers(folder: Path, name: str) -> None:
+    """Remove what interrupted builds left: our temporary folders over an hour old, and the
+    ahead-of-time compiler's own build folders for this module."""
+    now = time.time()
+    for left in [*folder.glob("building-*"), *Path(tempfile.gettempdir()).glob(f"pycc-build-{name}-*")]:
+        with contextlib.suppress(OSError):
+            if left.is_dir() and (left.parent != folder or now - left.stat().st_mtime > 3600):
+                shutil.rmtree(left, ignore_errors=True)
+
+
 def _build_in(target: Path, key: str, signature: Any, groups: tuple) -> Path:
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+    name = f"_step_{key}"
+    _clear_leftovers(target.parent, name)
+    with tempfile.TemporaryDirectory(prefix="building-", dir=target.parent) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Numba marks its ahead-of-time compiler as pending deprecation
         try:
-            built = _compile(signature, Path(tmp), f"_step_{key}")
+            built = _compile(signature, Path(tmp), name)
         except Exception as exc:  # any compiler failure: the JIT-compiled step still works
-            why = f"{type(exc).__name__}: {exc}"
-            raise RuntimeError(f"could not build the step ahead of time ({why})") from exc
-        meta = {**_machine(), "types": argument_types(groups), "key": key}
+            _clear_leftovers(target.parent, name)
+            raise RuntimeError(f"could not build the step ahead of time ({_first_line(exc)})") from exc
+        _check_loads(built, name)
+        meta = {**_machine(), "types": argument_types(groups), "key": key, "size": built.stat().st_size,
+                "sha256": _digest(built)}
         meta_tmp = Path(tmp) / "meta.json"
         meta_tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(meta_tmp, _meta_path(target))  # first the JSON: a module in place always has one
-        shutil.move(str(built), target)
+        os.replace(meta_tmp, _meta_path(target))  # first the record: a module in place always has one
+        os.replace(built, target)
     _loaded.cache_clear()
     _remove_others(target)
     return target
@@ -222,9 +299,9 @@ def _build_in(target: Path, key: str, signature: Any, groups: tuple) -> Path:
 def stale() -> bool:
     """True when steps built for other sources or versions are kept but none for today's:
     the engine changed since the last ``spillover warmup``."""
-    if not enabled() or prebuilt_path().exists():
-        return False
     try:
+        if not enabled() or prebuilt_path().is_file():
+            return False
         return any(prebuilt_dir().glob(f"_step_*{_suffix()}"))
     except OSError:
         return False
