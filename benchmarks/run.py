@@ -176,6 +176,16 @@ def evidence_pairs(reps: int = 3) -> tuple[dict, dict]:
     return min(plain, key=lambda r: r["wall_s"]), min(cond, key=lambda r: r["wall_s"])
 
 
+def kernel_pairs(reps: int = 3) -> tuple[dict, dict]:
+    """The 10,000-run run end to end and its chunks through the step alone, alternated ``reps``
+    times in fresh processes; the fastest of each (a shared machine only ever slows a run down)."""
+    whole, kernel = [], []
+    for _ in range(reps):
+        whole.append(_sub("nk", 10_000, 2, 1000))
+        kernel.append(_sub("kernel", 10_000, 2, 1000))
+    return min(whole, key=lambda r: r["wall_s"]), min(kernel, key=lambda r: r["wall_s"])
+
+
 def _evidence_line(plain: dict, cond: dict) -> str:
     return (f"conditioned on evidence / plain run (10,000 runs, fastest of each): "
             f"{cond['wall_s']:.2f} s / {plain['wall_s']:.2f} s = {cond['wall_s'] / plain['wall_s']:.3f}× "
@@ -194,13 +204,15 @@ def main() -> None:
     if args.evidence:
         print(_evidence_line(*evidence_pairs()))
         return
-    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
-    rows = [_sub("nk", n, 2, 1000) for n in sizes]
+    reps = 1 if args.quick else 3
+    ten, kernel = kernel_pairs(reps)  # the 10,000-run rows: the fastest of ``reps`` each
+    ten["case"] += f" (fastest of {reps})"
+    kernel["case"] += f" (fastest of {reps})"
+    rows = [_sub("nk", 1_000, 2, 1000), ten, *([] if args.quick else [_sub("nk", 100_000, 2, 1000)])]
     rows.append(_sub("nk", 10_000, 1, 1000))
-    kernel = _sub("kernel", 10_000, 2, 1000)
     cold = _sub("nk", 10_000, 2, 1000, cold=True)
     compiles = _sub("nk", 10_000, 2, 1000, cold=True, prebuilt=False)
-    plain, evidence = evidence_pairs(1 if args.quick else 3)
+    plain, evidence = evidence_pairs(reps)
     rows += [kernel, cold, compiles, evidence]
     eng, hand = _sub("engine", 10_000), _sub("hand", 10_000)
     rows += [eng, hand, _sub("ensemble", 10_000)]
@@ -209,15 +221,14 @@ def main() -> None:
         worker = f"{r['worker_rss_mb']:>14,.0f}" if r.get("worker_rss_mb") else f"{'–':>14}"
         print(f"{r['case']:<66} {r['wall_s']:>8.2f} {r['runs_per_s']:>10,.0f} {r['rss_mb']:>12,.0f} {worker}")
     print(f"\nengine / hand-written loop (wall): {eng['wall_s'] / hand['wall_s']:.2f}× (target ≤ 1.25×)")
-    ten = next(r for r in rows if r["case"].startswith("nk-russia-2023 10,000 runs ×")
-               and "2 worker" in r["case"] and "cold" not in r["case"] and "evidence" not in r["case"])
-    print(f"nk-russia-2023 10,000 runs end to end / kernel only: {ten['wall_s'] / kernel['wall_s']:.2f}× "
+    print(f"nk-russia-2023 10,000 runs end to end / kernel only (fastest of each, alternated): "
+          f"{ten['wall_s']:.2f} s / {kernel['wall_s']:.2f} s = {ten['wall_s'] / kernel['wall_s']:.2f}× "
           f"(target ≤ 1.3×)")
     print(f"cold first run / warm run (10,000 runs): {cold['wall_s'] / ten['wall_s']:.2f}× (target ≤ 1.5×; "
           f"the step built by `spillover warmup`, an empty Numba cache)")
     print(f"  without the prebuilt step (the run compiles it): {compiles['wall_s'] / ten['wall_s']:.2f}×")
     print(_evidence_line(plain, evidence))
-    if len(sizes) == 3:
+    if not args.quick:
         big = next(r for r in rows if "100,000" in r["case"] and "2 worker" in r["case"])
         ratio = (f", {big['worker_rss_mb'] / ten['worker_rss_mb']:.2f}× per worker process"
                  if ten.get("worker_rss_mb") else " (one process: the workers are threads)")
