@@ -6,10 +6,12 @@ into a small extension module for this machine (``spillover warmup`` does it, an
 ``make``), so that no run ever waits for the compiler, whatever Numba's cache holds.
 
 The module's name carries a key (:func:`step_key`): a hash of the compiled step's source
-files and of the Python, Numba and llvmlite versions. Beside it a JSON file records the
-processor it was built for and the argument types it takes; :func:`load` uses a module
-only when all of them are today's, and :func:`step_for` only for arguments of exactly
-those types. Otherwise runs use the JIT-compiled step: the same code, the same results
+files as this process imported them and of the Python, Numba and llvmlite versions. Beside
+it a JSON record gives the processor it was built for, the argument types it takes and the
+module's size and sha256; :func:`load` uses a module only when all of them are today's (a
+module that differs from its record is never mapped), and :func:`step_for` only for
+arguments of exactly those types. A new module is loaded in a separate process before it
+is kept. Otherwise runs use the JIT-compiled step: the same code, the same results
 (``tests/test_prebuilt.py`` checks them bit for bit), compiled by Numba as before.
 ``SPILLOVER_PREBUILT=0`` turns the prebuilt step off; ``SPILLOVER_PREBUILT_DIR`` moves it.
 """
@@ -35,7 +37,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build", "enabled", "load", "prebuilt_path", "stale", "step_for", "step_key"]
+__all__ = ["build", "enabled", "load", "looks_ready", "prebuilt_path", "stale", "step_for", "step_key"]
 
 SOURCES = ("jit.py", "jit_react.py", "jit_watch.py", "kernel_args.py", "kinds.py", "histogram.py")
 """The engine files the compiled step is made of: a change to any of them makes a new key."""
