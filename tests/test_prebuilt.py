@@ -296,3 +296,32 @@ def test_warmup_rebuilds_a_step_that_does_not_take_todays_types(built: Path, tmp
     assert not compiled.prebuilt_fits()
     done = api.warmup()
     assert done["compiled"] and done["prebuilt"] == str(module) and compiled.prebuilt_fits()
+
+
+def test_a_failed_build_leaves_nothing_behind_and_never_touches_another_builds_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed builds left the compiler's folders in /tmp; removing them by name then removed
+    the folder of another build running at the same time."""
+    import tempfile
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Numba marks its ahead-of-time compiler as pending deprecation
+        from numba.pycc import cc
+
+    other = Path(tempfile.mkdtemp(prefix=f"pycc-build-_step_{prebuilt.step_key()}-"))  # another build's
+    before = set(Path(tempfile.gettempdir()).glob("pycc-build-*"))
+
+    def link_fails(self: object, build_dir: str) -> None:
+        assert Path(build_dir).is_relative_to(tmp_path)  # the compiler builds inside our folder
+        raise OSError("linker failed")
+
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(tmp_path))
+    monkeypatch.setattr(cc.CC, "_compile_object_files", link_fails)
+    try:
+        with pytest.raises(RuntimeError, match="linker failed"):
+            compiled.build_prebuilt()
+        assert set(Path(tempfile.gettempdir()).glob("pycc-build-*")) == before and other.is_dir()
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        other.rmdir()

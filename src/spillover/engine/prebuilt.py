@@ -177,24 +177,38 @@ def step_for(groups: tuple) -> Callable[..., None] | None:
     return step if types == argument_types(groups) else None
 
 
-@contextmanager
-def _gil_released() -> Iterator[None]:
-    """Numba's ahead-of-time compiler with the GIL released in the step's Python wrapper, as
-    the JIT-compiled step's ``nogil=True`` does, so that blocks of rows step on several threads."""
-    from numba.pycc import compiler
+class _BuildHere:
+    """What the ahead-of-time compiler asks of ``tempfile``, with its build folder made inside
+    ours: removed with ours whether the build succeeds, fails or is interrupted."""
 
-    base = compiler.Flags
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def mkdtemp(self, suffix: str | None = None, prefix: str | None = None, **_: Any) -> str:
+        return tempfile.mkdtemp(suffix=suffix, prefix=prefix, dir=self.folder)
+
+
+@contextmanager
+def _compiler_for_us(folder: Path) -> Iterator[None]:
+    """Numba's ahead-of-time compiler with the GIL released in the step's Python wrapper, as
+    the JIT-compiled step's ``nogil=True`` does, so that blocks of rows step on several
+    threads; and with its build folder inside ``folder``."""
+    from numba.pycc import cc, compiler
+
+    base, temp = compiler.Flags, cc.tempfile
 
     class NoGil(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.release_gil = True
 
-    setattr(compiler, "Flags", NoGil)  # noqa: B010 (a module attribute, put back below)
+    setattr(compiler, "Flags", NoGil)  # noqa: B010 (module attributes, put back below)
+    setattr(cc, "tempfile", _BuildHere(folder))  # noqa: B010
     try:
         yield
     finally:
         setattr(compiler, "Flags", base)  # noqa: B010
+        setattr(cc, "tempfile", temp)  # noqa: B010
 
 
 def _compile(signature: Any, folder: Path, name: str) -> Path:
@@ -207,7 +221,7 @@ def _compile(signature: Any, folder: Path, name: str) -> Path:
     cc.target_cpu = _machine()["cpu"]
     cc.verbose = False
     cc.export("run_days", signature)(run_days.py_func)
-    with _gil_released():
+    with _compiler_for_us(folder):
         cc.compile()
     return next(folder.glob(f"{name}*{_suffix()}"))
 
@@ -266,25 +280,24 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
-def _clear_leftovers(folder: Path, name: str) -> None:
-    """Remove what interrupted builds left: our temporary folders over an hour old, and the
-    ahead-of-time compiler's own build folders for this module."""
+def _clear_leftovers(folder: Path) -> None:
+    """Remove what builds killed before they could clean up left: our temporary folders over
+    an hour old (younger ones may be another build's, still running)."""
     now = time.time()
-    for left in [*folder.glob("building-*"), *Path(tempfile.gettempdir()).glob(f"pycc-build-{name}-*")]:
+    for left in folder.glob("building-*"):
         with contextlib.suppress(OSError):
-            if left.is_dir() and (left.parent != folder or now - left.stat().st_mtime > 3600):
+            if left.is_dir() and now - left.stat().st_mtime > 3600:
                 shutil.rmtree(left, ignore_errors=True)
 
 
 def _build_in(target: Path, key: str, signature: Any, groups: tuple) -> Path:
     name = f"_step_{key}"
-    _clear_leftovers(target.parent, name)
+    _clear_leftovers(target.parent)
     with tempfile.TemporaryDirectory(prefix="building-", dir=target.parent) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Numba marks its ahead-of-time compiler as pending deprecation
         try:
             built = _compile(signature, Path(tmp), name)
         except Exception as exc:  # any compiler failure: the JIT-compiled step still works
-            _clear_leftovers(target.parent, name)
             raise RuntimeError(f"could not build the step ahead of time ({_first_line(exc)})") from exc
         _check_loads(built, name)
         meta = {**_machine(), "types": argument_types(groups), "key": key, "size": built.stat().st_size,
