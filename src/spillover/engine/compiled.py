@@ -366,8 +366,7 @@ def simulate_compiled(st: Structure, p: Params, draws: Draws, watchers: Sequence
         block = block_size(_row_bytes(p.R, *groups))
     _run_lanes(st.T, int(block), groups, threads, ahead)
     _unpack(x, s)
-    s.E_true[...] = ~np.isnan(s.fired_at_true)  # the shadows' accumulators are kept in ev
-    s.hazard_true[...] = ev.hazard_true.T
+    s.hazard_true[...] = ev.hazard_true.T  # the shadows' accumulators are kept in ev
     s.above_true[...] = ev.above_true.T
     s.t = st.T - 1
     acc = next((o for o in watchers if isinstance(o, OutcomeWatcher)), None)

@@ -61,8 +61,7 @@ def triggers(k: Kernel, s: State, t: int) -> None:
         s.E |= newly
         s.fired_at[newly] = t
         same = newly if k.exact else newly & (st.ev_kind == EventKind.DATED)
-        s.E_true |= same  # exact perception, or a dated event: the shadow is the event
-        s.fired_at_true[same] = t
+        s.fired_at_true[same] = t  # exact perception, or a dated event: the shadow is the event
         _apply_effects(k, newly)
 
 
@@ -70,7 +69,7 @@ def _shadow(k: Kernel, s: State, e: int, ind: int, t: int, trig: Trigger) -> Non
     """Event e's trigger on the true indicators, in the rows where it has not yet been met:
     the same theta, width, rate, days and hazard draw as the event, and no effects."""
     p = k.p
-    rows = np.flatnonzero(~s.E_true[:, e])
+    rows = np.flatnonzero(np.isnan(s.fired_at_true[:, e]))
     if not len(rows):
         return
     level = s.levels[1, ind, rows]
@@ -81,7 +80,6 @@ def _shadow(k: Kernel, s: State, e: int, ind: int, t: int, trig: Trigger) -> Non
     else:
         s.above_true[rows, e] = np.where(level >= theta, s.above_true[rows, e] + 1, 0)
         met = s.above_true[rows, e] >= trig.threshold.days  # type: ignore[union-attr]
-    s.E_true[rows[met], e] = True
     s.fired_at_true[rows[met], e] = t
 
 

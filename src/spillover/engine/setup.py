@@ -180,7 +180,7 @@ def initial_state(st: Structure, p: Params, window: int) -> State:
         levels=np.stack([I0.T, I0.T]),
         E=np.zeros((R, E), dtype=bool), fired_at=np.full((R, E), np.nan),
         hazard=np.zeros((R, E)), above=np.zeros((R, E), dtype=np.int64),
-        E_true=np.zeros((R, E), dtype=bool), fired_at_true=np.full((R, E), np.nan),
+        fired_at_true=np.full((R, E), np.nan),
         hazard_true=np.zeros((R, E)), above_true=np.zeros((R, E), dtype=np.int64),
         produced=zeros_am.copy(), fired=zeros_am.copy(), demanded=zeros_am.copy(),
         shortfall=zeros_am.copy(), flows=np.zeros((5, F, R)),

@@ -35,7 +35,6 @@ class State:
     fired_at: np.ndarray  # (R, E) day it fired, NaN if not
     hazard: np.ndarray  # (R, E) cumulative hazard
     above: np.ndarray  # (R, E) consecutive days at or over the threshold
-    E_true: np.ndarray  # (R, E) bool: the trigger is met on the true indicators (the shadow)
     fired_at_true: np.ndarray  # (R, E) day the shadow fired, NaN if not
     hazard_true: np.ndarray  # (R, E) the shadow's cumulative hazard, until it fires
     above_true: np.ndarray  # (R, E) the shadow's days at or over the threshold, until it fires
@@ -52,6 +51,12 @@ class State:
     prod_today: np.ndarray  # (R, nP) made by each production line today
     paid: np.ndarray  # (R, F) units a compensation has paid for (counted under up_to)
     exact: bool = False  # every observer sees exactly, so I_true equals I
+
+    @property
+    def E_true(self) -> np.ndarray:
+        """(R, E) bool: the shadow has been met (its trigger on the true indicators), as
+        ``fired_at_true`` says."""
+        return ~np.isnan(self.fired_at_true)
 
     @property
     def I(self) -> np.ndarray:
