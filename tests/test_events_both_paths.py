@@ -105,23 +105,30 @@ def _known_doc(bias: float, dated: bool = False) -> dict:
                         "trigger": {"threshold": {"indicator": "watch", "theta": _v(0.8)}}}}
     if dated:
         events["calendar"] = {"name": "A date", "trigger": {"on": "2024-02-10"}}
-    doc = {
-        "name": "known", "title": "known", "start": "2024-01-01", "horizon": 120,
-        "sources": {"t": {"citation": "made up"}},
-        "actors": {a: {"name": a} for a in ("S", "R", "O")},
-        "munitions": {"shell": {"name": "shell", "unit": "rounds"}},
-        "stocks": {"S": {"shell": _v(1e9)}},
-        "transfers": {"t": {"supplier": "S", "recipient": "R", "munition": "shell",
-                            "rate": _v(100), "covertness": _v(1)}},
-        "perception": {"observers": {"O": {"bias": _v(bias)}}},
-        "signals": {"flow": {"flow": "t", "reference": _v(100)}},
+    return {
+        **_covert_flow("known", 120, _v(100), _v(1), {"bias": _v(bias)}),
         "indicators": {"watch": {"name": "watch", "observer": "O", "kind": "linear",
                                  "tau": _v(20), "beta": _v(0),
                                  "inputs": {"flow": _v(1)}}},
         "events": events,
         "policies": {"only": {}},
     }
-    return doc
+
+
+def _covert_flow(name: str, horizon: int, rate: dict, covertness: dict, observer: dict) -> dict:
+    """A scenario's head: S ships shells to R in transfer ``t``, which O reads through the
+    signal ``flow`` (reference 100) with the perception ``observer``."""
+    return {
+        "name": name, "title": name, "start": "2024-01-01", "horizon": horizon,
+        "sources": {"t": {"citation": "made up"}},
+        "actors": {a: {"name": a} for a in ("S", "R", "O")},
+        "munitions": {"shell": {"name": "shell", "unit": "rounds"}},
+        "stocks": {"S": {"shell": _v(1e9)}},
+        "transfers": {"t": {"supplier": "S", "recipient": "R", "munition": "shell",
+                            "rate": rate, "covertness": covertness}},
+        "perception": {"observers": {"O": observer}},
+        "signals": {"flow": {"flow": "t", "reference": _v(100)}},
+    }
 
 
 def _crossing(target: float, theta: float = 0.8, tau: float = 20.0) -> float:
@@ -211,18 +218,9 @@ def secret_events(draw: st_.DrawFn) -> str:
         events[f"e{i}"] = {"name": f"e{i}", "trigger": trig, "effects": effects[: draw(st_.integers(0, 2))]}
     bias = draw(st_.floats(-1, 1))
     doc = {
-        "name": "random", "title": "random", "start": "2024-01-01", "horizon": 60,
-        "sources": {"t": {"citation": "made up"}},
-        "actors": {a: {"name": a} for a in ("S", "R", "O")},
-        "munitions": {"shell": {"name": "shell", "unit": "rounds"}},
-        "stocks": {"S": {"shell": _v(1e9)}},
-        "transfers": {"t": {"supplier": "S", "recipient": "R", "munition": "shell",
-                            "rate": _v(draw(st_.floats(10, 200))),
-                            "covertness": _v(draw(st_.floats(0, 1)))}},
-        "perception": {"observers": {"O": {"bias": {"uniform": [bias - 0.3, bias + 0.3], "judgment": True},
-                                           "noise": {"uniform": [0, draw(st_.floats(0.01, 1))],
-                                                     "judgment": True}}}},
-        "signals": {"flow": {"flow": "t", "reference": _v(100)}},
+        **_covert_flow("random", 60, _v(draw(st_.floats(10, 200))), _v(draw(st_.floats(0, 1))),
+                       {"bias": {"uniform": [bias - 0.3, bias + 0.3], "judgment": True},
+                        "noise": {"uniform": [0, draw(st_.floats(0.01, 1))], "judgment": True}}),
         "indicators": {
             "watch": {"name": "watch", "observer": "O", "kind": "linear", "tau": _v(10),
                       "beta": _v(0), "inputs": {"flow": _v(draw(unit))}},
