@@ -55,13 +55,6 @@ def _cache_dir(source: Path) -> Path:
     return _user_cache_dir() / sub
 
 
-def _prebuilt_ready() -> bool:
-    """Whether a step built ahead of time for today's sources is in place (it is then used)."""
-    from spillover.engine import prebuilt
-
-    return prebuilt.looks_ready()
-
-
 def engine_is_compiled(source: Path | None = None) -> bool:
     """Whether the engine's step is ready: built ahead of time for today's sources
     (:mod:`spillover.engine.prebuilt`), or in Numba's cache (``jit.run_days``).
@@ -71,7 +64,9 @@ def engine_is_compiled(source: Path | None = None) -> bool:
     versions with the source's mtime (an index at least as new as the source). A cache
     written for another version of the source counts as cold, as Numba would recompile it.
     """
-    if source is None and _prebuilt_ready():
+    from spillover.engine import prebuilt
+
+    if source is None and prebuilt.looks_ready():
         return True
     source = source or _engine_source()
     try:
