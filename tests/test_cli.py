@@ -294,6 +294,17 @@ def test_warmup_loads_the_cached_engine_and_says_so() -> None:
     assert "built ahead of time: " in done.stdout or "(in Numba's cache)" in done.stdout
 
 
+def test_warmup_that_cannot_build_says_why_and_that_the_engine_is_ready(monkeypatch, tmp_path) -> None:
+    """After a failed build warmup said the engine was 'already compiled; loaded'."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("SPILLOVER_PREBUILT_DIR", str(blocker / "steps"))
+    done = cli("warmup")
+    assert done.returncode == 0, done.stderr
+    assert "could not write the prebuilt step" in done.stderr and "SPILLOVER_PREBUILT_DIR" in done.stderr
+    assert done.stdout.startswith("engine ready in ") and "(in Numba's cache)" in done.stdout
+
+
 def test_the_claims_are_known_before_the_folder_is_written(tmp_path) -> None:
     import spillover
     from spillover.results.folder import partial_of
