@@ -20,12 +20,12 @@ from spillover.engine.kinds import (
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> None:
     """I += (g(beta + Σ w·[I, z]) − I) / tau for one side (0 perceived, 1 true)."""
     n, K = b - a, net.beta.shape[0]
@@ -52,7 +52,7 @@ def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> No
                 level[r] += (beta[r] + acc[r] - level[r]) / tau[r]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def indicators(net: Net, x: Stocks, a: int, b: int) -> None:
     # One loop over the sides, not two calls with the constants 0 and 1: Numba would compile
     # _update once per constant.
@@ -64,7 +64,7 @@ def indicators(net: Net, x: Stocks, a: int, b: int) -> None:
                 x.levels[1, k, r] = x.levels[0, k, r]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def perceive(net: Net, nz: Noise, t: int, a: int, b: int) -> None:
     """AR(1) perception: advance the noise, then recompute the perceived edge weights."""
     O, S = nz.n.shape[0], nz.n.shape[1]
@@ -84,7 +84,7 @@ def perceive(net: Net, nz: Noise, t: int, a: int, b: int) -> None:
                 net.w_seen[e, r] = net.w_true[e, r]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def switch_period(pd: Periods, g: int, fl: Flows, sc: Sched, sg: Signals, net: Net, nz: Noise,
                   a: int, b: int) -> None:
     """From today the levers take their values of period g (rows a..b)."""
@@ -111,7 +111,7 @@ def switch_period(pd: Periods, g: int, fl: Flows, sc: Sched, sg: Signals, net: N
                 net.w_seen[e, r] = net.w_true[e, r] * pd.fac[g, e, r] if seen else net.w_true[e, r]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
     """Apply the effects of the events that fired today in row r; True if rates change."""
     dirty = False
@@ -141,7 +141,7 @@ def _effects(ev: Events, fl: Flows, sc: Sched, net: Net, r: int) -> bool:
     return dirty
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def triggers(ev: Events, fl: Flows, sc: Sched, net: Net, x: Stocks, t: int, a: int, b: int) -> bool:
     """Fire the events whose trigger is met today on the perceived indicators, and advance each
     event's shadow on the true indicators (same theta, width, rate, days and hazard draw; no

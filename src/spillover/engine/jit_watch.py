@@ -10,7 +10,7 @@ from spillover.engine.histogram import BINS
 from spillover.engine.kernel_args import Stocks, Watch
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _snapshot(w: Watch, x: Stocks, dem_flat: np.ndarray, slot: int, a: int, b: int) -> None:
     """Cumulative totals at the end of today, for windowed outcomes."""
     for f in range(w.snap_delivered.shape[1]):
@@ -27,7 +27,7 @@ def _snapshot(w: Watch, x: Stocks, dem_flat: np.ndarray, slot: int, a: int, b: i
             w.snap_leaked[slot, c, r] = x.leaked[c, r]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _series_rows(w: Watch, x: Stocks, n: int, a: int, b: int, out: np.ndarray) -> np.ndarray:
     """Series n's values in rows a..b: a view of the state, or the gap written to ``out``."""
     Ns, K = len(w.series_stock), x.levels.shape[1]
@@ -44,7 +44,7 @@ def _series_rows(w: Watch, x: Stocks, n: int, a: int, b: int, out: np.ndarray) -
     return out[: b - a]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _bin(v: float, lo: float, width: float) -> int:
     q = (v - lo) / width
     if not (q > -9.2e18 and q < 9.2e18):  # NaN, ±inf, overflow: where NumPy's cast lands
@@ -53,7 +53,7 @@ def _bin(v: float, lo: float, width: float) -> int:
     return 0 if i < 0 else (BINS - 1 if i > BINS - 1 else i)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sampled(w: Watch, a: int, end: int) -> bool:
     """True when rows a..end hold a row the histogram counts (the first m of a variant's n)."""
     for p in range(a // w.hist_n, (end - 1) // w.hist_n + 1):
@@ -62,7 +62,7 @@ def _sampled(w: Watch, a: int, end: int) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _add_zeros(w: Watch, t: int, n: int, a: int, end: int) -> None:
     """Rows a..end all have the value 0 in series n: count the sampled ones per variant at once."""
     idx = _bin(0.0, w.lo[n], w.width[n])
@@ -77,7 +77,7 @@ def _add_zeros(w: Watch, t: int, n: int, a: int, end: int) -> None:
             w.vmax[t, p, n] = 0.0
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def _extremes(v: np.ndarray) -> tuple[float, float]:
     """Smallest and largest of values that hold no NaN (min and max are exact either way)."""
     lo, hi = np.inf, -np.inf
@@ -87,7 +87,7 @@ def _extremes(v: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub: np.ndarray) -> None:
     """Add values v (one variant's rows) to day t's histogram of series n.
 
@@ -125,7 +125,7 @@ def _count(w: Watch, t: int, p: int, n: int, v: np.ndarray, idx: np.ndarray, sub
             w.vmax[t, p, n] = new_hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _shortfalls(w: Watch, x: Stocks, t: int, T: float, a: int, b: int) -> None:
     """Days with unmet demand, and the first such day, per demand."""
     for j in range(x.demand_today.shape[0]):
@@ -138,7 +138,7 @@ def _shortfalls(w: Watch, x: Stocks, t: int, T: float, a: int, b: int) -> None:
                     first[r] = t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: float, a: int,
             b: int, work: np.ndarray, idx: np.ndarray, sub: np.ndarray) -> None:
     """Today's outcomes, snapshots, histogram counts, series and ranges of rows a..b; ``work``,
@@ -167,7 +167,7 @@ def observe(w: Watch, x: Stocks, dem_flat: np.ndarray, exact: bool, t: int, T: f
     _series(w, x, exact, t, a, b, work, idx, sub)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _counted(w: Watch, t: int, n: int, v: np.ndarray, a: int, end: int, idx: np.ndarray,
              sub: np.ndarray) -> None:
     """Add the sampled rows among a..end of series n (values ``v`` from row a) to the histogram."""
@@ -177,7 +177,7 @@ def _counted(w: Watch, t: int, n: int, v: np.ndarray, a: int, end: int, idx: np.
             _count(w, t, p, n, v[r0:r1], idx, sub)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _ranged(w: Watch, n: int, v: np.ndarray, m: int) -> None:
     lo, hi = w.range_lo[n], w.range_hi[n]
     for r in range(m):
@@ -188,7 +188,7 @@ def _ranged(w: Watch, n: int, v: np.ndarray, m: int) -> None:
     w.range_lo[n], w.range_hi[n] = lo, hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _series(w: Watch, x: Stocks, exact: bool, t: int, a: int, b: int, work: np.ndarray,
             idx: np.ndarray, sub: np.ndarray) -> None:
     """Each kept series of rows a..b, read once, to the histogram, the recorder and the ranges."""
@@ -214,7 +214,7 @@ def _series(w: Watch, x: Stocks, exact: bool, t: int, a: int, b: int, work: np.n
             _ranged(w, n, v, b - a)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def observed(w: Watch, x: Stocks, t: int, a: int, b: int) -> None:
     """Record the quantities observed on day t (codes of :mod:`spillover.engine.snapshots`)."""
     for j in range(len(w.obs_day)):
