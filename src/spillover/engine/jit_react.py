@@ -25,6 +25,13 @@ def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _input(net: Net, x: Stocks, I: np.ndarray, e: int, a: int, b: int) -> np.ndarray:
+    """Edge e's source in rows a…b: an indicator's level or a signal."""
+    j, K = net.source[e], net.beta.shape[0]
+    return I[j, a:b] if j < K else x.z[j - K, a:b]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> None:
     """I += (g(beta + Σ w·[I, z]) − I) / tau for one side (0 perceived, 1 true)."""
@@ -35,13 +42,18 @@ def _update(net: Net, x: Stocks, side: int, w: np.ndarray, a: int, b: int) -> No
         for r in range(n):
             acc[r] = 0.0
     for i in range(len(net.targets)):
-        acc = net.x[net.targets[i], a:b]
-        for e in range(net.offsets[i], net.offsets[i + 1]):
-            j = net.source[e]
-            we = w[e, a:b]
-            u = I[j, a:b] if j < K else x.z[j - K, a:b]
+        # Two edges per pass over the rows (fewer loads and stores of the sum), added in
+        # edge order as one at a time would: the same sums.
+        acc, start, end = net.x[net.targets[i], a:b], net.offsets[i], net.offsets[i + 1]
+        if (end - start) % 2:
+            we, u = w[start, a:b], _input(net, x, I, start, a, b)
             for r in range(n):
                 acc[r] += we[r] * u[r]
+        for e in range(start + (end - start) % 2, end, 2):
+            w1, u1 = w[e, a:b], _input(net, x, I, e, a, b)
+            w2, u2 = w[e + 1, a:b], _input(net, x, I, e + 1, a, b)
+            for r in range(n):
+                acc[r] = (acc[r] + w1[r] * u1[r]) + w2[r] * u2[r]
     for k in range(K):
         acc, beta, tau, level = net.x[k, a:b], net.beta[k, a:b], net.tau[k, a:b], I[k, a:b]
         if net.logistic[k]:
