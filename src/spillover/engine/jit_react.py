@@ -25,7 +25,7 @@ def _expit(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _input(net: Net, x: Stocks, I: np.ndarray, e: int, a: int, b: int) -> np.ndarray:
     """Edge e's source in rows a…b: an indicator's level or a signal."""
     j, K = net.source[e], net.beta.shape[0]
