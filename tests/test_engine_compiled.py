@@ -189,3 +189,19 @@ def test_every_kernel_function_divides_without_a_zero_check() -> None:
              if isinstance(fn, CPUDispatcher) and fn.__module__ == m.__name__}
     assert len(found) >= 30, sorted(found)
     assert {k: v for k, v in found.items() if v != "numpy"} == {}
+
+
+def test_a_zero_divisor_from_a_given_table_stops_the_run_by_name() -> None:
+    """The kernels divide without a zero check: a fatigue time of 0 given in an experiments
+    table (the scenario itself cannot hold one) makes the indicator infinite, and the run
+    stops naming it, its row and its day, as every non-finite value does."""
+    import spillover
+    from benchmarks.peers.run import SCENARIO, design
+    from spillover.engine.finite import NonFiniteError
+
+    exp = design(60, 1)
+    exp.loc[7, "fatigue_days.A3"] = 0.0
+    with pytest.raises(NonFiniteError) as info:
+        spillover.run(str(SCENARIO), runs=60, seed=1, counterfactual=False, experiments=exp)
+    err = info.value
+    assert (err.quantity, err.row, err.day) == ("indicator 'x_A3'", 7, 0)

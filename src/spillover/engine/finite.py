@@ -90,7 +90,7 @@ def check_finite(st: Structure, p: Params, draws: Draws, s: State) -> None:
     name, row = bad
     check = _DayCheck(st)
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             simulate_numpy(st, p.take(np.array([row])), _one_row(draws, row), [check])
     except _Found:
         pass
