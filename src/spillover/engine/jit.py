@@ -142,29 +142,34 @@ def _transfers(fl: Flows, sc: Sched, x: Stocks, t: int, a: int, b: int) -> None:
         pipe, in_pipe = x.pipe[f, :, a:b], not fl.nodelay[f]
         shipped, delivered, lost = x.flows[0, f, a:b], x.flows[1, f, a:b], x.flows[2, f, a:b]
         ship_today, got_today = x.flows[3, f, a:b], x.flows[4, f, a:b]
-        stocked = fl.stocked[f]
-        for r in range(n):
-            v = min(want[r] * mult[r], cap[r])
-            if stocked:
-                ship = min(v, max(sup[r] - reserve[r], 0.0))
+        # Few arrays per loop, and the pipe's scattered writes in a loop of their own: the
+        # other loops vectorise. The same operations on each row as in one loop.
+        if fl.stocked[f]:
+            for r in range(n):
+                ship = min(min(want[r] * mult[r], cap[r]), max(sup[r] - reserve[r], 0.0))
                 sup[r] -= ship
-            else:
-                ship = v
+                ship_today[r] = ship
+        else:
+            for r in range(n):
+                ship = min(want[r] * mult[r], cap[r])
                 made[r] += ship
-            gone = ship * loss[r]
-            if in_pipe:
+                ship_today[r] = ship
+        if in_pipe:
+            for r in range(n):
+                ship = ship_today[r]
                 arrive = slot + delay[r]
-                pipe[arrive - W if arrive >= W else arrive, r] += ship - gone
-                got = pipe[slot, r]
+                pipe[arrive - W if arrive >= W else arrive, r] += ship - ship * loss[r]
+                got_today[r] = pipe[slot, r]
                 pipe[slot, r] = 0.0
-            else:
-                got = ship - gone
-            rcp[r] += got
-            ship_today[r] = ship
-            got_today[r] = got
-            shipped[r] += ship
-            delivered[r] += got
-            lost[r] += gone
+        else:
+            for r in range(n):
+                got_today[r] = ship_today[r] - ship_today[r] * loss[r]
+        for r in range(n):
+            rcp[r] += got_today[r]
+            delivered[r] += got_today[r]
+        for r in range(n):
+            shipped[r] += ship_today[r]
+            lost[r] += ship_today[r] * loss[r]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
