@@ -130,6 +130,10 @@ def test_abc_posterior_replaces_the_prior(tmp_path, mini) -> None:
     assert len(ens.outcomes) == 30 and set(ens.experiments["fullness"]) <= set(table["fullness"])
     with pytest.raises(ValueError, match="does not sample: bogus"):
         check_posterior(table.assign(bogus=1.0), mini)
+    bad = table.astype(float)
+    bad.loc[2, "fullness"] = np.nan
+    with pytest.raises(ValueError, match=r"posterior table's 'fullness' is nan in row 2 .*1 such row\)"):
+        posterior_design(bad, mini, runs=50, seed=4)
 
 
 def test_abc_refuses_too_few_accepted(mini) -> None:

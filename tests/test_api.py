@@ -87,6 +87,20 @@ def test_a_given_experiments_table_reproduces_the_design(tmp_path) -> None:
         spillover.run(sc, experiments=exp.drop(columns="fullness"))
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "many"])
+def test_a_given_table_with_a_value_that_is_not_a_finite_number_is_refused(value) -> None:
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.design import sample_inputs
+
+    sc = spillover.load_scenario(MINI)
+    exp = sample_inputs(build_structure(sc).inputs, 10, 5)
+    exp["fullness"] = exp["fullness"].astype(object)
+    exp.loc[[3, 7], "fullness"] = value
+    what = "holds values that are not numbers" if value == "many" else f"is {value} in row 3 .*2 such rows"
+    with pytest.raises(ValueError, match=f"experiments table's 'fullness' {what}"):
+        spillover.run(sc, experiments=exp)
+
+
 def test_cli_runs_from_a_posterior(tmp_path) -> None:
     import subprocess
     import sys

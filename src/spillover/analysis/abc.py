@@ -28,7 +28,7 @@ from spillover.analysis.evaluate import nominal_values
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
 from spillover.engine.structure import build_structure
-from spillover.ensemble.design import Design, sample_inputs
+from spillover.ensemble.design import Design, finite_column, sample_inputs
 from spillover.ensemble.runner import plan
 from spillover.ensemble.settings import Execution
 from spillover.results.assemble import Ensemble, run_in_memory
@@ -236,7 +236,8 @@ def check_posterior(frame: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                          f"scenario does not sample: {', '.join(extra[:5])}")
     if len(frame) == 0 or not cols:
         raise ValueError("the posterior table is empty")
-    return frame[[n for n in names if n in cols]].reset_index(drop=True)
+    kept = [n for n in names if n in cols]
+    return pd.DataFrame({n: finite_column(frame, n, "posterior table") for n in kept})
 
 
 def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int = 0,

@@ -50,15 +50,31 @@ def sample_inputs(inputs: list[Input], n_runs: int, seed: int, design: Design = 
 def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame:
     """Check a given experiments table against the scenario's inputs; number its runs 0..n-1.
 
-    Raises ValueError naming the first missing input.
+    Raises ValueError naming the first missing input, or the first input whose column holds
+    something other than finite numbers (with its first such row, counted from 0).
     """
     missing = [i.name for i in inputs if i.name not in experiments.columns]
     if missing:
         raise ValueError(f"the experiments table lacks input '{missing[0]}'"
                          + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
     cols = {"run": np.arange(len(experiments), dtype=np.int64)}
-    cols.update({i.name: experiments[i.name].to_numpy(dtype=np.float64) for i in inputs})
+    cols.update({i.name: finite_column(experiments, i.name) for i in inputs})
     return pd.DataFrame(cols)
+
+
+def finite_column(table: pd.DataFrame, name: str, what: str = "experiments table") -> np.ndarray:
+    """Column ``name`` of ``table`` as floats; ValueError naming it (and its first bad row,
+    counted from 0) unless every value is a finite number."""
+    try:
+        values = table[name].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"the {what}'s '{name}' holds values that are not numbers") from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, count = int(np.argmax(bad)), int(bad.sum())
+        raise ValueError(f"the {what}'s '{name}' is {values[row]} in row {row} (counted from 0; "
+                         f"{count} such row{'s' if count > 1 else ''}): every input needs a finite number")
+    return values
 
 
 # --------------------------------------------------------------------------- sources
