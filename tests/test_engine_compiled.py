@@ -205,3 +205,17 @@ def test_a_zero_divisor_from_a_given_table_stops_the_run_by_name() -> None:
         spillover.run(str(SCENARIO), runs=60, seed=1, counterfactual=False, experiments=exp)
     err = info.value
     assert (err.quantity, err.row, err.day) == ("indicator 'x_A3'", 7, 0)
+
+
+def test_a_stock_that_overflows_gets_a_hint_about_its_inputs_not_indicator_weights() -> None:
+    import spillover
+    from benchmarks.peers.run import SCENARIO, design
+    from spillover.engine.finite import NonFiniteError
+
+    exp = design(30, 1)
+    exp.loc[4, "production_multiplier"] = 1e308
+    with pytest.raises(NonFiniteError) as info:
+        spillover.run(str(SCENARIO), runs=30, seed=1, counterfactual=False, experiments=exp)
+    err = info.value
+    assert err.row == 4 and err.quantity.startswith("stock of ")
+    assert "Check the numbers that feed it" in str(err) and "lower its weights" not in str(err)

@@ -96,7 +96,9 @@ def check_finite(st: Structure, p: Params, draws: Draws, s: State) -> None:
         pass
     name, day = check.found or (name, st.T - 1)
     date = st.scenario.start + dt.timedelta(days=day)
+    hint = ("A linear indicator fed back with a gain above 1 diverges: lower its weights, make it "
+            "logistic, or shorten the horizon" if name.startswith("indicator") else
+            "Check the numbers that feed it: an overflowing rate, or a huge value given for an input")
     raise NonFiniteError(
         f"{name} became infinite or NaN on day {day} ({date}) of row {row}; the run stops rather than "
-        "report numbers that are not numbers. A linear indicator fed back with a gain above 1 diverges: "
-        "lower its weights, make it logistic, or shorten the horizon", name, day, row)
+        f"report numbers that are not numbers. {hint}", name, day, row)
