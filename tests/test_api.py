@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import doctest
+import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import spillover
@@ -85,6 +87,41 @@ def test_a_given_experiments_table_reproduces_the_design(tmp_path) -> None:
     assert folder.outcomes.equals(designed.outcomes)
     with pytest.raises(ValueError, match="lacks input 'fullness'"):
         spillover.run(sc, experiments=exp.drop(columns="fullness"))
+
+
+@pytest.mark.parametrize(("column", "value", "rule"), [
+    ("transfer_rate", -1000.0, "transfers.t01.rate.constant must not be negative"),
+    ("fatigue_days.A0", 0.5, "indicators.x_A0.tau must be at least 1"),
+    ("threat_scale", 1e300, "indicators.x_A0.gain must lie within ±1e\\+15"),
+])
+def test_a_given_table_must_keep_to_the_rules_of_the_fields_its_inputs_fill(column, value, rule) -> None:
+    """A negative transfer rate ran before, with negative shipments: the scenario file
+    cannot hold one, and neither can a table given in its place."""
+    from benchmarks.peers.run import SCENARIO, design
+
+    exp = design(20, 1)
+    exp.loc[[4, 9], column] = value
+    shown = re.escape(f"{value:g}")
+    with pytest.raises(ValueError, match=f"'{column}' is {shown} in row 4 .*2 such rows\\), but {rule}"):
+        spillover.run(str(SCENARIO), runs=20, seed=1, counterfactual=False, experiments=exp)
+    exp.loc[[4, 9], column] = design(20, 1).loc[[4, 9], column]
+    ran = spillover.run(str(SCENARIO), runs=20, seed=1, counterfactual=False, experiments=exp)
+    assert len(ran.outcomes) == 20
+
+
+def test_a_given_table_of_the_wrong_shape_is_refused_in_words() -> None:
+    from spillover.engine.structure import build_structure
+    from spillover.ensemble.design import sample_inputs
+
+    sc = spillover.load_scenario(MINI)
+    exp = sample_inputs(build_structure(sc).inputs, 10, 5)
+    with pytest.raises(ValueError, match=r"must be a pandas DataFrame .*\(got dict\)"):
+        spillover.run(sc, experiments=exp.to_dict())
+    with pytest.raises(ValueError, match=r"\(got an empty table\)"):
+        spillover.run(sc, experiments=exp.iloc[:0])
+    twice = pd.concat([exp, exp[["fullness"]]], axis=1)
+    with pytest.raises(ValueError, match="has column 'fullness' more than once"):
+        spillover.run(sc, experiments=twice)
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "many"])

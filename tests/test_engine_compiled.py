@@ -191,31 +191,34 @@ def test_every_kernel_function_divides_without_a_zero_check() -> None:
     assert {k: v for k, v in found.items() if v != "numpy"} == {}
 
 
-def test_a_zero_divisor_from_a_given_table_stops_the_run_by_name() -> None:
-    """The kernels divide without a zero check: a fatigue time of 0 given in an experiments
-    table (the scenario itself cannot hold one) makes the indicator infinite, and the run
-    stops naming it, its row and its day, as every non-finite value does."""
-    import spillover
-    from benchmarks.peers.run import SCENARIO, design
+def _richardson_row(seed: int = 1):
+    sc = load_scenario(ROOT / "benchmarks" / "scenarios" / "richardson7.yaml")
+    return engine_inputs(sc, 30, seed, counterfactual=False)
+
+
+def test_a_zero_divisor_stops_the_run_by_name_in_both_engines() -> None:
+    """The kernels divide without a zero check. A fatigue time of 0 cannot come from a
+    scenario or a given table (both are checked), but if one reaches the step the
+    indicator becomes infinite and the run stops naming it, its row and its day."""
     from spillover.engine.finite import NonFiniteError
 
-    exp = design(60, 1)
-    exp.loc[7, "fatigue_days.A3"] = 0.0
-    with pytest.raises(NonFiniteError) as info:
-        spillover.run(str(SCENARIO), runs=60, seed=1, counterfactual=False, experiments=exp)
-    err = info.value
-    assert (err.quantity, err.row, err.day) == ("indicator 'x_A3'", 7, 0)
+    st, p, d, _ = _richardson_row()
+    p.tau[7, 3] = 0.0
+    for engine in ("numpy", "compiled"):
+        with pytest.raises(NonFiniteError) as info, np.errstate(divide="ignore", invalid="ignore"):
+            simulate(st, p, d, [], engine=engine)
+        err = info.value
+        assert (err.quantity, err.row, err.day) == ("indicator 'x_A3'", 7, 0)
+        assert "lower its weights" in str(err)
 
 
 def test_a_stock_that_overflows_gets_a_hint_about_its_inputs_not_indicator_weights() -> None:
-    import spillover
-    from benchmarks.peers.run import SCENARIO, design
     from spillover.engine.finite import NonFiniteError
 
-    exp = design(30, 1)
-    exp.loc[4, "production_multiplier"] = 1e308
-    with pytest.raises(NonFiniteError) as info:
-        spillover.run(str(SCENARIO), runs=30, seed=1, counterfactual=False, experiments=exp)
+    st, p, d, _ = _richardson_row()
+    p.scale[4, :] = 1e308  # every production line of row 4
+    with pytest.raises(NonFiniteError) as info, np.errstate(over="ignore", invalid="ignore"):
+        simulate(st, p, d, [], engine="compiled")
     err = info.value
     assert err.row == 4 and err.quantity.startswith("stock of ")
     assert "Check the numbers that feed it" in str(err) and "lower its weights" not in str(err)

@@ -284,6 +284,10 @@ def run(
     started = time.perf_counter()
     ex = Execution.of(settings, options)
     if experiments is not None:
+        if not isinstance(experiments, pd.DataFrame) or experiments.empty:
+            got = "an empty table" if isinstance(experiments, pd.DataFrame) else type(experiments).__name__
+            raise ValueError("experiments must be a pandas DataFrame with a row per run and a column per "
+                             f"input (got {got})")
         ex = ex.but(runs=len(experiments))
     if save_series and out is None:
         raise ValueError("--save-series needs a run folder (--out)")

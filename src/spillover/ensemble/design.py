@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from spillover.ensemble.designs import BLOCK, DESIGNS, Design, design_method
 from spillover.scenario.inputs import Input
+from spillover.scenario.quantity import MAX_MAGNITUDE
 
 __all__ = ["DESIGNS", "Design", "DesignSource", "FileDesign", "MemoryDesign", "RowsDesign", "given_design",
            "sample_inputs", "unit_design"]
@@ -53,13 +54,30 @@ def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame
     Raises ValueError naming the first missing input, or the first input whose column holds
     something other than finite numbers (with its first such row, counted from 0).
     """
+    twice = sorted({str(c) for c in experiments.columns[experiments.columns.duplicated()]})
+    if twice:
+        raise ValueError(f"the experiments table has column '{twice[0]}' more than once")
     missing = [i.name for i in inputs if i.name not in experiments.columns]
     if missing:
         raise ValueError(f"the experiments table lacks input '{missing[0]}'"
                          + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
     cols = {"run": np.arange(len(experiments), dtype=np.int64)}
-    cols.update({i.name: finite_column(experiments, i.name) for i in inputs})
+    cols.update({i.name: _within_limits(i, finite_column(experiments, i.name)) for i in inputs})
     return pd.DataFrame(cols)
+
+
+def _within_limits(inp: Input, values: np.ndarray) -> np.ndarray:
+    """``values`` when they keep to the input's rules and to the largest magnitude a scenario
+    number may have; else ValueError naming the input, its first bad row and the rule."""
+    rules = (*inp.limits, (-MAX_MAGNITUDE, MAX_MAGNITUDE, f"must lie within ±{MAX_MAGNITUDE:g}"))
+    for lo, hi, what in rules:
+        bad = (values < lo) | (values > hi)
+        if bad.any():
+            row, count = int(np.argmax(bad)), int(bad.sum())
+            field = ".".join(map(str, inp.paths[0]))
+            raise ValueError(f"the experiments table's '{inp.name}' is {values[row]:g} in row {row} (counted "
+                             f"from 0; {count} such row{'s' if count > 1 else ''}), but {field} {what}")
+    return values
 
 
 def finite_column(table: pd.DataFrame, name: str, what: str = "experiments table") -> np.ndarray:

@@ -16,7 +16,7 @@ need a design column the scenario does not have.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -215,7 +215,7 @@ def case_inputs(sc: Scenario, name: str) -> list[Input]:
     """The scenario's sampled inputs, in order, each with the case's number where it gives one."""
     case = sc.cases[name]
     known = targets(sc)
-    return [Input(i.name, _named(known[i.name], case.inputs[i.name]), i.paths) if i.name in case.inputs else i
+    return [replace(i, quantity=_named(known[i.name], case.inputs[i.name])) if i.name in case.inputs else i
             for i in scenario_inputs(sc)]
 
 

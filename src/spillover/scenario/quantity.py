@@ -275,6 +275,9 @@ def parse_quantity(raw: Any) -> Quantity | Any:
 
 
 def _within(lo: float, hi: float, what: str) -> Callable[[Quantity], Quantity]:
+    """The field's check that every value ``q`` can take lies in [lo, hi]; the bounds are kept
+    on the check (``limits``) for values given outside the file (an experiments table)."""
+
     def check(q: Quantity) -> Quantity:
         a, b = q.support()
         if a < lo or b > hi:
@@ -284,6 +287,7 @@ def _within(lo: float, hi: float, what: str) -> Callable[[Quantity], Quantity]:
             raise ValueError(f"{what}, but {q.describe()} can reach {_fmt(a if a < lo else b)}{hint}")
         return q
 
+    check.limits = (lo, hi, what)  # type: ignore[attr-defined]
     return check
 
 
