@@ -121,6 +121,16 @@ def test_turned_off(using: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for word in ("0", "off", "No", "false"):
         monkeypatch.setenv("SPILLOVER_PREBUILT", word)
         assert not prebuilt.enabled() and prebuilt.load() is None
+    for word in ("1", " on ", "YES", "true", ""):
+        monkeypatch.setenv("SPILLOVER_PREBUILT", word)
+        assert prebuilt.enabled()
+
+
+@pytest.mark.parametrize("word", ["disabled", "n", "0.0", "2"])
+def test_a_switch_that_is_neither_on_nor_off_is_refused(word: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPILLOVER_PREBUILT", word)
+    with pytest.raises(ValueError, match=f"SPILLOVER_PREBUILT='{word}' is neither on nor off"):
+        prebuilt.enabled()
 
 
 def test_a_build_that_fails_says_why_and_runs_go_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -86,9 +86,18 @@ def _meta_path(module: Path) -> Path:
     return module.parent / f"{module.name.split('.')[0]}.json"
 
 
+_SWITCH = {"1": True, "yes": True, "on": True, "true": True, "0": False, "no": False, "off": False,
+           "false": False, "": True}
+
+
 def enabled() -> bool:
-    """False when ``SPILLOVER_PREBUILT`` turns the prebuilt step off (0, no, off or false)."""
-    return os.environ.get("SPILLOVER_PREBUILT", "1").strip().lower() not in ("0", "no", "off", "false")
+    """False when ``SPILLOVER_PREBUILT`` turns the prebuilt step off (0, no, off or false);
+    ValueError for a value that is neither on nor off, as for ``SPILLOVER_ENGINE``."""
+    value = os.environ.get("SPILLOVER_PREBUILT", "1")
+    if value.strip().lower() not in _SWITCH:
+        raise ValueError(f"SPILLOVER_PREBUILT={value!r} is neither on nor off: use 1 or 0 "
+                         "(or yes/no, on/off, true/false)")
+    return _SWITCH[value.strip().lower()]
 
 
 def _machine() -> dict[str, str]:
