@@ -22,7 +22,7 @@ import pandas as pd
 from spillover.analysis.cases import CaseRequest
 from spillover.analysis.evidence import EvidenceContradicts
 from spillover.analysis.evidence_run import EvidenceRun
-from spillover.ensemble.design import DESIGNS, FileDesign
+from spillover.ensemble.design import DESIGNS, FileDesign, given_runs
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
 from spillover.ensemble.variants import add_policies
@@ -284,11 +284,7 @@ def run(
     started = time.perf_counter()
     ex = Execution.of(settings, options)
     if experiments is not None:
-        if not isinstance(experiments, pd.DataFrame) or experiments.empty:
-            got = "an empty table" if isinstance(experiments, pd.DataFrame) else type(experiments).__name__
-            raise ValueError("experiments must be a pandas DataFrame with a row per run and a column per "
-                             f"input (got {got})")
-        ex = ex.but(runs=len(experiments))
+        ex = ex.but(runs=given_runs(experiments))
     if save_series and out is None:
         raise ValueError("--save-series needs a run folder (--out)")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(resolve(scenario))

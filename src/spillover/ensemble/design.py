@@ -48,6 +48,16 @@ def sample_inputs(inputs: list[Input], n_runs: int, seed: int, design: Design = 
     return pd.DataFrame(data)
 
 
+def given_runs(experiments: object) -> int:
+    """The number of runs of a given experiments table: its rows (ValueError unless it is a
+    DataFrame with at least one)."""
+    if not isinstance(experiments, pd.DataFrame) or experiments.empty:
+        got = "an empty table" if isinstance(experiments, pd.DataFrame) else type(experiments).__name__
+        raise ValueError(f"experiments must be a pandas DataFrame with a row per run and a column per input "
+                         f"(got {got})")
+    return len(experiments)
+
+
 def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame:
     """Check a given experiments table against the scenario's inputs; number its runs 0..n-1.
 
