@@ -28,7 +28,7 @@ from spillover.analysis.evaluate import nominal_values
 from spillover.analysis.observed import Observation
 from spillover.analysis.sensitivity import input_labels
 from spillover.engine.structure import build_structure
-from spillover.ensemble.design import Design, finite_column, sample_inputs
+from spillover.ensemble.design import Design, input_column, sample_inputs
 from spillover.ensemble.runner import plan
 from spillover.ensemble.settings import Execution
 from spillover.results.assemble import Ensemble, run_in_memory
@@ -228,7 +228,8 @@ def read_posterior(path: str | Path, sc: Scenario) -> pd.DataFrame:
 
 def check_posterior(frame: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     """The posterior's input columns; refuses columns the scenario does not sample, or no rows."""
-    names = [i.name for i in build_structure(sc).inputs]
+    inputs = {i.name: i for i in build_structure(sc).inputs}
+    names = list(inputs)
     cols = [c for c in frame.columns if c not in ("run", "distance")]
     extra = [c for c in cols if c not in names]
     if extra:
@@ -237,7 +238,7 @@ def check_posterior(frame: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     if len(frame) == 0 or not cols:
         raise ValueError("the posterior table is empty")
     kept = [n for n in names if n in cols]
-    return pd.DataFrame({n: finite_column(frame, n, "posterior table") for n in kept})
+    return pd.DataFrame({n: input_column(frame, inputs[n], "posterior table") for n in kept})
 
 
 def posterior_design(posterior: pd.DataFrame, sc: Scenario, runs: int, seed: int = 0,

@@ -176,8 +176,7 @@ def warmup_cmd(
     if done["problem"]:
         err().print(f"{done['problem']}; runs use the step Numba compiles and caches", markup=False,
                     highlight=False)
-    what = ("ready" if done["problem"] else "compiled") if done["compiled"] or done["problem"] \
-        else "already compiled; loaded"
+    what = "ready" if done["problem"] else "compiled" if done["compiled"] else "already compiled; loaded"
     where = f"built ahead of time: {done['prebuilt']}" if done["prebuilt"] else "in Numba's cache"
     typer.echo(f"engine {what} in {done['seconds']:.1f} s ({where})")
 

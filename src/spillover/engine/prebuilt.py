@@ -68,8 +68,8 @@ def step_key() -> str:
 def prebuilt_dir() -> Path:
     """Where prebuilt steps are kept: ``$SPILLOVER_PREBUILT_DIR``, else ``_prebuilt`` beside
     the engine's sources."""
-    return Path(os.path.expanduser(os.environ.get("SPILLOVER_PREBUILT_DIR") or "")
-                if os.environ.get("SPILLOVER_PREBUILT_DIR") else _HERE / "_prebuilt")
+    given = os.environ.get("SPILLOVER_PREBUILT_DIR")
+    return Path(given).expanduser() if given else _HERE / "_prebuilt"
 
 
 def _suffix() -> str:
@@ -94,10 +94,11 @@ def enabled() -> bool:
     """False when ``SPILLOVER_PREBUILT`` turns the prebuilt step off (0, no, off or false);
     ValueError for a value that is neither on nor off, as for ``SPILLOVER_ENGINE``."""
     value = os.environ.get("SPILLOVER_PREBUILT", "1")
-    if value.strip().lower() not in _SWITCH:
+    word = value.strip().lower()
+    if word not in _SWITCH:
         raise ValueError(f"SPILLOVER_PREBUILT={value!r} is neither on nor off: use 1 or 0 "
                          "(or yes/no, on/off, true/false)")
-    return _SWITCH[value.strip().lower()]
+    return _SWITCH[word]
 
 
 def _machine() -> dict[str, str]:

@@ -62,7 +62,7 @@ def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame
     """Check a given experiments table against the scenario's inputs; number its runs 0..n-1.
 
     Raises ValueError naming the first missing input, or the first input whose column holds
-    something other than finite numbers (with its first such row, counted from 0).
+    a value it cannot take (:func:`input_column`).
     """
     twice = sorted({str(c) for c in experiments.columns[experiments.columns.duplicated()]})
     if twice:
@@ -72,36 +72,28 @@ def given_design(inputs: list[Input], experiments: pd.DataFrame) -> pd.DataFrame
         raise ValueError(f"the experiments table lacks input '{missing[0]}'"
                          + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
     cols = {"run": np.arange(len(experiments), dtype=np.int64)}
-    cols.update({i.name: _within_limits(i, finite_column(experiments, i.name)) for i in inputs})
+    cols.update({i.name: input_column(experiments, i) for i in inputs})
     return pd.DataFrame(cols)
 
 
-def _within_limits(inp: Input, values: np.ndarray) -> np.ndarray:
-    """``values`` when they keep to the input's rules and to the largest magnitude a scenario
-    number may have; else ValueError naming the input, its first bad row and the rule."""
-    rules = (*inp.limits, (-MAX_MAGNITUDE, MAX_MAGNITUDE, f"must lie within ±{MAX_MAGNITUDE:g}"))
-    for lo, hi, what in rules:
-        bad = (values < lo) | (values > hi)
+def input_column(table: pd.DataFrame, inp: Input, what: str = "experiments table") -> np.ndarray:
+    """Input ``inp``'s column of ``table`` as floats, when every value is a finite number that
+    keeps to the rules of the fields the input fills and to the largest magnitude a scenario
+    number may have; else ValueError naming the column, its first bad row (counted from 0)
+    and the rule."""
+    try:
+        values = table[inp.name].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"the {what}'s '{inp.name}' holds values that are not numbers") from None
+    field = ".".join(map(str, inp.paths[0]))
+    rules = [(~np.isfinite(values), ": every input needs a finite number")]
+    rules += [((values < lo) | (values > hi), f", but {rule}") for lo, hi, rule in inp.limits]
+    rules.append((np.abs(values) > MAX_MAGNITUDE, f", but {field} must lie within ±{MAX_MAGNITUDE:g}"))
+    for bad, why in rules:
         if bad.any():
             row, count = int(np.argmax(bad)), int(bad.sum())
-            field = ".".join(map(str, inp.paths[0]))
-            raise ValueError(f"the experiments table's '{inp.name}' is {values[row]:g} in row {row} (counted "
-                             f"from 0; {count} such row{'s' if count > 1 else ''}), but {field} {what}")
-    return values
-
-
-def finite_column(table: pd.DataFrame, name: str, what: str = "experiments table") -> np.ndarray:
-    """Column ``name`` of ``table`` as floats; ValueError naming it (and its first bad row,
-    counted from 0) unless every value is a finite number."""
-    try:
-        values = table[name].to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"the {what}'s '{name}' holds values that are not numbers") from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, count = int(np.argmax(bad)), int(bad.sum())
-        raise ValueError(f"the {what}'s '{name}' is {values[row]} in row {row} (counted from 0; "
-                         f"{count} such row{'s' if count > 1 else ''}): every input needs a finite number")
+            raise ValueError(f"the {what}'s '{inp.name}' is {values[row]:g} in row {row} (counted from 0; "
+                             f"{count} such row{'s' if count > 1 else ''}){why}")
     return values
 
 

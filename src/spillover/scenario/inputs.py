@@ -18,7 +18,8 @@ from spillover.scenario.quantity import Quantity
 from spillover.scenario.walk import Path_, input_name, quantities
 
 Limits = tuple[float, float, str]
-"""Smallest and largest value a field takes, and the rule in words ("must not be negative")."""
+"""Smallest and largest value a field takes, and the rule in words, naming the field
+("transfers.t01.rate must not be negative")."""
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,8 @@ class Input:
     """One sampled (uncertain) input of the scenario: a column of ``experiments``.
 
     ``limits`` are the rules of the fields it fills (a fatigue time is at least 1 day, a
-    share lies between 0 and 1): the file's distributions keep to them, and so must values
-    given for the input in an experiments table."""
+    share lies between 0 and 1), each once, in the words of the first field with it: the
+    file's distributions keep to them, and so must values given in an experiments table."""
 
     name: str
     quantity: Quantity
@@ -79,10 +80,10 @@ def scenario_inputs(sc: Scenario) -> list[Input]:
             continue
         name = input_name(path, q)
         rule = field_limits(sc, path)
-        rules = () if rule is None else (rule,)
+        rules = () if rule is None else ((rule[0], rule[1], f"{'.'.join(map(str, path))} {rule[2]}"),)
         if name in by_name:
             prev = by_name[name]
-            new = tuple(r for r in rules if r not in prev.limits)
+            new = tuple(r for r in rules if r[:2] not in {p[:2] for p in prev.limits})
             by_name[name] = Input(name, prev.quantity, (*prev.paths, path), prev.limits + new)
         else:
             by_name[name] = Input(name, q, (path,), rules)
