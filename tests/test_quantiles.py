@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spillover.engine.histogram import BINS, QUANTILES, DailyHistogram
+from spillover.engine.histogram import BINS, QUANTILES, DailyHistogram, SeriesSpec
 from spillover.ensemble.chunks import pilot_spec, run_chunk
 from spillover.ensemble.design import MemoryDesign
 from spillover.ensemble.runner import plan
@@ -126,3 +126,35 @@ def test_quantiles_are_those_of_the_full_bin_edges_to_the_bit() -> None:
     vmax = np.broadcast_to(spec.hi + rng.random(N), (T, P, N)).copy()
     h = DailyHistogram(counts, vmin, vmax, np.full(P, 20 * BINS))
     assert np.array_equal(h.quantiles(spec), _bin_edges_quantiles(h, spec), equal_nan=True)
+
+
+def test_narrow_counts_widen_before_they_could_overflow_and_give_the_same_quantiles() -> None:
+    """A run keeps its merged counts as uint32; they widen to int64 once a variant's rows
+    could pass 2**32 - 1, and narrow or wide, the quantiles and means are the same."""
+    rng = np.random.default_rng(7)
+    T, P, N = 3, 2, 2
+    parts = []
+    for _ in range(3):
+        h = DailyHistogram.empty(P, T, N, dtype=np.uint16)
+        h.counts[...] = rng.integers(0, 50, h.counts.shape)
+        h.vmin[...], h.vmax[...] = -1.0, 9.0
+        h.n[:] = h.counts[0, :, 0].sum(axis=-1)
+        parts.append(h)
+    narrow = DailyHistogram.empty(P, T, N, dtype=np.uint32)
+    wide = DailyHistogram.empty(P, T, N)
+    for h in parts:
+        narrow.merge(h)
+        wide.merge(h)
+    assert narrow.counts.dtype == np.uint32 and wide.counts.dtype == np.int64
+    spec = SeriesSpec(names=["a", "b"], lo=np.zeros(N), hi=np.full(N, 8.0))
+    assert np.array_equal(narrow.quantiles(spec), wide.quantiles(spec))
+    assert np.array_equal(narrow.mean(spec), wide.mean(spec))
+
+    big = DailyHistogram.empty(P, T, N, dtype=np.uint32)
+    big.counts[0, 0, 0, 0] = np.iinfo(np.uint32).max - 1
+    big.n[:] = np.iinfo(np.uint32).max - 1
+    more = DailyHistogram.empty(P, T, N, dtype=np.uint16)
+    more.counts[0, 0, 0, 0], more.n[:] = 5, 5
+    big.merge(more)
+    assert big.counts.dtype == np.int64
+    assert big.counts[0, 0, 0, 0] == np.iinfo(np.uint32).max + 4  # not wrapped round

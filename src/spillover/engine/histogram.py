@@ -63,7 +63,11 @@ class DailyHistogram:
         np.maximum(self.vmax[t], values.max(axis=1), out=self.vmax[t])
 
     def merge(self, other: DailyHistogram) -> None:
-        """Add another chunk's histogram into this one."""
+        """Add another chunk's histogram into this one. No count can exceed its variant's
+        rows ``n``, so narrow counts (``uint32``) widen to ``int64`` before they could overflow."""
+        narrow = self.counts.dtype.kind == "u" and self.counts.dtype.itemsize < 8
+        if narrow and int((self.n + other.n).max(initial=0)) > np.iinfo(self.counts.dtype).max:
+            self.counts = self.counts.astype(np.int64)
         np.add(self.counts, other.counts, out=self.counts, casting="unsafe")
         np.minimum(self.vmin, other.vmin, out=self.vmin)
         np.maximum(self.vmax, other.vmax, out=self.vmax)
@@ -80,7 +84,7 @@ class DailyHistogram:
                                  self.counts.shape).copy()
         centre[..., 0] = 0.5 * (np.minimum(self.vmin, spec.lo + width) + spec.lo + width)
         centre[..., -1] = 0.5 * (np.maximum(self.vmax, spec.hi - width) + spec.hi - width)
-        n = np.maximum(self.counts.sum(axis=-1), 1)
+        n = np.maximum(self.counts.sum(axis=-1, dtype=self.counts.dtype), 1)
         return np.clip((self.counts * centre).sum(axis=-1) / n, self.vmin, self.vmax)
 
     def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
@@ -92,7 +96,7 @@ class DailyHistogram:
         T, P, N, B = self.counts.shape
         width = ((spec.hi - spec.lo) / B)[:, None]  # (N, 1): against (T, P, N, 1) below
         lo0 = spec.lo[:, None]
-        cum = np.cumsum(self.counts, axis=-1)
+        cum = np.cumsum(self.counts, axis=-1, dtype=self.counts.dtype)  # a total never exceeds n
         total = cum[..., -1:]
         out = np.empty((T, P, N, len(qs)))
         for i, q in enumerate(qs):

@@ -218,7 +218,7 @@ class RunFolder:
     def part(self, first_run: int) -> Path:
         return self.path / PARTS / f"part-{first_run:012d}.parquet"
 
-    def write_part(self, first_run: int, frame: pd.DataFrame) -> None:
+    def write_part(self, first_run: int, frame: pd.DataFrame | pa.Table) -> None:
         write_table(self.part(first_run), frame)
 
     def observed_part(self, first_run: int) -> Path:
@@ -255,7 +255,7 @@ class RunFolder:
         if hist is not None:
             def save(f: BinaryIO) -> None:
                 small = int(hist.n.max(initial=0)) < 2**32  # no count can exceed its variant's rows
-                counts = hist.counts.astype(np.uint32) if small else hist.counts
+                counts = hist.counts.astype(np.uint32, copy=False) if small else hist.counts
                 np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
                          finished=np.array(sorted(finished), dtype=np.int64))
             atomic_write(self.path / COUNTS, save)
@@ -275,7 +275,8 @@ class RunFolder:
         z = _read_counts(self.path / COUNTS) if self.finished else None
         if z is None:
             return None
-        return DailyHistogram(counts=z["counts"].astype(np.int64), vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
+        counts = z["counts"] if z["counts"].dtype == np.uint32 else z["counts"].astype(np.int64)
+        return DailyHistogram(counts=counts, vmin=z["vmin"], vmax=z["vmax"], n=z["n"])
 
     def outcomes_dataset(self, below: int | None = None) -> ds.Dataset:
         """The outcome parts as one dataset; with ``below``, only the parts that hold runs
@@ -358,7 +359,7 @@ class FolderSink:
             keys = list(self.observe.keys)
             write_table(self.folder.observed_part(res.start),
                         pd.DataFrame({"run": res.runs, **{k: res.observed[j] for j, k in enumerate(keys)}}))
-        self.folder.write_part(res.start, self.asm.frame(res))
+        self.folder.write_part(res.start, self.asm.table(res))
         self.asm.merge(res)
         self.asm.keep_observed(res)
         self.done.add(res.start)
