@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import spillover
@@ -42,6 +43,11 @@ def test_folder_run_streams_parts_and_equals_the_memory_run(mini, tmp_path) -> N
     m = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert m["status"] == "complete" and len(m["finished_chunks"]) == RUNS // CHUNK
     assert res.path == tmp_path / "r"
+    # Only the text column is dictionary-encoded (trying it on every float column cost time).
+    meta = pq.ParquetFile(parts[0]).metadata
+    encoded = {meta.schema.column(i).name for i in range(meta.num_columns)
+               if any("DICTIONARY" in e for e in meta.row_group(0).column(i).encodings)}
+    assert encoded == {"policy"}
 
 
 def test_a_full_disk_leaves_a_resumable_run(mini, tmp_path, monkeypatch) -> None:

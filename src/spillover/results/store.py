@@ -76,10 +76,16 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, lambda f: _write_bytes(f, text.encode("utf-8")))
 
 
-def write_table(path: Path, df: pd.DataFrame) -> None:
-    """``df`` as a Parquet file, atomically."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    atomic_write(path, lambda f: pq.write_table(table, f))
+def write_table(path: Path, df: pd.DataFrame | pa.Table) -> None:
+    """``df`` as a Parquet file, atomically.
+
+    Only text columns are dictionary-encoded: trying it on each float column and giving up
+    made writing a chunk's outcomes 2.4 times slower, for files 2% smaller.
+    """
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+    text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            or pa.types.is_dictionary(f.type)]
+    atomic_write(path, lambda f: pq.write_table(table, f, use_dictionary=text))
 
 
 def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -56,11 +57,16 @@ def _template() -> Any:
 
 
 def round_sig(values: Iterable[Any], digits: int = 4) -> list[float | None]:
-    """Round each value to ``digits`` significant digits; NaN and None become None."""
-    out: list[float | None] = []
-    for v in values:
-        x = float("nan") if v is None else float(v)
-        out.append(None if math.isnan(x) or math.isinf(x) else float(f"{x:.{digits}g}"))
+    """Round each value to ``digits`` significant digits; NaN, infinities and None become None.
+
+    >>> round_sig([1234567.0, 0.000123456, None, float("inf"), -2.5e-300])
+    [1235000.0, 0.0001235, None, None, -2.5e-300]
+    """
+    arr = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=float).ravel()
+    spec = f".{digits}g"
+    out: list[float | None] = [float(format(x, spec)) for x in arr.tolist()]
+    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+        out[i] = None
     return out
 
 
