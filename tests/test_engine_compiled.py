@@ -159,7 +159,8 @@ def test_engine_choice_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_block_size_fits_the_cache() -> None:
     assert block_size(2_300) == 4096  # richardson7's rows
-    assert block_size(10_000) == 1024  # nk-russia-2023's rows
+    assert block_size(15_500) == 1024  # nk-russia-2023's rows (15.4-15.7 kB, 5 December 2026)
+    assert block_size(10_000) == 2048
     assert block_size(1.0) == 4096
     assert block_size(1e9) == 64
 
