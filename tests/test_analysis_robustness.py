@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spillover.analysis.robustness import default_quantities, regret_summary, regret_table
 
@@ -118,3 +121,20 @@ def test_robust_reads_the_declared_directions(mini) -> None:
     assert (every.loc[every["quantity"] == col, "better"] == "higher").all()
     lowered = robust(mini, outcomes=out, quantities={col: col}, lower_is_better=[col])
     assert (lowered["better"] == "lower").all()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["a", "b", "c"]),
+                          st.one_of(st.floats(-5, 5), st.just(float("nan")))), min_size=1, max_size=40))
+def test_the_paired_matrix_is_what_a_first_value_pivot_gives(rows) -> None:
+    """Runs ascending, a missing (run, policy) NaN, a repeated one its first value that is
+    not NaN: as ``pivot_table(aggfunc="first", dropna=False)``, including repeats and gaps."""
+    from spillover.analysis.robustness import _matrix
+
+    out = pd.DataFrame(rows, columns=["run", "policy", "v"])
+    policies = [p for p in ["a", "b", "c"] if p in set(out["policy"])]
+    wide = out.pivot_table(index="run", columns="policy", values="v", aggfunc="first", dropna=False)
+    want = wide.reindex(columns=policies).to_numpy()
+    np.testing.assert_array_equal(_matrix(out, out["v"].to_numpy(), policies), want)
+    with pytest.raises(ValueError, match="policy 'z' has no runs"):
+        _matrix(out, out["v"].to_numpy(), [*policies, "z"])

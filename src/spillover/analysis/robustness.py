@@ -80,14 +80,19 @@ def default_higher(sc: Scenario) -> list[str]:
 
 
 def _matrix(outcomes: pd.DataFrame, values: np.ndarray, policies: list[str]) -> np.ndarray:
-    """(runs × policies) values, paired by run; refuses policies with different runs."""
-    frame = pd.DataFrame({"run": outcomes["run"].to_numpy(), "policy": outcomes["policy"].to_numpy(),
-                          "v": values.astype(float)})
-    wide = frame.pivot_table(index="run", columns="policy", values="v", aggfunc="first", dropna=False)
-    missing = [p for p in policies if p not in wide.columns]
+    """(runs × policies) values, paired by run, runs ascending: a run a policy lacks is NaN,
+    and a (run, policy) given twice takes its first value that is not NaN (as a pivot table
+    with ``aggfunc="first"`` would, 15 times slower). Refuses a policy with no runs."""
+    runs, row = np.unique(outcomes["run"].to_numpy(), return_inverse=True)
+    col = pd.Categorical(outcomes["policy"].astype(str), categories=policies).codes
+    missing = [p for i, p in enumerate(policies) if not (col == i).any()]
     if missing:
         raise ValueError(f"policy '{missing[0]}' has no runs in the outcomes")
-    return wide[policies].to_numpy()
+    v = values.astype(float)
+    keep = np.flatnonzero((col >= 0) & ~np.isnan(v))[::-1]  # the first given is written last
+    out = np.full((len(runs), len(policies)), np.nan)
+    out[row[keep], col[keep]] = v[keep]
+    return out
 
 
 def regret_table(
