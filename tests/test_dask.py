@@ -66,12 +66,13 @@ def test_a_worker_killed_mid_run_changes_nothing(mini, client) -> None:
     pd.testing.assert_frame_equal(asm.outcomes(pl.policies), local.outcomes, check_exact=True)
 
 
-def test_unreachable_scheduler_is_one_line_and_exit_2() -> None:
+def test_unreachable_scheduler_is_one_line_and_exit_2(tmp_path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", "from spillover.cli.main import main; main()", "run", "--runs", "10",
          "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no dask scheduler answered at tcp://127.0.0.1:9" in lines[0], lines
+    assert not list((tmp_path / "runs").glob("*")), "nothing ran, so no run folder is left behind"

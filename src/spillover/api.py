@@ -22,6 +22,7 @@ import pandas as pd
 from spillover.analysis.cases import CaseRequest
 from spillover.analysis.evidence import EvidenceContradicts
 from spillover.analysis.evidence_run import EvidenceRun
+from spillover.ensemble.dask_executor import SchedulerUnreachable
 from spillover.ensemble.design import DESIGNS, FileDesign, given_runs
 from spillover.ensemble.runner import Plan, execute, plan
 from spillover.ensemble.settings import Execution
@@ -315,7 +316,11 @@ def run(
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
     source = FileDesign(folder.path / "design", pl.structure.inputs, ex.runs, ex.seed, ex.design, experiments,
                         parquet=folder.path / "experiments.parquet")
-    return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, todo, ev)
+    try:
+        return _run_in_folder(pl, folder, source, ex, report, started, on_analysed, todo, ev)
+    except SchedulerUnreachable:
+        shutil.rmtree(folder.path, ignore_errors=True)  # nothing ran: no folder to resume
+        raise
 
 
 def _plan(sc: Scenario, case: str | None, seed: int, policies: Sequence[str] | None, counterfactual: bool,
