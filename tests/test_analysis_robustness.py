@@ -129,12 +129,12 @@ def test_robust_reads_the_declared_directions(mini) -> None:
 def test_the_paired_matrix_is_what_a_first_value_pivot_gives(rows) -> None:
     """Runs ascending, a missing (run, policy) NaN, a repeated one its first value that is
     not NaN: as ``pivot_table(aggfunc="first", dropna=False)``, including repeats and gaps."""
-    from spillover.analysis.robustness import _matrix
+    from spillover.analysis.robustness import _matrix, _pairs
 
     out = pd.DataFrame(rows, columns=["run", "policy", "v"])
     policies = [p for p in ["a", "b", "c"] if p in set(out["policy"])]
     wide = out.pivot_table(index="run", columns="policy", values="v", aggfunc="first", dropna=False)
     want = wide.reindex(columns=policies).to_numpy()
-    np.testing.assert_array_equal(_matrix(out, out["v"].to_numpy(), policies), want)
+    np.testing.assert_array_equal(_matrix(_pairs(out, policies), out["v"].to_numpy()), want)
     with pytest.raises(ValueError, match="policy 'z' has no runs"):
-        _matrix(out, out["v"].to_numpy(), [*policies, "z"])
+        _pairs(out, [*policies, "z"])

@@ -79,18 +79,29 @@ def default_higher(sc: Scenario) -> list[str]:
     return [c for c, side in directions(sc).items() if side == "higher"]
 
 
-def _matrix(outcomes: pd.DataFrame, values: np.ndarray, policies: list[str]) -> np.ndarray:
-    """(runs × policies) values, paired by run, runs ascending: a run a policy lacks is NaN,
-    and a (run, policy) given twice takes its first value that is not NaN (as a pivot table
-    with ``aggfunc="first"`` would, 15 times slower). Refuses a policy with no runs."""
+Pairs = tuple[np.ndarray, np.ndarray, tuple[int, int]]
+
+
+def _pairs(outcomes: pd.DataFrame, policies: list[str]) -> Pairs:
+    """Each outcome row's place in a (runs × policies) matrix, runs ascending: its row, its
+    column (-1 for a policy not compared), and the matrix's shape. Refuses a policy with no runs."""
     runs, row = np.unique(outcomes["run"].to_numpy(), return_inverse=True)
     col = pd.Categorical(outcomes["policy"].astype(str), categories=policies).codes
     missing = [p for i, p in enumerate(policies) if not (col == i).any()]
     if missing:
         raise ValueError(f"policy '{missing[0]}' has no runs in the outcomes")
+    return row, col, (len(runs), len(policies))
+
+
+def _matrix(pairs: Pairs, values: np.ndarray) -> np.ndarray:
+    """(runs × policies) values, paired by run (see :func:`_pairs`): a run a policy lacks is
+    NaN, and a (run, policy) given twice takes its first value that is not NaN, as a pivot
+    table with ``aggfunc="first"`` would (one pivot per quantity took 18 ms on 10,000 runs
+    of six policies; this takes 0.5 ms once the pairs are known, which take 8 ms once)."""
+    row, col, shape = pairs
     v = values.astype(float)
     keep = np.flatnonzero((col >= 0) & ~np.isnan(v))[::-1]  # the first given is written last
-    out = np.full((len(runs), len(policies)), np.nan)
+    out = np.full(shape, np.nan)
     out[row[keep], col[keep]] = v[keep]
     return out
 
@@ -150,12 +161,13 @@ def regret_table(
     sides = {q: "lower" for q in qs} if directions is None else dict(directions)
     sides.update({q: "higher" for q in higher_is_better})
     rows, unscored = [], []
+    pairs = _pairs(outcomes, policies)
     for name, text in qs.items():
         try:
             values = np.asarray(compile_expr(text, cols).evaluate(outcomes), dtype=float)
         except ExprError as err:
             raise err.with_source(f"quantity {name!r}") from None
-        m = _matrix(outcomes, values, policies)
+        m = _matrix(pairs, values)
         if name in sides:
             rows += _rows(name, m, policies, sides[name] == "higher")
         else:
