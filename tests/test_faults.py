@@ -153,3 +153,23 @@ def test_a_killed_worker_is_one_error_naming_the_folder_to_resume(mini, tmp_path
     assert outcome_of(BrokenProcessPool("x")).code == 2
     spillover.resume(tmp_path / "r", report=False)
     pd.testing.assert_frame_equal(_outcomes(tmp_path / "r"), _reference(mini), check_exact=True)
+
+
+@pytest.mark.parametrize(("flag", "written"), [([], False), (["--report"], True)])
+def test_a_resume_writes_the_report_as_the_run_chose_unless_told(tmp_path, monkeypatch, flag,
+                                                                  written) -> None:
+    """A run started with --no-report (interrupt_run's) gets no report on --resume, unless
+    --report is given: before, a resume always wrote one."""
+    interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
+    assert json.loads((partial_of(tmp_path / "r") / "manifest.json").read_text())["report"] is False
+    done = subprocess.run([*CLI, "run", "--resume", str(tmp_path / "r"), *flag],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "r" / "report.html").exists() is written
+    assert ("report:" in done.stdout) is written
+
+
+def test_the_api_resume_writes_the_report_as_the_run_chose(tmp_path, monkeypatch) -> None:
+    interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
+    done = spillover.resume(tmp_path / "r")
+    assert done.path == tmp_path / "r" and not (tmp_path / "r" / "report.html").exists()

@@ -310,7 +310,7 @@ def run(
             on_analysed(result)
         return result
     manifest.update(variants=[v.name for v in pl.batch.variants], save_series=save_series,
-                    executor=ex.executor)
+                    executor=ex.executor, report=report)
     if experiments is not None:
         manifest["design"] = "given"
     folder = RunFolder.create(default_out(sc.name) if str(out) == "auto" else Path(out), manifest)
@@ -333,9 +333,11 @@ def _plan(sc: Scenario, case: str | None, seed: int, policies: Sequence[str] | N
     return plan_case(sc, case, seed, policies, counterfactual=counterfactual, save_series=save_series)
 
 
-def resume(path: str | Path, settings: Execution | None = None, *, report: bool = True,
+def resume(path: str | Path, settings: Execution | None = None, *, report: bool | None = None,
            on_analysed: Callable[[RunResult], None] | None = None, **options: Any) -> RunResult:
     """Finish an interrupted run: only its missing chunks run, with the same results.
+
+    ``report`` writes ``report.html`` (default: as the interrupted run chose).
 
     ``settings``/``options`` may set how it runs (``workers``, ``executor``,
     ``scheduler``, ``progress``); what it computes comes from the folder's manifest.
@@ -353,7 +355,8 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     m = folder.manifest
     base = load_scenario(resolve(m["scenario_file"])) if m.get("cases") else None
     todo = CaseRequest(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
-    return _run_in_folder(pl, folder, source, ex, report, time.perf_counter(), on_analysed, todo, ev)
+    write = bool(m.get("report", True)) if report is None else report
+    return _run_in_folder(pl, folder, source, ex, write, time.perf_counter(), on_analysed, todo, ev)
 
 
 def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign, Execution]:

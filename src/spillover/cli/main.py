@@ -68,7 +68,8 @@ def run_cmd(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Threads (or processes) [default: one per core].")] = None,
     chunk_size: Annotated[int | None, typer.Option(
-        min=1, help="Runs per chunk; results do not depend on it [default: about 1 s of work].")] = None,
+        min=1, help="Runs per chunk; results do not depend on it "
+                    "[default: about 2 s of one core's work].")] = None,
     design: Annotated[str, typer.Option(help="Sampling design: {designs}.")] = "lhs",
     save_series: Annotated[bool, typer.Option(help="Also write every run's daily series.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
@@ -109,7 +110,8 @@ def run_cmd(
         raise Fail(f"{'--as-of' if as_of is not None else '--resample'} goes with --evidence FILE")
     opts = RunOptions(scenario=scenario, runs=runs, seed=seed, policies=policy or None, out=out,
                       workers=workers, chunk_size=chunk_size, design=design, save_series=save_series,
-                      report=report, executor=executor, scheduler=scheduler, resume=resume,
+                      report=report if resume is None or _given(ctx, "report") else None,
+                      executor=executor, scheduler=scheduler, resume=resume,
                       posterior=posterior, case=case, cases=cases, given=given,
                       argv=(ctx.obj or {}).get("argv"),
                       evidence=evidence or None, as_of=as_of, resample=resample)

@@ -31,7 +31,8 @@ class RunOptions:
     chunk_size: int | None = None
     design: str = "lhs"
     save_series: bool = False
-    report: bool = True
+    report: bool | None = True
+    """Write report.html; None on ``--resume`` without ``--report``/``--no-report``: as the run chose."""
     executor: str = "local"
     scheduler: str | None = None
     resume: Path | None = None
@@ -135,7 +136,8 @@ def _run(opts: RunOptions, show: Callable[[Any], None]) -> Any:
         return api.run(sc, runs=opts.runs, seed=opts.seed, policies=opts.policies,
                        design=opts.design, chunk_size=chunk,
                        workers=workers, out=opts.out, save_series=opts.save_series,
-                       report=opts.report, progress=tick, executor=opts.executor, scheduler=opts.scheduler,
+                       report=opts.report is not False, progress=tick, executor=opts.executor,
+                       scheduler=opts.scheduler,
                        experiments=experiments, command=_command(opts.argv), on_analysed=_after(tick, show),
                        cases=opts.cases and opts.case is None and opts.posterior is None, case=opts.case,
                        evidence=opts.evidence, as_of=opts.as_of, resample=opts.resample)
@@ -188,5 +190,5 @@ def run_and_print(opts: RunOptions) -> None:
     console.print(f"{shape}, seed {m['seed']}{reading}, "
                   f"{m['timings']['total']:.1f} s", markup=False, highlight=False)
     console.print(f"results: {result.path}", markup=False, highlight=False)
-    if opts.report:
+    if result.path is not None and (result.path / "report.html").is_file():
         console.print(f"report:  {result.path / 'report.html'}", markup=False, highlight=False)
