@@ -171,5 +171,9 @@ def test_a_resume_writes_the_report_as_the_run_chose_unless_told(tmp_path, monke
 
 def test_the_api_resume_writes_the_report_as_the_run_chose(tmp_path, monkeypatch) -> None:
     interrupt_run(monkeypatch, MINI, tmp_path / "r", runs=RUNS, seed=SEED, chunk_size=CHUNK)
-    done = spillover.resume(tmp_path / "r")
+    done = spillover.resume(tmp_path / "r", workers=1)
     assert done.path == tmp_path / "r" and not (tmp_path / "r" / "report.html").exists()
+    m = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    [resumed] = m["resumed"]  # the run records that it was resumed, and how
+    assert resumed["workers"] == 1 and resumed["executor"] == "local"
+    assert 0 < resumed["chunks_done_before"] < RUNS // CHUNK and m["status"] == "complete"

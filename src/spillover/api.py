@@ -356,6 +356,9 @@ def resume(path: str | Path, settings: Execution | None = None, *, report: bool 
     base = load_scenario(resolve(m["scenario_file"])) if m.get("cases") else None
     todo = CaseRequest(base, list(m["cases"]), ex, any("|" in n for n in m["variants"])) if base else None
     write = bool(m.get("report", True)) if report is None else report
+    m.setdefault("resumed", []).append({  # the manifest's workers, command and created stay the start's
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "workers": ex.workers,
+        "executor": ex.executor, "chunks_done_before": len(folder.finished)})
     return _run_in_folder(pl, folder, source, ex, write, time.perf_counter(), on_analysed, todo, ev)
 
 
