@@ -110,8 +110,33 @@ def _interrupted_at_30(tmp_path: Path, monkeypatch) -> Path:
     return partial_of(tmp_path / "r")
 
 
-@pytest.mark.parametrize("damage", ["delete", "garbage", "pickle"])
+def _tampered(z: dict, damage: str) -> dict:
+    """The saved histogram arrays changed as a damaged or hand-edited file would be: each
+    loads, but none can be what the run counted."""
+    import numpy as np
+
+    c = z["counts"]
+    changes = {
+        "nan-floats": {"counts": np.where(c > 0, np.nan, c.astype(float))},
+        "int8": {"counts": (c * 50).astype(np.int8)},
+        "negative": {"counts": c.astype(np.int64) - 1},
+        "above-n": {"counts": c + np.uint32(3)},
+        "64-bins": {"counts": c[..., :64] + c[..., 64:]},
+        "float-finished": {"finished": z["finished"] + 0.5},
+        "int-extremes": {"vmin": np.zeros(z["vmin"].shape, np.int64)},
+    }
+    return {**z, **changes[damage]}
+
+
+DAMAGES = ["delete", "garbage", "pickle", "directory", "nan-floats", "int8", "negative", "above-n",
+           "64-bins", "float-finished", "int-extremes"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_lost_or_damaged_series_counts_file_is_rebuilt(mini, tmp_path, monkeypatch, damage) -> None:
+    """A resume counts the daily series again rather than trust a counts file that cannot be
+    the run's: before, a tampered one that loaded (NaN, wrapped or negative counts, more
+    counts than runs) gave wrong series without a word, and others a raw NumPy error."""
     import numpy as np
 
     partial = _interrupted_at_30(tmp_path, monkeypatch)
@@ -121,8 +146,16 @@ def test_a_lost_or_damaged_series_counts_file_is_rebuilt(mini, tmp_path, monkeyp
         counts.unlink()
     elif damage == "garbage":
         counts.write_bytes(b"PK\3\4 not really a zip")
-    else:
+    elif damage == "pickle":
         np.save(counts.open("wb"), np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif damage == "directory":
+        counts.unlink()
+        counts.mkdir()
+    else:
+        with np.load(counts) as z:
+            arrays = _tampered({k: z[k] for k in z.files}, damage)
+        with counts.open("wb") as f:
+            np.savez(f, **arrays)
     spillover.resume(tmp_path / "r", report=False)
     spillover.run(MINI, runs=RUNS, seed=SEED, chunk_size=CHUNK, out=tmp_path / "ref", report=False)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "r" / "series.parquet"),
@@ -177,3 +210,16 @@ def test_the_api_resume_writes_the_report_as_the_run_chose(tmp_path, monkeypatch
     [resumed] = m["resumed"]  # the run records that it was resumed, and how
     assert resumed["workers"] == 1 and resumed["executor"] == "local"
     assert 0 < resumed["chunks_done_before"] < RUNS // CHUNK and m["status"] == "complete"
+
+
+def test_half_written_files_of_a_killed_process_are_gone_once_the_run_completes(tmp_path,
+                                                                                monkeypatch) -> None:
+    """A kill -9 mid-write leaves ``.<name>.tmp-<pid>`` beside the file (its cleanup never
+    ran); the finished folder keeps none of them (DuckDB's ``outcomes.parquet/*`` read them)."""
+    partial = _interrupted_at_30(tmp_path, monkeypatch)
+    left = [partial / ".series-counts.npz.tmp-99999",
+            partial / "outcomes.parquet" / ".part-000000000030.parquet.tmp-99999"]
+    for f in left:
+        f.write_bytes(b"half")
+    spillover.resume(tmp_path / "r", report=False)
+    assert not list((tmp_path / "r").rglob("*.tmp-*"))

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from spillover.engine.histogram import SAMPLE_RUNS, DailyHistogram, SeriesSpec
+from spillover.engine.histogram import BINS, SAMPLE_RUNS, DailyHistogram, SeriesSpec
 from spillover.ensemble.chunks import ChunkResult
 from spillover.results.assemble import Assembler, canonical
 from spillover.results.store import atomic_write, write_json, write_table
@@ -88,13 +88,40 @@ def _readable(path: Path) -> bool:
 
 def _read_counts(path: Path) -> dict[str, np.ndarray] | None:
     """The arrays of a histogram counts file; None when it is missing or damaged (never
-    unpickled: a file holding objects is damaged)."""
+    unpickled: a file holding objects is damaged; see :func:`_consistent`)."""
     try:
         with np.load(path) as z:
             data = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError, zipfile.BadZipFile):
         return None
-    return data if {"counts", "vmin", "vmax", "n"} <= set(data) else None
+    return data if {"counts", "vmin", "vmax", "n"} <= set(data) and _consistent(data) else None
+
+
+def _consistent(d: dict[str, np.ndarray]) -> bool:
+    """Whether saved histogram arrays can be what a run counted: whole non-negative counts
+    of shape (days, policies, series, BINS) that add up, each day and series, to the
+    policy's rows ``n``; float extremes of shape (days, policies, series); and whole
+    numbers for the finished chunks. Anything else is a damaged file, counted again."""
+    c, vmin, vmax, n = d["counts"], d["vmin"], d["vmax"], d["n"]
+    if c.dtype.kind not in "ui" or n.dtype.kind not in "ui" or c.ndim != 4 or c.shape[-1] != BINS:
+        return False
+    if not all(v.dtype.kind == "f" and v.shape == c.shape[:3] for v in (vmin, vmax)):
+        return False
+    if n.shape != c.shape[1:2] or (n < 0).any() or (c.size and c.min() < 0):
+        return False
+    finished = d.get("finished")
+    if finished is not None and (finished.ndim != 1 or finished.dtype.kind not in "ui"):
+        return False
+    totals = c.sum(axis=-1, dtype=np.int64)
+    return bool(np.array_equal(totals, np.broadcast_to(n[None, :, None], c.shape[:3])))
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, or a folder where a file should be."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def partial_of(final: Path) -> Path:
@@ -181,12 +208,12 @@ class RunFolder:
         if bad:
             removed += [self.part(c).name for c in bad]
             self.manifest["finished_chunks"] = []
-            (self.path / COUNTS).unlink(missing_ok=True)
+            _remove(self.path / COUNTS)
             self.save_manifest()
         sampled = [c for c in self.finished if c < SAMPLE_RUNS]
         if sampled and _read_counts(self.path / COUNTS) is None:
             # the daily series' counts of these chunks are lost: run them again
-            (self.path / COUNTS).unlink(missing_ok=True)
+            _remove(self.path / COUNTS)
             removed.append(COUNTS)
             self.manifest["finished_chunks"] = sorted(self.finished - set(sampled))
             self.save_manifest()
@@ -307,6 +334,8 @@ class RunFolder:
     def complete(self) -> Path:
         """Mark complete and move into place: the run now looks finished."""
         self.manifest["status"] = "complete"
+        for tmp in self.path.rglob(".*.tmp-*"):  # atomic writes a killed process never finished
+            tmp.unlink(missing_ok=True)
         for scratch in (COUNTS, "design", LOCK):
             target = self.path / scratch
             if target.is_dir():
