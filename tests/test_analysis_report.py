@@ -127,3 +127,16 @@ def test_add_section_to_a_run_folder(mini, tmp_path) -> None:
     object.__setattr__(other, "_sha256", "0" * 64)
     with pytest.raises(ValueError, match="another version of scenario 'mini'"):
         add_section(out, "sensitivity", sens, other)
+
+
+def test_an_order_with_no_source_reads_as_a_dash_not_nan() -> None:
+    """An indicator or event no chain reaches has no ``from``: the table said ``nan``."""
+    import numpy as np
+    import pandas as pd
+
+    from spillover.report.sections.analysis import _order_rows
+
+    table = pd.DataFrame({"id": ["a", "b", "c"], "kind": ["event"] * 3, "name": ["A", "B", "C"],
+                          "order": [1.0, np.nan, 2.0], "from": ["x", np.nan, None]})
+    assert [r["via"] for r in _order_rows(table)] == ["x", "—", "—"]
+    assert [r["order"] for r in _order_rows(table)] == ["1", "—", "2"]

@@ -21,6 +21,8 @@ def _number(x: float, digits: int) -> float | int | None:
     if math.isnan(x) or math.isinf(x):
         return None
     x = float(f"{x:.{digits}g}")
+    if math.isinf(x):  # a finite number at the edge of the range rounds up to infinity
+        return None
     # Whole numbers without the ".0": shorter, and the same number to JavaScript.
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 

@@ -56,16 +56,29 @@ def _template() -> Any:
     return pio.templates[TEMPLATE]
 
 
-def round_sig(values: Iterable[Any], digits: int = 4) -> list[float | None]:
-    """Round each value to ``digits`` significant digits; NaN, infinities and None become None.
+def _floats(values: Iterable[Any]) -> np.ndarray:
+    """A flat sequence of numbers as floats, missing values (None, NaN, pandas' NA, a
+    masked array's masked entries) as NaN; anything nested is refused."""
+    if isinstance(values, np.ma.MaskedArray):
+        values = np.ma.filled(values.astype(float), np.nan)
+    elif isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        values = pd.Series(values).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    arr = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=float)
+    if arr.ndim != 1:
+        raise TypeError(f"round_sig takes a flat sequence of numbers, not {arr.ndim}-dimensional data")
+    return arr
 
-    >>> round_sig([1234567.0, 0.000123456, None, float("inf"), -2.5e-300])
-    [1235000.0, 0.0001235, None, None, -2.5e-300]
+
+def round_sig(values: Iterable[Any], digits: int = 4) -> list[float | None]:
+    """Round each value to ``digits`` significant digits; NaN, infinities, None (and a
+    finite value so large that it rounds to infinity) become None.
+
+    >>> round_sig([1234567.0, 0.000123456, None, float("inf"), -2.5e-300, 1.79769e308])
+    [1235000.0, 0.0001235, None, None, -2.5e-300, None]
     """
-    arr = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=float).ravel()
     spec = f".{digits}g"
-    out: list[float | None] = [float(format(x, spec)) for x in arr.tolist()]
-    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+    out: list[float | None] = [float(format(x, spec)) for x in _floats(values).tolist()]
+    for i in np.flatnonzero(~np.isfinite(np.asarray(out, dtype=float))).tolist():
         out[i] = None
     return out
 

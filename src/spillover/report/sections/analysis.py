@@ -44,7 +44,8 @@ def _limit(x: Any) -> str:
 def _order_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Each indicator and event with its name (a row's ``.name`` would be its index)."""
     return [{"id": r["id"], "kind": r["kind"], "name": r["name"],
-             "order": "—" if pd.isna(r["order"]) else f"{r['order']:g}", "via": r["from"] or "—"}
+             "order": "—" if pd.isna(r["order"]) else f"{r['order']:g}",
+             "via": "—" if pd.isna(r["from"]) or not r["from"] else r["from"]}
             for r in table.to_dict("records")]
 
 
