@@ -145,3 +145,5 @@ def test_the_cli_reports_an_overflowing_run_in_one_line(tmp_path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: indicator '")
     assert "infinite or NaN on day" in lines[0]
     assert not (tmp_path / "out" / "claims.json").exists()
+    # and no folder: a resume would stop at the same day (one was left as out.partial)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["div.yaml"]

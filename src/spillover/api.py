@@ -22,6 +22,7 @@ import pandas as pd
 from spillover.analysis.cases import CaseRequest
 from spillover.analysis.evidence import EvidenceContradicts
 from spillover.analysis.evidence_run import EvidenceRun
+from spillover.engine.finite import NonFiniteError
 from spillover.ensemble.dask_executor import SchedulerUnreachable
 from spillover.ensemble.design import DESIGNS, FileDesign, given_runs
 from spillover.ensemble.runner import Plan, execute, plan
@@ -401,6 +402,9 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
         return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases, ev)
     except EvidenceContradicts:
         shutil.rmtree(folder.path, ignore_errors=True)  # no folder that looks like a result
+        raise
+    except NonFiniteError:
+        shutil.rmtree(folder.path, ignore_errors=True)  # these inputs fail again on any resume
         raise
     except BrokenExecutor as exc:
         raise WorkerLost(f"a worker process died (killed, or out of memory?) while writing {folder.path}; "

@@ -101,7 +101,8 @@ def factors(k: Kernel, sig_cov: np.ndarray) -> np.ndarray:
     sel = seen_edges(k)
     o, sig = k.st.ind_observer[e.target][sel], e.source[sel] - K
     expo = sig_cov[:, sig] * (p.bias[:, o] + p.noise[:, o] * k.n[:, o, sig])
-    return np.exp(expo).T
+    with np.errstate(over="ignore"):  # an infinite factor stops the run by name (NonFiniteError)
+        return np.exp(expo).T
 
 
 def perceived(k: Kernel, fac: np.ndarray) -> np.ndarray:
