@@ -112,7 +112,8 @@ def test_help_loads_no_numerical_library(args) -> None:
 def test_help_shows_the_defaults_and_no_types_of_flags() -> None:
     text = " ".join(cli("run", "--help").stdout.split())
     for shown in ("Number of runs. [default: 1000; x>=1]", "Seed: same seed, same results. [default: 0;",
-                  "Threads (or processes) [default: one per core].", "[default: about 1 s of work]",
+                  "Threads (or processes) [default: one per core].",
+                  "[default: about 2 s of one core's work]",
                   "Sampling design: lhs, sobol, mc. [default: lhs]", "--help Show this message and exit."):
         assert shown in text, shown
     assert "<bool>" not in text and " ." not in text
