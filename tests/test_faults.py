@@ -223,3 +223,24 @@ def test_half_written_files_of_a_killed_process_are_gone_once_the_run_completes(
         f.write_bytes(b"half")
     spillover.resume(tmp_path / "r", report=False)
     assert not list((tmp_path / "r").rglob("*.tmp-*"))
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("chunk_size", 0, "has chunk_size 0, not a whole number of at least 1"),
+    ("finished_chunks", ["0", "10"], "has finished_chunks ['0', '10'], not a list of whole numbers"),
+    ("runs", "60", "has runs '60', not a whole number of at least 1"),
+    ("policies", "status-quo", "has policies 'status-quo', not a list of texts"),
+    ("seed", True, "has seed True, not a whole number of at least 0"),
+])
+def test_a_hand_edited_manifest_is_refused_in_one_line_naming_the_field(tmp_path, monkeypatch, key, value,
+                                                                        said) -> None:
+    """Before, chunk_size 0 ended in a ZeroDivisionError (exit 1) and text chunk numbers in
+    "Unknown format code 'd'"."""
+    partial = _interrupted_at_30(tmp_path, monkeypatch)
+    m = json.loads((partial / "manifest.json").read_text())
+    (partial / "manifest.json").write_text(json.dumps({**m, key: value}))
+    done = subprocess.run([*CLI, "run", "--resume", str(tmp_path / "r")], capture_output=True, text=True,
+                          timeout=300)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert said in lines[0] and "delete" in lines[0]

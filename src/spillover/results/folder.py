@@ -116,6 +116,28 @@ def _consistent(d: dict[str, np.ndarray]) -> bool:
     return bool(np.array_equal(totals, np.broadcast_to(n[None, :, None], c.shape[:3])))
 
 
+def _whole(x: Any, least: int) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= least
+
+
+def _manifest_problem(m: Any) -> str | None:
+    """What makes a run's manifest unusable for a resume (hand-edited or damaged), or None."""
+    if not isinstance(m, dict):
+        return "is not a JSON object"
+    for key, least in (("runs", 1), ("seed", 0), ("chunk_size", 1)):
+        if not _whole(m.get(key), least):
+            return f"has {key} {m.get(key)!r}, not a whole number of at least {least}"
+    for key in ("scenario_file", "design"):
+        if not isinstance(m.get(key), str):
+            return f"has {key} {m.get(key)!r}, not a text"
+    for key in ("policies", "variants", "finished_chunks"):
+        value = m.get(key, [])
+        kind = str if key != "finished_chunks" else int
+        if not (isinstance(value, list) and all(type(v) is kind for v in value)):
+            return f"has {key} {value!r}, not a list of {'texts' if kind is str else 'whole numbers'}"
+    return None
+
+
 def _remove(path: Path) -> None:
     """Remove a file, or a folder where a file should be."""
     if path.is_dir() and not path.is_symlink():
@@ -185,6 +207,10 @@ class RunFolder:
         except (OSError, ValueError) as exc:
             raise ResumeRefused(f"{partial}/manifest.json cannot be read ({exc}); the run cannot be "
                                 f"resumed: delete {partial} and start it again") from None
+        problem = _manifest_problem(manifest)
+        if problem:
+            raise ResumeRefused(f"{partial}/manifest.json {problem}; the run cannot be resumed: delete "
+                                f"{partial} and start it again")
         folder = cls(final, manifest)
         if lock:
             folder.lock()
