@@ -124,12 +124,13 @@ def _tampered(z: dict, damage: str) -> dict:
         "64-bins": {"counts": c[..., :64] + c[..., 64:]},
         "float-finished": {"finished": z["finished"] + 0.5},
         "int-extremes": {"vmin": np.zeros(z["vmin"].shape, np.int64)},
+        "one-series-less": {"counts": c[:, :, 1:], "vmin": z["vmin"][:, :, 1:], "vmax": z["vmax"][:, :, 1:]},
     }
     return {**z, **changes[damage]}
 
 
 DAMAGES = ["delete", "garbage", "pickle", "directory", "nan-floats", "int8", "negative", "above-n",
-           "64-bins", "float-finished", "int-extremes"]
+           "64-bins", "float-finished", "int-extremes", "one-series-less"]
 
 
 @pytest.mark.parametrize("damage", DAMAGES)

@@ -383,6 +383,9 @@ def _resumable(folder: RunFolder, settings: Execution) -> tuple[Plan, FileDesign
     if given and not source.complete():
         raise ResumeRefused(f"cannot resume {folder.path}: its experiments were given, and their copy in "
                             f"{folder.path / 'design'} is incomplete; run it again")
+    from spillover.engine.series import series_names
+
+    folder.counts_shape = (pl.structure.T, len(pl.batch.policy_blocks), len(series_names(pl.structure)))
     folder.reconcile()
     folder.repair()
     folder.discard_unfinished_parts()

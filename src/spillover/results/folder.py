@@ -158,6 +158,9 @@ class RunFolder:
         self.path = partial_of(final)
         self.manifest = manifest
         self._lock_fd: int | None = None
+        self.counts_shape: tuple[int, int, int] | None = None
+        """(days, policies, series) of the run's daily histogram, when known: a saved one of
+        another shape is damaged (see :meth:`saved_counts`)."""
 
     def lock(self) -> None:
         """Hold the folder for this process: a second run or resume of it is refused at once."""
@@ -237,7 +240,7 @@ class RunFolder:
             _remove(self.path / COUNTS)
             self.save_manifest()
         sampled = [c for c in self.finished if c < SAMPLE_RUNS]
-        if sampled and _read_counts(self.path / COUNTS) is None:
+        if sampled and self.saved_counts() is None:
             # the daily series' counts of these chunks are lost: run them again
             _remove(self.path / COUNTS)
             removed.append(COUNTS)
@@ -315,17 +318,23 @@ class RunFolder:
         self.manifest["finished_chunks"] = sorted(finished)
         self.save_manifest()
 
+    def saved_counts(self) -> dict[str, np.ndarray] | None:
+        """The saved histogram arrays, or None when missing, damaged or of another shape."""
+        data = _read_counts(self.path / COUNTS)
+        shape = self.counts_shape
+        return None if data is None or (shape is not None and data["counts"].shape[:3] != shape) else data
+
     def reconcile(self) -> None:
         """Trust the histogram file's own list of chunks when the run died between the two
         writes of a checkpoint: the histogram is written first and already counts chunks the
         manifest does not name yet (their parts were written before it). Without this, a
         resume would run those chunks again and count them twice."""
-        data = _read_counts(self.path / COUNTS)
+        data = self.saved_counts()
         if data is not None and "finished" in data:
             self.manifest["finished_chunks"] = sorted(int(x) for x in data["finished"])
 
     def load_histogram(self) -> DailyHistogram | None:
-        z = _read_counts(self.path / COUNTS) if self.finished else None
+        z = self.saved_counts() if self.finished else None
         if z is None:
             return None
         counts = z["counts"] if z["counts"].dtype == np.uint32 else z["counts"].astype(np.int64)
