@@ -403,11 +403,9 @@ def _run_in_folder(pl: Plan, folder: RunFolder, source: FileDesign, ex: Executio
     """
     try:
         return _fill_folder(pl, folder, source, ex, report, started, on_analysed, cases, ev)
-    except EvidenceContradicts:
-        shutil.rmtree(folder.path, ignore_errors=True)  # no folder that looks like a result
-        raise
-    except NonFiniteError:
-        shutil.rmtree(folder.path, ignore_errors=True)  # these inputs fail again on any resume
+    except (EvidenceContradicts, NonFiniteError):
+        # no folder that looks like a result, nor one to resume: the same inputs fail again
+        shutil.rmtree(folder.path, ignore_errors=True)
         raise
     except BrokenExecutor as exc:
         raise WorkerLost(f"a worker process died (killed, or out of memory?) while writing {folder.path}; "

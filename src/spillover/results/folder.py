@@ -309,10 +309,8 @@ class RunFolder:
     def checkpoint(self, hist: DailyHistogram | None, finished: set[int]) -> None:
         """Histogram counts first, then the manifest naming the chunks they include."""
         if hist is not None:
-            def save(f: BinaryIO) -> None:
-                small = int(hist.n.max(initial=0)) < 2**32  # no count can exceed its variant's rows
-                counts = hist.counts.astype(np.uint32, copy=False) if small else hist.counts
-                np.savez(f, counts=counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
+            def save(f: BinaryIO) -> None:  # counts stay uint32 until they could pass it (merge)
+                np.savez(f, counts=hist.counts, vmin=hist.vmin, vmax=hist.vmax, n=hist.n,
                          finished=np.array(sorted(finished), dtype=np.int64))
             atomic_write(self.path / COUNTS, save)
         self.manifest["finished_chunks"] = sorted(finished)
