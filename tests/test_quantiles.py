@@ -158,3 +158,51 @@ def test_narrow_counts_widen_before_they_could_overflow_and_give_the_same_quanti
     big.merge(more)
     assert big.counts.dtype == np.int64
     assert big.counts[0, 0, 0, 0] == np.iinfo(np.uint32).max + 4  # not wrapped round
+
+
+def test_statistics_worked_out_a_few_days_at_a_time_are_those_of_all_days_at_once(monkeypatch) -> None:
+    """Quantiles and means come day slice by day slice (bounded temporaries): whatever the
+    slice, every number is the one the whole array gives, including days with no runs."""
+    import spillover.engine.histogram as histogram
+
+    rng = np.random.default_rng(20261205)
+    T, P, N = 11, 2, 3
+    lo = rng.normal(size=N)
+    spec = SeriesSpec([f"s{i}" for i in range(N)], lo, lo + 1 + rng.random(N))
+    counts = rng.integers(0, 9, (T, P, N, BINS)).astype(np.uint32)
+    counts[4] = 0  # a day with no runs
+    vmin = np.broadcast_to(spec.lo - rng.random(N), (T, P, N)).copy()
+    vmax = np.broadcast_to(spec.hi + rng.random(N), (T, P, N)).copy()
+    h = DailyHistogram(counts, vmin, vmax, np.full(P, 9 * BINS))
+    monkeypatch.setattr(histogram, "DAY_SLICE_VALUES", 10**9)  # every day at once
+    q_all, m_all = h.quantiles(spec), h.mean(spec)
+    assert len(h._day_slices()) == 1
+    for values in (1, P * N * BINS * 3, P * N * BINS * 3 + 1, P * N * BINS * T - 1):
+        monkeypatch.setattr(histogram, "DAY_SLICE_VALUES", values)
+        assert sum(s.stop - s.start for s in h._day_slices()) == T
+        assert np.array_equal(h.quantiles(spec), q_all, equal_nan=True)
+        assert np.array_equal(h.mean(spec), m_all, equal_nan=True)
+    assert np.array_equal(h.quantiles(spec, (0.5,))[..., 0], q_all[..., QUANTILES.index(0.5)], equal_nan=True)
+
+
+def test_the_series_table_is_each_policy_s_series_day_by_day() -> None:
+    import datetime as dt
+
+    from spillover.results.assemble import series_table
+
+    rng = np.random.default_rng(3)
+    T, P, N = 4, 2, 3
+    spec = SeriesSpec(["stock.a", "level.b", "level.c"], np.zeros(N), np.full(N, 10.0))
+    counts = rng.integers(0, 5, (T, P, N, BINS)).astype(np.uint32)
+    h = DailyHistogram(counts, np.zeros((T, P, N)), np.full((T, P, N), 10.0), np.full(P, 5 * BINS))
+    table = series_table(h, spec, ["hold", "cut"], dt.date(2024, 2, 27))
+    q, mean = h.quantiles(spec), h.mean(spec)
+    assert len(table) == P * N * T
+    expected = [(p, policy, j, name, t) for p, policy in enumerate(["hold", "cut"])
+                for j, name in enumerate(spec.names) for t in range(T)]
+    for i, (p, policy, j, name, t) in enumerate(expected):
+        row = table.iloc[i]
+        assert (row["policy"], row["series"], row["day"]) == (policy, name, t)
+        assert row["date"] == dt.datetime(2024, 2, 27) + dt.timedelta(days=t)  # across 29 February
+        assert [row[f"q{round(x * 100):02d}"] for x in QUANTILES] == q[t, p, j].tolist()
+        assert row["mean"] == mean[t, p, j]

@@ -16,6 +16,9 @@ import numpy as np
 
 BINS = 128
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DAY_SLICE_VALUES = 1 << 19
+"""Counts (days × variants × series × bins) that the statistics work on at once: 4 MB of
+float temporaries."""
 SAMPLE_RUNS = 20_000
 """The daily quantile series come from the runs numbered below this (every policy's), a
 fixed, seed-independent sample: claims, outcomes and comparisons still use every run. By
@@ -78,6 +81,34 @@ class DailyHistogram:
 
         The edge bins use the midpoint of the exact extreme and the bin's inner edge.
         """
+        out = np.empty(self.vmin.shape)
+        for days in self._day_slices():
+            out[days] = self.on_days(days)._mean(spec)
+        return out
+
+    def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
+        """(T, P, N, len(qs)) quantiles, interpolated within bins.
+
+        A bin's edges are ``lo + width · b`` and that plus ``width``; the first bin reaches
+        down to the exact minimum and the last up to the exact maximum.
+        """
+        out = np.empty((*self.vmin.shape, len(qs)))
+        for days in self._day_slices():
+            out[days] = self.on_days(days)._quantiles(spec, qs)
+        return out
+
+    def on_days(self, days: slice) -> DailyHistogram:
+        """The histogram of some days (views, not copies)."""
+        return DailyHistogram(self.counts[days], self.vmin[days], self.vmax[days], self.n)
+
+    def _day_slices(self) -> list[slice]:
+        """Days a few at a time, so that the temporaries of :meth:`mean` and :meth:`quantiles`
+        stay a few MB (cache-sized, and no fresh pages to fault in), whatever the horizon."""
+        T, per_day = self.counts.shape[0], max(int(np.prod(self.counts.shape[1:])), 1)
+        step = max(DAY_SLICE_VALUES // per_day, 1)
+        return [slice(t, min(t + step, T)) for t in range(0, T, step)]
+
+    def _mean(self, spec: SeriesSpec) -> np.ndarray:
         B = self.counts.shape[-1]
         width = (spec.hi - spec.lo) / B
         centre = np.broadcast_to(spec.lo[:, None] + width[:, None] * (np.arange(B) + 0.5),
@@ -87,12 +118,7 @@ class DailyHistogram:
         n = np.maximum(self.counts.sum(axis=-1, dtype=self.counts.dtype), 1)
         return np.clip((self.counts * centre).sum(axis=-1) / n, self.vmin, self.vmax)
 
-    def quantiles(self, spec: SeriesSpec, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
-        """(T, P, N, len(qs)) quantiles, interpolated within bins.
-
-        A bin's edges are ``lo + width · b`` and that plus ``width``; the first bin reaches
-        down to the exact minimum and the last up to the exact maximum.
-        """
+    def _quantiles(self, spec: SeriesSpec, qs: tuple[float, ...]) -> np.ndarray:
         T, P, N, B = self.counts.shape
         width = ((spec.hi - spec.lo) / B)[:, None]  # (N, 1): against (T, P, N, 1) below
         lo0 = spec.lo[:, None]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from spillover.engine.histogram import QUANTILES, DailyHistogram
+from spillover.engine.histogram import QUANTILES, DailyHistogram, SeriesSpec
 from spillover.engine.structure import Structure
 from spillover.ensemble.chunks import Batch, ChunkResult
 from spillover.ensemble.design import MemoryDesign
@@ -153,21 +153,25 @@ class Assembler(FreshSink):
                 columns=["policy", "series", "day", "date", "q05", "q25", "q50", "q75", "q95", "mean"]
             )
         spec, hist = self.batch.spec, self.hist
-        q = hist.quantiles(spec).transpose(1, 0, 2, 3)  # (P, T, N, Q)
-        P, T, _, _ = q.shape
-        policies = [v.policy for v in self.batch.variants if v.is_policy]
-        mean = hist.mean(spec).transpose(1, 0, 2)
-        day = np.arange(T)
-        frames = []
-        for p in range(P):
-            for j, name in enumerate(spec.names):
-                cols = {f"q{round(x * 100):02d}": q[p, :, j, i] for i, x in enumerate(QUANTILES)}
-                frames.append(pd.DataFrame({
-                    "policy": policies[p], "series": name, "day": day,
-                    "date": pd.to_datetime(start) + pd.to_timedelta(day, unit="D"),
-                    **cols, "mean": mean[p, :, j],
-                }))
-        return pd.concat(frames, ignore_index=True)
+        return series_table(hist, spec, [v.policy for v in self.batch.variants if v.is_policy], start)
+
+
+def series_table(hist: DailyHistogram, spec: SeriesSpec, policies: list[str], start: dt.date) -> pd.DataFrame:
+    """The long table of :meth:`Assembler.series`, built at once: policy by policy, each
+    policy's series in order, each series day by day."""
+    q = hist.quantiles(spec)  # (T, P, N, Q)
+    T, P, N, Q = q.shape
+    day = np.arange(T)
+    cols = q.transpose(1, 2, 0, 3).reshape(P * N * T, Q)
+    dates = pd.to_datetime(start) + pd.to_timedelta(day, unit="D")
+    return pd.DataFrame({
+        "policy": np.repeat(np.asarray(policies, dtype=object), N * T),
+        "series": np.tile(np.repeat(np.asarray(spec.names, dtype=object), T), P),
+        "day": np.tile(day, P * N),
+        "date": np.tile(dates, P * N),
+        **{f"q{round(x * 100):02d}": cols[:, i] for i, x in enumerate(QUANTILES)},
+        "mean": hist.mean(spec).transpose(1, 2, 0).ravel(),
+    })
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
