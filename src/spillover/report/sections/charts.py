@@ -42,11 +42,19 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _same_caption(page: Page, name: str, points: int) -> str:
+def _same_caption(rows: pd.DataFrame, name: str, policies: list[str], points: int) -> str:
     """Which policies' lines coincide in this chart, if any."""
-    groups = identical_policies(page.series, name, page.policies, max_points=points)
+    groups = identical_policies(rows, name, policies, max_points=points)
     return " ".join(f"{_and(g)} give the same series: drawn once, in the colour of {g[0]}."
                     for g in groups)
+
+
+def _by_name(series_df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each series' rows: the table (every series, policy and day) split once, not scanned
+    again for each chart."""
+    if series_df.empty or "series" not in series_df.columns:
+        return {}
+    return {str(k): v for k, v in series_df.groupby(series_df["series"].astype(str), sort=False)}
 
 
 def series(page: Page) -> dict[str, Any] | None:
@@ -55,17 +63,18 @@ def series(page: Page) -> dict[str, Any] | None:
         return None
     titles = {kind: title for kind, title, _ in SERIES_GROUPS}
     points = series_points(page.series, page.policies)
+    rows = _by_name(page.series)
     groups: list[dict[str, Any]] = []
     for kind, name, title, y_title in series_titles(page.series, page.summary):
         if not groups or groups[-1]["kind"] != kind:
             groups.append({"kind": kind, "title": titles[kind], "figures": [], "constant": []})
-        value = constant_value(page.series, name)
+        value = constant_value(rows[name], name)
         if value is not None:  # named, not drawn
             groups[-1]["constant"].append(f"{series_label(page.summary, name)} ({fmt_number(value)})")
             continue
-        fig = fan_chart(page.series, name, page.summary.get("start"), policies=page.policies,
+        fig = fan_chart(rows[name], name, page.summary.get("start"), policies=page.policies,
                         colors=page.colors, title=title, y_title=y_title, max_points=points)
-        caption = _same_caption(page, name, points)
+        caption = _same_caption(rows[name], name, page.policies, points)
         groups[-1]["figures"].append({**page.add(fig, "series"), "caption": caption})
     return {"groups": groups} if groups else None
 
