@@ -174,3 +174,19 @@ def test_a_claim_on_the_counterfactual_runs_it_even_when_not_asked(tmp_path) -> 
     effects = ablate(sc, runs=16, seed=1).effects  # the twin claim is left out, the others compared
     assert "adds" not in set(effects["quantity"]) and "lasting" in set(effects["quantity"])
     assert "adds" in set(robust(sc, runs=16, seed=1)["quantity"])
+
+
+def test_text_columns_are_str_in_memory_as_when_read_back_from_the_folder(tmp_path) -> None:
+    """A result in memory and the same result read from its run folder have the same
+    dtypes: text columns in pandas' string dtype, not ``object`` in some tables only."""
+    from spillover.results.store import read_result
+
+    res = spillover.run(MINI, runs=24, seed=3, out=tmp_path / "r", report=False, chunk_size=10)
+    back = read_result(res.path)
+    for name in ("outcomes", "series", "claims", "comparison"):
+        mine, theirs = getattr(res, name), getattr(back, name)
+        assert not mine.empty, name
+        assert not any(pd.api.types.is_object_dtype(t) for t in mine.dtypes), (name, mine.dtypes.to_dict())
+        shared = [c for c in mine.columns if c in theirs.columns]
+        assert mine[shared].dtypes.to_dict() == theirs[shared].dtypes.to_dict(), name
+    assert str(res.claims["policy"].dtype) == "str"

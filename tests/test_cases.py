@@ -143,7 +143,7 @@ def test_a_case_alone_gives_the_same_runs_as_the_case_beside_the_others(sc, toge
     same = alone.outcomes[rows.columns].reset_index(drop=True)
     pd.testing.assert_frame_equal(rows, same, check_dtype=False)
     mine = together.cases[together.cases["case"] == "heavy-fire"].drop(columns="case").reset_index(drop=True)
-    pd.testing.assert_frame_equal(mine, alone.claims.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(mine, alone.claims.reset_index(drop=True))  # dtypes too: text is str
     assert (alone.experiments["late_fire"] >= 1500).all()
 
 

@@ -8,6 +8,20 @@ from typing import Any
 
 import pandas as pd
 
+TABLES = ("experiments", "outcomes", "series", "claims", "comparison")
+"""The result's tables, each a :class:`pandas.DataFrame`."""
+
+
+def text_as_str(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each ``object`` column that holds only text (and gaps) in pandas' string
+    dtype, as the same table read back from its run folder has it. Other columns, and a
+    table with no such column, are returned as they are."""
+    text = [c for c in df.columns if df[c].dtype == object
+            and pd.api.types.infer_dtype(df[c], skipna=True) == "string"]
+    if not text:
+        return df
+    return df.astype({c: pd.StringDtype(na_value=float("nan")) for c in text})
+
 
 @dataclass
 class RunResult:
@@ -52,10 +66,16 @@ class RunResult:
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name in TABLES:  # text columns as str whether made here or read from a folder
+            table = getattr(self, name)
+            if isinstance(table, pd.DataFrame):
+                setattr(self, name, text_as_str(table))
+
     @property
     def cases(self) -> pd.DataFrame:
         """Each case's claims: one row per (case, claim, policy) with the columns of ``claims``
         after ``case``; empty when no case ran (``spillover.run(..., cases=True)``)."""
         section = (self.extra.get("analysis") or {}).get("cases") or {}
         table = section.get("claims")
-        return table if isinstance(table, pd.DataFrame) else pd.DataFrame()
+        return text_as_str(table) if isinstance(table, pd.DataFrame) else pd.DataFrame()
