@@ -190,3 +190,42 @@ def test_text_columns_are_str_in_memory_as_when_read_back_from_the_folder(tmp_pa
         shared = [c for c in mine.columns if c in theirs.columns]
         assert mine[shared].dtypes.to_dict() == theirs[shared].dtypes.to_dict(), name
     assert str(res.claims["policy"].dtype) == "str"
+
+
+def test_text_columns_become_str_without_losing_anything_and_odd_tables_stay_as_they_are() -> None:
+    from spillover.results.result import RunResult, text_as_str
+
+    mixed = pd.DataFrame({
+        "text": pd.Series(["a", None, pd.NA], dtype=object),
+        "mixed": pd.Series(["a", 1, {"k": 2}], dtype=object),
+        "surrogate": pd.Series(["x", "\ud800", "y"], dtype=object),  # not storable as str: kept
+        "number": [1.0, 2.0, 3.0],
+    })
+    out = text_as_str(mixed)
+    assert str(out["text"].dtype) == "str" and out["text"].tolist()[0] == "a"
+    assert out["text"].isna().tolist() == [False, True, True]
+    for kept in ("mixed", "surrogate", "number"):
+        assert out[kept].dtype == mixed[kept].dtype and out[kept].tolist() == mixed[kept].tolist()
+    assert mixed["text"].dtype == object  # the table given is not changed
+    twice = pd.DataFrame([["a", "b"]], columns=["n", "n"], dtype=object)
+    empty = pd.DataFrame()
+    res = RunResult({}, {}, empty, empty, empty, empty, twice)  # repeated names: left alone
+    assert res.comparison is twice
+
+
+def test_claims_json_is_strict_json_with_gaps_as_null(tmp_path) -> None:
+    import json
+
+    from spillover.results.result import RunResult
+    from spillover.results.store import read_result, write_result
+
+    claims = pd.DataFrame({"claim": ["c1", "c2"], "policy": ["p", "p"], "probability": [0.25, np.nan],
+                           "word": pd.Series(["unlikely", None], dtype=object)})
+    empty = pd.DataFrame()
+    res = RunResult({}, {"runs": 1}, empty, empty, empty, claims, empty)
+    write_result(res, tmp_path, outcomes=False)
+    text = (tmp_path / "claims.json").read_text()
+    rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert rows[1]["probability"] is None and rows[1]["word"] is None
+    back = read_result(tmp_path).claims
+    assert back["probability"].isna().tolist() == [False, True] and back["word"].tolist()[0] == "unlikely"

@@ -14,13 +14,23 @@ TABLES = ("experiments", "outcomes", "series", "claims", "comparison")
 
 def text_as_str(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with each ``object`` column that holds only text (and gaps) in pandas' string
-    dtype, as the same table read back from its run folder has it. Other columns, and a
-    table with no such column, are returned as they are."""
-    text = [c for c in df.columns if df[c].dtype == object
-            and pd.api.types.infer_dtype(df[c], skipna=True) == "string"]
-    if not text:
+    dtype, as the same table read back from its run folder has it; gaps become NaN, as
+    there. Other columns (and every column of a table whose column names repeat) are left
+    as they are, as is text that pandas cannot store as a string (a lone surrogate)."""
+    if not df.columns.is_unique:
         return df
-    return df.astype({c: pd.StringDtype(na_value=float("nan")) for c in text})
+    out = df
+    for c in df.columns:
+        if df[c].dtype != object or pd.api.types.infer_dtype(df[c], skipna=True) != "string":
+            continue
+        try:
+            converted = df[c].astype(pd.StringDtype(na_value=float("nan")))
+        except (UnicodeError, ValueError, TypeError):
+            continue
+        if out is df:
+            out = df.copy(deep=False)
+        out[c] = converted
+    return out
 
 
 @dataclass

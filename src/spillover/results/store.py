@@ -98,7 +98,7 @@ def write_result(result: RunResult, folder: Path, outcomes: bool = True) -> None
         write_table(folder / "outcomes.parquet", result.outcomes)
     write_table(folder / "series.parquet", result.series)
     write_table(folder / "comparison.parquet", result.comparison)
-    write_json(folder / "claims.json", result.claims.to_dict(orient="records"))
+    write_json(folder / "claims.json", _plain(result.claims.to_dict(orient="records")))  # gaps as null
     write_json(folder / "scenario.json", result.scenario_summary)
     write_json(folder / "manifest.json", result.manifest)
     if result.extra.get("analysis"):
