@@ -17,8 +17,8 @@ from tests.conftest import MINI
 def test_public_names_are_exactly_the_facade() -> None:
     assert sorted(spillover.__all__) == sorted([
         "Execution", "RunResult", "Scenario", "ScenarioError", "__version__", "analyse", "audit",
-        "copy_builtin", "load_scenario", "loads_scenario", "outcomes", "resume", "run", "scenarios",
-        "summarize", "validate", "warmup",
+        "copy_builtin", "load_scenario", "loads_scenario", "outcomes", "read_result", "resume", "run",
+        "scenarios", "summarize", "validate", "warmup",
     ])
     for name in spillover.__all__:
         assert getattr(spillover, name) is not None

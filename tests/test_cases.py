@@ -231,3 +231,17 @@ def test_the_cli_refuses_case_with_the_cases_option(tmp_path, flag: str, said: s
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == f"error: --case runs one case alone; {said}"
     assert not any(tmp_path.iterdir())
+
+
+def test_a_run_folder_read_back_gives_the_same_cases_and_analysis_to_the_bit(sc, tmp_path) -> None:
+    """The cases' claims, their outcomes and the analyses' numbers come back from the run
+    folder exactly as the run made them (they were rounded to 10 significant digits)."""
+    res = spillover.run(sc, runs=60, seed=4, cases=True, out=tmp_path / "r", report=False)
+    back = spillover.read_result(res.path)
+    pd.testing.assert_frame_equal(back.cases, res.cases, check_exact=True)
+    assert (back.cases["k"] / back.cases["n"] == back.cases["probability"]).all()
+    pd.testing.assert_frame_equal(back.extra["case_outcomes"].reset_index(drop=True),
+                                  res.extra["case_outcomes"].reset_index(drop=True), check_exact=True)
+    drivers = res.extra["analysis"]["drivers"]["table"]
+    pd.testing.assert_frame_equal(back.extra["analysis"]["drivers"]["table"][drivers.columns], drivers,
+                                  check_exact=True, check_dtype=False)

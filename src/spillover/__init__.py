@@ -30,6 +30,7 @@ _WHERE = {
     "validate": "spillover.api",
     "warmup": "spillover.api",
     "RunResult": "spillover.results.result",
+    "read_result": "spillover.results.store",
     "ScenarioError": "spillover.scenario.errors",
     "copy_builtin": "spillover.scenario.load",
     "load_scenario": "spillover.scenario.load",

@@ -132,6 +132,8 @@ def read_result(folder: str | Path) -> RunResult:
         claims=pd.DataFrame(data("claims.json", [])), comparison=table("comparison.parquet"),
     )
     result.extra["analysis"] = read_sections(f)
+    if (f / "case_outcomes.parquet").exists():
+        result.extra["case_outcomes"] = table("case_outcomes.parquet")
     result.path = f
     return result
 
@@ -139,9 +141,21 @@ def read_result(folder: str | Path) -> RunResult:
 # --------------------------------------------------------------------------- analysis sections
 
 
+def _frame(df: pd.DataFrame) -> dict[str, Any]:
+    """A frame as pandas' "split" JSON, with its float columns' numbers exact (``to_json``
+    keeps 10 significant digits at most, 15 when asked) and their gaps as null."""
+    spec = json.loads(df.to_json(orient="split", index=False, default_handler=str))
+    for j in range(df.shape[1]):
+        column = df.iloc[:, j]
+        if pd.api.types.is_float_dtype(column.dtype):
+            for row, value in zip(spec["data"], column.tolist(), strict=True):
+                row[j] = value if math.isfinite(value) else None
+    return spec
+
+
 def _plain(obj: Any) -> Any:
     if isinstance(obj, pd.DataFrame):
-        return {"__frame__": json.loads(obj.to_json(orient="split", index=False, default_handler=str))}
+        return {"__frame__": _frame(obj)}
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
