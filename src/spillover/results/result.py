@@ -19,17 +19,19 @@ def text_as_str(df: pd.DataFrame) -> pd.DataFrame:
     as they are, as is text that pandas cannot store as a string (a lone surrogate)."""
     if not df.columns.is_unique:
         return df
-    out = df
+    converted = {}
     for c in df.columns:
         if df[c].dtype != object or pd.api.types.infer_dtype(df[c], skipna=True) != "string":
             continue
         try:
-            converted = df[c].astype(pd.StringDtype(na_value=float("nan")))
+            converted[c] = df[c].astype(pd.StringDtype(na_value=float("nan")))
         except (UnicodeError, ValueError, TypeError):
             continue
-        if out is df:
-            out = df.copy(deep=False)
-        out[c] = converted
+    if not converted:
+        return df
+    out = df.copy(deep=False)
+    for c, column in converted.items():
+        out[c] = column
     return out
 
 

@@ -148,8 +148,8 @@ def _frame(df: pd.DataFrame) -> dict[str, Any]:
     for j in range(df.shape[1]):
         column = df.iloc[:, j]
         if pd.api.types.is_float_dtype(column.dtype):
-            for row, value in zip(spec["data"], column.tolist(), strict=True):
-                row[j] = value if math.isfinite(value) else None
+            for row, value in zip(spec["data"], _plain(column.tolist()), strict=True):
+                row[j] = value
     return spec
 
 
